@@ -1,0 +1,1 @@
+"""Herald: a self-hosted, Publora-compatible social media scheduler."""

@@ -1,0 +1,1 @@
+"""The Publora-compatible HTTP API under /api/v1."""

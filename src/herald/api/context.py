@@ -1,0 +1,29 @@
+"""What every request needs from the running app: settings, database, limiter, secrets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from herald.config import Settings
+from herald.db.engine import unit_of_work
+from herald.services.rate_limit import RateLimiter
+from herald.services.secret_box import SecretBox
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    rate_limiter: RateLimiter
+    secret_box: SecretBox
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """Committed before the route returns, so a client never reads ahead of its own write."""
+        async with unit_of_work(self.sessions, write=write) as session:
+            yield session

@@ -1,0 +1,66 @@
+"""Annotated dependencies: the app context, the parsed JSON body and the calling principal."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.security import APIKeyHeader
+
+from herald.api.context import AppContext
+from herald.errors import RateLimitedError, ValidationError
+from herald.services.auth import Principal, act_as, authenticate_key
+
+RATE_DECISION_STATE = "rate_limit"
+
+_api_key_header = APIKeyHeader(name="x-publora-key", auto_error=False)
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+Context = Annotated[AppContext, Depends(get_context)]
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """An empty body is `{}`: the MCP client sends a JSON content type on bodiless calls."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError("Invalid JSON body", code="INVALID_JSON") from exc
+    if not isinstance(value, dict):
+        raise ValidationError("Request body must be a JSON object", code="INVALID_JSON")
+    return value
+
+
+JsonBody = Annotated[dict[str, Any], Depends(json_body)]
+
+
+async def current_principal(
+    request: Request,
+    context: Context,
+    api_key: Annotated[str | None, Depends(_api_key_header)],
+    managed_user_id: Annotated[
+        str | None,
+        Header(alias="x-publora-user-id", description="Managed user to act as (workspace keys)"),
+    ] = None,
+) -> Principal:
+    async with context.transaction(write=False) as session:
+        owner = await authenticate_key(session, api_key)
+        # Counted per key owner before anything else can fail, so rejected requests count too.
+        decision = await context.rate_limiter.hit(owner.account_id)
+        if decision is not None:
+            setattr(request.state, RATE_DECISION_STATE, decision)
+            if not decision.allowed:
+                raise RateLimitedError(decision.retry_after(time.time()))
+        return await act_as(session, owner, managed_user_id)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,13 @@
+"""OpenAPI `responses` entries shared by the routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herald.api.schemas.base import ErrorBody
+
+ERROR = {"model": ErrorBody}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: ERROR for code in (401, 429, *codes)}

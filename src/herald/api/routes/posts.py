@@ -1,0 +1,97 @@
+"""The post endpoints: create, get, list, update and delete."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from herald.api.deps import Context, CurrentPrincipal, JsonBody
+from herald.api.routes._docs import errors
+from herald.api.schemas.base import SuccessResponse, request_body_doc, wire
+from herald.api.schemas.post_request import (
+    CreatePostRequest,
+    UpdatePostRequest,
+    parse_create_post,
+    parse_list_query,
+    parse_update_post,
+)
+from herald.api.schemas.post_response import (
+    CreatePostResponse,
+    GetPostResponse,
+    ListPostsResponse,
+    UpdatePostResponse,
+    create_post_response,
+    get_post_response,
+    list_posts_response,
+    update_post_response,
+)
+from herald.domain.timestamps import utc_now
+from herald.services import post as posts
+from herald.services.post_list import list_posts
+from herald.services.post_update import update_post
+
+router = APIRouter(tags=["posts"])
+
+
+@router.post(
+    "/create-post",
+    responses={200: {"model": CreatePostResponse}, **errors(400)},
+    openapi_extra=request_body_doc(CreatePostRequest),
+)
+async def create_post(
+    body: JsonBody, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    new_post = parse_create_post(body)
+    async with context.transaction() as session:
+        group = await posts.create_post(session, principal.account_id, new_post, utc_now())
+    return wire(create_post_response(group))
+
+
+@router.get(
+    "/get-post/{post_group_id}",
+    responses={200: {"model": GetPostResponse}, **errors(404)},
+)
+async def get_post(post_group_id: str, context: Context, principal: CurrentPrincipal) -> JSONResponse:
+    async with context.transaction(write=False) as session:
+        details = await posts.get_post(session, principal.account_id, post_group_id)
+        return wire(get_post_response(details))
+
+
+@router.get(
+    "/list-posts",
+    responses={200: {"model": ListPostsResponse}, **errors(400)},
+)
+async def list_posts_route(
+    request: Request, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    query = parse_list_query(principal.account_id, request.query_params)
+    async with context.transaction(write=False) as session:
+        page = await list_posts(session, query)
+        return wire(list_posts_response(page))
+
+
+@router.put(
+    "/update-post/{post_group_id}",
+    responses={200: {"model": UpdatePostResponse}, **errors(400, 404)},
+    openapi_extra=request_body_doc(UpdatePostRequest),
+)
+async def update_post_route(
+    post_group_id: str, body: JsonBody, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    change = parse_update_post(body)
+    async with context.transaction() as session:
+        group = await update_post(session, principal.account_id, post_group_id, change, utc_now())
+    return wire(update_post_response(group))
+
+
+@router.delete(
+    "/delete-post/{post_group_id}",
+    responses={200: {"model": SuccessResponse}, **errors(400, 404)},
+)
+async def delete_post(
+    post_group_id: str, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    async with context.transaction() as session:
+        await posts.delete_post(session, principal.account_id, post_group_id)
+    # Media files are removed here, after commit, once a media store exists (issue: media).
+    return wire(SuccessResponse())

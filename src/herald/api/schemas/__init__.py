@@ -1,0 +1,1 @@
+"""Wire shapes (camelCase) and the parsing of request bodies into service commands."""

@@ -1,0 +1,41 @@
+"""Wire shapes of /platform-connections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from herald.api.schemas.base import WireModel
+from herald.domain.platform import Platform, platform_id
+from herald.domain.timestamps import format_timestamp
+from herald.models import Connection
+
+
+class ConnectionRead(WireModel):
+    platform_id: str
+    platform: str
+    username: str
+    display_name: str
+    profile_image_url: str
+    profile_url: str | None
+    access_token_expires_at: str | None
+
+
+class ConnectionsResponse(WireModel):
+    success: bool = True
+    connections: list[ConnectionRead]
+
+
+def optional_timestamp(moment: datetime | None) -> str | None:
+    return format_timestamp(moment) if moment is not None else None
+
+
+def connection_read(connection: Connection) -> ConnectionRead:
+    return ConnectionRead(
+        platform_id=platform_id(Platform(connection.platform), connection.external_id),
+        platform=connection.platform,
+        username=connection.username,
+        display_name=connection.display_name,
+        profile_image_url=connection.profile_image_url,
+        profile_url=connection.profile_url,
+        access_token_expires_at=optional_timestamp(connection.access_token_expires_at),
+    )

@@ -1,0 +1,162 @@
+"""Request bodies and query strings of the post endpoints, parsed with Publora's exact errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from herald.api.schemas.base import WireModel
+from herald.domain.timestamps import InvalidTimestampError, parse_timestamp
+from herald.errors import ValidationError
+from herald.services.post import INVALID_TIME, NewPost
+from herald.services.post_update import PostChange
+from herald.store.post import PostListQuery, SortField
+
+STATUS_VALUES = ("draft", "scheduled")
+LIST_STATUSES = ("draft", "scheduled", "published", "failed", "partially_published")
+SORT_FIELDS: tuple[SortField, ...] = ("createdAt", "updatedAt", "scheduledTime")
+DEFAULT_PAGE, DEFAULT_LIMIT, MAX_LIMIT = 1, 20, 100
+
+
+class CreatePostRequest(WireModel):
+    """Documentation of the body; parsing is done by parse_create_post."""
+
+    content: str
+    platforms: list[str] = Field(description="Connection ids, e.g. twitter-123456789")
+    scheduled_time: str | None = Field(
+        default=None, description="RFC 3339 with a zone; omitted or null publishes now"
+    )
+    status: Literal["draft", "scheduled"] | None = None
+    platform_settings: dict[str, Any] | None = None
+    alt_texts: list[str] | None = None
+
+
+class UpdatePostRequest(WireModel):
+    status: Literal["draft", "scheduled"] | None = None
+    scheduled_time: str | None = None
+
+
+def _bad_time() -> ValidationError:
+    return ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+
+
+def _optional_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _bad_time()
+    try:
+        return parse_timestamp(value)
+    except InvalidTimestampError as exc:
+        raise _bad_time() from exc
+
+
+def _optional_status(value: Any) -> str | None:
+    if value is None:
+        return None
+    if value not in STATUS_VALUES:
+        raise ValidationError("Status must be draft or scheduled", code="INVALID_STATUS")
+    return str(value)
+
+
+def parse_create_post(body: Mapping[str, Any]) -> NewPost:
+    content = body.get("content")
+    if not isinstance(content, str) or not content.strip():
+        raise ValidationError("Content is required", code="CONTENT_REQUIRED")
+    platforms = body.get("platforms")
+    if (
+        not isinstance(platforms, list)
+        or not platforms
+        or not all(isinstance(p, str) and p for p in platforms)
+    ):
+        raise ValidationError("Platforms are required", code="PLATFORMS_REQUIRED")
+    status = _optional_status(body.get("status"))
+    scheduled_at = _optional_time(body.get("scheduledTime"))
+    settings = body.get("platformSettings")
+    if settings is not None and not isinstance(settings, dict):
+        raise ValidationError("platformSettings must be an object", code="INVALID_PLATFORM_SETTINGS")
+    alt_texts = body.get("altTexts")
+    if alt_texts is not None and (
+        not isinstance(alt_texts, list) or not all(isinstance(a, str) for a in alt_texts)
+    ):
+        raise ValidationError("altTexts must be an array of strings", code="INVALID_ALT_TEXTS")
+    return NewPost(
+        content=content,
+        platform_ids=list(dict.fromkeys(platforms)),  # duplicates merged, order kept
+        scheduled_at=scheduled_at,
+        status=status,
+        platform_settings=settings or {},
+        alt_texts=alt_texts or [],
+    )
+
+
+def parse_update_post(body: Mapping[str, Any]) -> PostChange:
+    """Only `status` and `scheduledTime` are read; other fields are ignored (publora-spec §1.1)."""
+    status, scheduled_time = body.get("status"), body.get("scheduledTime")
+    if status is None and scheduled_time is None:
+        raise ValidationError(
+            "Either status or scheduledTime must be provided", code="NOTHING_TO_UPDATE"
+        )
+    return PostChange(status=_optional_status(status), scheduled_at=_optional_time(scheduled_time))
+
+
+def _int_or_default(raw: str | None, default: int) -> int:
+    try:
+        return int(raw) if raw is not None else default
+    except ValueError:
+        return default
+
+
+def _choice(raw: str | None, allowed: tuple[str, ...], message: str, code: str) -> str | None:
+    if raw is None:
+        return None
+    if raw not in allowed:
+        raise ValidationError(message, code=code)
+    return raw
+
+
+def _date_filter(raw: str | None, name: str) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        return parse_timestamp(raw)
+    except InvalidTimestampError as exc:
+        raise ValidationError(f"Invalid {name} format", code="INVALID_DATE_FILTER") from exc
+
+
+def parse_list_query(account_id: str, params: Mapping[str, str]) -> PostListQuery:
+    """Bad page/limit fall back to the defaults and are clamped, as Publora does silently.
+    An empty parameter (`?status=`) counts as absent."""
+    params = {name: value for name, value in params.items() if value != ""}
+    status = _choice(
+        params.get("status"),
+        LIST_STATUSES,
+        "Invalid status. Must be one of: " + ", ".join(LIST_STATUSES),
+        "INVALID_STATUS",
+    )
+    sort_by = _choice(
+        params.get("sortBy"),
+        SORT_FIELDS,
+        "Invalid sortBy. Must be one of: " + ", ".join(SORT_FIELDS),
+        "INVALID_SORT_BY",
+    )
+    sort_order = _choice(
+        params.get("sortOrder"),
+        ("asc", "desc"),
+        "Invalid sortOrder. Must be one of: asc, desc",
+        "INVALID_SORT_ORDER",
+    )
+    return PostListQuery(
+        account_id=account_id,
+        page=max(1, _int_or_default(params.get("page"), DEFAULT_PAGE)),
+        limit=min(MAX_LIMIT, max(1, _int_or_default(params.get("limit"), DEFAULT_LIMIT))),
+        sort_by=next(f for f in SORT_FIELDS if f == (sort_by or "createdAt")),
+        descending=sort_order != "asc",
+        status=status,
+        platform_prefix=params.get("platform"),
+        scheduled_from=_date_filter(params.get("fromDate"), "fromDate"),
+        scheduled_to=_date_filter(params.get("toDate"), "toDate"),
+    )

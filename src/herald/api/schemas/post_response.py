@@ -1,0 +1,205 @@
+"""Response shapes of the post endpoints: the documented fields plus DESIGN §3.7's superset."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from herald.api.schemas.base import WireModel, omitted_when_none
+from herald.api.schemas.connection import optional_timestamp
+from herald.domain.platform import Platform, platform_id
+from herald.domain.post_state import PostStatus
+from herald.domain.timestamps import format_timestamp
+from herald.models import PostGroup, PublishTarget
+from herald.services.post import PostDetails, target_status
+from herald.services.post_list import PostPage
+
+
+class CreatedTarget(WireModel):
+    platform: str
+    platform_id: str
+    status: str
+
+
+class CreatePostResponse(WireModel):
+    success: bool = True
+    post_group_id: str
+    posts: list[CreatedTarget]
+
+
+class ThreadPart(WireModel):
+    index: int  # 1-based, as in the " [i/N]" markers
+    content: str
+    status: str
+    published_id: str | None
+
+
+class PostRead(WireModel):
+    platform: str
+    platform_id: str  # the bare account id, as EP/get-post shows it
+    platform_connection_id: str  # the same with its platform prefix, as used in create-post
+    content: str
+    status: str
+    posted_id: str | None = omitted_when_none("The platform's post id, once published")
+    published_url: str | None
+    published_at: str | None
+    error: str | None
+    error_code: str | None
+    is_thread: bool
+    thread_parts: list[ThreadPart]
+
+
+class GetPostResponse(WireModel):
+    success: bool = True
+    post_group_id: str
+    status: str
+    content: str
+    scheduled_time: str | None
+    created_at: str
+    updated_at: str
+    media_urls: list[str]
+    posts: list[PostRead]
+
+
+class ListedPlatform(WireModel):
+    platform_id: str
+    platform: str
+    status: str
+
+
+class ListedPost(WireModel):
+    post_group_id: str
+    content: str
+    status: str
+    scheduled_time: str | None
+    created_at: str
+    updated_at: str
+    platforms: list[ListedPlatform]
+    media_urls: list[str]
+
+
+class Pagination(WireModel):
+    page: int
+    limit: int
+    total_items: int
+    total_pages: int
+    has_next_page: bool
+    has_prev_page: bool
+
+
+class ListPostsResponse(WireModel):
+    success: bool = True
+    posts: list[ListedPost]
+    pagination: Pagination
+
+
+class UpdatedGroup(WireModel):
+    id: str = Field(alias="_id")
+    status: str
+    scheduled_time: str | None = omitted_when_none("Sent only when the group has a time")
+
+
+class UpdatePostResponse(WireModel):
+    success: bool = True
+    message: str = "Post updated successfully"
+    post_group: UpdatedGroup
+
+
+def _connection_id(target: PublishTarget) -> str:
+    return platform_id(Platform(target.platform), target.external_account_id)
+
+
+def create_post_response(group: PostGroup) -> CreatePostResponse:
+    return CreatePostResponse(
+        post_group_id=group.id,
+        posts=[
+            CreatedTarget(
+                platform=t.platform,
+                platform_id=_connection_id(t),
+                status=target_status(t).value,
+            )
+            for t in group.targets
+        ],
+    )
+
+
+def _thread_parts(target: PublishTarget, status: PostStatus) -> list[ThreadPart]:
+    posted = target.progress.get("partIds", [])
+    parts = []
+    for index, text in enumerate(target.thread_parts, start=1):
+        published_id = posted[index - 1] if index <= len(posted) else None
+        part_status = PostStatus.PUBLISHED if published_id else status
+        parts.append(ThreadPart(index=index, content=text, status=part_status, published_id=published_id))
+    return parts
+
+
+def post_read(group: PostGroup, target: PublishTarget) -> PostRead:
+    status = target_status(target)
+    return PostRead(
+        platform=target.platform,
+        platform_id=target.external_account_id,
+        platform_connection_id=_connection_id(target),
+        content=group.content,
+        status=status.value,
+        published_url=target.external_url,
+        published_at=optional_timestamp(target.published_at),
+        error=target.last_error if status is PostStatus.FAILED else None,
+        error_code=target.last_error_code if status is PostStatus.FAILED else None,
+        is_thread=len(target.thread_parts) > 1,
+        thread_parts=_thread_parts(target, status),
+        posted_id=target.external_id,
+    )
+
+
+def get_post_response(details: PostDetails) -> GetPostResponse:
+    group = details.group
+    return GetPostResponse(
+        post_group_id=group.id,
+        status=group.status,
+        content=group.content,
+        scheduled_time=optional_timestamp(group.scheduled_at),
+        created_at=format_timestamp(group.created_at),
+        updated_at=format_timestamp(group.updated_at),
+        media_urls=list(details.media_urls),
+        posts=[post_read(group, t) for t in group.targets],
+    )
+
+
+def _listed_post(details: PostDetails) -> ListedPost:
+    group = details.group
+    return ListedPost(
+        post_group_id=group.id,
+        content=group.content,
+        status=group.status,
+        scheduled_time=optional_timestamp(group.scheduled_at),
+        created_at=format_timestamp(group.created_at),
+        updated_at=format_timestamp(group.updated_at),
+        platforms=[
+            ListedPlatform(
+                platform_id=_connection_id(t), platform=t.platform, status=target_status(t).value
+            )
+            for t in group.targets
+        ],
+        media_urls=list(details.media_urls),
+    )
+
+
+def list_posts_response(page: PostPage) -> ListPostsResponse:
+    return ListPostsResponse(
+        posts=[_listed_post(p) for p in page.posts],
+        pagination=Pagination(
+            page=page.page,
+            limit=page.limit,
+            total_items=page.total,
+            total_pages=page.total_pages,
+            has_next_page=page.page < page.total_pages,
+            has_prev_page=page.page > 1,
+        ),
+    )
+
+
+def update_post_response(group: PostGroup) -> UpdatePostResponse:
+    return UpdatePostResponse(
+        post_group=UpdatedGroup(
+            id=group.id, status=group.status, scheduled_time=optional_timestamp(group.scheduled_at)
+        )
+    )

@@ -1,0 +1,78 @@
+"""create_app(settings): the FastAPI app, its middleware and the lifespan of its resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from herald.api.context import AppContext
+from herald.api.deps import RATE_DECISION_STATE
+from herald.api.error_handlers import install_error_handlers
+from herald.api.middleware import (
+    BodySizeLimitMiddleware,
+    CatchAllMiddleware,
+    RateLimitHeadersMiddleware,
+)
+from herald.api.routes import connections, posts, workspace
+from herald.config import Settings
+from herald.db.engine import create_engine, create_session_factory
+from herald.services.rate_limit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter
+from herald.services.secret_box import load_secret_box
+
+API_PREFIX = "/api/v1"
+
+
+def build_context(settings: Settings) -> AppContext:
+    engine = create_engine(settings.resolved_database_url)
+    sessions = create_session_factory(engine)
+    # In-process counting is exact for the embedded shape (one process owns the SQLite file);
+    # with PostgreSQL there may be several API replicas, so the window lives in the database.
+    limit = settings.rate_limit_per_minute
+    limiter: RateLimiter = (
+        MemoryRateLimiter(limit) if settings.is_sqlite else DatabaseRateLimiter(limit, sessions)
+    )
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        rate_limiter=limiter,
+        secret_box=load_secret_box(settings),
+    )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context = build_context(settings)
+        app.state.context = context
+        try:
+            yield
+        finally:
+            await context.engine.dispose()
+
+    app = FastAPI(
+        title="Herald",
+        version="0.1.0",
+        summary="Self-hosted social media scheduler with a Publora-compatible API",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (connections.router, posts.router, workspace.router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    # Added innermost first: the catch-all must wrap everything.
+    app.add_middleware(RateLimitHeadersMiddleware, state_key=RATE_DECISION_STATE)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_json_body_bytes,
+        exempt=lambda _path: False,
+    )
+    app.add_middleware(CatchAllMiddleware)
+    return app

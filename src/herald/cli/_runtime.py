@@ -1,0 +1,63 @@
+"""What every command shares: settings from the global options, a migrated database, output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.config import Settings
+from herald.db.engine import create_engine, create_session_factory, unit_of_work
+from herald.db.migrate import migrate
+from herald.errors import AppError
+from herald.services.secret_box import SecretBox, load_secret_box
+
+T = TypeVar("T")
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+async def prepare_database(settings: Settings) -> None:
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await migrate(settings.resolved_database_url)
+
+
+def run_in_transaction(
+    settings: Settings, work: Callable[[AsyncSession, SecretBox], Awaitable[T]]
+) -> T:
+    """Migrate, then run one unit of work; AppErrors become a clean message and exit code 1."""
+
+    async def main() -> T:
+        await prepare_database(settings)
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            async with unit_of_work(create_session_factory(engine)) as session:
+                return await work(session, load_secret_box(settings))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except AppError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def emit(as_json: bool, payload: dict[str, Any], human: str) -> None:
+    """With --json exactly one JSON object on stdout; otherwise a line for people."""
+    if as_json:
+        sys.stdout.write(json.dumps(payload) + "\n")
+    else:
+        typer.echo(human)
+
+
+JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON object.")

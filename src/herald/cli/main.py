@@ -1,0 +1,40 @@
+"""The `herald` command: global options and the command groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from herald.cli.accounts import accounts_app, keys_app
+from herald.cli.connections import connections_app
+from herald.cli.serve import serve
+from herald.config import Settings
+
+app = typer.Typer(
+    help="Herald: self-hosted social media scheduling with a Publora-compatible API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(connections_app, name="connections")
+app.command("serve")(serve)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Data directory [HERALD_DATA_DIR, ./herald-data]."
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="Database URL [HERALD_DATABASE_URL, SQLite in the data dir]."
+    ),
+) -> None:
+    overrides = {"data_dir": data_dir, "database_url": database_url}
+    ctx.obj = Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,64 @@
+"""`herald serve`: migrate, create the first account on an empty install, serve the API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+import uvicorn
+
+from herald.app import create_app
+from herald.cli._runtime import prepare_database, settings_of
+from herald.config import Settings
+from herald.db.engine import create_engine, create_session_factory, unit_of_work
+from herald.services.bootstrap import Bootstrap, bootstrap_if_empty
+from herald.services.secret_box import load_secret_box
+
+
+async def _first_start(settings: Settings) -> Bootstrap | None:
+    await prepare_database(settings)
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            return await bootstrap_if_empty(session, load_secret_box(settings))
+    finally:
+        await engine.dispose()
+
+
+def _announce(created: Bootstrap, settings: Settings) -> None:
+    # Printed to the terminal once, never logged: the key is not stored anywhere readable.
+    base = f"http://{settings.host}:{settings.port}/api/v1"
+    typer.echo(
+        "\nHerald created your account on this first start.\n"
+        f"  account id:  {created.account_id}\n"
+        f"  API key:     {created.api_key}   (shown once; store it now)\n"
+        f"  platform id: {created.platform_id}   (a sandbox connection)\n"
+        f"  API:         {base}\n"
+    )
+
+
+def serve(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, help="Bind address [HERALD_HOST, 127.0.0.1]."),
+    port: int | None = typer.Option(None, help="Port [HERALD_PORT, 8080]."),
+    no_engine: bool = typer.Option(
+        False, "--no-engine", help="Serve the API only, for API replicas (publishing runs elsewhere)."
+    ),
+) -> None:
+    """Serve the API (and, by default, the publishing engine) until interrupted."""
+    settings = settings_of(ctx).model_copy(
+        update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    )
+    created = asyncio.run(_first_start(settings))
+    if created is not None:
+        _announce(created, settings)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    uvicorn.Server(config).run()

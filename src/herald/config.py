@@ -1,0 +1,41 @@
+"""Settings: the one place that reads HERALD_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Herald's configuration; every field maps to an HERALD_<NAME> variable or a `.env` line."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HERALD_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Path("herald-data")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default is SQLite in the data directory.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key: str | None = Field(
+        default=None,
+        description="Fernet key for platform credentials; generated into the data dir if unset.",
+    )
+    rate_limit_per_minute: int = Field(default=1200, ge=0)
+    max_json_body_bytes: int = 1024 * 1024
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'herald.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

@@ -1,0 +1,1 @@
+"""Database plumbing: engine and session factories, the unit of work, column types."""

@@ -1,0 +1,19 @@
+"""ORM classes, one module per aggregate; importing this package registers them all."""
+
+from herald.models.account import Account
+from herald.models.api_key import ApiKey
+from herald.models.connection import Connection
+from herald.models.media import Media
+from herald.models.post import PostGroup, PublishAttempt, PublishTarget
+from herald.models.rate_limit import RateLimitWindow
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Connection",
+    "Media",
+    "PostGroup",
+    "PublishAttempt",
+    "PublishTarget",
+    "RateLimitWindow",
+]

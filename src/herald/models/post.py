@@ -1,0 +1,127 @@
+"""Post groups, their publish targets (the engine's unit of work) and the attempt log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from herald.db.base import Base
+from herald.db.types import UTCDateTime
+from herald.models._columns import ID_LENGTH, created_at_column, id_column
+
+
+class PostGroup(Base):
+    __tablename__ = "post_group"
+    __table_args__ = (
+        Index("ix_post_group_account_created", "account_id", "created_at"),
+        Index("ix_post_group_account_scheduled", "account_id", "scheduled_at"),
+    )
+
+    id: Mapped[str] = id_column()
+    account_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("account.id", ondelete="CASCADE"), nullable=False
+    )
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    platform_settings: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    alt_texts: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    # Derived from the targets (domain.post_state.group_status) and stored for filtering.
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = created_at_column()
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    targets: Mapped[list[PublishTarget]] = relationship(
+        back_populates="post_group",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PublishTarget.position",
+        lazy="selectin",
+    )
+
+
+class PublishTarget(Base):
+    """One (post group, connection): its own state, due time, lease and fencing token."""
+
+    __tablename__ = "publish_target"
+    __table_args__ = (
+        Index(
+            "ix_publish_target_due",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'scheduled'"),
+            sqlite_where=text("state = 'scheduled'"),
+        ),
+        Index(
+            "ix_publish_target_lease",
+            "lease_until",
+            postgresql_where=text("state IN ('publishing', 'reconciling')"),
+            sqlite_where=text("state IN ('publishing', 'reconciling')"),
+        ),
+    )
+
+    id: Mapped[str] = id_column()
+    post_group_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("post_group.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # The connection may be removed later; platform and external id are kept for display.
+    connection_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("connection.id", ondelete="SET NULL"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(32), nullable=False)
+    external_account_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    state: Mapped[str] = mapped_column(String(32), nullable=False)
+    # Text of each part as it will be published; one element unless the platform threads it.
+    thread_parts: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+
+    # Engine bookkeeping (engine-research §7.2).
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    claim_token: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(255))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    in_doubt_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rate_limited: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
+    # Recovery points of multi-step publishes, e.g. the ids of thread parts already posted.
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+
+    # Outcome.
+    external_id: Mapped[str | None] = mapped_column(String(512))
+    external_url: Mapped[str | None] = mapped_column(String(2048))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = created_at_column()
+
+    post_group: Mapped[PostGroup] = relationship(back_populates="targets")
+
+
+class PublishAttempt(Base):
+    """Append-only log of every platform call, including late evidence of success."""
+
+    __tablename__ = "publish_attempt"
+
+    id: Mapped[str] = id_column()
+    target_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH),
+        ForeignKey("publish_target.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    claim_token: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(32), nullable=False)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    external_id: Mapped[str | None] = mapped_column(String(512))
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = created_at_column()

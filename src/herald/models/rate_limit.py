@@ -1,0 +1,19 @@
+"""Per-account API request counts per fixed window, shared by every API replica."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from herald.db.base import Base
+from herald.models._columns import ID_LENGTH
+
+
+class RateLimitWindow(Base):
+    __tablename__ = "rate_limit_window"
+
+    account_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # epoch seconds
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

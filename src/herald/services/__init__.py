@@ -1,0 +1,1 @@
+"""Use cases: combine the store, domain rules, platforms and media. They flush, never commit."""

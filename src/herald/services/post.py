@@ -1,0 +1,178 @@
+"""Post groups: create, read, change and delete, with the rules of publora-spec §2–3 and DESIGN §3."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.domain.platform import Platform, split_platform_id
+from herald.domain.platform_settings import PlatformSettingsError, validate_platform_settings
+from herald.domain.post_state import PostStatus, TargetState, group_status, wire_status
+from herald.domain.text import TextTooLongError, plan_parts
+from herald.errors import NotFoundError, ValidationError
+from herald.models import Connection, PostGroup, PublishTarget
+from herald.store.connection import ConnectionStore
+from herald.store.post import PostStore
+
+# A target more than this late is failed as too late rather than published out of context.
+EXPIRY_AFTER_DUE = timedelta(hours=24)
+INVALID_TIME = "Invalid scheduled time"
+
+
+@dataclass(frozen=True)
+class NewPost:
+    content: str
+    platform_ids: Sequence[str]
+    scheduled_at: datetime | None = None
+    status: str | None = None  # "draft" | "scheduled" | None (publish now when no time)
+    platform_settings: dict[str, Any] = field(default_factory=dict)
+    alt_texts: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class PostDetails:
+    group: PostGroup
+    media_urls: Sequence[str]
+
+
+def post_not_found() -> NotFoundError:
+    return NotFoundError("Post group not found", code="POST_GROUP_NOT_FOUND")
+
+
+async def create_post(
+    session: AsyncSession, account_id: str, new: NewPost, now: datetime
+) -> PostGroup:
+    state, scheduled_at = _initial_schedule(new, now)
+    try:
+        validate_platform_settings(new.platform_settings)
+    except PlatformSettingsError as exc:
+        raise ValidationError(str(exc), code="INVALID_PLATFORM_SETTINGS") from exc
+    connections = await _resolve_connections(session, account_id, new.platform_ids)
+    group = PostGroup(
+        account_id=account_id,
+        content=new.content,
+        platform_settings=new.platform_settings,
+        alt_texts=list(new.alt_texts),
+        scheduled_at=scheduled_at,
+        created_at=now,
+        updated_at=now,
+    )
+    group.targets = [
+        _new_target(connection, position, new.content, state, scheduled_at, now)
+        for position, connection in enumerate(connections)
+    ]
+    refresh_group_status(group)
+    return await PostStore(session).add(group)
+
+
+def _initial_schedule(new: NewPost, now: datetime) -> tuple[TargetState, datetime | None]:
+    """DESIGN §3.3: a draft keeps an optional time; no time and no status means publish now."""
+    if new.scheduled_at is not None and new.scheduled_at < now:
+        raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+    if new.status == "draft":
+        return TargetState.DRAFT, new.scheduled_at
+    if new.scheduled_at is not None:
+        return TargetState.SCHEDULED, new.scheduled_at
+    if new.status == "scheduled":
+        raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+    return TargetState.SCHEDULED, now
+
+
+async def _resolve_connections(
+    session: AsyncSession, account_id: str, platform_ids: Sequence[str]
+) -> list[Connection]:
+    store = ConnectionStore(session)
+    found: list[Connection] = []
+    invalid: list[str] = []
+    for public_id in platform_ids:
+        parts = split_platform_id(public_id)
+        connection = await store.find(account_id, *parts) if parts else None
+        if connection is None:
+            invalid.append(public_id)
+        else:
+            found.append(connection)
+    if invalid:
+        raise ValidationError("Invalid platform ID", code="INVALID_PLATFORM_ID", platformIds=invalid)
+    return found
+
+
+def _new_target(
+    connection: Connection,
+    position: int,
+    content: str,
+    state: TargetState,
+    scheduled_at: datetime | None,
+    now: datetime,
+) -> PublishTarget:
+    platform = Platform(connection.platform)
+    try:
+        parts = plan_parts(platform, content)
+    except TextTooLongError as exc:
+        raise ValidationError(
+            str(exc), code="CONTENT_TOO_LONG", platform=platform.value, limit=exc.limit
+        ) from exc
+    target = PublishTarget(
+        connection_id=connection.id,
+        platform=platform.value,
+        external_account_id=connection.external_id,
+        position=position,
+        state=state.value,
+        thread_parts=parts,
+        updated_at=now,
+    )
+    set_due(target, state, scheduled_at)
+    return target
+
+
+def set_due(target: PublishTarget, state: TargetState, scheduled_at: datetime | None) -> None:
+    if state is TargetState.SCHEDULED and scheduled_at is not None:
+        target.due_at = scheduled_at
+        target.expire_at = scheduled_at + EXPIRY_AFTER_DUE
+    else:
+        target.due_at = None
+        target.expire_at = None
+
+
+def refresh_group_status(group: PostGroup) -> None:
+    group.status = group_status(target_status(t) for t in group.targets).value
+
+
+def target_status(target: PublishTarget) -> PostStatus:
+    return wire_status(TargetState(target.state), sent=target.sent_at is not None)
+
+
+async def get_post(session: AsyncSession, account_id: str, group_id: str) -> PostDetails:
+    group = await find_post(session, account_id, group_id)
+    media = await PostStore(session).media_for([group.id])
+    return PostDetails(group, [m.public_url for m in media])
+
+
+async def find_post(session: AsyncSession, account_id: str, group_id: str) -> PostGroup:
+    """Unknown, foreign and malformed ids are all the same 404 (DESIGN §3.5)."""
+    group = await PostStore(session).get(account_id, group_id)
+    if group is None:
+        raise post_not_found()
+    return group
+
+
+_DELETABLE = frozenset({PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.FAILED})
+
+
+async def delete_post(session: AsyncSession, account_id: str, group_id: str) -> Sequence[str]:
+    """Delete a group with its targets and media rows; returns the storage keys whose files the
+    caller removes after commit (DESIGN §3.9)."""
+    group = await find_post(session, account_id, group_id)
+    status = PostStatus(group.status)
+    if status not in _DELETABLE:
+        raise ValidationError(
+            f"Cannot delete post: post is currently in {status.value} status",
+            code="POST_NOT_DELETABLE",
+        )
+    store = PostStore(session)
+    keys = await store.storage_keys(group.id)
+    await store.delete(group)
+    return keys

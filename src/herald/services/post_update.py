@@ -1,0 +1,73 @@
+"""update-post: reschedule, pause and resume, exactly as the seed document says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.domain.post_state import EDITABLE_STATES, PostStatus, TargetState, transition
+from herald.errors import ValidationError
+from herald.models import PostGroup
+from herald.services.post import INVALID_TIME, set_due, find_post, refresh_group_status
+
+_BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
+
+
+@dataclass(frozen=True)
+class PostChange:
+    status: str | None  # "draft" | "scheduled" | None
+    scheduled_at: datetime | None
+
+
+async def update_post(
+    session: AsyncSession, account_id: str, group_id: str, change: PostChange, now: datetime
+) -> PostGroup:
+    group = await find_post(session, account_id, group_id)
+    _check_updatable(PostStatus(group.status))
+    if change.scheduled_at is not None and change.scheduled_at < now:
+        raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+    scheduled_at = change.scheduled_at or group.scheduled_at
+    state = _requested_state(PostStatus(group.status), change)
+    if state is TargetState.SCHEDULED and (scheduled_at is None or scheduled_at < now):
+        raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+    _apply(group, state, scheduled_at, now)
+    await session.flush()
+    return group
+
+
+def _check_updatable(status: PostStatus) -> None:
+    if status in _BEING_SENT:
+        raise ValidationError(
+            "Cannot update post: post is currently in processing status",
+            code="POST_IN_PROGRESS",
+        )
+    if status not in (PostStatus.DRAFT, PostStatus.SCHEDULED):
+        raise ValidationError("Cannot update published or failed posts", code="POST_NOT_EDITABLE")
+
+
+def _requested_state(current: PostStatus, change: PostChange) -> TargetState:
+    """An explicit status wins; a time alone schedules a draft (DESIGN §3.2)."""
+    if change.status is not None:
+        return TargetState(change.status)
+    if change.scheduled_at is not None:
+        return TargetState.SCHEDULED
+    return TargetState(current.value)
+
+
+def _apply(group: PostGroup, state: TargetState, scheduled_at: datetime | None, now: datetime) -> None:
+    group.scheduled_at = scheduled_at
+    group.updated_at = now
+    group.version += 1
+    for target in group.targets:
+        current = TargetState(target.state)
+        if current not in EDITABLE_STATES:
+            continue
+        target.state = transition(current, state).value
+        set_due(target, state, scheduled_at)
+        target.version += 1
+        # Bumping the fencing token invalidates any claim a worker may hold on the old version.
+        target.claim_token += 1
+        target.updated_at = now
+    refresh_group_status(group)

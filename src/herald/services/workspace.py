@@ -1,0 +1,60 @@
+"""Workspace accounts and their managed users (publora-spec §1.3, §2.14; DESIGN §3.10)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.errors import ConflictError, ForbiddenError, NotFoundError
+from herald.models import Account
+from herald.services.account import issue_api_key
+from herald.services.auth import Principal
+from herald.store.account import AccountStore, ApiKeyStore
+
+
+def require_workspace(principal: Principal) -> str:
+    """Workspace endpoints always act for the key's own workspace account."""
+    if not principal.is_workspace:
+        raise ForbiddenError("Workspace access not enabled", code="WORKSPACE_ACCESS_DISABLED")
+    return principal.key_account_id
+
+
+def user_not_found() -> NotFoundError:
+    return NotFoundError("User not found", code="USER_NOT_FOUND")
+
+
+async def list_users(session: AsyncSession, workspace_id: str) -> Sequence[Account]:
+    return await AccountStore(session).list_managed_users(workspace_id)
+
+
+async def create_user(
+    session: AsyncSession, workspace_id: str, email: str, display_name: str | None
+) -> Account:
+    store = AccountStore(session)
+    if await store.find_managed_user_by_email(workspace_id, email) is not None:
+        raise ConflictError("User already exists", code="USER_EXISTS")
+    user = Account(name=display_name or email, email=email, parent_id=workspace_id)
+    return await store.add(user)
+
+
+async def delete_user(session: AsyncSession, workspace_id: str, user_id: str) -> None:
+    """Removes the managed user with its keys, connections and posts."""
+    store = AccountStore(session)
+    user = await store.get_managed_user(workspace_id, user_id)
+    if user is None:
+        raise user_not_found()
+    await store.delete(user)
+
+
+async def regenerate_user_key(
+    session: AsyncSession, workspace_id: str, user_id: str, now: datetime
+) -> str:
+    """A new per-user key; every earlier key of that user stops working at once."""
+    user = await AccountStore(session).get_managed_user(workspace_id, user_id)
+    if user is None:
+        raise user_not_found()
+    await ApiKeyStore(session).revoke_all(user.id, now)
+    key, _ = await issue_api_key(session, user.id)
+    return key

@@ -1,0 +1,1 @@
+"""Repositories: every SQL statement Herald runs lives in this package."""

@@ -1,0 +1,46 @@
+"""Connected social accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.models import Account, Connection
+
+
+class ConnectionStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, connection: Connection) -> Connection:
+        self._session.add(connection)
+        await self._session.flush()
+        return connection
+
+    async def list_for_account(self, account_id: str) -> Sequence[Connection]:
+        query = select(Connection).where(Connection.account_id == account_id)
+        return (await self._session.scalars(query.order_by(Connection.id))).all()
+
+    async def list_all(self) -> Sequence[tuple[Connection, Account]]:
+        query = select(Connection, Account).join(Account).order_by(Connection.id)
+        return [(c, a) for c, a in (await self._session.execute(query)).tuples()]
+
+    async def find(self, account_id: str, platform: str, external_id: str) -> Connection | None:
+        query = select(Connection).where(
+            Connection.account_id == account_id,
+            Connection.platform == platform,
+            Connection.external_id == external_id,
+        )
+        return await self._session.scalar(query)
+
+    async def find_any(self, platform: str, external_id: str) -> Connection | None:
+        query = select(Connection).where(
+            Connection.platform == platform, Connection.external_id == external_id
+        )
+        return await self._session.scalar(query.order_by(Connection.id).limit(1))
+
+    async def delete(self, connection: Connection) -> None:
+        await self._session.delete(connection)
+        await self._session.flush()
