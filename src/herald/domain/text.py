@@ -39,7 +39,7 @@ _EMOJI_CLUSTER = regex.compile(
     regex.VERBOSE,
 )
 # Code points X weighs 1; everything else weighs 2 (twitter-text v3 config "ranges").
-_X_HEAVY = regex.compile(r"[^\x00-\u10FF\u2000-\u200D\u2010-\u201F\u2032-\u2037]")
+_X_HEAVY = regex.compile(r"[^\x00-\u10FF\u2000-\u200D\u2010-\u201F\u2032-\u2037]+")
 _URL_WEIGHT = 23  # X and Mastodon both count every URL as 23 characters, whatever its length.
 _URL_PLACEHOLDER = "x" * _URL_WEIGHT
 # An upper bound of the cost of one code point under every rule. X: NFC expands text at most
@@ -84,16 +84,14 @@ def _graphemes(text: str) -> int:
 
 
 def _x_code_point_weight(text: str) -> int:
-    return len(text) + len(_X_HEAVY.findall(text))
+    return len(text) + sum(map(len, _X_HEAVY.findall(text)))
 
 
 def _x_weighted(text: str) -> int:
     """twitter-text v3: NFC, then URLs 23 (t.co wrapping), emoji clusters 2, else per code point."""
     text = _URL.sub(_URL_PLACEHOLDER, unicodedata.normalize("NFC", text))
-    weight = _x_code_point_weight(text)
-    for emoji in _EMOJI_CLUSTER.findall(text):
-        weight += 2 - _x_code_point_weight(emoji)
-    return weight
+    emoji = _EMOJI_CLUSTER.findall(text)
+    return _x_code_point_weight(text) - _x_code_point_weight("".join(emoji)) + 2 * len(emoji)
 
 
 def _mastodon_countable(match: regex.Match[str]) -> str:
@@ -190,57 +188,96 @@ def plan_parts(platform: Platform, content: str) -> list[str]:
 
 
 def _numbered_parts(rule: TextRule, segments: list[str]) -> list[str]:
-    parts = _pack_all(rule.platform, segments, reserve="")
-    if len(parts) <= 1 or not rule.numbered:
-        return parts
+    sizers = [_Sizer(rule, segment) for segment in segments]
+    if not rule.numbered or (len(sizers) == 1 and sizers[0].fits(sizers[0].whole, 0)):
+        return _pack_all(sizers, 0)
     # The suffix width depends on the part count, which depends on the room left by the suffix:
-    # pack with room for `digits`-wide numbers until the count needs no more digits.
-    digits = 1
+    # pack with room for `digits`-wide numbers until the count needs no more digits. Starting
+    # from a count estimate (from the total length) usually saves a packing pass.
+    total = sum(sizer.weight(sizer.whole) for sizer in sizers)
+    digits = len(str(max(total // rule.limit, 1)))
     while True:
-        parts = _pack_all(rule.platform, segments, reserve=f" [{'9' * digits}/{'9' * digits}]")
+        parts = _pack_all(sizers, len(_suffix(10**digits - 1, 10**digits - 1)))
         if len(str(len(parts))) <= digits:
             break
         digits = len(str(len(parts)))
-    count = len(parts)
-    if count == 1:
+    if len(parts) == 1:
         return parts
-    return [f"{part} [{index}/{count}]" for index, part in enumerate(parts, 1)]
+    return [part + _suffix(index, len(parts)) for index, part in enumerate(parts, 1)]
 
 
-def _pack_all(platform: Platform, segments: list[str], reserve: str) -> list[str]:
-    return [part for segment in segments for part in _pack(platform, segment, reserve)]
+def _suffix(index: int, count: int) -> str:
+    return f" [{index}/{count}]"
 
 
 Span = tuple[int, int]
 
 
-def _pack(platform: Platform, text: str, reserve: str) -> list[str]:
-    """Greedily join atoms of `text` into parts that fit with `reserve` appended."""
-    if fits(platform, text + reserve):
-        return [text]
-    atoms = list(_atoms(platform, text, reserve))
+class _Sizer:
+    """Tells whether a span of one text, plus `room` characters of suffix, fits the rule.
 
-    def joined_fits(first: int, end: int) -> bool:
-        return fits(platform, text[atoms[first][0] : atoms[end - 1][1]] + reserve)
-
-    runs = _runs(joined_fits, len(atoms))
-    return [text[atoms[first][0] : atoms[end - 1][1]] for first, end in runs]
-
-
-def _atoms(platform: Platform, text: str, reserve: str) -> Iterator[Span]:
-    """Spans of `text` that each fit alone: sentences, else their words, else word fragments.
-
-    Spans never start or end with whitespace, and the text between two spans is whitespace.
+    The suffix is ASCII and starts with a space, so it ends any URL or mention and starts a new
+    grapheme cluster: under every rule it adds at most its own length, and adding that length
+    instead of measuring text + suffix lets measures be remembered across packing passes,
+    which ask about the same sentences and words again for each suffix width.
     """
-    for start, end in _sentences(text):
-        if fits(platform, text[start:end] + reserve):
-            yield start, end
+
+    def __init__(self, rule: TextRule, text: str) -> None:
+        self.rule = rule
+        self.text = text
+        self.whole = (0, len(text))
+        self._weights: dict[Span, int] = {}
+        self._clusters: dict[Span, list[Span]] = {}
+
+    def fits(self, span: Span, room: int) -> bool:
+        start, end = span
+        limit = self.rule.limit - room
+        if (end - start) * _MAX_COST <= limit:
+            return True  # Bluesky's byte cap is far above this too
+        byte_limit = self.rule.byte_limit
+        if byte_limit is not None and _utf8_size(self.text[start:end]) + room > byte_limit:
+            return False
+        return self.weight(span) <= limit
+
+    def weight(self, span: Span) -> int:
+        if span not in self._weights:
+            self._weights[span] = measure(self.rule.platform, self.text[span[0] : span[1]])
+        return self._weights[span]
+
+    def clusters(self, span: Span) -> list[Span]:
+        if span not in self._clusters:
+            self._clusters[span] = [m.span() for m in _GRAPHEME.finditer(self.text, *span)]
+        return self._clusters[span]
+
+
+def _pack_all(sizers: list[_Sizer], room: int) -> list[str]:
+    return [part for sizer in sizers for part in _pack(sizer, room)]
+
+
+def _pack(sizer: _Sizer, room: int) -> list[str]:
+    """Greedily join atoms of the text into parts that fit with `room` to spare."""
+    if sizer.fits(sizer.whole, room):
+        return [sizer.text]
+    atoms = list(_atoms(sizer, room))
+    runs = _runs(lambda first, end: sizer.fits((atoms[first][0], atoms[end - 1][1]), room), atoms)
+    return [sizer.text[atoms[first][0] : atoms[end - 1][1]] for first, end in runs]
+
+
+def _atoms(sizer: _Sizer, room: int) -> Iterator[Span]:
+    """Spans of the text that each fit alone: sentences, else their words, else word fragments.
+
+    Spans never start or end with whitespace, and the text between two spans is whitespace,
+    so a run of consecutive spans is a part, with the original whitespace between its pieces.
+    """
+    for sentence in _sentences(sizer.text):
+        if sizer.fits(sentence, room):
+            yield sentence
             continue
-        for word in _WORD.finditer(text, start, end):
-            if fits(platform, word.group() + reserve):
+        for word in _WORD.finditer(sizer.text, *sentence):
+            if sizer.fits(word.span(), room):
                 yield word.span()
             else:
-                yield from _hard_cut(platform, text, word.span(), reserve)
+                yield from _hard_cut(sizer, word.span(), room)
 
 
 def _sentences(text: str) -> Iterator[Span]:
@@ -264,49 +301,59 @@ def _ends_sentence(text: str, end: int) -> bool:
     return index >= 0 and text[index] in _SENTENCE_ENDS
 
 
-def _hard_cut(platform: Platform, text: str, word: Span, reserve: str) -> Iterator[Span]:
+def _hard_cut(sizer: _Sizer, word: Span, room: int) -> Iterator[Span]:
     """Cut an over-long word at grapheme cluster boundaries into spans that fit."""
-    units = list(_grapheme_units(platform, text, word, reserve))
-
-    def run_fits(first: int, end: int) -> bool:
-        return fits(platform, text[units[first][0] : units[end - 1][1]] + reserve)
-
-    for first, end in _runs(run_fits, len(units)):
+    units = list(_grapheme_units(sizer, word, room))
+    runs = _runs(lambda first, end: sizer.fits((units[first][0], units[end - 1][1]), room), units)
+    for first, end in runs:
         yield units[first][0], units[end - 1][1]
 
 
-def _grapheme_units(platform: Platform, text: str, word: Span, reserve: str) -> Iterator[Span]:
+def _grapheme_units(sizer: _Sizer, word: Span, room: int) -> Iterator[Span]:
     # A cluster that cannot fit even alone (hundreds of stacked combining marks) is, as a last
     # resort, cut into code points: the alternative would be refusing to post at all.
-    for cluster in _GRAPHEME.finditer(text, *word):
-        start, end = cluster.span()
-        if fits(platform, cluster.group() + reserve):
+    for start, end in sizer.clusters(word):
+        if sizer.fits((start, end), room):
             yield start, end
         else:
             yield from ((index, index + 1) for index in range(start, end))
 
 
-def _runs(run_fits: Callable[[int, int], bool], count: int) -> Iterator[Span]:
-    """Split units 0..count into consecutive runs [first, end), each as long as `run_fits` allows.
+def _runs(run_fits: Callable[[int, int], bool], units: list[Span]) -> Iterator[Span]:
+    """Split `units` into consecutive runs [first, end), each as long as `run_fits` allows.
 
     A run of one unit is taken even when it does not fit, so that this always terminates; the
-    callers only pass units that fit alone. Galloping then bisecting keeps the number of
-    measurements logarithmic in the run length, which keeps 100k-character texts fast.
+    callers only pass units that fit alone. Each search starts from the previous run's length
+    (runs are alike) and gallops then bisects, so a run costs a few measurements of itself
+    rather than one per unit, which keeps 100k-character texts fast.
     """
-    first = 0
-    while first < count:
-        good, bad, step = first + 1, count + 1, 1
-        while good < count:
-            probe = min(good + step, count)
-            if not run_fits(first, probe):
-                bad = probe
-                break
+    first, width = 0, 1
+    while first < len(units):
+        end = _run_end(run_fits, first, len(units), first + width)
+        yield first, end
+        first, width = end, end - first
+
+
+def _run_end(run_fits: Callable[[int, int], bool], first: int, count: int, guess: int) -> int:
+    # Invariant: the run [first, good) fits (one unit is taken as fitting) and [first, bad) not.
+    good, bad = first + 1, count + 1
+    guess = min(guess, count)
+    if guess > good:
+        if run_fits(first, guess):
+            good = guess
+        else:
+            bad = guess
+    step = 1
+    while bad == count + 1 and good < count:  # gallop up
+        probe = min(good + step, count)
+        if run_fits(first, probe):
             good, step = probe, step * 2
-        while bad - good > 1:
-            middle = (good + bad) // 2
-            if run_fits(first, middle):
-                good = middle
-            else:
-                bad = middle
-        yield first, good
-        first = good
+        else:
+            bad = probe
+    while bad - good > 1:  # gallop down, then bisect
+        probe = max(bad - step, (good + bad) // 2)
+        if run_fits(first, probe):
+            good = probe
+        else:
+            bad, step = probe, step * 2
+    return good

@@ -47,6 +47,10 @@ class PostStore:
         query = select(PostGroup).where(PostGroup.id == group_id, PostGroup.account_id == account_id)
         return await self._session.scalar(query)
 
+    async def get_by_id(self, group_id: str) -> PostGroup | None:
+        """Unscoped: for the engine and maintenance, never for a request."""
+        return await self._session.get(PostGroup, group_id)
+
     async def delete(self, group: PostGroup) -> None:
         await self._session.delete(group)
         await self._session.flush()

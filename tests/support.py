@@ -1,0 +1,122 @@
+"""Helpers shared by the tests: the live server handle, tenants, timestamps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import httpx
+from fastapi import FastAPI
+
+from herald.api.context import AppContext
+from herald.config import Settings
+from herald.domain.platform import Platform, platform_id
+from herald.domain.timestamps import format_timestamp
+from herald.services.account import create_account, issue_api_key
+from herald.services.connection import add_connection
+
+T = TypeVar("T")
+
+
+def iso_in(**delta: float) -> str:
+    """A wire timestamp relative to now, e.g. iso_in(days=1) or iso_in(hours=-1)."""
+    return format_timestamp(datetime.now(UTC) + timedelta(**delta))
+
+
+@dataclass
+class LiveServer:
+    """A Herald app served by uvicorn on a loopback port, in a thread with its own loop."""
+
+    base_url: str
+    settings: Settings
+    app: FastAPI
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def context(self) -> AppContext:
+        context: AppContext = self.app.state.context
+        return context
+
+    def run(self, coroutine: Awaitable[T]) -> T:
+        """Run a coroutine on the server's loop (where its engine and sessions live)."""
+
+        async def wrapped() -> T:
+            return await coroutine
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self.loop).result(timeout=60)
+
+    def transaction(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        async def inside() -> T:
+            async with self.context.transaction() as session:
+                return await work(session)
+
+        return self.run(inside())
+
+
+@dataclass(frozen=True)
+class Tenant:
+    account_id: str
+    api_key: str
+    platform_id: str
+    client: httpx.Client
+
+
+def make_tenant(server: LiveServer, name: str = "Acme", *, workspace: bool = True) -> Tenant:
+    async def work(session: Any) -> tuple[str, str, str]:
+        account = await create_account(session, name, workspace=workspace)
+        key, _ = await issue_api_key(session, account.id)
+        connection = await add_connection(
+            session, server.context.secret_box, account.id, Platform.SANDBOX.value, {}
+        )
+        return account.id, key, platform_id(Platform.SANDBOX, connection.external_id)
+
+    account_id, key, public_id = server.transaction(work)
+    client = httpx.Client(base_url=server.base_url + "/api/v1", headers={"x-publora-key": key})
+    return Tenant(account_id, key, public_id, client)
+
+
+
+
+def force_target_states(
+    server: LiveServer, group_id: str, states: list[str], *, sent: bool = False
+) -> None:
+    """Put a group's targets (by position) into engine states, as the publishing engine would,
+    and refresh the stored group status the way the service does."""
+    from herald.domain.timestamps import utc_now
+    from herald.services.post import refresh_group_status
+    from herald.store.post import PostStore
+
+    async def work(session: Any) -> None:
+        group = await PostStore(session).get_by_id(group_id)
+        assert group is not None
+        assert len(group.targets) == len(states)
+        for target, state in zip(group.targets, states, strict=True):
+            target.state = state
+            target.sent_at = utc_now() if sent else None
+        refresh_group_status(group)
+
+    server.transaction(work)
+
+
+def add_sandbox_connection(server: LiveServer, account_id: str) -> str:
+    async def work(session: Any) -> str:
+        connection = await add_connection(
+            session, server.context.secret_box, account_id, Platform.SANDBOX.value, {}
+        )
+        return platform_id(Platform.SANDBOX, connection.external_id)
+
+    return server.transaction(work)
+
+
+def error_body(message: str, code: str) -> dict[str, str]:
+    return {"error": message, "message": message, "code": code}
+
+
+def create_post(tenant: Tenant, **fields: Any) -> str:
+    body = {"content": "Hello from Herald", "platforms": [tenant.platform_id], **fields}
+    response = tenant.client.post("/create-post", json=body)
+    assert response.status_code == 200, response.text
+    return str(response.json()["postGroupId"])
