@@ -120,3 +120,14 @@ def create_post(tenant: Tenant, **fields: Any) -> str:
     response = tenant.client.post("/create-post", json=body)
     assert response.status_code == 200, response.text
     return str(response.json()["postGroupId"])
+
+
+def add_raw_connection(server: LiveServer, account_id: str, platform: str, external_id: str) -> str:
+    """A connection row for a platform whose connector does not exist yet (no credentials)."""
+    from herald.models import Connection
+
+    async def work(session: Any) -> None:
+        session.add(Connection(account_id=account_id, platform=platform, external_id=external_id))
+
+    server.transaction(work)
+    return f"{platform}-{external_id}"

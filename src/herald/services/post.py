@@ -160,16 +160,26 @@ async def find_post(session: AsyncSession, account_id: str, group_id: str) -> Po
 
 
 _DELETABLE = frozenset({PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.FAILED})
+_SENT_OR_LIVE = frozenset({PostStatus.PROCESSING, PostStatus.PUBLISHED})
+
+
+def _delete_blocker(group: PostGroup) -> PostStatus | None:
+    """A group goes only while nothing of it may be on a platform: a target past its send gate
+    blocks deletion even when another target keeps the group reading as scheduled."""
+    status = PostStatus(group.status)
+    if status not in _DELETABLE:
+        return status
+    return next((s for s in map(target_status, group.targets) if s in _SENT_OR_LIVE), None)
 
 
 async def delete_post(session: AsyncSession, account_id: str, group_id: str) -> Sequence[str]:
     """Delete a group with its targets and media rows; returns the storage keys whose files the
     caller removes after commit (DESIGN §3.9)."""
     group = await find_post(session, account_id, group_id)
-    status = PostStatus(group.status)
-    if status not in _DELETABLE:
+    blocker = _delete_blocker(group)
+    if blocker is not None:
         raise ValidationError(
-            f"Cannot delete post: post is currently in {status.value} status",
+            f"Cannot delete post: post is currently in {blocker.value} status",
             code="POST_NOT_DELETABLE",
         )
     store = PostStore(session)

@@ -1,0 +1,261 @@
+"""create-post: validation strings, platform resolution, text limits and thread plans."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from herald.domain.timestamps import parse_timestamp
+from support import (
+    LiveServer,
+    Tenant,
+    add_raw_connection,
+    add_sandbox_connection,
+    error_body,
+    iso_in,
+)
+
+
+def test_create_answers_the_documented_shape_plus_posts(tenant: Tenant) -> None:
+    response = tenant.client.post(
+        "/create-post",
+        json={"content": "Hi", "platforms": [tenant.platform_id], "scheduledTime": iso_in(days=1)},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "success": True,
+        "postGroupId": body["postGroupId"],
+        "posts": [{"platform": "sandbox", "platformId": tenant.platform_id, "status": "scheduled"}],
+    }
+    assert len(body["postGroupId"]) == 24
+    int(body["postGroupId"], 16)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"platforms": ["x"]},
+        {"content": None, "platforms": ["x"]},
+        {"content": "", "platforms": ["x"]},
+        {"content": "   \n", "platforms": ["x"]},
+        {"content": 42, "platforms": ["x"]},
+    ],
+)
+def test_content_is_required(tenant: Tenant, body: dict[str, object]) -> None:
+    response = tenant.client.post("/create-post", json=body)
+    assert response.status_code == 400
+    assert response.json() == error_body("Content is required", "CONTENT_REQUIRED")
+
+
+@pytest.mark.parametrize(
+    "platforms", [None, [], "sandbox-1;sandbox-2", [1], [""], {"a": 1}, "missing"]
+)
+def test_platforms_are_required(tenant: Tenant, platforms: object) -> None:
+    body: dict[str, object] = {"content": "Hi"}
+    if platforms != "missing":
+        body["platforms"] = platforms
+    response = tenant.client.post("/create-post", json=body)
+    assert response.status_code == 400
+    assert response.json() == error_body("Platforms are required", "PLATFORMS_REQUIRED")
+
+
+def test_unknown_or_foreign_platform_ids_are_listed(
+    tenant: Tenant, new_tenant: object
+) -> None:
+    other = new_tenant("Other")  # type: ignore[operator]
+    wanted = [tenant.platform_id, "twitter-123", other.platform_id, "nonsense", "sandbox-"]
+    response = tenant.client.post("/create-post", json={"content": "Hi", "platforms": wanted})
+    assert response.status_code == 400
+    assert response.json() == {
+        **error_body("Invalid platform ID", "INVALID_PLATFORM_ID"),
+        "platformIds": wanted[1:],
+    }
+    assert tenant.client.get("/list-posts").json()["pagination"]["totalItems"] == 0
+
+
+def test_duplicate_platform_ids_are_merged(tenant: Tenant) -> None:
+    response = tenant.client.post(
+        "/create-post",
+        json={"content": "Hi", "platforms": [tenant.platform_id, tenant.platform_id]},
+    )
+    assert len(response.json()["posts"]) == 1
+
+
+def test_without_a_time_it_is_due_now(tenant: Tenant) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    for extra in ({}, {"scheduledTime": None}):
+        group_id = tenant.client.post(
+            "/create-post", json={"content": "Now", "platforms": [tenant.platform_id], **extra}
+        ).json()["postGroupId"]
+        got = tenant.client.get(f"/get-post/{group_id}").json()
+        assert got["status"] == "scheduled"
+        due = parse_timestamp(got["scheduledTime"])
+        assert before <= due <= datetime.now(UTC)
+
+
+def test_status_draft_creates_a_draft_with_or_without_time(tenant: Tenant) -> None:
+    for extra, expected_time in (({}, None), ({"scheduledTime": "2031-01-01T00:00:00Z"}, "2031-01-01T00:00:00.000Z")):
+        group_id = tenant.client.post(
+            "/create-post",
+            json={"content": "D", "platforms": [tenant.platform_id], "status": "draft", **extra},
+        ).json()["postGroupId"]
+        got = tenant.client.get(f"/get-post/{group_id}").json()
+        assert (got["status"], got["scheduledTime"]) == ("draft", expected_time)
+        assert got["posts"][0]["status"] == "draft"
+
+
+def test_status_scheduled_without_a_time_is_an_invalid_time(tenant: Tenant) -> None:
+    response = tenant.client.post(
+        "/create-post",
+        json={"content": "S", "platforms": [tenant.platform_id], "status": "scheduled"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "Invalid scheduled time"
+
+
+@pytest.mark.parametrize("value", ["2020-01-01T00:00:00Z", "2031-01-01", "soon", 7])
+def test_invalid_scheduled_time(tenant: Tenant, value: object) -> None:
+    response = tenant.client.post(
+        "/create-post",
+        json={"content": "T", "platforms": [tenant.platform_id], "scheduledTime": value},
+    )
+    assert response.status_code == 400
+    assert response.json() == error_body("Invalid scheduled time", "INVALID_SCHEDULED_TIME")
+
+
+def test_invalid_status_on_create(tenant: Tenant) -> None:
+    response = tenant.client.post(
+        "/create-post",
+        json={"content": "T", "platforms": [tenant.platform_id], "status": "published"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "Status must be draft or scheduled"
+
+
+def test_long_text_becomes_a_numbered_thread_visible_in_get_post(tenant: Tenant) -> None:
+    sentences = [f"Sentence number {i} says something worth reading." for i in range(30)]
+    content = " ".join(sentences)
+    group_id = tenant.client.post(
+        "/create-post",
+        json={"content": content, "platforms": [tenant.platform_id], "scheduledTime": iso_in(days=1)},
+    ).json()["postGroupId"]
+    post = tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]
+    parts = post["threadParts"]
+    assert post["isThread"] is True
+    assert len(parts) > 1
+    total = len(parts)
+    for index, part in enumerate(parts, start=1):
+        assert part["index"] == index
+        assert part["content"].endswith(f" [{index}/{total}]")
+        assert len(part["content"]) <= 500
+        assert part["status"] == "scheduled"
+        assert part["publishedId"] is None
+    rebuilt = " ".join(p["content"].rsplit(" [", 1)[0] for p in parts)
+    assert rebuilt == content
+
+
+def test_explicit_separators_split_a_short_text(tenant: Tenant) -> None:
+    content = "First part\n---\nSecond part"
+    group_id = tenant.client.post(
+        "/create-post", json={"content": content, "platforms": [tenant.platform_id]}
+    ).json()["postGroupId"]
+    post = tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]
+    assert [p["content"] for p in post["threadParts"]] == ["First part [1/2]", "Second part [2/2]"]
+    assert post["content"] == content
+
+
+def test_short_text_is_a_single_part(tenant: Tenant) -> None:
+    group_id = tenant.client.post(
+        "/create-post", json={"content": "Short", "platforms": [tenant.platform_id]}
+    ).json()["postGroupId"]
+    post = tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]
+    assert post["isThread"] is False
+    assert [p["content"] for p in post["threadParts"]] == ["Short"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"tiktok": {"brandedContent": True}}, "platformSettings.tiktok: brandOrganic and brandedContent require commercialContent to be true"),
+        ({"tiktok": {"viewerSetting": "EVERYONE"}}, "platformSettings.tiktok.viewerSetting must be one of: FOLLOWER_OF_CREATOR, MUTUAL_FOLLOW_FRIENDS, PUBLIC_TO_EVERYONE, SELF_ONLY"),
+        ({"youtube": {"title": "x" * 101}}, "platformSettings.youtube.title must be at most 100 characters"),
+        ({"instagram": {"videoType": "POST"}}, "platformSettings.instagram.videoType must be one of: REELS, STORIES"),
+        ({"telegram": "HTML"}, "platformSettings.telegram must be an object"),
+        ([], "platformSettings must be an object"),
+    ],
+)
+def test_platform_settings_are_validated(tenant: Tenant, settings: object, message: str) -> None:
+    response = tenant.client.post(
+        "/create-post",
+        json={"content": "T", "platforms": [tenant.platform_id], "platformSettings": settings},
+    )
+    assert response.status_code == 400
+    assert response.json() == error_body(message, "INVALID_PLATFORM_SETTINGS")
+
+
+def test_valid_platform_settings_and_alt_texts_are_accepted(tenant: Tenant) -> None:
+    response = tenant.client.post(
+        "/create-post",
+        json={
+            "content": "T",
+            "platforms": [tenant.platform_id],
+            "platformSettings": {"tiktok": {"commercialContent": True, "brandOrganic": True}, "unknown": {"x": 1}},
+            "altTexts": ["a cat"],
+        },
+    )
+    assert response.status_code == 200
+
+
+def test_alt_texts_must_be_strings(tenant: Tenant) -> None:
+    response = tenant.client.post(
+        "/create-post",
+        json={"content": "T", "platforms": [tenant.platform_id], "altTexts": [1]},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "altTexts must be an array of strings"
+
+
+def test_each_target_gets_its_own_plan(server: LiveServer, tenant: Tenant) -> None:
+    second = add_sandbox_connection(server, tenant.account_id)
+    group_id = tenant.client.post(
+        "/create-post",
+        json={"content": "Both", "platforms": [second, tenant.platform_id]},
+    ).json()["postGroupId"]
+    posts = tenant.client.get(f"/get-post/{group_id}").json()["posts"]
+    assert [p["platformConnectionId"] for p in posts] == [second, tenant.platform_id]
+    assert [p["platformId"] for p in posts] == [second.split("-", 1)[1], tenant.platform_id.split("-", 1)[1]]
+
+
+@pytest.mark.parametrize(
+    ("platform", "limit"),
+    [("linkedin", 3000), ("instagram", 2200), ("tiktok", 2200), ("youtube", 5000), ("telegram", 4096)],
+)
+def test_platforms_without_threads_reject_over_limit_text(
+    server: LiveServer, tenant: Tenant, platform: str, limit: int
+) -> None:
+    public_id = add_raw_connection(server, tenant.account_id, platform, "acct-1")
+    at_limit = tenant.client.post("/create-post", json={"content": "a" * limit, "platforms": [public_id]})
+    assert at_limit.status_code == 200
+    over = tenant.client.post("/create-post", json={"content": "a" * (limit + 1), "platforms": [public_id]})
+    assert over.status_code == 400
+    message = f"Content too long for {platform}: {limit + 1} characters, the limit is {limit}"
+    assert over.json() == {
+        **error_body(message, "CONTENT_TOO_LONG"),
+        "platform": platform,
+        "limit": limit,
+    }
+
+
+def test_x_threads_by_weighted_length(server: LiveServer, tenant: Tenant) -> None:
+    public_id = add_raw_connection(server, tenant.account_id, "twitter", "1985855679454986200")
+    content = "漢字" * 100  # 200 code points, weight 400 on X: over 280
+    group_id = tenant.client.post(
+        "/create-post", json={"content": content, "platforms": [public_id]}
+    ).json()["postGroupId"]
+    post = tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]
+    assert post["platform"] == "twitter"
+    assert post["platformId"] == "1985855679454986200"
+    assert post["isThread"] is True
+    assert [p["content"][-6:] for p in post["threadParts"]] == [" [1/2]", " [2/2]"]
