@@ -259,3 +259,20 @@ def test_x_threads_by_weighted_length(server: LiveServer, tenant: Tenant) -> Non
     assert post["platformId"] == "1985855679454986200"
     assert post["isThread"] is True
     assert [p["content"][-6:] for p in post["threadParts"]] == [" [1/2]", " [2/2]"]
+
+
+def test_concurrent_creates_all_land(server: LiveServer, tenant: Tenant) -> None:
+    """Writers queue for the database (BEGIN IMMEDIATE on SQLite) instead of failing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    def create(index: int) -> int:
+        with httpx.Client(base_url=server.base_url + "/api/v1", headers={"x-publora-key": tenant.api_key}) as c:
+            body = {"content": f"post {index}", "platforms": [tenant.platform_id]}
+            return c.post("/create-post", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(create, range(48)))
+    assert codes == [200] * 48
+    assert tenant.client.get("/list-posts").json()["pagination"]["totalItems"] == 48

@@ -229,6 +229,11 @@ def test_exactly_at_limit_is_one_part(platform: Platform) -> None:
     assert len(plan_parts(platform, content + "a")) == 2
 
 
+def test_content_fitting_only_once_stripped_is_one_stripped_part() -> None:
+    content = "\n" + "a" * 280 + "  \n"
+    assert plan_parts(Platform.TWITTER, content) == ["a" * 280]
+
+
 def test_twitter_splits_at_sentence_ends_with_numbering() -> None:
     content = sentences(12)
     parts = plan_parts(Platform.TWITTER, content)
@@ -396,10 +401,14 @@ BIG_WORD = st.lists(
 
 @st.composite
 def contents(draw: st.DrawFn) -> str:
-    """Mixtures of words, emoji, URLs, sentence ends, odd text; in half of them, giant words."""
+    """Mixtures of words, emoji, URLs, sentence ends, odd text; in half of them, giant words.
+
+    A drawn stretch is repeated a few times, so that most examples need several parts.
+    """
     token = st.one_of(TOKENS, BIG_WORD) if draw(st.booleans()) else TOKENS
-    pairs = draw(st.lists(st.tuples(token, SPACES), max_size=150))
-    return "".join(token + space for token, space in pairs)
+    pairs = draw(st.lists(st.tuples(token, SPACES), max_size=80))
+    stretch = "".join(token + space for token, space in pairs)
+    return stretch * draw(st.integers(1, 12)) + draw(TOKENS)
 
 
 @settings(max_examples=200, deadline=None, database=None)

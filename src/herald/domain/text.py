@@ -201,8 +201,6 @@ def _numbered_parts(rule: TextRule, segments: list[str]) -> list[str]:
         if len(str(len(parts))) <= digits:
             break
         digits = len(str(len(parts)))
-    if len(parts) == 1:
-        return parts
     return [part + _suffix(index, len(parts)) for index, part in enumerate(parts, 1)]
 
 

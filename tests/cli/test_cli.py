@@ -1,0 +1,127 @@
+"""The `herald` command line, run as a real process against both backends."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from herald.config import Settings
+from support import LiveServer
+
+HERALD = [sys.executable, "-m", "herald"]
+
+
+def herald(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    command = [*HERALD, "--data-dir", str(settings.data_dir)]
+    if settings.database_url:
+        command += ["--database-url", settings.database_url]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    result = subprocess.run(  # noqa: S603 (our own CLI, fixed arguments)
+        [*command, *args], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def herald_json(settings: Settings, *args: str) -> dict[str, Any]:
+    result = herald(settings, *args, "--json")
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout
+    value: dict[str, Any] = json.loads(lines[0])
+    return value
+
+
+def test_accounts_keys_and_connections(server: LiveServer) -> None:
+    settings = server.settings
+    account_id = herald_json(settings, "accounts", "create", "Acme", "--workspace")["accountId"]
+    key = herald_json(settings, "keys", "create", account_id)
+    assert key["accountId"] == account_id
+    assert key["apiKey"].startswith("sk_")
+    added = herald_json(settings, "connections", "add", "sandbox", "--account", account_id)
+    platform_id = added["platformId"]
+    assert platform_id.startswith("sandbox-")
+
+    accounts = herald_json(settings, "accounts", "list")["accounts"]
+    assert [(a["accountId"], a["name"], a["workspace"]) for a in accounts] == [(account_id, "Acme", True)]
+    listed = herald_json(settings, "connections", "list")["connections"]
+    assert [(c["platformId"], c["accountId"]) for c in listed] == [(platform_id, account_id)]
+
+    api = httpx.Client(base_url=server.base_url + "/api/v1", headers={"x-publora-key": key["apiKey"]})
+    with api:
+        connections = api.get("/platform-connections").json()["connections"]
+        assert [c["platformId"] for c in connections] == [platform_id]
+        removed = herald_json(settings, "connections", "remove", platform_id)
+        assert removed == {"platformId": platform_id, "removed": True}
+        assert api.get("/platform-connections").json()["connections"] == []
+        assert herald_json(settings, "keys", "revoke", key["keyId"]) == {"keyId": key["keyId"], "revoked": True}
+        assert api.get("/platform-connections").status_code == 401
+
+
+def test_clear_errors(server: LiveServer) -> None:
+    settings = server.settings
+    account_id = herald_json(settings, "accounts", "create", "Acme")["accountId"]
+    unsupported = herald(settings, "connections", "add", "mastodon", "--account", account_id, check=False)
+    assert unsupported.returncode == 1
+    assert "'mastodon' is not supported yet" in unsupported.stderr
+    unknown = herald(settings, "connections", "add", "myspace", "--account", account_id, check=False)
+    assert "'myspace' is unknown" in unknown.stderr
+    missing = herald(settings, "keys", "create", "507f1f77bcf86cd799439011", check=False)
+    assert (missing.returncode, missing.stderr.strip()) == (1, "error: Account not found")
+    gone = herald(settings, "connections", "remove", "sandbox-nothing", check=False)
+    assert gone.stderr.strip() == "error: Platform connection not found"
+
+
+def test_serve_first_start_prints_the_key_once(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    first = _serve_once(settings)
+    assert "API key:" in first
+    key = first.split("API key:", 1)[1].split()[0]
+    platform_id = first.split("platform id:", 1)[1].split()[0]
+    assert key.startswith("sk_")
+    assert platform_id.startswith("sandbox-")
+    assert (settings.data_dir / "secret.key").stat().st_mode & 0o777 == 0o600
+    second = _serve_once(settings)
+    assert "API key:" not in second
+
+
+def _serve_once(settings: Settings) -> str:
+    """Start `herald serve` on a free port, call the API once, stop it; return its output."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    process = subprocess.Popen(  # noqa: S603
+        [*HERALD, "--data-dir", str(settings.data_dir), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        assert _wait_healthy(port), "herald serve did not come up"
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    return output
+
+
+def _wait_healthy(port: int) -> bool:
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return False
