@@ -66,7 +66,9 @@ def _postgres_url(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
     """Settings for a fresh, migrated database of the requested backend."""
     backend: str = request.param
     data_dir = tmp_path_factory.mktemp(f"herald-{backend}")
@@ -137,7 +139,7 @@ async def _empty_tables(context: AppContext) -> None:
 
 
 @pytest.fixture
-def server(live_server: LiveServer) -> Iterator[LiveServer]:
+def server(live_server: LiveServer) -> LiveServer:
     """The live server with empty tables and a fresh rate limiter for each test."""
     live_server.run(_empty_tables(live_server.context))
     context = live_server.context
@@ -147,7 +149,7 @@ def server(live_server: LiveServer) -> Iterator[LiveServer]:
         if live_server.settings.is_sqlite
         else DatabaseRateLimiter(limit, context.sessions)
     )
-    yield live_server
+    return live_server
 
 
 @pytest.fixture

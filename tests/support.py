@@ -78,8 +78,6 @@ def make_tenant(server: LiveServer, name: str = "Acme", *, workspace: bool = Tru
     return Tenant(account_id, key, public_id, client)
 
 
-
-
 def force_target_states(
     server: LiveServer, group_id: str, states: list[str], *, sent: bool = False
 ) -> None:

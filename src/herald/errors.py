@@ -1,4 +1,4 @@
-"""Expected failures as AppError subclasses, rendered by one handler as {"error", "message", "code"}."""
+"""Expected failures as AppError subclasses, rendered as {"error", "message", "code"}."""
 
 from __future__ import annotations
 

@@ -61,9 +61,7 @@ def test_platforms_are_required(tenant: Tenant, platforms: object) -> None:
     assert response.json() == error_body("Platforms are required", "PLATFORMS_REQUIRED")
 
 
-def test_unknown_or_foreign_platform_ids_are_listed(
-    tenant: Tenant, new_tenant: object
-) -> None:
+def test_unknown_or_foreign_platform_ids_are_listed(tenant: Tenant, new_tenant: object) -> None:
     other = new_tenant("Other")  # type: ignore[operator]
     wanted = [tenant.platform_id, "twitter-123", other.platform_id, "nonsense", "sandbox-"]
     response = tenant.client.post("/create-post", json={"content": "Hi", "platforms": wanted})
@@ -96,7 +94,10 @@ def test_without_a_time_it_is_due_now(tenant: Tenant) -> None:
 
 
 def test_status_draft_creates_a_draft_with_or_without_time(tenant: Tenant) -> None:
-    for extra, expected_time in (({}, None), ({"scheduledTime": "2031-01-01T00:00:00Z"}, "2031-01-01T00:00:00.000Z")):
+    for extra, expected_time in (
+        ({}, None),
+        ({"scheduledTime": "2031-01-01T00:00:00Z"}, "2031-01-01T00:00:00.000Z"),
+    ):
         group_id = tenant.client.post(
             "/create-post",
             json={"content": "D", "platforms": [tenant.platform_id], "status": "draft", **extra},
@@ -139,7 +140,11 @@ def test_long_text_becomes_a_numbered_thread_visible_in_get_post(tenant: Tenant)
     content = " ".join(sentences)
     group_id = tenant.client.post(
         "/create-post",
-        json={"content": content, "platforms": [tenant.platform_id], "scheduledTime": iso_in(days=1)},
+        json={
+            "content": content,
+            "platforms": [tenant.platform_id],
+            "scheduledTime": iso_in(days=1),
+        },
     ).json()["postGroupId"]
     post = tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]
     parts = post["threadParts"]
@@ -178,10 +183,24 @@ def test_short_text_is_a_single_part(tenant: Tenant) -> None:
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"tiktok": {"brandedContent": True}}, "platformSettings.tiktok: brandOrganic and brandedContent require commercialContent to be true"),
-        ({"tiktok": {"viewerSetting": "EVERYONE"}}, "platformSettings.tiktok.viewerSetting must be one of: FOLLOWER_OF_CREATOR, MUTUAL_FOLLOW_FRIENDS, PUBLIC_TO_EVERYONE, SELF_ONLY"),
-        ({"youtube": {"title": "x" * 101}}, "platformSettings.youtube.title must be at most 100 characters"),
-        ({"instagram": {"videoType": "POST"}}, "platformSettings.instagram.videoType must be one of: REELS, STORIES"),
+        (
+            {"tiktok": {"brandedContent": True}},
+            "platformSettings.tiktok: brandOrganic and brandedContent require "
+            "commercialContent to be true",
+        ),
+        (
+            {"tiktok": {"viewerSetting": "EVERYONE"}},
+            "platformSettings.tiktok.viewerSetting must be one of: FOLLOWER_OF_CREATOR, "
+            "MUTUAL_FOLLOW_FRIENDS, PUBLIC_TO_EVERYONE, SELF_ONLY",
+        ),
+        (
+            {"youtube": {"title": "x" * 101}},
+            "platformSettings.youtube.title must be at most 100 characters",
+        ),
+        (
+            {"instagram": {"videoType": "POST"}},
+            "platformSettings.instagram.videoType must be one of: REELS, STORIES",
+        ),
         ({"telegram": "HTML"}, "platformSettings.telegram must be an object"),
         ([], "platformSettings must be an object"),
     ],
@@ -201,7 +220,10 @@ def test_valid_platform_settings_and_alt_texts_are_accepted(tenant: Tenant) -> N
         json={
             "content": "T",
             "platforms": [tenant.platform_id],
-            "platformSettings": {"tiktok": {"commercialContent": True, "brandOrganic": True}, "unknown": {"x": 1}},
+            "platformSettings": {
+                "tiktok": {"commercialContent": True, "brandOrganic": True},
+                "unknown": {"x": 1},
+            },
             "altTexts": ["a cat"],
         },
     )
@@ -225,20 +247,33 @@ def test_each_target_gets_its_own_plan(server: LiveServer, tenant: Tenant) -> No
     ).json()["postGroupId"]
     posts = tenant.client.get(f"/get-post/{group_id}").json()["posts"]
     assert [p["platformConnectionId"] for p in posts] == [second, tenant.platform_id]
-    assert [p["platformId"] for p in posts] == [second.split("-", 1)[1], tenant.platform_id.split("-", 1)[1]]
+    assert [p["platformId"] for p in posts] == [
+        second.split("-", 1)[1],
+        tenant.platform_id.split("-", 1)[1],
+    ]
 
 
 @pytest.mark.parametrize(
     ("platform", "limit"),
-    [("linkedin", 3000), ("instagram", 2200), ("tiktok", 2200), ("youtube", 5000), ("telegram", 4096)],
+    [
+        ("linkedin", 3000),
+        ("instagram", 2200),
+        ("tiktok", 2200),
+        ("youtube", 5000),
+        ("telegram", 4096),
+    ],
 )
 def test_platforms_without_threads_reject_over_limit_text(
     server: LiveServer, tenant: Tenant, platform: str, limit: int
 ) -> None:
     public_id = add_raw_connection(server, tenant.account_id, platform, "acct-1")
-    at_limit = tenant.client.post("/create-post", json={"content": "a" * limit, "platforms": [public_id]})
+    at_limit = tenant.client.post(
+        "/create-post", json={"content": "a" * limit, "platforms": [public_id]}
+    )
     assert at_limit.status_code == 200
-    over = tenant.client.post("/create-post", json={"content": "a" * (limit + 1), "platforms": [public_id]})
+    over = tenant.client.post(
+        "/create-post", json={"content": "a" * (limit + 1), "platforms": [public_id]}
+    )
     assert over.status_code == 400
     message = f"Content too long for {platform}: {limit + 1} characters, the limit is {limit}"
     assert over.json() == {
@@ -268,7 +303,9 @@ def test_concurrent_creates_all_land(server: LiveServer, tenant: Tenant) -> None
     import httpx
 
     def create(index: int) -> int:
-        with httpx.Client(base_url=server.base_url + "/api/v1", headers={"x-publora-key": tenant.api_key}) as c:
+        with httpx.Client(
+            base_url=server.base_url + "/api/v1", headers={"x-publora-key": tenant.api_key}
+        ) as c:
             body = {"content": f"post {index}", "platforms": [tenant.platform_id]}
             return c.post("/create-post", json=body).status_code
 

@@ -6,10 +6,19 @@ from collections.abc import Callable
 
 import pytest
 
-from support import LiveServer, Tenant, add_sandbox_connection, create_post, error_body, force_target_states
+from support import (
+    LiveServer,
+    Tenant,
+    add_sandbox_connection,
+    create_post,
+    error_body,
+    force_target_states,
+)
 
 
-@pytest.mark.parametrize("fields", [{"status": "draft"}, {"scheduledTime": "2031-01-01T00:00:00Z"}, {}])
+@pytest.mark.parametrize(
+    "fields", [{"status": "draft"}, {"scheduledTime": "2031-01-01T00:00:00Z"}, {}]
+)
 def test_drafts_and_scheduled_groups_are_deleted(tenant: Tenant, fields: dict[str, str]) -> None:
     group_id = create_post(tenant, **fields)
     response = tenant.client.delete(f"/delete-post/{group_id}")

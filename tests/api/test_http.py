@@ -25,19 +25,27 @@ def test_wrong_method_is_json_405(tenant: Tenant) -> None:
     assert "POST" in response.headers["allow"]
 
 
-@pytest.mark.parametrize("raw", [b"{", b"not json", b'{"content": }', b"\xff\xfe", b"[1, 2]", b'"text"'])
+@pytest.mark.parametrize(
+    "raw", [b"{", b"not json", b'{"content": }', b"\xff\xfe", b"[1, 2]", b'"text"']
+)
 def test_malformed_json_is_400(tenant: Tenant, raw: bytes) -> None:
     response = tenant.client.post(
         "/create-post", content=raw, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
-    expected = "Request body must be a JSON object" if raw in (b"[1, 2]", b'"text"') else "Invalid JSON body"
+    expected = (
+        "Request body must be a JSON object"
+        if raw in (b"[1, 2]", b'"text"')
+        else "Invalid JSON body"
+    )
     assert response.json() == error_body(expected, "INVALID_JSON")
 
 
 def test_body_over_one_megabyte_is_413(tenant: Tenant) -> None:
     big = b'{"content": "' + b"a" * (1024 * 1024) + b'", "platforms": []}'
-    response = tenant.client.post("/create-post", content=big, headers={"Content-Type": "application/json"})
+    response = tenant.client.post(
+        "/create-post", content=big, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json() == error_body("Request body too large", "PAYLOAD_TOO_LARGE")
 
@@ -48,14 +56,18 @@ def test_chunked_body_over_the_limit_is_413_too(tenant: Tenant) -> None:
             yield b"x" * 65536
 
     response = tenant.client.post(
-        "/create-post", content=chunks(), headers={"Content-Type": "application/json"}  # type: ignore[arg-type]
+        "/create-post",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},  # type: ignore[arg-type]
     )
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
     assert response.json()["error"] == "Request body too large"
 
 
-def test_unexpected_errors_are_json_500_without_internals(server: LiveServer, tenant: Tenant) -> None:
+def test_unexpected_errors_are_json_500_without_internals(
+    server: LiveServer, tenant: Tenant
+) -> None:
     response = tenant.client.get("/__test/explode")
     assert response.status_code == 500
     assert response.json() == error_body("Internal server error", "INTERNAL_ERROR")
@@ -116,7 +128,9 @@ def test_openapi_describes_the_wire_shapes(server: LiveServer) -> None:
         assert path in paths, path
     create = paths["/api/v1/create-post"]["post"]
     body_schema = create["requestBody"]["content"]["application/json"]["schema"]
-    assert {"content", "platforms", "scheduledTime", "platformSettings", "altTexts"} <= set(body_schema["properties"])
+    assert {"content", "platforms", "scheduledTime", "platformSettings", "altTexts"} <= set(
+        body_schema["properties"]
+    )
     schemas = spec["components"]["schemas"]
     assert {"postGroupId", "posts", "success"} <= set(schemas["CreatePostResponse"]["properties"])
     assert "_id" in schemas["UpdatedGroup"]["properties"]
@@ -133,7 +147,9 @@ def test_responses_validate_against_the_documented_models(tenant: Tenant) -> Non
         UpdatePostResponse,
     )
 
-    created = tenant.client.post("/create-post", json={"content": "x", "platforms": [tenant.platform_id]})
+    created = tenant.client.post(
+        "/create-post", json={"content": "x", "platforms": [tenant.platform_id]}
+    )
     CreatePostResponse.model_validate(created.json())
     group_id = created.json()["postGroupId"]
     GetPostResponse.model_validate(tenant.client.get(f"/get-post/{group_id}").json())

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from support import LiveServer, Tenant, add_raw_connection, create_post, error_body, force_target_states
+from support import (
+    LiveServer,
+    Tenant,
+    add_raw_connection,
+    create_post,
+    error_body,
+    force_target_states,
+)
 
 
 def test_get_post_shape(tenant: Tenant) -> None:
@@ -12,8 +19,15 @@ def test_get_post_shape(tenant: Tenant) -> None:
     group_id = create_post(tenant, scheduledTime=when, content="Shape check")
     body = tenant.client.get(f"/get-post/{group_id}").json()
     assert set(body) == {
-        "success", "postGroupId", "status", "content", "scheduledTime",
-        "createdAt", "updatedAt", "mediaUrls", "posts",
+        "success",
+        "postGroupId",
+        "status",
+        "content",
+        "scheduledTime",
+        "createdAt",
+        "updatedAt",
+        "mediaUrls",
+        "posts",
     }
     assert (body["success"], body["postGroupId"], body["status"]) == (True, group_id, "scheduled")
     assert (body["content"], body["scheduledTime"], body["mediaUrls"]) == ("Shape check", when, [])
@@ -30,7 +44,9 @@ def test_get_post_shape(tenant: Tenant) -> None:
         "error": None,
         "errorCode": None,
         "isThread": False,
-        "threadParts": [{"index": 1, "content": "Shape check", "status": "scheduled", "publishedId": None}],
+        "threadParts": [
+            {"index": 1, "content": "Shape check", "status": "scheduled", "publishedId": None}
+        ],
     }
 
 
@@ -77,12 +93,18 @@ def test_list_shape_and_default_order(tenant: Tenant) -> None:
         "scheduledTime": "2031-01-01T00:00:00.000Z",
         "createdAt": listed["createdAt"],
         "updatedAt": listed["updatedAt"],
-        "platforms": [{"platformId": tenant.platform_id, "platform": "sandbox", "status": "scheduled"}],
+        "platforms": [
+            {"platformId": tenant.platform_id, "platform": "sandbox", "status": "scheduled"}
+        ],
         "mediaUrls": [],
     }
     assert body["pagination"] == {
-        "page": 1, "limit": 20, "totalItems": 2, "totalPages": 1,
-        "hasNextPage": False, "hasPrevPage": False,
+        "page": 1,
+        "limit": 20,
+        "totalItems": 2,
+        "totalPages": 1,
+        "hasNextPage": False,
+        "hasPrevPage": False,
     }
 
 
@@ -124,7 +146,10 @@ def test_date_range_is_inclusive_and_drops_undated_drafts(tenant: Tenant) -> Non
     assert _ids(tenant) == [undated, late, middle, early]
     assert _ids(tenant, fromDate="2031-06-01T12:00:00Z") == [late, middle]
     assert _ids(tenant, toDate="2031-06-01T12:00:00.000Z") == [middle, early]
-    assert _ids(tenant, fromDate="2031-01-01T00:00:00Z", toDate="2031-06-01T14:00:00+02:00") == [middle, early]
+    assert _ids(tenant, fromDate="2031-01-01T00:00:00Z", toDate="2031-06-01T14:00:00+02:00") == [
+        middle,
+        early,
+    ]
     for name in ("fromDate", "toDate"):
         response = tenant.client.get("/list-posts", params={name: "2031-01-01"})
         assert response.status_code == 400
@@ -137,9 +162,27 @@ def test_sorting_puts_nulls_last_and_breaks_ties_by_id(tenant: Tenant) -> None:
     sooner = create_post(tenant, scheduledTime="2031-01-01T00:00:00Z")
     tie_a = create_post(tenant, scheduledTime="2031-06-01T00:00:00Z")
     tie_b = create_post(tenant, scheduledTime="2031-06-01T00:00:00Z")
-    assert _ids(tenant, sortBy="scheduledTime", sortOrder="asc") == [sooner, tie_a, tie_b, later, undated]
-    assert _ids(tenant, sortBy="scheduledTime", sortOrder="desc") == [later, tie_b, tie_a, sooner, undated]
-    assert _ids(tenant, sortBy="createdAt", sortOrder="asc") == [undated, later, sooner, tie_a, tie_b]
+    assert _ids(tenant, sortBy="scheduledTime", sortOrder="asc") == [
+        sooner,
+        tie_a,
+        tie_b,
+        later,
+        undated,
+    ]
+    assert _ids(tenant, sortBy="scheduledTime", sortOrder="desc") == [
+        later,
+        tie_b,
+        tie_a,
+        sooner,
+        undated,
+    ]
+    assert _ids(tenant, sortBy="createdAt", sortOrder="asc") == [
+        undated,
+        later,
+        sooner,
+        tie_a,
+        tie_b,
+    ]
     tenant.client.put(f"/update-post/{later}", json={"status": "draft"})
     assert _ids(tenant, sortBy="updatedAt")[0] == later
     bad = tenant.client.get("/list-posts", params={"sortBy": "content"})
@@ -148,7 +191,9 @@ def test_sorting_puts_nulls_last_and_breaks_ties_by_id(tenant: Tenant) -> None:
     )
     bad_order = tenant.client.get("/list-posts", params={"sortOrder": "up"})
     assert bad_order.status_code == 400
-    assert bad_order.json() == error_body("Invalid sortOrder. Must be one of: asc, desc", "INVALID_SORT_ORDER")
+    assert bad_order.json() == error_body(
+        "Invalid sortOrder. Must be one of: asc, desc", "INVALID_SORT_ORDER"
+    )
 
 
 def test_pagination_walks_every_post_once(tenant: Tenant) -> None:
@@ -193,6 +238,10 @@ def test_beyond_the_last_page_is_empty(tenant: Tenant) -> None:
     body = tenant.client.get("/list-posts", params={"page": 5}).json()
     assert body["posts"] == []
     assert body["pagination"] == {
-        "page": 5, "limit": 20, "totalItems": 1, "totalPages": 1,
-        "hasNextPage": False, "hasPrevPage": True,
+        "page": 5,
+        "limit": 20,
+        "totalItems": 1,
+        "totalPages": 1,
+        "hasNextPage": False,
+        "hasPrevPage": True,
     }

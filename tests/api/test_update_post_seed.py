@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+
 from support import (
     LiveServer,
     Tenant,
@@ -17,7 +18,6 @@ from support import (
     iso_in,
 )
 from support import create_post as create
-
 
 # --- The seed's examples ----------------------------------------------------------------------
 
@@ -44,7 +44,11 @@ def test_change_a_draft_to_scheduled(tenant: Tenant) -> None:
         f"/update-post/{group_id}", json={"status": "scheduled", "scheduledTime": when}
     )
     assert response.status_code == 200
-    assert response.json()["postGroup"] == {"_id": group_id, "status": "scheduled", "scheduledTime": when}
+    assert response.json()["postGroup"] == {
+        "_id": group_id,
+        "status": "scheduled",
+        "scheduledTime": when,
+    }
 
 
 def test_pause_a_scheduled_post_keeps_its_time(tenant: Tenant) -> None:
@@ -52,13 +56,21 @@ def test_pause_a_scheduled_post_keeps_its_time(tenant: Tenant) -> None:
     group_id = create(tenant, scheduledTime=when)
     response = tenant.client.put(f"/update-post/{group_id}", json={"status": "draft"})
     assert response.status_code == 200
-    assert response.json()["postGroup"] == {"_id": group_id, "status": "draft", "scheduledTime": when}
+    assert response.json()["postGroup"] == {
+        "_id": group_id,
+        "status": "draft",
+        "scheduledTime": when,
+    }
     got = tenant.client.get(f"/get-post/{group_id}").json()
     assert got["status"] == "draft"
     assert got["posts"][0]["status"] == "draft"
     # ...and re-scheduling it needs no time: the stored one is still in the future.
     resumed = tenant.client.put(f"/update-post/{group_id}", json={"status": "scheduled"})
-    assert resumed.json()["postGroup"] == {"_id": group_id, "status": "scheduled", "scheduledTime": when}
+    assert resumed.json()["postGroup"] == {
+        "_id": group_id,
+        "status": "scheduled",
+        "scheduledTime": when,
+    }
 
 
 def test_the_curl_example_body_with_a_z_time(tenant: Tenant) -> None:
@@ -203,7 +215,11 @@ def test_scheduled_time_alone_schedules_a_draft(tenant: Tenant) -> None:
     group_id = create(tenant, status="draft")
     when = iso_in(hours=3)
     response = tenant.client.put(f"/update-post/{group_id}", json={"scheduledTime": when})
-    assert response.json()["postGroup"] == {"_id": group_id, "status": "scheduled", "scheduledTime": when}
+    assert response.json()["postGroup"] == {
+        "_id": group_id,
+        "status": "scheduled",
+        "scheduledTime": when,
+    }
 
 
 def test_draft_with_a_time_stays_a_draft(tenant: Tenant) -> None:
@@ -212,7 +228,11 @@ def test_draft_with_a_time_stays_a_draft(tenant: Tenant) -> None:
     response = tenant.client.put(
         f"/update-post/{group_id}", json={"status": "draft", "scheduledTime": when}
     )
-    assert response.json()["postGroup"] == {"_id": group_id, "status": "draft", "scheduledTime": when}
+    assert response.json()["postGroup"] == {
+        "_id": group_id,
+        "status": "draft",
+        "scheduledTime": when,
+    }
 
 
 def test_scheduling_a_draft_without_any_time_is_an_invalid_time(tenant: Tenant) -> None:
@@ -257,4 +277,3 @@ def test_extra_fields_are_ignored(tenant: Tenant) -> None:
     got = tenant.client.get(f"/get-post/{group_id}").json()
     assert got["content"] == "Hello from Herald"
     assert got["scheduledTime"] == when
-

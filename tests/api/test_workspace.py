@@ -53,8 +53,12 @@ def test_non_workspace_keys_have_no_workspace(new_tenant: Factory) -> None:
     for method, path in (("GET", "/workspace/users"), ("POST", "/workspace/users")):
         response = plain.client.request(method, path, json={"email": "a@b.c"})
         assert response.status_code == 403
-        assert response.json() == error_body("Workspace access not enabled", "WORKSPACE_ACCESS_DISABLED")
-    response = plain.client.get("/list-posts", headers={"x-publora-user-id": "507f1f77bcf86cd799439011"})
+        assert response.json() == error_body(
+            "Workspace access not enabled", "WORKSPACE_ACCESS_DISABLED"
+        )
+    response = plain.client.get(
+        "/list-posts", headers={"x-publora-user-id": "507f1f77bcf86cd799439011"}
+    )
     assert response.status_code == 403
     assert response.json()["error"] == "Workspace access not enabled"
 
@@ -63,7 +67,9 @@ def test_user_header_rules(tenant: Tenant, new_tenant: Factory) -> None:
     malformed = tenant.client.get("/list-posts", headers={"x-publora-user-id": "user_abc123"})
     assert malformed.status_code == 400
     assert malformed.json() == error_body("Invalid x-publora-user-id", "INVALID_USER_ID")
-    unknown = tenant.client.get("/list-posts", headers={"x-publora-user-id": "507f1f77bcf86cd799439011"})
+    unknown = tenant.client.get(
+        "/list-posts", headers={"x-publora-user-id": "507f1f77bcf86cd799439011"}
+    )
     assert unknown.status_code == 403
     assert unknown.json() == error_body("User is not managed by key", "USER_NOT_MANAGED")
     other = new_tenant("Other")
@@ -95,9 +101,12 @@ def test_managed_users_posts_are_isolated(server: LiveServer, tenant: Tenant) ->
     for headers in ({}, _as_user(tenant, bob)):
         assert tenant.client.get(f"/get-post/{group_id}", headers=headers).status_code == 404
         assert tenant.client.get("/list-posts", headers=headers).json()["posts"] == []
-        assert tenant.client.put(
-            f"/update-post/{group_id}", headers=headers, json={"status": "draft"}
-        ).status_code == 404
+        assert (
+            tenant.client.put(
+                f"/update-post/{group_id}", headers=headers, json={"status": "draft"}
+            ).status_code
+            == 404
+        )
         assert tenant.client.delete(f"/delete-post/{group_id}", headers=headers).status_code == 404
     assert tenant.client.get("/list-posts", headers=as_ada).json()["pagination"]["totalItems"] == 1
 
@@ -109,8 +118,12 @@ def test_per_user_keys_replace_each_other(server: LiveServer, tenant: Tenant) ->
     key_one = first.json()["apiKey"]
     assert key_one.startswith("sk_")
     ada_connection = add_sandbox_connection(server, ada)
-    with httpx.Client(base_url=server.base_url + "/api/v1", headers={"x-publora-key": key_one}) as c:
-        assert [x["platformId"] for x in c.get("/platform-connections").json()["connections"]] == [ada_connection]
+    with httpx.Client(
+        base_url=server.base_url + "/api/v1", headers={"x-publora-key": key_one}
+    ) as c:
+        assert [x["platformId"] for x in c.get("/platform-connections").json()["connections"]] == [
+            ada_connection
+        ]
         # A per-user key is not a workspace key.
         assert c.get("/workspace/users").status_code == 403
         key_two = tenant.client.post(f"/workspace-users/{ada}/api-key", json={}).json()["apiKey"]
@@ -123,7 +136,9 @@ def test_delete_user_removes_their_data(server: LiveServer, tenant: Tenant) -> N
     ada = str(_create_user(tenant, email="ada@example.com")["id"])
     connection = add_sandbox_connection(server, ada)
     tenant.client.post(
-        "/create-post", headers=_as_user(tenant, ada), json={"content": "x", "platforms": [connection]}
+        "/create-post",
+        headers=_as_user(tenant, ada),
+        json={"content": "x", "platforms": [connection]},
     )
     response = tenant.client.delete(f"/workspace/users/{ada}")
     assert response.json() == {"success": True}
@@ -172,7 +187,12 @@ def test_connections_shape(tenant: Tenant) -> None:
     connection = body["connections"][0]
     assert body["success"] is True
     assert set(connection) == {
-        "platformId", "platform", "username", "displayName", "profileImageUrl", "profileUrl",
+        "platformId",
+        "platform",
+        "username",
+        "displayName",
+        "profileImageUrl",
+        "profileUrl",
         "accessTokenExpiresAt",
     }
     assert connection["platformId"] == tenant.platform_id

@@ -49,28 +49,39 @@ def test_accounts_keys_and_connections(server: LiveServer) -> None:
     assert platform_id.startswith("sandbox-")
 
     accounts = herald_json(settings, "accounts", "list")["accounts"]
-    assert [(a["accountId"], a["name"], a["workspace"]) for a in accounts] == [(account_id, "Acme", True)]
+    assert [(a["accountId"], a["name"], a["workspace"]) for a in accounts] == [
+        (account_id, "Acme", True)
+    ]
     listed = herald_json(settings, "connections", "list")["connections"]
     assert [(c["platformId"], c["accountId"]) for c in listed] == [(platform_id, account_id)]
 
-    api = httpx.Client(base_url=server.base_url + "/api/v1", headers={"x-publora-key": key["apiKey"]})
+    api = httpx.Client(
+        base_url=server.base_url + "/api/v1", headers={"x-publora-key": key["apiKey"]}
+    )
     with api:
         connections = api.get("/platform-connections").json()["connections"]
         assert [c["platformId"] for c in connections] == [platform_id]
         removed = herald_json(settings, "connections", "remove", platform_id)
         assert removed == {"platformId": platform_id, "removed": True}
         assert api.get("/platform-connections").json()["connections"] == []
-        assert herald_json(settings, "keys", "revoke", key["keyId"]) == {"keyId": key["keyId"], "revoked": True}
+        assert herald_json(settings, "keys", "revoke", key["keyId"]) == {
+            "keyId": key["keyId"],
+            "revoked": True,
+        }
         assert api.get("/platform-connections").status_code == 401
 
 
 def test_clear_errors(server: LiveServer) -> None:
     settings = server.settings
     account_id = herald_json(settings, "accounts", "create", "Acme")["accountId"]
-    unsupported = herald(settings, "connections", "add", "mastodon", "--account", account_id, check=False)
+    unsupported = herald(
+        settings, "connections", "add", "mastodon", "--account", account_id, check=False
+    )
     assert unsupported.returncode == 1
     assert "'mastodon' is not supported yet" in unsupported.stderr
-    unknown = herald(settings, "connections", "add", "myspace", "--account", account_id, check=False)
+    unknown = herald(
+        settings, "connections", "add", "myspace", "--account", account_id, check=False
+    )
     assert "'myspace' is unknown" in unknown.stderr
     missing = herald(settings, "keys", "create", "507f1f77bcf86cd799439011", check=False)
     assert (missing.returncode, missing.stderr.strip()) == (1, "error: Account not found")

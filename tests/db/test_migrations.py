@@ -24,7 +24,9 @@ def _differences(settings: Settings) -> tuple[list[Any], set[str]]:
 
                 def inspect_sync(sync: Any) -> tuple[list[Any], set[str]]:
                     context = MigrationContext.configure(sync, opts={"compare_type": True})
-                    return compare_metadata(context, Base.metadata), set(inspect(sync).get_table_names())
+                    return compare_metadata(context, Base.metadata), set(
+                        inspect(sync).get_table_names()
+                    )
 
                 return await connection.run_sync(inspect_sync)
         finally:

@@ -32,7 +32,11 @@ def test_transition_follows_the_table(current: TargetState, requested: TargetSta
 
 
 def test_terminal_states_and_the_never_twice_rules() -> None:
-    assert TERMINAL_STATES == {TargetState.PUBLISHED, TargetState.FAILED, TargetState.OUTCOME_UNKNOWN}
+    assert {
+        TargetState.PUBLISHED,
+        TargetState.FAILED,
+        TargetState.OUTCOME_UNKNOWN,
+    } == TERMINAL_STATES
     # Once sent, a target can never go back to waiting: only resolution is allowed.
     for state in (TargetState.IN_DOUBT, TargetState.RECONCILING):
         assert TargetState.SCHEDULED not in ALLOWED_TRANSITIONS[state]

@@ -98,7 +98,7 @@ def test_rule_values(
         ("日本語", 6),
         ("café", 4),
         ("cafe\u0301", 4),  # NFC first, as twitter-text does
-        ("\u201cquoted\u201d", 8),  # U+2010–U+201F weigh 1
+        ("\u201cquoted\u201d", 8),  # U+2010..U+201F weigh 1
         ("Hi \U0001f44b https://x.com 日本", 2 + 1 + 2 + 1 + 23 + 1 + 4),
     ],
 )
@@ -405,10 +405,11 @@ def contents(draw: st.DrawFn) -> str:
 
     A drawn stretch is repeated a few times, so that most examples need several parts.
     """
-    token = st.one_of(TOKENS, BIG_WORD) if draw(st.booleans()) else TOKENS
-    pairs = draw(st.lists(st.tuples(token, SPACES), max_size=80))
+    tokens = st.one_of(TOKENS, BIG_WORD) if draw(st.booleans()) else TOKENS
+    pairs: list[tuple[str, str]] = draw(st.lists(st.tuples(tokens, SPACES), max_size=80))
     stretch = "".join(token + space for token, space in pairs)
-    return stretch * draw(st.integers(1, 12)) + draw(TOKENS)
+    last: str = draw(TOKENS)
+    return stretch * draw(st.integers(1, 12)) + last
 
 
 @settings(max_examples=200, deadline=None, database=None)

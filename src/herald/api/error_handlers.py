@@ -20,13 +20,15 @@ def _render(error: AppError, headers: dict[str, str] | None = None) -> JSONRespo
 
 
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+    if not isinstance(exc, AppError):  # registered for AppError only
+        raise exc
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else None
     return _render(exc, headers)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     message, code = _HTTP_MESSAGES.get(exc.status_code, (str(exc.detail), "HTTP_ERROR"))
     error = AppError(message, code=code)
     error.status_code = exc.status_code
@@ -34,7 +36,8 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     first = exc.errors()[0] if exc.errors() else {}
     location = ".".join(str(part) for part in first.get("loc", ()))
     return _render(ValidationError(f"Invalid request: {location}", code="INVALID_REQUEST"))
@@ -44,4 +47,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-

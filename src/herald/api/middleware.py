@@ -16,9 +16,14 @@ INTERNAL_ERROR = AppError("Internal server error", code="INTERNAL_ERROR")
 INTERNAL_ERROR.status_code = 500
 
 
-async def send_json(send: Send, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+async def send_json(
+    send: Send, status: int, body: object, headers: dict[str, str] | None = None
+) -> None:
     payload = json.dumps(body).encode()
-    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
     raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": payload})

@@ -48,7 +48,9 @@ def list_accounts(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         ]
 
     rows = run_in_transaction(settings_of(ctx), work)
-    lines = [f"{r['accountId']}  {r['name']}" + ("  (workspace)" if r["workspace"] else "") for r in rows]
+    lines = [
+        f"{r['accountId']}  {r['name']}" + ("  (workspace)" if r["workspace"] else "") for r in rows
+    ]
     emit(as_json, {"accounts": rows}, "\n".join(lines) or "no accounts")
 
 

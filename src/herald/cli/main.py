@@ -32,8 +32,12 @@ def main(
         None, "--database-url", help="Database URL [HERALD_DATABASE_URL, SQLite in the data dir]."
     ),
 ) -> None:
-    overrides = {"data_dir": data_dir, "database_url": database_url}
-    ctx.obj = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = Settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    if database_url is not None:
+        settings = settings.model_copy(update={"database_url": database_url})
+    ctx.obj = settings
 
 
 def run() -> None:

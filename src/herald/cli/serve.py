@@ -43,7 +43,9 @@ def serve(
     host: str | None = typer.Option(None, help="Bind address [HERALD_HOST, 127.0.0.1]."),
     port: int | None = typer.Option(None, help="Port [HERALD_PORT, 8080]."),
     no_engine: bool = typer.Option(
-        False, "--no-engine", help="Serve the API only, for API replicas (publishing runs elsewhere)."
+        False,
+        "--no-engine",
+        help="Serve the API only, for API replicas (publishing runs elsewhere).",
     ),
 ) -> None:
     """Serve the API (and, by default, the publishing engine) until interrupted."""
@@ -53,7 +55,9 @@ def serve(
     created = asyncio.run(_first_start(settings))
     if created is not None:
         _announce(created, settings)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,

@@ -8,7 +8,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -54,7 +59,7 @@ async def unit_of_work(
 
     Services only flush; this is where commits happen."""
     async with sessions() as session:
-        if write and session.bind.dialect.name == "sqlite":
+        if write and session.get_bind().dialect.name == "sqlite":
             await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield session

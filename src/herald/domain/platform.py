@@ -25,7 +25,7 @@ def platform_id(platform: Platform, external_id: str) -> str:
 
 
 def split_platform_id(value: str) -> tuple[Platform, str] | None:
-    """Split on the first `-` only, since DIDs and negative chat ids contain more; None if invalid."""
+    """Split on the first `-` only (DIDs and negative chat ids contain more); None if invalid."""
     name, sep, external_id = value.partition("-")
     if not sep or not external_id:
         return None

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 _RFC3339 = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})"
     r"(?:\.(?P<frac>\d+))?(?P<zone>[Zz]|[+-]\d{2}:\d{2})",
-    re.ASCII,  # \d must not match other scripts' digits ("２０２６")
+    re.ASCII,  # \d must not match other scripts' digits, such as fullwidth ones
 )
 
 

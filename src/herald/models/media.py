@@ -16,7 +16,10 @@ class Media(Base):
 
     id: Mapped[str] = id_column()
     post_group_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("post_group.id", ondelete="CASCADE"), nullable=False, index=True
+        String(ID_LENGTH),
+        ForeignKey("post_group.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # image | video
     content_type: Mapped[str] = mapped_column(String(255), nullable=False)

@@ -65,7 +65,10 @@ class PublishTarget(Base):
 
     id: Mapped[str] = id_column()
     post_group_id: Mapped[str] = mapped_column(
-        String(ID_LENGTH), ForeignKey("post_group.id", ondelete="CASCADE"), nullable=False, index=True
+        String(ID_LENGTH),
+        ForeignKey("post_group.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     # The connection may be removed later; platform and external id are kept for display.
     connection_id: Mapped[str | None] = mapped_column(

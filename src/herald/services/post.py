@@ -1,4 +1,4 @@
-"""Post groups: create, read, change and delete, with the rules of publora-spec §2–3 and DESIGN §3."""
+"""Post groups: create, read and delete, per publora-spec §2–3 and DESIGN §3."""
 
 from __future__ import annotations
 
@@ -96,7 +96,9 @@ async def _resolve_connections(
         else:
             found.append(connection)
     if invalid:
-        raise ValidationError("Invalid platform ID", code="INVALID_PLATFORM_ID", platformIds=invalid)
+        raise ValidationError(
+            "Invalid platform ID", code="INVALID_PLATFORM_ID", platformIds=invalid
+        )
     return found
 
 

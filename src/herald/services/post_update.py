@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.domain.post_state import EDITABLE_STATES, PostStatus, TargetState, transition
 from herald.errors import ValidationError
 from herald.models import PostGroup
-from herald.services.post import INVALID_TIME, set_due, find_post, refresh_group_status
+from herald.services.post import INVALID_TIME, find_post, refresh_group_status, set_due
 
 _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 
@@ -56,7 +56,9 @@ def _requested_state(current: PostStatus, change: PostChange) -> TargetState:
     return TargetState(current.value)
 
 
-def _apply(group: PostGroup, state: TargetState, scheduled_at: datetime | None, now: datetime) -> None:
+def _apply(
+    group: PostGroup, state: TargetState, scheduled_at: datetime | None, now: datetime
+) -> None:
     group.scheduled_at = scheduled_at
     group.updated_at = now
     group.version += 1

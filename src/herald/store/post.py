@@ -44,7 +44,9 @@ class PostStore:
         return group
 
     async def get(self, account_id: str, group_id: str) -> PostGroup | None:
-        query = select(PostGroup).where(PostGroup.id == group_id, PostGroup.account_id == account_id)
+        query = select(PostGroup).where(
+            PostGroup.id == group_id, PostGroup.account_id == account_id
+        )
         return await self._session.scalar(query)
 
     async def get_by_id(self, group_id: str) -> PostGroup | None:
@@ -56,6 +58,7 @@ class PostStore:
         await self._session.flush()
 
     async def list_page(self, query: PostListQuery) -> tuple[Sequence[PostGroup], int]:
+        """One page in a stable order (ties broken by id) and the total across pages."""
         filtered = _filtered(query)
         total = await self._session.scalar(select(func.count()).select_from(filtered.subquery()))
         column = _SORT_COLUMNS[query.sort_by]
@@ -79,7 +82,7 @@ class PostStore:
         return (await self._session.scalars(query)).all()
 
 
-def _filtered(query: PostListQuery) -> Select[tuple[PostGroup]]:
+def _filtered(query: PostListQuery) -> Select[PostGroup]:
     statement = select(PostGroup).where(PostGroup.account_id == query.account_id)
     if query.status is not None:
         statement = statement.where(PostGroup.status == query.status)

@@ -10,4 +10,4 @@ ERROR = {"model": ErrorBody}
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: ERROR for code in (401, 429, *codes)}
+    return dict.fromkeys((401, 429, *codes), ERROR)

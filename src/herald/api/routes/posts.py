@@ -51,7 +51,9 @@ async def create_post(
     "/get-post/{post_group_id}",
     responses={200: {"model": GetPostResponse}, **errors(404)},
 )
-async def get_post(post_group_id: str, context: Context, principal: CurrentPrincipal) -> JSONResponse:
+async def get_post(
+    post_group_id: str, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
     async with context.transaction(write=False) as session:
         details = await posts.get_post(session, principal.account_id, post_group_id)
         return wire(get_post_response(details))

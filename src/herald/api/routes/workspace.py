@@ -33,7 +33,9 @@ async def list_users(context: Context, principal: CurrentPrincipal) -> JSONRespo
         return wire(UsersResponse(users=[workspace_user(u) for u in users]))
 
 
-async def create_user(body: JsonBody, context: Context, principal: CurrentPrincipal) -> JSONResponse:
+async def create_user(
+    body: JsonBody, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
     workspace_id = workspace.require_workspace(principal)
     email, display_name = parse_create_user(body)
     async with context.transaction() as session:
@@ -48,7 +50,9 @@ async def delete_user(user_id: str, context: Context, principal: CurrentPrincipa
     return wire(SuccessResponse())
 
 
-async def regenerate_key(user_id: str, context: Context, principal: CurrentPrincipal) -> JSONResponse:
+async def regenerate_key(
+    user_id: str, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
     workspace_id = workspace.require_workspace(principal)
     async with context.transaction() as session:
         key = await workspace.regenerate_user_key(session, workspace_id, user_id, utc_now())
@@ -58,20 +62,31 @@ async def regenerate_key(user_id: str, context: Context, principal: CurrentPrinc
 for _prefix in _PREFIXES:
     _alias = _prefix != _PREFIXES[0]
     router.add_api_route(
-        _prefix, list_users, methods=["GET"], include_in_schema=not _alias,
+        _prefix,
+        list_users,
+        methods=["GET"],
+        include_in_schema=not _alias,
         responses={200: {"model": UsersResponse}, **errors(403)},
     )
     router.add_api_route(
-        _prefix, create_user, methods=["POST"], include_in_schema=not _alias,
+        _prefix,
+        create_user,
+        methods=["POST"],
+        include_in_schema=not _alias,
         responses={200: {"model": CreateUserResponse}, **errors(400, 403, 409)},
         openapi_extra=request_body_doc(CreateUserRequest),
     )
     router.add_api_route(
-        _prefix + "/{user_id}", delete_user, methods=["DELETE"], include_in_schema=not _alias,
+        _prefix + "/{user_id}",
+        delete_user,
+        methods=["DELETE"],
+        include_in_schema=not _alias,
         responses={200: {"model": SuccessResponse}, **errors(403, 404)},
     )
     router.add_api_route(
-        _prefix + "/{user_id}/api-key", regenerate_key, methods=["POST"],
+        _prefix + "/{user_id}/api-key",
+        regenerate_key,
+        methods=["POST"],
         include_in_schema=not _alias,
         responses={200: {"model": UserKeyResponse}, **errors(403, 404)},
     )

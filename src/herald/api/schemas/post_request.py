@@ -77,7 +77,9 @@ def parse_create_post(body: Mapping[str, Any]) -> NewPost:
     scheduled_at = _optional_time(body.get("scheduledTime"))
     settings = body.get("platformSettings")
     if settings is not None and not isinstance(settings, dict):
-        raise ValidationError("platformSettings must be an object", code="INVALID_PLATFORM_SETTINGS")
+        raise ValidationError(
+            "platformSettings must be an object", code="INVALID_PLATFORM_SETTINGS"
+        )
     alt_texts = body.get("altTexts")
     if alt_texts is not None and (
         not isinstance(alt_texts, list) or not all(isinstance(a, str) for a in alt_texts)

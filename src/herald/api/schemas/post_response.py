@@ -128,7 +128,9 @@ def _thread_parts(target: PublishTarget, status: PostStatus) -> list[ThreadPart]
     for index, text in enumerate(target.thread_parts, start=1):
         published_id = posted[index - 1] if index <= len(posted) else None
         part_status = PostStatus.PUBLISHED if published_id else status
-        parts.append(ThreadPart(index=index, content=text, status=part_status, published_id=published_id))
+        parts.append(
+            ThreadPart(index=index, content=text, status=part_status, published_id=published_id)
+        )
     return parts
 
 
