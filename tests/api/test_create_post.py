@@ -313,3 +313,11 @@ def test_concurrent_creates_all_land(server: LiveServer, tenant: Tenant) -> None
         codes = list(pool.map(create, range(48)))
     assert codes == [200] * 48
     assert tenant.client.get("/list-posts").json()["pagination"]["totalItems"] == 48
+
+
+def test_content_of_only_separators_is_refused(tenant: Tenant) -> None:
+    response = tenant.client.post(
+        "/create-post", json={"content": "---\n---\n", "platforms": [tenant.platform_id]}
+    )
+    assert response.status_code == 400
+    assert response.json() == error_body("Content is required", "CONTENT_REQUIRED")

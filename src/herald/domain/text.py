@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+# `regex` ships no stubs; "unused-ignore" keeps this quiet where the mypy config ignores it too.
 import regex  # type: ignore[import-untyped, unused-ignore]
 
 from herald.domain.platform import Platform
@@ -57,6 +58,8 @@ _CLOSERS = frozenset("\"')]}\u2019\u201d\u00bb")
 
 @dataclass(frozen=True)
 class TextRule:
+    """How one platform limits the text of a post, and whether long text becomes a thread."""
+
     platform: Platform
     limit: int  # max weighted length of one post / part
     counting: str  # human description of how the length is counted
@@ -66,6 +69,8 @@ class TextRule:
 
 
 class TextTooLongError(ValueError):
+    """Content over the limit of a platform that cannot split it into a thread."""
+
     def __init__(self, platform: Platform, limit: int, length: int) -> None:
         super().__init__(
             f"Content too long for {platform.value}: {length} characters, the limit is {limit}"
@@ -102,8 +107,8 @@ _MASTODON_ENTITY = regex.compile(f"{_URL.pattern}|{_REMOTE_MENTION.pattern}", re
 
 
 def _mastodon(text: str) -> int:
-    """Mastodon's StatusLengthValidator: URLs become 23 chars, `@user@domain` becomes `@user`,
-    then grapheme clusters are counted."""
+    """Mastodon's StatusLengthValidator: grapheme clusters, once URLs are made 23 characters
+    and `@user@domain` mentions `@user` (URLs first: a path may look like a mention)."""
     return _graphemes(_MASTODON_ENTITY.sub(_mastodon_countable, text))
 
 
@@ -146,6 +151,7 @@ _COUNTERS: dict[Platform, Callable[[str], int]] = {
 
 
 def text_rule(platform: Platform) -> TextRule:
+    """The text rule of `platform`."""
     return _RULES[platform]
 
 
@@ -155,6 +161,7 @@ def measure(platform: Platform, text: str) -> int:
 
 
 def fits(platform: Platform, text: str) -> bool:
+    """Whether `text` can be published as one post on `platform` (length and byte cap)."""
     rule = _RULES[platform]
     if len(text) * _MAX_COST <= rule.limit:
         return True  # too short to be over any limit: skip measuring, which packing does a lot
@@ -184,10 +191,10 @@ def plan_parts(platform: Platform, content: str) -> list[str]:
     if len(pieces) == 1 and fits(platform, content):
         return [content]
     segments = [piece.strip() for piece in pieces if piece.strip()]
-    return _numbered_parts(rule, segments)
+    return _thread_parts(rule, segments)
 
 
-def _numbered_parts(rule: TextRule, segments: list[str]) -> list[str]:
+def _thread_parts(rule: TextRule, segments: list[str]) -> list[str]:
     sizers = [_Sizer(rule, segment) for segment in segments]
     if not rule.numbered or (len(sizers) == 1 and sizers[0].fits(sizers[0].whole, 0)):
         return _pack_all(sizers, 0)

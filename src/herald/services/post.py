@@ -117,6 +117,8 @@ def _new_target(
         raise ValidationError(
             str(exc), code="CONTENT_TOO_LONG", platform=platform.value, limit=exc.limit
         ) from exc
+    if not parts:  # nothing but `---` separators: no text to publish
+        raise ValidationError("Content is required", code="CONTENT_REQUIRED")
     target = PublishTarget(
         connection_id=connection.id,
         platform=platform.value,
