@@ -199,3 +199,17 @@ def test_connections_shape(tenant: Tenant) -> None:
     assert connection["platform"] == "sandbox"
     assert connection["accessTokenExpiresAt"] is None
     assert create_post(tenant)
+
+
+def test_another_accounts_groups_are_invisible(tenant: Tenant, new_tenant: Factory) -> None:
+    other = new_tenant("Other")
+    group_id = create_post(other)
+    assert tenant.client.get(f"/get-post/{group_id}").json() == error_body(
+        "Post group not found", "POST_GROUP_NOT_FOUND"
+    )
+    update = tenant.client.put(f"/update-post/{group_id}", json={"status": "draft"})
+    assert (update.status_code, update.json()["error"]) == (404, "Post group not found")
+    delete = tenant.client.delete(f"/delete-post/{group_id}")
+    assert (delete.status_code, delete.json()["error"]) == (404, "Post group not found")
+    assert tenant.client.get("/list-posts").json()["posts"] == []
+    assert other.client.get(f"/get-post/{group_id}").json()["status"] == "scheduled"

@@ -85,6 +85,9 @@ def test_clear_errors(server: LiveServer) -> None:
     assert "'myspace' is unknown" in unknown.stderr
     missing = herald(settings, "keys", "create", "507f1f77bcf86cd799439011", check=False)
     assert (missing.returncode, missing.stderr.strip()) == (1, "error: Account not found")
+    as_json = herald(settings, "keys", "revoke", "nothing", "--json", check=False)
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout) == {"error": "API key not found", "code": "API_KEY_NOT_FOUND"}
     gone = herald(settings, "connections", "remove", "sandbox-nothing", check=False)
     assert gone.stderr.strip() == "error: Platform connection not found"
 

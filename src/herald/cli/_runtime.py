@@ -32,9 +32,13 @@ async def prepare_database(settings: Settings) -> None:
 
 
 def run_in_transaction(
-    settings: Settings, work: Callable[[AsyncSession, SecretBox], Awaitable[T]]
+    settings: Settings,
+    work: Callable[[AsyncSession, SecretBox], Awaitable[T]],
+    *,
+    as_json: bool = False,
 ) -> T:
-    """Migrate, then run one unit of work; AppErrors become a clean message and exit code 1."""
+    """Migrate, then run one unit of work. An AppError becomes a message on stderr (and with
+    --json also `{"error", "code"}` on stdout) and exit code 1."""
 
     async def main() -> T:
         await prepare_database(settings)
@@ -48,6 +52,8 @@ def run_in_transaction(
     try:
         return asyncio.run(main())
     except AppError as exc:
+        if as_json:
+            sys.stdout.write(json.dumps({"error": exc.message, "code": exc.code}) + "\n")
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from exc
 

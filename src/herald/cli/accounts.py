@@ -26,7 +26,7 @@ def create_account(
     async def work(session: AsyncSession, _box: SecretBox) -> str:
         return (await accounts.create_account(session, name, workspace=workspace)).id
 
-    account_id = run_in_transaction(settings_of(ctx), work)
+    account_id = run_in_transaction(settings_of(ctx), work, as_json=as_json)
     emit(as_json, {"accountId": account_id}, f"account {account_id} created")
 
 
@@ -47,7 +47,7 @@ def list_accounts(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
             for a in await accounts.list_accounts(session)
         ]
 
-    rows = run_in_transaction(settings_of(ctx), work)
+    rows = run_in_transaction(settings_of(ctx), work, as_json=as_json)
     lines = [
         f"{r['accountId']}  {r['name']}" + ("  (workspace)" if r["workspace"] else "") for r in rows
     ]
@@ -62,7 +62,7 @@ def create_key(ctx: typer.Context, account_id: str, as_json: bool = JSON_OPTION)
         key, record = await accounts.issue_api_key(session, account_id)
         return key, record.id
 
-    key, key_id = run_in_transaction(settings_of(ctx), work)
+    key, key_id = run_in_transaction(settings_of(ctx), work, as_json=as_json)
     emit(
         as_json,
         {"accountId": account_id, "keyId": key_id, "apiKey": key},
@@ -77,5 +77,5 @@ def revoke_key(ctx: typer.Context, key_id: str, as_json: bool = JSON_OPTION) -> 
     async def work(session: AsyncSession, _box: SecretBox) -> str:
         return (await accounts.revoke_api_key(session, key_id, utc_now())).id
 
-    revoked = run_in_transaction(settings_of(ctx), work)
+    revoked = run_in_transaction(settings_of(ctx), work, as_json=as_json)
     emit(as_json, {"keyId": revoked, "revoked": True}, f"API key {revoked} revoked")

@@ -32,7 +32,7 @@ def add_connection(
         connection = await connections.add_connection(session, box, account, platform, options)
         return platform_id(Platform(connection.platform), connection.external_id)
 
-    public_id = run_in_transaction(settings_of(ctx), work)
+    public_id = run_in_transaction(settings_of(ctx), work, as_json=as_json)
     emit(as_json, {"platformId": public_id}, f"connected {public_id}")
 
 
@@ -52,7 +52,7 @@ def list_connections(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
             for c, owner in await connections.list_all_connections(session)
         ]
 
-    rows = run_in_transaction(settings_of(ctx), work)
+    rows = run_in_transaction(settings_of(ctx), work, as_json=as_json)
     lines = [f"{r['platformId']}  account={r['accountId']}  {r['username']}" for r in rows]
     emit(as_json, {"connections": rows}, "\n".join(lines) or "no connections")
 
@@ -72,5 +72,5 @@ def remove_connection(
         await connections.remove_connection(session, platform_id_arg, account)
         return platform_id_arg
 
-    removed = run_in_transaction(settings_of(ctx), work)
+    removed = run_in_transaction(settings_of(ctx), work, as_json=as_json)
     emit(as_json, {"platformId": removed, "removed": True}, f"removed {removed}")
