@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -129,3 +136,38 @@ def add_raw_connection(server: LiveServer, account_id: str, platform: str, exter
 
     server.transaction(work)
     return f"{platform}-{external_id}"
+
+
+@contextmanager
+def herald_serve(data_dir: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """`herald serve` as a real process on a free port with SQLite in `data_dir`, until the
+    block ends; yields the port and the process (its output is read after it stops)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    command = [sys.executable, "-m", "herald", "--data-dir", str(data_dir)]
+    process = subprocess.Popen(  # noqa: S603
+        [*command, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _healthy(port):
+            assert time.monotonic() < deadline, "herald serve did not come up"
+            assert process.poll() is None, "herald serve exited"
+            time.sleep(0.1)
+        yield port, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False

@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from support import herald_serve
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 VOLATILE_TIMES = ("createdAt", "updatedAt")
@@ -58,29 +57,11 @@ def _mask_times(value: Any) -> Any:
 
 
 @pytest.fixture
-def first_start(tmp_path: Path) -> Any:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "herald", "--data-dir", str(tmp_path), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    banner = "".join(process.stdout.readline() for _ in range(7))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    yield port, banner
-    process.terminate()
+def first_start(tmp_path: Path) -> Iterator[tuple[int, str]]:
+    with herald_serve(tmp_path) as (port, process):
+        assert process.stdout is not None
+        banner = "".join(process.stdout.readline() for _ in range(7))
+        yield port, banner
     process.communicate(timeout=30)
 
 

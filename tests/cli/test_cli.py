@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from herald.config import Settings
-from support import LiveServer
+from support import LiveServer, herald_serve
 
 HERALD = [sys.executable, "-m", "herald"]
 
@@ -106,36 +106,8 @@ def test_serve_first_start_prints_the_key_once(tmp_path: Path) -> None:
 
 
 def _serve_once(settings: Settings) -> str:
-    """Start `herald serve` on a free port, call the API once, stop it; return its output."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
-    process = subprocess.Popen(  # noqa: S603
-        [*HERALD, "--data-dir", str(settings.data_dir), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    try:
-        assert _wait_healthy(port), "herald serve did not come up"
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
+    """Start `herald serve`, stop it once it answers; return everything it printed."""
+    with herald_serve(settings.data_dir) as (_port, process):
+        pass
+    output, _ = process.communicate(timeout=30)
     return output
-
-
-def _wait_healthy(port: int) -> bool:
-    import time
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return True
-        except httpx.TransportError:
-            time.sleep(0.1)
-    return False

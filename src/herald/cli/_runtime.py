@@ -31,6 +31,19 @@ async def prepare_database(settings: Settings) -> None:
     await migrate(settings.resolved_database_url)
 
 
+async def migrated_transaction(
+    settings: Settings, work: Callable[[AsyncSession, SecretBox], Awaitable[T]]
+) -> T:
+    """Migrate, then run `work` in one unit of work on a short-lived engine."""
+    await prepare_database(settings)
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            return await work(session, load_secret_box(settings))
+    finally:
+        await engine.dispose()
+
+
 def run_in_transaction(
     settings: Settings,
     work: Callable[[AsyncSession, SecretBox], Awaitable[T]],
@@ -39,18 +52,8 @@ def run_in_transaction(
 ) -> T:
     """Migrate, then run one unit of work. An AppError becomes a message on stderr (and with
     --json also `{"error", "code"}` on stdout) and exit code 1."""
-
-    async def main() -> T:
-        await prepare_database(settings)
-        engine = create_engine(settings.resolved_database_url)
-        try:
-            async with unit_of_work(create_session_factory(engine)) as session:
-                return await work(session, load_secret_box(settings))
-        finally:
-            await engine.dispose()
-
     try:
-        return asyncio.run(main())
+        return asyncio.run(migrated_transaction(settings, work))
     except AppError as exc:
         if as_json:
             sys.stdout.write(json.dumps({"error": exc.message, "code": exc.code}) + "\n")

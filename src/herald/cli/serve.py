@@ -9,21 +9,9 @@ import typer
 import uvicorn
 
 from herald.app import create_app
-from herald.cli._runtime import prepare_database, settings_of
+from herald.cli._runtime import migrated_transaction, settings_of
 from herald.config import Settings
-from herald.db.engine import create_engine, create_session_factory, unit_of_work
 from herald.services.bootstrap import Bootstrap, bootstrap_if_empty
-from herald.services.secret_box import load_secret_box
-
-
-async def _first_start(settings: Settings) -> Bootstrap | None:
-    await prepare_database(settings)
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        async with unit_of_work(create_session_factory(engine)) as session:
-            return await bootstrap_if_empty(session, load_secret_box(settings))
-    finally:
-        await engine.dispose()
 
 
 def _announce(created: Bootstrap, settings: Settings) -> None:
@@ -52,7 +40,7 @@ def serve(
     settings = settings_of(ctx).model_copy(
         update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     )
-    created = asyncio.run(_first_start(settings))
+    created = asyncio.run(migrated_transaction(settings, bootstrap_if_empty))
     if created is not None:
         _announce(created, settings)
     logging.basicConfig(
