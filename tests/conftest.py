@@ -105,7 +105,7 @@ def _failing_route(app: FastAPI) -> None:
 
 @pytest.fixture(scope="session")
 def live_server(database: Settings) -> Iterator[LiveServer]:
-    app = create_app(database)
+    app = create_app(database, run_engine=False)
     _failing_route(app)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from herald.api.context import AppContext
 from herald.api.deps import RATE_DECISION_STATE
@@ -16,13 +15,16 @@ from herald.api.middleware import (
     CatchAllMiddleware,
     RateLimitHeadersMiddleware,
 )
-from herald.api.routes import connections, posts, workspace
+from herald.api.routes import connections, operations, posts, workspace
 from herald.config import Settings
 from herald.db.engine import create_engine, create_session_factory
+from herald.engine.dispatcher import Engine
 from herald.services.rate_limit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter
 from herald.services.secret_box import load_secret_box
+from herald.sim.sandbox import create_sandbox_app
 
 API_PREFIX = "/api/v1"
+SANDBOX_PATH = "/sim/sandbox"
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -43,14 +45,21 @@ def build_context(settings: Settings) -> AppContext:
     )
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
+    """The API; with `run_engine` the publishing engine runs in the same process (embedded)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = build_context(settings)
         app.state.context = context
+        if run_engine:
+            context.publisher = Engine(settings, context.sessions, context.secret_box)
+            await context.publisher.start()
         try:
             yield
         finally:
+            if context.publisher is not None:
+                await context.publisher.stop()
             await context.engine.dispose()
 
     app = FastAPI(
@@ -62,10 +71,9 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     for router in (connections.router, posts.router, workspace.router):
         app.include_router(router, prefix=API_PREFIX)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+    app.include_router(operations.router)
+    # The embedded default's sandbox connection publishes here (HERALD_SANDBOX_URL overrides).
+    app.mount(SANDBOX_PATH, create_sandbox_app())
 
     # Added innermost first: the catch-all must wrap everything.
     app.add_middleware(RateLimitHeadersMiddleware, state_key=RATE_DECISION_STATE)

@@ -30,6 +30,30 @@ class Settings(BaseSettings):
     max_json_body_bytes: int = 1024 * 1024
     log_level: str = "info"
 
+    # Publishing engine (DESIGN §4). Throughput is about concurrency / platform latency.
+    engine_concurrency: int = Field(default=500, ge=1)
+    engine_claim_batch: int = Field(default=500, ge=1)
+    engine_lease_seconds: float = Field(default=60.0, gt=0)
+    engine_http_timeout_seconds: float = Field(default=30.0, gt=0)
+    engine_rescue_interval_seconds: float = Field(default=10.0, gt=0)
+    engine_reconcile_interval_seconds: float = Field(default=15.0, gt=0)
+    engine_settle_seconds: float = Field(
+        default=5.0, ge=0, description="How long an in-doubt target waits before reconciling."
+    )
+    engine_unsafe_blind_retry: bool = Field(
+        default=False,
+        description="Re-send in-doubt posts with a new key. Only for the chaos benchmark's "
+        "negative control: it creates duplicates by design.",
+    )
+    sandbox_url: str | None = Field(
+        default=None,
+        description="Sandbox simulator base URL; default: the one `serve` mounts at /sim/sandbox.",
+    )
+
+    @property
+    def resolved_sandbox_url(self) -> str:
+        return self.sandbox_url or f"http://{self.host}:{self.port}/sim/sandbox"
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -37,10 +37,17 @@ def test_terminal_states_and_the_never_twice_rules() -> None:
         TargetState.FAILED,
         TargetState.OUTCOME_UNKNOWN,
     } == TERMINAL_STATES
-    # Once sent, a target can never go back to waiting: only resolution is allowed.
-    for state in (TargetState.IN_DOUBT, TargetState.RECONCILING):
-        assert TargetState.SCHEDULED not in ALLOWED_TRANSITIONS[state]
-        assert TargetState.PUBLISHING not in ALLOWED_TRANSITIONS[state]
+    # An in-doubt target is never sent again directly: only the reconciler, having found the
+    # post or made sure a re-send is safe, may put it back in the queue.
+    assert TargetState.SCHEDULED not in ALLOWED_TRANSITIONS[TargetState.IN_DOUBT]
+    assert TargetState.PUBLISHING not in ALLOWED_TRANSITIONS[TargetState.IN_DOUBT]
+    assert TargetState.PUBLISHING not in ALLOWED_TRANSITIONS[TargetState.RECONCILING]
+    assert ALLOWED_TRANSITIONS[TargetState.IN_DOUBT] == {
+        TargetState.RECONCILING,
+        TargetState.PUBLISHED,
+        TargetState.FAILED,
+        TargetState.OUTCOME_UNKNOWN,
+    }
 
 
 @pytest.mark.parametrize(

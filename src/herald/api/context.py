@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from herald.config import Settings
 from herald.db.engine import unit_of_work
+from herald.engine.dispatcher import Engine
 from herald.services.rate_limit import RateLimiter
 from herald.services.secret_box import SecretBox
 
@@ -21,6 +22,12 @@ class AppContext:
     sessions: async_sessionmaker[AsyncSession]
     rate_limiter: RateLimiter
     secret_box: SecretBox
+    publisher: Engine | None = None  # the publishing engine, when it runs in this process
+
+    def wake_publisher(self) -> None:
+        """After a write that may make a post due sooner; other processes poll every second."""
+        if self.publisher is not None:
+            self.publisher.wake()
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:

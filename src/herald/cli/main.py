@@ -9,6 +9,8 @@ import typer
 from herald.cli.accounts import accounts_app, keys_app
 from herald.cli.connections import connections_app
 from herald.cli.serve import serve
+from herald.cli.sim import sim
+from herald.cli.worker import worker
 from herald.config import Settings
 
 app = typer.Typer(
@@ -20,6 +22,8 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(connections_app, name="connections")
 app.command("serve")(serve)
+app.command("worker")(worker)
+app.command("sim")(sim)
 
 
 @app.callback()

@@ -47,7 +47,7 @@ def serve(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, run_engine=not no_engine),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

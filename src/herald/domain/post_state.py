@@ -39,7 +39,10 @@ ALLOWED_TRANSITIONS: dict[TargetState, frozenset[TargetState]] = {
     # publishing -> scheduled: released before the gate (rescue, backoff, rate limit).
     _S.PUBLISHING: frozenset({_S.SCHEDULED, _S.PUBLISHED, _S.FAILED, _S.IN_DOUBT}),
     _S.IN_DOUBT: frozenset({_S.RECONCILING, _S.PUBLISHED, _S.FAILED, _S.OUTCOME_UNKNOWN}),
-    _S.RECONCILING: frozenset({_S.IN_DOUBT, _S.PUBLISHED, _S.FAILED, _S.OUTCOME_UNKNOWN}),
+    # reconciling -> scheduled: the part was found (continue the thread) or a re-send is safe.
+    _S.RECONCILING: frozenset(
+        {_S.SCHEDULED, _S.IN_DOUBT, _S.PUBLISHED, _S.FAILED, _S.OUTCOME_UNKNOWN}
+    ),
     _S.PUBLISHED: frozenset(),
     _S.FAILED: frozenset(),
     _S.OUTCOME_UNKNOWN: frozenset(),

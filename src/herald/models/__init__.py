@@ -3,6 +3,7 @@
 from herald.models.account import Account
 from herald.models.api_key import ApiKey
 from herald.models.connection import Connection
+from herald.models.connection_gate import ConnectionGate
 from herald.models.media import Media
 from herald.models.post import PostGroup, PublishAttempt, PublishTarget
 from herald.models.rate_limit import RateLimitWindow
@@ -11,6 +12,7 @@ __all__ = [
     "Account",
     "ApiKey",
     "Connection",
+    "ConnectionGate",
     "Media",
     "PostGroup",
     "PublishAttempt",

@@ -61,6 +61,12 @@ class PublishTarget(Base):
             postgresql_where=text("state IN ('publishing', 'reconciling')"),
             sqlite_where=text("state IN ('publishing', 'reconciling')"),
         ),
+        Index(
+            "ix_publish_target_doubt",
+            "in_doubt_since",
+            postgresql_where=text("state = 'in_doubt'"),
+            sqlite_where=text("state = 'in_doubt'"),
+        ),
     )
 
     id: Mapped[str] = id_column()
@@ -122,6 +128,7 @@ class PublishAttempt(Base):
     )
     claim_token: Mapped[int] = mapped_column(BigInteger, nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    part: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str] = mapped_column(String(32), nullable=False)
     http_status: Mapped[int | None] = mapped_column(Integer)

@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.domain.ids import new_id
 from herald.domain.platform import Platform, split_platform_id
 from herald.domain.platform_settings import PlatformSettingsError, validate_platform_settings
 from herald.domain.post_state import PostStatus, TargetState, group_status, wire_status
+from herald.domain.publishing import publish_key
 from herald.domain.text import TextTooLongError, plan_parts
 from herald.errors import NotFoundError, ValidationError
 from herald.models import Connection, PostGroup, PublishTarget
@@ -119,7 +121,10 @@ def _new_target(
         ) from exc
     if not parts:  # nothing but `---` separators: no text to publish
         raise ValidationError("Content is required", code="CONTENT_REQUIRED")
+    target_id = new_id()
     target = PublishTarget(
+        id=target_id,
+        idempotency_key=publish_key(target_id, 1),
         connection_id=connection.id,
         platform=platform.value,
         external_account_id=connection.external_id,
@@ -141,8 +146,14 @@ def set_due(target: PublishTarget, state: TargetState, scheduled_at: datetime | 
         target.expire_at = None
 
 
+def current_status(group: PostGroup) -> PostStatus:
+    """From the targets, always: the stored `status` is only refreshed on edits and when a
+    target finishes, so it lags while the engine claims and sends (it is a filter index)."""
+    return group_status(target_status(t) for t in group.targets)
+
+
 def refresh_group_status(group: PostGroup) -> None:
-    group.status = group_status(target_status(t) for t in group.targets).value
+    group.status = current_status(group).value
 
 
 def target_status(target: PublishTarget) -> PostStatus:
@@ -170,7 +181,7 @@ _SENT_OR_LIVE = frozenset({PostStatus.PROCESSING, PostStatus.PUBLISHED})
 def _delete_blocker(group: PostGroup) -> PostStatus | None:
     """A group goes only while nothing of it may be on a platform: a target past its send gate
     blocks deletion even when another target keeps the group reading as scheduled."""
-    status = PostStatus(group.status)
+    status = current_status(group)
     if status not in _DELETABLE:
         return status
     return next((s for s in map(target_status, group.targets) if s in _SENT_OR_LIVE), None)

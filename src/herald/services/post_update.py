@@ -8,9 +8,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.post_state import EDITABLE_STATES, PostStatus, TargetState, transition
+from herald.domain.publishing import publish_key
 from herald.errors import ValidationError
 from herald.models import PostGroup
-from herald.services.post import INVALID_TIME, find_post, refresh_group_status, set_due
+from herald.services.post import (
+    INVALID_TIME,
+    current_status,
+    find_post,
+    refresh_group_status,
+    set_due,
+)
 
 _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 
@@ -25,11 +32,12 @@ async def update_post(
     session: AsyncSession, account_id: str, group_id: str, change: PostChange, now: datetime
 ) -> PostGroup:
     group = await find_post(session, account_id, group_id)
-    _check_updatable(PostStatus(group.status))
+    status = current_status(group)
+    _check_updatable(status)
     if change.scheduled_at is not None and change.scheduled_at < now:
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
     scheduled_at = change.scheduled_at or group.scheduled_at
-    state = _requested_state(PostStatus(group.status), change)
+    state = _requested_state(status, change)
     if state is TargetState.SCHEDULED and (scheduled_at is None or scheduled_at < now):
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
     _apply(group, state, scheduled_at, now)
@@ -69,6 +77,7 @@ def _apply(
         target.state = transition(current, state).value
         set_due(target, state, scheduled_at)
         target.version += 1
+        target.idempotency_key = publish_key(target.id, target.version)
         # Bumping the fencing token invalidates any claim a worker may hold on the old version.
         target.claim_token += 1
         target.updated_at = now

@@ -44,6 +44,7 @@ async def create_post(
     new_post = parse_create_post(body)
     async with context.transaction() as session:
         group = await posts.create_post(session, principal.account_id, new_post, utc_now())
+    context.wake_publisher()
     return wire(create_post_response(group))
 
 
@@ -83,6 +84,7 @@ async def update_post_route(
     change = parse_update_post(body)
     async with context.transaction() as session:
         group = await update_post(session, principal.account_id, post_group_id, change, utc_now())
+    context.wake_publisher()
     return wire(update_post_response(group))
 
 

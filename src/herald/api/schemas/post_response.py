@@ -10,7 +10,7 @@ from herald.domain.platform import Platform, platform_id
 from herald.domain.post_state import PostStatus
 from herald.domain.timestamps import format_timestamp
 from herald.models import PostGroup, PublishTarget
-from herald.services.post import PostDetails, target_status
+from herald.services.post import PostDetails, current_status, target_status
 from herald.services.post_list import PostPage
 
 
@@ -156,7 +156,7 @@ def get_post_response(details: PostDetails) -> GetPostResponse:
     group = details.group
     return GetPostResponse(
         post_group_id=group.id,
-        status=group.status,
+        status=current_status(group).value,
         content=group.content,
         scheduled_time=optional_timestamp(group.scheduled_at),
         created_at=format_timestamp(group.created_at),
@@ -171,7 +171,7 @@ def _listed_post(details: PostDetails) -> ListedPost:
     return ListedPost(
         post_group_id=group.id,
         content=group.content,
-        status=group.status,
+        status=current_status(group).value,
         scheduled_time=optional_timestamp(group.scheduled_at),
         created_at=format_timestamp(group.created_at),
         updated_at=format_timestamp(group.updated_at),
@@ -202,6 +202,8 @@ def list_posts_response(page: PostPage) -> ListPostsResponse:
 def update_post_response(group: PostGroup) -> UpdatePostResponse:
     return UpdatePostResponse(
         post_group=UpdatedGroup(
-            id=group.id, status=group.status, scheduled_time=optional_timestamp(group.scheduled_at)
+            id=group.id,
+            status=current_status(group).value,
+            scheduled_time=optional_timestamp(group.scheduled_at),
         )
     )

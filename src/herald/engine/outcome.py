@@ -1,0 +1,265 @@
+"""Recording what happened to a target: fenced result writes plus the attempt log."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.domain.publishing import MAX_ATTEMPTS, backoff_delay
+from herald.domain.timestamps import utc_now
+from herald.engine.batching import WriteBatcher
+from herald.engine.metrics import EngineMetrics
+from herald.models import PublishAttempt
+from herald.platforms.base import PublishError, RetryableError
+from herald.store.publish_queue import ClaimedTarget
+from herald.store.publish_result import PublishResultStore
+
+logger = logging.getLogger("herald.engine")
+NEVER = timedelta(days=36500)  # a needs-reauth gate lasts until the connection is replaced
+
+
+@dataclass
+class Recorder:
+    """Writes one claim's results; `from_state` is the state the claim put the row in."""
+
+    writer: WriteBatcher
+    metrics: EngineMetrics
+    rng: random.Random
+
+    async def _write(
+        self,
+        claim: ClaimedTarget,
+        outcome: str,
+        part: int,
+        change: Any,
+        *,
+        error: PublishError | None = None,
+        external_id: str | None = None,
+        refresh_group: bool = False,
+    ) -> bool:
+        """Apply the fenced change and log the attempt in one transaction; True if applied."""
+
+        async def write(session: AsyncSession) -> bool:
+            store = PublishResultStore(session)
+            applied = bool(await change(store))
+            logged = outcome if applied or outcome != "published" else "late_success"
+            await store.log_attempt(
+                PublishAttempt(
+                    target_id=claim.id,
+                    claim_token=claim.claim_token,
+                    version=claim.version,
+                    part=part,
+                    outcome=logged,
+                    http_status=error.http_status if error else None,
+                    external_id=external_id,
+                    error=error.message if error else None,
+                )
+            )
+            if applied and refresh_group:
+                await store.refresh_group_status(claim.post_group_id)
+            return applied
+
+        applied: bool = await self.writer.run(write)
+        self.metrics.outcomes.inc(outcome)
+        logger.info(
+            "publish.attempt target=%s part=%d outcome=%s applied=%s status=%s",
+            claim.id,
+            part,
+            outcome,
+            applied,
+            error.http_status if error else None,
+        )
+        return applied
+
+    async def part_published(
+        self,
+        claim: ClaimedTarget,
+        state: str,
+        part: int,
+        external_id: str,
+        progress: dict[str, Any],
+    ) -> bool:
+        return await self._write(
+            claim,
+            "part_published",
+            part,
+            lambda s: s.save_progress(claim.id, claim.claim_token, state, progress),
+            external_id=external_id,
+        )
+
+    async def published(
+        self, claim: ClaimedTarget, state: str, part: int, progress: dict[str, Any]
+    ) -> bool:
+        now = utc_now()
+        external_id, url = progress["partIds"][0], progress["partUrls"][0]
+        applied = await self._write(
+            claim,
+            "published",
+            part,
+            lambda s: s.succeed(
+                claim.id,
+                claim.claim_token,
+                state,
+                external_id=external_id,
+                url=url,
+                progress=progress,
+                now=now,
+            ),
+            external_id=progress["partIds"][part],
+            refresh_group=True,
+        )
+        if applied:
+            self.metrics.publish_lateness.observe((now - claim.due_at).total_seconds())
+        return applied
+
+    async def failed(
+        self,
+        claim: ClaimedTarget,
+        state: str,
+        part: int,
+        error: PublishError,
+        code: str,
+        *,
+        outcome_unknown: bool = False,
+    ) -> bool:
+        return await self._write(
+            claim,
+            "outcome_unknown" if outcome_unknown else "failed",
+            part,
+            lambda s: s.fail(
+                claim.id,
+                claim.claim_token,
+                state,
+                message=error.message,
+                code=code,
+                now=utc_now(),
+                outcome_unknown=outcome_unknown,
+            ),
+            error=error,
+            refresh_group=True,
+        )
+
+    async def in_doubt(
+        self, claim: ClaimedTarget, state: str, part: int, error: PublishError
+    ) -> bool:
+        return await self._write(
+            claim,
+            "in_doubt",
+            part,
+            lambda s: s.mark_in_doubt(claim.id, claim.claim_token, state, utc_now()),
+            error=error,
+        )
+
+    async def retry_later(
+        self,
+        claim: ClaimedTarget,
+        state: str,
+        part: int,
+        error: RetryableError,
+        connection_id: str | None,
+    ) -> bool:
+        """A definite "not created": wait and send again. A 429 gates the whole connection and
+        costs no attempt; other failures back off with full jitter until the budget runs out."""
+        now = utc_now()
+        if error.rate_limited:
+            wait = timedelta(seconds=error.retry_after if error.retry_after is not None else 60)
+            until = now + wait
+            due = until + timedelta(seconds=self.rng.uniform(0, 1))  # no stampede at the reset
+
+            async def gate_and_wait(store: PublishResultStore) -> bool:
+                if connection_id is not None:
+                    await store.gate_connection(connection_id, until, "rate_limited")
+                return await store.reschedule(
+                    claim.id,
+                    claim.claim_token,
+                    state,
+                    due_at=due,
+                    error=error.message,
+                    count_attempt=False,
+                    count_rate_limit=True,
+                )
+
+            return await self._write(claim, "rate_limited", part, gate_and_wait, error=error)
+        delay = backoff_delay(claim.attempt, self.rng)
+        if error.retry_after is not None:
+            delay = max(delay, timedelta(seconds=error.retry_after))
+        due = now + delay
+        if claim.attempt + 1 >= MAX_ATTEMPTS or (claim.expire_at and due > claim.expire_at):
+            return await self.failed(claim, state, part, error, "PUBLISH_RETRIES_EXHAUSTED")
+        return await self._write(
+            claim,
+            "retry",
+            part,
+            lambda s: s.reschedule(
+                claim.id,
+                claim.claim_token,
+                state,
+                due_at=due,
+                error=error.message,
+                count_attempt=True,
+            ),
+            error=error,
+        )
+
+    async def needs_reauth(
+        self,
+        claim: ClaimedTarget,
+        state: str,
+        part: int,
+        error: PublishError,
+        connection_id: str | None,
+    ) -> bool:
+        until = utc_now() + NEVER
+
+        async def fail_and_gate(store: PublishResultStore) -> bool:
+            if connection_id is not None:
+                await store.gate_connection(connection_id, until, "needs_reauth")
+                await store.mark_needs_reauth(connection_id)
+            return await store.fail(
+                claim.id,
+                claim.claim_token,
+                state,
+                message=error.message,
+                code="NEEDS_REAUTH",
+                now=utc_now(),
+            )
+
+        return await self._write(
+            claim, "needs_reauth", part, fail_and_gate, error=error, refresh_group=True
+        )
+
+    async def resend(
+        self,
+        claim: ClaimedTarget,
+        state: str,
+        part: int,
+        *,
+        progress: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> bool:
+        """Back to waiting, due now: a re-send is safe (same key, or the part was not found),
+        or the thread continues after a part the reconciler found."""
+        return await self._write(
+            claim,
+            "resend",
+            part,
+            lambda s: s.reschedule(
+                claim.id,
+                claim.claim_token,
+                state,
+                due_at=utc_now(),
+                error=None,
+                count_attempt=False,
+                progress=progress,
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+
+def lateness(moment: datetime, due: datetime) -> float:
+    return (moment - due).total_seconds()

@@ -1,0 +1,137 @@
+"""Publishing one claimed target: gate, then each remaining thread part, then the result."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from herald.domain.platform import Platform
+from herald.domain.publishing import part_key
+from herald.domain.timestamps import utc_now
+from herald.engine.batching import GateBatcher
+from herald.engine.metrics import EngineMetrics
+from herald.engine.outcome import Recorder, lateness
+from herald.platforms.base import (
+    AuthExpiredError,
+    Connector,
+    OutcomeUnknownError,
+    PublishError,
+    PublishRequest,
+    RejectedError,
+    RetryableError,
+)
+from herald.platforms.registry import connector_for
+from herald.services.secret_box import SecretBox
+from herald.store.publish_context import ConnectionContext, GroupContext
+from herald.store.publish_queue import ClaimedTarget
+
+logger = logging.getLogger("herald.engine")
+
+
+@dataclass(frozen=True)
+class TargetJob:
+    """A claimed target with what publishing it needs."""
+
+    claim: ClaimedTarget
+    connection: ConnectionContext | None
+    group: GroupContext | None
+
+
+@dataclass
+class Publisher:
+    client: httpx.AsyncClient
+    gates: GateBatcher
+    recorder: Recorder
+    metrics: EngineMetrics
+    secret_box: SecretBox
+    sandbox_url: str
+
+    async def publish(self, job: TargetJob) -> None:
+        claim = job.claim
+        if claim.expire_at is not None and utc_now() > claim.expire_at:
+            error = RejectedError("The post was more than 24 hours late and was not published")
+            await self.recorder.failed(claim, "publishing", 0, error, "TOO_LATE")
+            return
+        connector = connector_for(Platform(claim.platform))
+        if connector is None or job.connection is None or job.group is None:
+            error = RejectedError(f"No connection or connector can publish to {claim.platform}")
+            await self.recorder.failed(claim, "publishing", 0, error, "CONNECTION_UNAVAILABLE")
+            return
+        sent_at = await self.gates.submit((claim.id, claim.claim_token))
+        if sent_at is None:
+            return  # edited, deleted or rescued after the claim: the edit wins
+        self.metrics.start_lateness.observe(lateness(sent_at, claim.due_at))
+        await self.send_parts(job, connector, "publishing")
+
+    async def send_parts(self, job: TargetJob, connector: Connector, state: str) -> None:
+        """Publish the parts not yet published, saving each part's id before the next, so a
+        crash between parts resumes the thread instead of starting it again."""
+        claim = job.claim
+        progress: dict[str, Any] = {
+            "partIds": list(claim.progress.get("partIds", [])),
+            "partUrls": list(claim.progress.get("partUrls", [])),
+        }
+        last = len(claim.thread_parts) - 1
+        for part in range(len(progress["partIds"]), last + 1):
+            request = self.request(job, part, progress["partIds"])
+            try:
+                published = await connector.publish(
+                    self.client, request, part_key(claim.idempotency_key, part)
+                )
+            except PublishError as error:
+                await self.record_failure(job, state, part, error)
+                return
+            except Exception as exc:  # a connector bug: the call may have gone out
+                logger.error(
+                    "publish.connector.crashed target=%s error=%s", claim.id, type(exc).__name__
+                )
+                await self.recorder.in_doubt(
+                    claim, state, part, OutcomeUnknownError("Connector error")
+                )
+                return
+            progress["partIds"].append(published.external_id)
+            progress["partUrls"].append(published.url)
+            if part == last:
+                await self.recorder.published(claim, state, part, progress)
+            elif not await self.recorder.part_published(
+                claim, state, part, published.external_id, progress
+            ):
+                return  # fenced: the attempt log keeps the evidence for the reconciler
+
+    async def record_failure(
+        self, job: TargetJob, state: str, part: int, error: PublishError
+    ) -> None:
+        claim, connection_id = job.claim, job.claim.connection_id
+        if isinstance(error, RetryableError):
+            await self.recorder.retry_later(claim, state, part, error, connection_id)
+        elif isinstance(error, AuthExpiredError):
+            await self.recorder.needs_reauth(claim, state, part, error, connection_id)
+        elif isinstance(error, RejectedError):
+            await self.recorder.failed(claim, state, part, error, "PLATFORM_REJECTED")
+        else:
+            await self.recorder.in_doubt(claim, state, part, error)
+
+    def request(self, job: TargetJob, part: int, part_ids: list[str]) -> PublishRequest:
+        claim = job.claim
+        if job.connection is None or job.group is None:  # checked by the callers
+            raise ValueError(f"target {claim.id} has no connection or group")
+        options = dict(job.connection.options)
+        if claim.platform == Platform.SANDBOX.value:
+            options.setdefault("baseUrl", self.sandbox_url)
+        sealed = job.connection.sealed_credentials
+        return PublishRequest(
+            target_id=claim.id,
+            platform=Platform(claim.platform),
+            account_external_id=claim.external_account_id,
+            text=claim.thread_parts[part],
+            part_index=part,
+            part_count=len(claim.thread_parts),
+            reply_to_id=part_ids[-1] if part_ids else None,
+            root_id=part_ids[0] if part_ids else None,
+            settings=job.group.platform_settings.get(claim.platform, {}),
+            options=options,
+            credentials=self.secret_box.open(sealed) if sealed else {},
+        )

@@ -1,0 +1,117 @@
+"""Resolving in-doubt targets: was the post created? Never guess by sending blindly.
+
+In order (engine-research §7.4): evidence a fenced worker logged; a re-send with the same
+idempotency key while the platform still honours it; a lookup on the platform; otherwise the
+target fails visibly as `outcome_unknown` for the user to check."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.domain.platform import Platform
+from herald.domain.publishing import part_key
+from herald.domain.timestamps import utc_now
+from herald.engine.batching import WriteBatcher
+from herald.engine.outcome import Recorder
+from herald.engine.publisher import Publisher, TargetJob
+from herald.platforms.base import Connector, OutcomeUnknownError, Published, PublishError
+from herald.platforms.registry import connector_for
+from herald.store.publish_result import PublishResultStore
+
+logger = logging.getLogger("herald.engine")
+STATE = "reconciling"
+# Stop re-sending on a key this long before the platform forgets it (Mastodon: 1 h -> 45 min).
+KEY_SAFETY_MARGIN = timedelta(minutes=15)
+# After this long in doubt with failing lookups, ask the user instead.
+GIVE_UP_AFTER = timedelta(hours=24)
+UNKNOWN = OutcomeUnknownError(
+    "Herald could not confirm whether this post was published: check the account before retrying"
+)
+
+
+@dataclass
+class Reconciler:
+    publisher: Publisher
+    recorder: Recorder
+    writer: WriteBatcher
+    unsafe_blind_retry: bool = False
+
+    async def reconcile(self, job: TargetJob) -> None:
+        claim = job.claim
+        part = len(claim.progress.get("partIds", []))
+        connector = connector_for(Platform(claim.platform))
+        if connector is None or job.connection is None or job.group is None:
+            await self.recorder.failed(
+                claim, STATE, part, UNKNOWN, "PUBLISH_OUTCOME_UNKNOWN", outcome_unknown=True
+            )
+            return
+        evidence = await self._late_success(job, part)
+        if evidence is not None:
+            await self._found(job, part, evidence)
+        elif self.unsafe_blind_retry:
+            # The negative control of bench/chaos.py: a fresh key lets the platform post twice.
+            await self.recorder.resend(claim, STATE, part, idempotency_key=str(uuid.uuid4()))
+        elif self._key_still_honoured(job, connector):
+            await self.recorder.resend(claim, STATE, part)
+        elif connector.capabilities.supports_lookup:
+            await self._look_up(job, connector, part)
+        else:
+            await self.recorder.failed(
+                claim, STATE, part, UNKNOWN, "PUBLISH_OUTCOME_UNKNOWN", outcome_unknown=True
+            )
+
+    async def _late_success(self, job: TargetJob, part: int) -> Published | None:
+        claim = job.claim
+
+        async def read(session: AsyncSession) -> Published | None:
+            attempt = await PublishResultStore(session).late_success(claim.id, claim.version, part)
+            if attempt is None or attempt.external_id is None:
+                return None
+            return Published(attempt.external_id)
+
+        found: Published | None = await self.writer.run(read)
+        return found
+
+    def _key_still_honoured(self, job: TargetJob, connector: Connector) -> bool:
+        ttl, first_sent = connector.capabilities.idempotency_ttl, job.claim.first_sent_at
+        if ttl is None or first_sent is None:
+            return False
+        return utc_now() - first_sent < ttl - KEY_SAFETY_MARGIN
+
+    async def _look_up(self, job: TargetJob, connector: Connector, part: int) -> None:
+        claim = job.claim
+        request = self.publisher.request(job, part, list(claim.progress.get("partIds", [])))
+        try:
+            found = await connector.lookup(
+                self.publisher.client, request, part_key(claim.idempotency_key, part)
+            )
+        except PublishError as error:
+            first_sent = claim.first_sent_at or claim.due_at
+            if utc_now() - first_sent > GIVE_UP_AFTER:
+                await self.recorder.failed(
+                    claim, STATE, part, UNKNOWN, "PUBLISH_OUTCOME_UNKNOWN", outcome_unknown=True
+                )
+            else:
+                await self.recorder.in_doubt(claim, STATE, part, error)
+            return
+        if found is None:
+            await self.recorder.resend(claim, STATE, part)  # definitely not there: send it
+        else:
+            await self._found(job, part, found)
+
+    async def _found(self, job: TargetJob, part: int, found: Published) -> None:
+        claim = job.claim
+        progress: dict[str, Any] = {
+            "partIds": [*claim.progress.get("partIds", []), found.external_id],
+            "partUrls": [*claim.progress.get("partUrls", []), found.url],
+        }
+        if part == len(claim.thread_parts) - 1:
+            await self.recorder.published(claim, STATE, part, progress)
+        else:
+            await self.recorder.resend(claim, STATE, part, progress=progress)

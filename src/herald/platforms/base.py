@@ -1,0 +1,127 @@
+"""The Connector protocol, the plain data it takes and returns, and its error taxonomy.
+
+Connectors take plain data (a PublishRequest and decrypted credentials) and return plain data. They
+raise only the errors below, and the engine decides what to do from the class alone:
+
+    PublishError
+    ├── RetryableError       definitely NOT created; safe to send again after `retry_after`
+    │                        (`rate_limited` marks a 429: the whole connection waits)
+    ├── AuthExpiredError     credentials rejected; the connection needs re-authorisation
+    ├── RejectedError        the platform refused this content for good (validation, policy)
+    └── OutcomeUnknownError  the request may have been created (timeout after sending, reset,
+                             5xx after the body went out); never blindly retried
+
+When a connector cannot tell whether a post was created, it must raise OutcomeUnknownError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+
+from herald.domain.platform import Platform
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    kind: str  # "image" | "video"
+    content_type: str
+    url: str
+    alt_text: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """One platform call: part `part_index` of the target's thread plan."""
+
+    target_id: str
+    platform: Platform
+    account_external_id: str
+    text: str
+    part_index: int = 0
+    part_count: int = 1
+    reply_to_id: str | None = None  # the previous part's external id, for threads
+    root_id: str | None = None  # the first part's external id, for threads
+    media: Sequence[MediaItem] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)  # platformSettings[platform]
+    options: Mapping[str, Any] = field(default_factory=dict)  # connection options (base URL)
+    credentials: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Published:
+    external_id: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    external_id: str
+    username: str
+    display_name: str
+    profile_image_url: str = ""
+    profile_url: str | None = None
+    access_token_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    # How long the platform honours an idempotency key (Mastodon: 1 h); None: no keys.
+    idempotency_ttl: timedelta | None
+    supports_lookup: bool
+    threads: bool
+
+
+class PublishError(Exception):
+    """Base of every connector failure; `message` is safe to show to the post's owner."""
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+
+
+class RetryableError(PublishError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        rate_limited: bool = False,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message, http_status=http_status)
+        self.retry_after = retry_after
+        self.rate_limited = rate_limited
+
+
+class AuthExpiredError(PublishError):
+    pass
+
+
+class RejectedError(PublishError):
+    pass
+
+
+class OutcomeUnknownError(PublishError):
+    pass
+
+
+class Connector(Protocol):
+    platform: Platform
+    capabilities: Capabilities
+
+    async def publish(
+        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+    ) -> Published:
+        """Create the post (or thread part). Must send `idempotency_key` where the platform
+        takes one, so a re-send within the key's lifetime cannot create a second post."""
+
+    async def lookup(
+        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+    ) -> Published | None:
+        """Find a post an earlier, in-doubt attempt may have created; None if there is none."""

@@ -1,0 +1,166 @@
+"""SandboxConnector: publishes to the sandbox simulator's wire protocol (see herald.sim.sandbox).
+
+The connection option `baseUrl` names the simulator; an optional credential `token` is sent as a
+bearer token. Every outcome maps onto the error taxonomy of herald.platforms.base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from herald.domain.platform import Platform
+from herald.platforms._http import retry_after_seconds
+from herald.platforms.base import (
+    AuthExpiredError,
+    Capabilities,
+    OutcomeUnknownError,
+    Published,
+    PublishError,
+    PublishRequest,
+    RejectedError,
+    RetryableError,
+)
+
+# Failures before the request left this machine: the sandbox cannot have created anything.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_REJECTED = frozenset({400, 404, 409, 422})
+_AUTH = frozenset({401, 403})
+
+
+class SandboxConnector:
+    platform: Platform = Platform.SANDBOX
+    capabilities: Capabilities = Capabilities(
+        idempotency_ttl=timedelta(hours=1), supports_lookup=True, threads=True
+    )
+
+    async def publish(
+        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+    ) -> Published:
+        url = f"{_base_url(request)}/v1/posts"
+        headers = {**_auth_headers(request), "Idempotency-Key": idempotency_key}
+        try:
+            response = await client.post(url, json=_body(request), headers=headers)
+        except _NOT_SENT as exc:
+            raise RetryableError(f"Could not reach the sandbox ({type(exc).__name__})") from None
+        except httpx.InvalidURL:
+            raise RejectedError("The sandbox connection's baseUrl is not a valid URL") from None
+        except httpx.HTTPError as exc:
+            # The request may have reached the sandbox before the failure: it may exist.
+            message = f"No answer from the sandbox ({type(exc).__name__}); the post may exist"
+            raise OutcomeUnknownError(message) from None
+        return _published_or_raise(response, _token(request))
+
+    async def lookup(
+        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+    ) -> Published | None:
+        url = f"{_base_url(request)}/v1/posts"
+        params = {"account": request.account_external_id, "idempotencyKey": idempotency_key}
+        try:
+            response = await client.get(url, params=params, headers=_auth_headers(request))
+            response.raise_for_status()
+            posts = response.json()["posts"]
+            return _published(posts[0]) if posts else None
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, LookupError, TypeError) as exc:
+            # Every lookup failure is temporary to the reconciler: it asks again later.
+            message = f"Sandbox lookup failed ({type(exc).__name__})"
+            raise RetryableError(message, http_status=_status(exc)) from None
+
+
+def _base_url(request: PublishRequest) -> str:
+    base = request.options.get("baseUrl")
+    if not isinstance(base, str) or not base.startswith(("http://", "https://")):
+        raise RejectedError(
+            "The sandbox connection has no baseUrl option (an http:// or https:// URL); "
+            "reconnect it with the simulator's address"
+        )
+    return base.rstrip("/")
+
+
+def _token(request: PublishRequest) -> str | None:
+    token = request.credentials.get("token")
+    return token if isinstance(token, str) and token else None
+
+
+def _auth_headers(request: PublishRequest) -> dict[str, str]:
+    token = _token(request)
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _body(request: PublishRequest) -> dict[str, Any]:
+    return {
+        "account": request.account_external_id,
+        "text": request.text,
+        "replyTo": request.reply_to_id,
+        # Target and part: tells a duplicate (two posts for one part) from a thread.
+        "ref": f"{request.target_id}:{request.part_index}",
+        "media": [
+            {"url": m.url, "kind": m.kind, "contentType": m.content_type, "alt": m.alt_text}
+            for m in request.media
+        ],
+    }
+
+
+def _published_or_raise(response: httpx.Response, token: str | None) -> Published:
+    status = response.status_code
+    if status in (200, 201):
+        try:
+            return _published(response.json())
+        except (ValueError, LookupError, TypeError):
+            # A success status with a body we cannot read: the post most likely exists.
+            message = "The sandbox answered success with an unreadable body; the post may exist"
+            raise OutcomeUnknownError(message, http_status=status) from None
+    raise _error_for(status, response, token)
+
+
+def _error_for(status: int, response: httpx.Response, token: str | None) -> PublishError:
+    if status == 429:
+        retry_after = retry_after_seconds(response.headers)
+        return RetryableError(
+            "Rate limited by the sandbox",
+            retry_after=retry_after,
+            rate_limited=True,
+            http_status=status,
+        )
+    if status == 503:  # the sandbox documents 503 as "nothing was created"
+        retry_after = retry_after_seconds(response.headers)
+        return RetryableError(
+            "The sandbox is unavailable", retry_after=retry_after, http_status=503
+        )
+    detail = _platform_message(response, token)
+    if status in _AUTH:
+        return AuthExpiredError(
+            f"The sandbox refused the credentials: {detail}", http_status=status
+        )
+    if status in _REJECTED:
+        return RejectedError(f"The sandbox rejected the post: {detail}", http_status=status)
+    return OutcomeUnknownError(
+        f"The sandbox answered HTTP {status}; the post may exist", http_status=status
+    )
+
+
+def _platform_message(response: httpx.Response, token: str | None) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = body.get("message") if isinstance(body, Mapping) else None
+    if not isinstance(message, str) or not message:
+        message = f"HTTP {response.status_code}"
+    # The message is shown to the post's owner and may be logged: never echo the secret.
+    return message.replace(token, "[redacted]") if token else message
+
+
+def _published(post: Any) -> Published:
+    external_id = post["id"]
+    if not isinstance(external_id, str) or not external_id:
+        raise TypeError("post id must be a non-empty string")
+    url = post.get("url")
+    return Published(external_id=external_id, url=url if isinstance(url, str) else None)
+
+
+def _status(exc: Exception) -> int | None:
+    return exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None

@@ -1,0 +1,1 @@
+"""Platform simulators for tests, benchmarks and `herald sim`."""

@@ -1,0 +1,239 @@
+"""The engine's queue statements: claim, send gate, heartbeat, rescue, expiry (engine-research §7).
+
+The target row is the job. Every write after a claim is fenced by `claim_token`: an edit, a rescue
+or a newer claim bumps the token, so a stale worker's write matches no row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from herald.models import ConnectionGate, PublishTarget
+
+T = PublishTarget
+
+
+@dataclass(frozen=True)
+class ClaimedTarget:
+    id: str
+    post_group_id: str
+    connection_id: str | None
+    platform: str
+    external_account_id: str
+    version: int
+    claim_token: int
+    idempotency_key: str
+    progress: dict[str, Any]
+    thread_parts: list[str]
+    due_at: datetime
+    expire_at: datetime | None
+    attempt: int
+    first_sent_at: datetime | None
+
+
+_CLAIM_COLUMNS = (
+    T.id,
+    T.post_group_id,
+    T.connection_id,
+    T.platform,
+    T.external_account_id,
+    T.version,
+    T.claim_token,
+    T.idempotency_key,
+    T.progress,
+    T.thread_parts,
+    T.due_at,
+    T.expire_at,
+    T.attempt,
+    T.first_sent_at,
+)
+
+
+def _claimed(row: Any) -> ClaimedTarget:
+    return ClaimedTarget(*row)
+
+
+def _not_gated(now: datetime) -> Any:
+    return ~exists().where(
+        ConnectionGate.connection_id == T.connection_id, ConnectionGate.blocked_until > now
+    )
+
+
+class PublishQueueStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+
+    async def state_counts(self) -> dict[str, int]:
+        rows = await self._session.execute(select(T.state, func.count()).group_by(T.state))
+        return {state: int(count) for state, count in rows.tuples()}
+
+    async def overdue_count(self, now: datetime) -> int:
+        query = select(func.count()).where(T.state == "scheduled", T.due_at < now)
+        return int(await self._session.scalar(query) or 0)
+
+    async def next_due(self) -> datetime | None:
+        """One probe of the partial due index: when the earliest waiting target is due."""
+        query = select(func.min(T.due_at)).where(T.state == "scheduled")
+        return await self._session.scalar(query)
+
+    async def claim(
+        self, worker: str, now: datetime, batch: int, lease: timedelta
+    ) -> Sequence[ClaimedTarget]:
+        """Due targets, earliest first, on connections that are not gated. PostgreSQL skips rows
+        another worker holds; SQLite needs no locking since its writers are serialised."""
+        candidates = (
+            select(T.id)
+            .where(T.state == "scheduled", T.due_at <= now, _not_gated(now))
+            .order_by(T.due_at, T.id)
+            .limit(batch)
+        )
+        values = {
+            "state": "publishing",
+            "lease_owner": worker,
+            "lease_until": now + lease,
+            "claim_token": T.claim_token + 1,
+            "sent_at": None,
+        }
+        if self._postgres:
+            due = candidates.with_for_update(of=T, skip_locked=True).cte("due")
+            statement = update(T).where(T.id == due.c.id).values(values)
+        else:
+            statement = update(T).where(T.id.in_(candidates.scalar_subquery())).values(values)
+        rows = await self._session.execute(
+            statement.returning(*_CLAIM_COLUMNS), execution_options={"synchronize_session": False}
+        )
+        return [_claimed(row) for row in rows]
+
+    async def pass_gate(self, claims: Sequence[tuple[str, int]], now: datetime) -> set[str]:
+        """The send gate, for a batch: the last instant an edit can still win. Returns the ids
+        that passed; the others were edited, deleted or rescued and must not be sent."""
+        if not claims:
+            return set()
+        statement = (
+            update(T)
+            .where(
+                tuple_(T.id, T.claim_token).in_(claims),
+                T.state == "publishing",
+                T.sent_at.is_(None),
+            )
+            .values(sent_at=now, first_sent_at=func.coalesce(T.first_sent_at, now))
+            .returning(T.id)
+        )
+        result = await self._session.execute(
+            statement, execution_options={"synchronize_session": False}
+        )
+        return set(result.scalars())
+
+    async def heartbeat(self, claims: Sequence[tuple[str, int]], lease_until: datetime) -> None:
+        if not claims:
+            return
+        await self._session.execute(
+            update(T)
+            .where(
+                tuple_(T.id, T.claim_token).in_(claims),
+                T.state.in_(("publishing", "reconciling")),
+            )
+            .values(lease_until=lease_until),
+            execution_options={"synchronize_session": False},
+        )
+
+    async def rescue_expired_leases(self, now: datetime) -> int:
+        """Crashed workers' claims: unsent ones wait again, sent ones are in doubt (never
+        re-sent blindly). The token bump fences the zombie if it is merely slow."""
+        unsent = await self._session.execute(
+            update(T)
+            .where(T.state == "publishing", T.lease_until < now, T.sent_at.is_(None))
+            .values(
+                state="scheduled", claim_token=T.claim_token + 1, lease_owner=None, lease_until=None
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        sent = await self._session.execute(
+            update(T)
+            .where(
+                T.lease_until < now,
+                (T.state == "reconciling") | and_(T.state == "publishing", T.sent_at.is_not(None)),
+            )
+            .values(
+                state="in_doubt",
+                in_doubt_since=func.coalesce(T.in_doubt_since, now),
+                claim_token=T.claim_token + 1,
+                lease_owner=None,
+                lease_until=None,
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        return int(unsent.rowcount or 0) + int(sent.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def claim_in_doubt(
+        self, worker: str, now: datetime, settled_before: datetime, batch: int, lease: timedelta
+    ) -> Sequence[ClaimedTarget]:
+        candidates = (
+            select(T.id)
+            .where(T.state == "in_doubt", T.in_doubt_since <= settled_before)
+            .order_by(T.in_doubt_since, T.id)
+            .limit(batch)
+        )
+        values = {
+            "state": "reconciling",
+            "lease_owner": worker,
+            "lease_until": now + lease,
+            "claim_token": T.claim_token + 1,
+        }
+        if self._postgres:
+            due = candidates.with_for_update(of=T, skip_locked=True).cte("doubt")
+            statement = update(T).where(T.id == due.c.id).values(values)
+        else:
+            statement = update(T).where(T.id.in_(candidates.scalar_subquery())).values(values)
+        rows = await self._session.execute(
+            statement.returning(*_CLAIM_COLUMNS), execution_options={"synchronize_session": False}
+        )
+        return [_claimed(row) for row in rows]
+
+    async def fail_expired(self, now: datetime, message: str) -> set[str]:
+        """Waiting targets past their expiry fail visibly as too late (a blocked connection can
+        keep them from being claimed); returns the groups whose status must be refreshed."""
+        result = await self._session.execute(
+            update(T)
+            .where(T.state == "scheduled", T.expire_at < now)
+            .values(
+                state="failed",
+                last_error=message,
+                last_error_code="TOO_LATE",
+                claim_token=T.claim_token + 1,
+                updated_at=now,
+            )
+            .returning(T.post_group_id),
+            execution_options={"synchronize_session": False},
+        )
+        return set(result.scalars())
+
+    async def release(self, worker: str, now: datetime) -> int:
+        """On shutdown: this worker's unsent claims wait again; sent ones are in doubt."""
+        unsent = await self._session.execute(
+            update(T)
+            .where(T.lease_owner == worker, T.state == "publishing", T.sent_at.is_(None))
+            .values(
+                state="scheduled", claim_token=T.claim_token + 1, lease_owner=None, lease_until=None
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        sent = await self._session.execute(
+            update(T)
+            .where(T.lease_owner == worker, T.state.in_(("publishing", "reconciling")))
+            .values(
+                state="in_doubt",
+                in_doubt_since=func.coalesce(T.in_doubt_since, now),
+                claim_token=T.claim_token + 1,
+                lease_owner=None,
+                lease_until=None,
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        return int(unsent.rowcount or 0) + int(sent.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,115 @@
+"""Helpers for simulator tests: an ASGI app served on a loopback port, and the sim's control API."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+from herald.domain.platform import Platform
+from herald.platforms.base import MediaItem, PublishRequest
+
+# Short enough that a held ("timeout"/"lost_response") request outlasts the client's timeout
+# by a wide margin, long enough that no test waits for it: the sim stops holding on hang-up.
+HANG_S = 3.0
+CLIENT_TIMEOUT_S = 1.0
+
+
+@contextmanager
+def serve_in_thread(app: ASGIApp) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread with its own loop; yields the base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(
+        target=lambda: loop.run_until_complete(server.serve(sockets=[sock])), daemon=True
+    )
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            threading.Event().wait(0.05)
+        assert server.started, "simulator did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "simulator did not shut down"
+        loop.close()
+        sock.close()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: connecting to it is refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+class SimControl:
+    """The simulator's control API over HTTP, plus plain calls to its platform API."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=10)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _ok(self, response: httpx.Response) -> Any:
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def reset(self) -> None:
+        self._ok(self.http.post("/_sim/reset"))
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        config: dict[str, Any] = self._ok(self.http.post("/_sim/config", json=changes))
+        return config
+
+    def script(self, *faults: str) -> None:
+        self._ok(self.http.post("/_sim/script", json={"faults": list(faults)}))
+
+    def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = self._ok(self.http.get("/_sim/stats"))
+        return stats
+
+    def posts(self, ref: str | None = None) -> list[dict[str, Any]]:
+        params = {"ref": ref} if ref is not None else {}
+        posts: list[dict[str, Any]] = self._ok(self.http.get("/_sim/posts", params=params))["posts"]
+        return posts
+
+    def create(
+        self, body: dict[str, Any], key: str | None = None, **headers: str
+    ) -> httpx.Response:
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return self.http.post("/v1/posts", json=body, headers=headers)
+
+
+def publish_request(base_url: str, **fields: Any) -> PublishRequest:
+    """A sandbox PublishRequest aimed at `base_url`; `fields` override the defaults."""
+    values: dict[str, Any] = {
+        "target_id": "target-1",
+        "platform": Platform.SANDBOX,
+        "account_external_id": "acct-1",
+        "text": "Hello from Herald",
+        "options": {"baseUrl": base_url},
+        "media": (MediaItem("image", "image/png", "https://cdn.example/a.png", "A cat"),),
+    }
+    values.update(fields)
+    return PublishRequest(**values)
