@@ -22,10 +22,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from herald.api.context import AppContext
-from herald.app import create_app
+from herald.app import SANDBOX_PATH, create_app
 from herald.config import Settings
 from herald.db.base import Base
 from herald.db.migrate import migrate
+from herald.engine.dispatcher import Engine
 from herald.services.rate_limit import DatabaseRateLimiter, MemoryRateLimiter
 from support import LiveServer, Tenant, make_tenant
 
@@ -180,3 +181,39 @@ def anonymous(server: LiveServer) -> Iterator[httpx.Client]:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture
+def sandbox(server: LiveServer) -> Iterator[httpx.Client]:
+    """The sandbox simulator mounted in the live server, reset, with its control API."""
+    with httpx.Client(base_url=server.base_url + SANDBOX_PATH, timeout=10) as client:
+        client.post("/_sim/reset").raise_for_status()
+        yield client
+
+
+@pytest.fixture
+def engine(server: LiveServer, sandbox: httpx.Client) -> Iterator[Engine]:
+    """A publishing engine on the live server's loop and database, publishing to its sandbox,
+    with short intervals so rescue and reconciliation happen within a test."""
+    settings = server.settings.model_copy(
+        update={
+            "sandbox_url": server.base_url + SANDBOX_PATH,
+            "engine_lease_seconds": 3.0,
+            "engine_rescue_interval_seconds": 0.2,
+            "engine_reconcile_interval_seconds": 0.2,
+            "engine_settle_seconds": 0.0,
+            "engine_http_timeout_seconds": 1.0,
+            "engine_concurrency": 50,
+        }
+    )
+
+    async def start() -> Engine:
+        started = Engine(settings, server.context.sessions, server.context.secret_box)
+        await started.start()
+        return started
+
+    running = server.run(start())
+    server.context.publisher = running
+    yield running
+    server.context.publisher = None
+    server.run(running.stop(grace=2))

@@ -26,6 +26,9 @@ CLIENT_TIMEOUT_S = 1.0
 def serve_in_thread(app: ASGIApp) -> Iterator[str]:
     """Serve `app` with uvicorn in a thread with its own loop; yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Without it, a pre-bound socket's connections answer small requests after a ~40 ms
+    # delayed-ACK stall (Nagle), and every test request pays it.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(

@@ -171,3 +171,55 @@ def _healthy(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def wait_until(check: Callable[[], T | None], timeout: float = 15.0, every: float = 0.05) -> T:
+    """Poll until `check` returns something truthy; fail with the last value after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"condition not met within {timeout} s"
+        time.sleep(every)
+
+
+def post_when(tenant: Tenant, group_id: str, *statuses: str, timeout: float = 15.0) -> Any:
+    """The get-post body once the group reaches one of `statuses`."""
+
+    def reached() -> Any:
+        body = tenant.client.get(f"/get-post/{group_id}").json()
+        return body if body["status"] in statuses else None
+
+    return wait_until(reached, timeout)
+
+
+def target_rows(server: LiveServer, group_id: str) -> list[Any]:
+    """The group's publish_target rows, by position, read fresh from the database."""
+    from sqlalchemy import select
+
+    from herald.models import PublishTarget
+
+    async def read(session: Any) -> list[Any]:
+        query = (
+            select(PublishTarget)
+            .where(PublishTarget.post_group_id == group_id)
+            .order_by(PublishTarget.position)
+        )
+        return list((await session.scalars(query)).all())
+
+    return server.transaction(read)
+
+
+def update_target(server: LiveServer, group_id: str, **values: Any) -> None:
+    """Set columns on a group's targets directly, to stage what a crash would leave behind."""
+    from sqlalchemy import update
+
+    from herald.models import PublishTarget
+
+    async def write(session: Any) -> None:
+        await session.execute(
+            update(PublishTarget).where(PublishTarget.post_group_id == group_id).values(**values)
+        )
+
+    server.transaction(write)

@@ -25,7 +25,7 @@ class ConnectionStore:
 
     async def list_all(self) -> Sequence[tuple[Connection, Account]]:
         query = select(Connection, Account).join(Account).order_by(Connection.id)
-        return [(c, a) for c, a in (await self._session.execute(query)).tuples()]
+        return [(c, a) for c, a in await self._session.execute(query)]
 
     async def find(self, account_id: str, platform: str, external_id: str) -> Connection | None:
         query = select(Connection).where(

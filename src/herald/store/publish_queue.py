@@ -71,7 +71,7 @@ class PublishQueueStore:
 
     async def state_counts(self) -> dict[str, int]:
         rows = await self._session.execute(select(T.state, func.count()).group_by(T.state))
-        return {state: int(count) for state, count in rows.tuples()}
+        return {state: int(count) for state, count in rows}
 
     async def overdue_count(self, now: datetime) -> int:
         query = select(func.count()).where(T.state == "scheduled", T.due_at < now)
