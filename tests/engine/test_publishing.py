@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import httpx
 
 from herald.domain.timestamps import parse_timestamp
@@ -68,7 +70,7 @@ def test_a_long_text_is_published_as_a_reply_chain(
     sim_posts = sandbox.get("/_sim/posts").json()["posts"]
     assert [p["text"] for p in sim_posts] == [part["content"] for part in parts]
     assert sim_posts[0]["replyTo"] is None
-    for previous, reply in zip(sim_posts, sim_posts[1:], strict=False):
+    for previous, reply in itertools.pairwise(sim_posts):
         assert reply["replyTo"] == previous["id"]
     assert [p["publishedId"] for p in parts] == [p["id"] for p in sim_posts]
     assert all(p["status"] == "published" for p in parts)
