@@ -41,10 +41,18 @@ def _script(sandbox: httpx.Client, *faults: str, **config: Any) -> None:
 def test_429_gates_the_whole_connection_then_publishes(
     server: LiveServer, engine: Engine, tenant: Tenant, sandbox: httpx.Client
 ) -> None:
+    from herald.models import ConnectionGate
+
     _script(sandbox, "rate_limit", retry_after_s=1)
     first = _create(tenant)
     wait_until(lambda: target_rows(server, first)[0].rate_limited == 1)
-    gated_at = utc_now()
+    connection_id = target_rows(server, first)[0].connection_id
+
+    async def gate(session: Any) -> Any:
+        return await session.get(ConnectionGate, connection_id)
+
+    blocked = server.transaction(gate)
+    assert blocked.reason == "rate_limited"
     second = _create(tenant)
     for group_id in (first, second):
         post_when(tenant, group_id, "published")
@@ -53,7 +61,7 @@ def test_429_gates_the_whole_connection_then_publishes(
     posts = sandbox.get("/_sim/posts").json()["posts"]
     assert len(posts) == 2
     # Nothing went to the platform while the connection was gated (Retry-After: 1 s).
-    assert all(parse_timestamp(p["createdAt"]) >= gated_at + timedelta(seconds=0.5) for p in posts)
+    assert all(parse_timestamp(p["createdAt"]) >= blocked.blocked_until for p in posts)
 
 
 def test_a_definite_failure_backs_off_and_retries(
@@ -61,15 +69,17 @@ def test_a_definite_failure_backs_off_and_retries(
 ) -> None:
     _script(sandbox, "unavailable")
     group_id = _create(tenant)
+    failed_at = utc_now()
     wait_until(lambda: target_rows(server, group_id)[0].attempt == 1)
     row = target_rows(server, group_id)[0]
-    assert row.state == "scheduled"
-    assert row.last_error
-    # Full jitter with a 5 s base: the retry is due within 5 s of the failure.
-    assert row.due_at <= utc_now() + timedelta(seconds=5)
-    update_target(server, group_id, due_at=utc_now())  # don't wait out the jitter
-    engine.wake()
+    if row.state == "scheduled":  # else the jitter was short and the retry already went out
+        # Full jitter with a 5 s base: the retry is due within 5 s of the failure.
+        assert row.due_at <= failed_at + timedelta(seconds=6)
+        update_target(server, group_id, due_at=utc_now())  # don't wait out the jitter
+        engine.wake()
     post_when(tenant, group_id, "published")
+    assert target_rows(server, group_id)[0].attempt == 1
+    assert _attempts(server, group_id) == ["retry", "published"]
     assert sandbox.get("/_sim/stats").json()["posts"] == 1
 
 
@@ -358,3 +368,52 @@ def _attempts(server: LiveServer, group_id: str) -> list[str]:
         return list((await session.scalars(query)).all())
 
     return server.transaction(read)
+
+
+def test_a_failing_lookup_leaves_the_target_in_doubt(
+    server: LiveServer, engine: Engine, tenant: Tenant
+) -> None:
+    from herald.models import Connection
+
+    group_id = _create(tenant, scheduledTime=iso_in(days=1))
+    row = target_rows(server, group_id)[0]
+
+    async def unreachable(session: Any) -> None:
+        connection = await session.get(Connection, row.connection_id)
+        connection.options = {"baseUrl": "http://127.0.0.1:9"}
+
+    server.transaction(unreachable)
+    long_ago = utc_now() - timedelta(hours=2)
+    update_target(
+        server,
+        group_id,
+        state="in_doubt",
+        sent_at=long_ago,
+        first_sent_at=long_ago,
+        in_doubt_since=long_ago,
+    )
+    wait_until(lambda: "in_doubt" in _attempts(server, group_id))
+    assert target_rows(server, group_id)[0].state in ("in_doubt", "reconciling")
+    assert tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]["status"] == "processing"
+
+
+def test_blind_retry_duplicates_which_is_why_it_is_off(
+    server: LiveServer, tenant: Tenant, sandbox: httpx.Client, engine: Engine
+) -> None:
+    """The negative control: re-sending an in-doubt post with a new key posts it twice."""
+    server.run(engine.stop(grace=1))
+    settings = engine.settings.model_copy(update={"engine_unsafe_blind_retry": True})
+
+    async def start() -> Engine:
+        unsafe = Engine(settings, server.context.sessions, server.context.secret_box)
+        await unsafe.start()
+        return unsafe
+
+    unsafe = server.run(start())
+    try:
+        _script(sandbox, "lost_response", hang_s=3)
+        group_id = _create(tenant)
+        post_when(tenant, group_id, "published")
+        assert sandbox.get("/_sim/stats").json()["duplicates"] == 1
+    finally:
+        server.run(unsafe.stop(grace=1))

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
 from herald.sim.faults import FAULTS
 from herald.sim.sandbox import SandboxConfig, SandboxSim, create_sandbox_app
@@ -385,3 +386,26 @@ def test_mounted_under_a_path_prefix() -> None:
         assert http.get(f"{base}/_sim/posts").json()["posts"] == [post]
         assert http.get(f"{base}/_sim/stats").json()["posts"] == 1
         assert http.post(f"{root}/v1/posts", json=body()).status_code == 404
+
+
+def test_a_held_request_ends_when_the_client_hangs_up() -> None:
+    inner = create_sandbox_app(SandboxConfig(hang_s=HANG_S))
+    finished: list[float] = []
+
+    async def timed(scope: Scope, receive: Receive, send: Send) -> None:
+        await inner(scope, receive, send)
+        if scope["path"] == "/v1/posts":  # not the control calls, which may finish later
+            finished.append(time.monotonic())
+
+    with serve_in_thread(timed) as base, httpx.Client(base_url=base) as http:
+        for fault in ("lost_response", "timeout"):
+            http.post("/_sim/script", json={"faults": [fault]})
+            finished.clear()
+            started = time.monotonic()
+            with pytest.raises(httpx.ReadTimeout):
+                http.post("/v1/posts", json=body(), timeout=0.3)
+            deadline = time.monotonic() + HANG_S
+            while not finished and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert finished, f"{fault}: the simulator still holds the request"
+            assert finished[0] - started < HANG_S / 2

@@ -38,11 +38,11 @@ ALLOWED_TRANSITIONS: dict[TargetState, frozenset[TargetState]] = {
     _S.SCHEDULED: frozenset({_S.DRAFT, _S.SCHEDULED, _S.PUBLISHING, _S.FAILED}),
     # publishing -> scheduled: released before the gate (rescue, backoff, rate limit).
     _S.PUBLISHING: frozenset({_S.SCHEDULED, _S.PUBLISHED, _S.FAILED, _S.IN_DOUBT}),
-    _S.IN_DOUBT: frozenset({_S.RECONCILING, _S.PUBLISHED, _S.FAILED, _S.OUTCOME_UNKNOWN}),
-    # reconciling -> scheduled: the part was found (continue the thread) or a re-send is safe.
-    _S.RECONCILING: frozenset(
-        {_S.SCHEDULED, _S.IN_DOUBT, _S.PUBLISHED, _S.FAILED, _S.OUTCOME_UNKNOWN}
-    ),
+    # Only the reconciler decides what an in-doubt target becomes.
+    _S.IN_DOUBT: frozenset({_S.RECONCILING}),
+    # reconciling -> scheduled: the part was found (continue the thread) or a re-send is safe;
+    # -> in_doubt: the lookup failed, try again later.
+    _S.RECONCILING: frozenset({_S.SCHEDULED, _S.IN_DOUBT, _S.PUBLISHED, _S.OUTCOME_UNKNOWN}),
     _S.PUBLISHED: frozenset(),
     _S.FAILED: frozenset(),
     _S.OUTCOME_UNKNOWN: frozenset(),

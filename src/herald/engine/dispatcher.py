@@ -111,6 +111,8 @@ class Engine:
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop claiming; let in-flight calls finish for `grace` seconds; release the rest."""
+        if self._stopping:
+            return
         self._stopping = True
         self._wake.set()
         for loop in self._loops:

@@ -1,0 +1,165 @@
+"""Burst lateness: N targets due at one instant; how late each starts, arrives and is published."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from _harness import (
+    BenchDb,
+    Child,
+    Children,
+    CpuMeter,
+    Simulator,
+    TargetRow,
+    bench_database,
+    child_env,
+    create_groups,
+    free_port,
+    new_secret_key,
+    raise_on_sigterm,
+    read_targets,
+    seed_tenant,
+    set_due,
+    spread,
+    start_embedded,
+    start_worker,
+    timed,
+    wait_drain,
+    wait_http,
+    wait_worker,
+)
+
+from herald.domain.timestamps import utc_now
+
+LEAD = timedelta(seconds=3)  # T0 = this long after the engines are up
+
+
+@dataclass(frozen=True)
+class Options:
+    backend: str
+    groups: int
+    latency_ms: float
+    concurrency: int
+    workers: int
+    timeout: float
+
+
+def parse_options() -> Options:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--groups", type=int, default=10_000, help="N post groups due at T0")
+    parser.add_argument("--latency-ms", type=float, default=200.0, help="simulated platform L")
+    parser.add_argument("--concurrency", type=int, default=4096, help="C, across all processes")
+    parser.add_argument("--workers", type=int, help="K worker processes (postgres; default 4)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="drain deadline, seconds")
+    args = parser.parse_args()
+    workers = 1 if args.backend == "sqlite" else (args.workers or 4)
+    return Options(
+        args.backend, args.groups, args.latency_ms, args.concurrency, workers, args.timeout
+    )
+
+
+async def start_engines(children: Children, db: BenchDb, options: Options) -> list[Child]:
+    """One embedded `herald serve` (SQLite), or K `herald worker` processes sharing C."""
+    per_process = max(1, options.concurrency // options.workers)
+    if db.backend == "sqlite":
+        port = free_port()
+        serve = start_embedded(children, db.data_dir, port, engine_concurrency=per_process)
+        await wait_http(f"http://127.0.0.1:{port}/healthz", serve)
+        return [serve]
+    workers = [
+        start_worker(children, f"worker{n}", db.url, engine_concurrency=per_process)
+        for n in range(options.workers)
+    ]
+    for worker in workers:
+        await wait_worker(worker)
+    return workers
+
+
+def receipt_lateness(rows: list[TargetRow], created: dict[str, list[datetime]]) -> list[float]:
+    """Simulator createdAt − due for each published target's first post (part 0)."""
+    found = []
+    for row in rows:
+        posts = created.get(f"{row.id}:0")
+        if row.state == "published" and posts and row.due_at is not None:
+            found.append((min(posts) - row.due_at).total_seconds())
+    return found
+
+
+def report(options: Options, rows: list[TargetRow], created: dict[str, list[datetime]]) -> None:
+    published = [r for r in rows if r.state == "published" and r.due_at and r.published_at]
+    start = [(r.sent_at - r.due_at).total_seconds() for r in published if r.sent_at and r.due_at]
+    publish = [(r.published_at - r.due_at).total_seconds() for r in published]  # type: ignore[operator]
+    print(f"start lateness (sent_at - due):          {spread(start)}")
+    print(f"platform receipt lateness (createdAt - due; includes L): {spread(receipt_lateness(rows, created))}")
+    print(f"publish lateness (published_at - due):   {spread(publish)}")
+    t0 = min((r.due_at for r in rows if r.due_at), default=None)
+    finished = [r.published_at or r.updated_at for r in rows]
+    if t0 is None or not published:
+        return
+    drain = (max(finished) - t0).total_seconds()
+    last_published = max(publish)
+    throughput = len(published) / last_published if last_published > 0 else float("nan")
+    ideal = options.concurrency / (options.latency_ms / 1000)
+    print(f"drain time (T0 to last terminal target): {drain:.2f} s")
+    print(
+        f"throughput: {throughput:,.0f} targets/s (T0 to last published_at); "
+        f"C/L = {ideal:,.0f}/s; fraction {throughput / ideal:.3f}"
+    )
+
+
+async def run(options: Options, workdir: Path) -> None:
+    secret = new_secret_key()
+    async with bench_database(options.backend, workdir) as db:
+        with Children(workdir, child_env(secret, log_level="info")) as children:
+            sim = Simulator(children)
+            await sim.ready()
+            await sim.configure(latency_ms=options.latency_ms, latency_jitter_ms=0)
+            tenant = await seed_tenant(db.url, secret, sim.url)
+            with timed() as took:
+                await create_groups(db.url, tenant, options.groups)
+            print(
+                f"insertion: {options.groups} groups in {took[0]:.1f} s "
+                f"({options.groups / took[0]:,.0f}/s; create_post, 500 per transaction)"
+            )
+            await start_engines(children, db, options)
+            t0 = utc_now() + LEAD
+            await set_due(db.url, t0)
+            meter = CpuMeter(children)
+            await asyncio.sleep(max(0.0, (t0 - utc_now()).total_seconds()))
+            meter.start()
+            left = await wait_drain(db.url, options.timeout)
+            cpu = meter.report()
+            rows = await read_targets(db.url)
+            created = await sim.created_at_by_ref()
+            stats = await sim.stats()
+    report(options, rows, created)
+    print(f"final states: {dict(Counter(r.state for r in rows))}")
+    if left:
+        print(f"NOT terminal after {options.timeout:.0f} s: {left}")
+    print(f"simulator: posts {stats['posts']}, duplicates {stats['duplicates']}")
+    print("\n".join(cpu))
+
+
+def main() -> None:
+    raise_on_sigterm()
+    options = parse_options()
+    per = options.concurrency // options.workers
+    print(
+        f"backend {options.backend}; N {options.groups}; L {options.latency_ms:.0f} ms; "
+        f"C {options.concurrency} ({options.workers} x {per}); K {options.workers}; "
+        f"CPUs {os.cpu_count()}"
+    )
+    with tempfile.TemporaryDirectory(prefix="herald-bench-") as workdir:
+        asyncio.run(run(options, Path(workdir)))
+
+
+if __name__ == "__main__":
+    main()
