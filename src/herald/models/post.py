@@ -62,6 +62,12 @@ class PublishTarget(Base):
             sqlite_where=text("state IN ('publishing', 'reconciling')"),
         ),
         Index(
+            "ix_publish_target_expiry",
+            "expire_at",
+            postgresql_where=text("state = 'scheduled'"),
+            sqlite_where=text("state = 'scheduled'"),
+        ),
+        Index(
             "ix_publish_target_doubt",
             "in_doubt_since",
             postgresql_where=text("state = 'in_doubt'"),
