@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -53,6 +55,20 @@ def raise_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+
+
+@contextlib.contextmanager
+def workspace() -> Iterator[Path]:
+    """A temporary directory for the run's logs and SQLite file; kept when HERALD_BENCH_KEEP=1
+    (the variable is stripped from the children's environment like every HERALD_* one)."""
+    path = Path(tempfile.mkdtemp(prefix="herald-bench-"))
+    try:
+        yield path
+    finally:
+        if os.environ.get("HERALD_BENCH_KEEP") == "1":
+            print(f"logs kept in {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -345,7 +361,8 @@ async def set_due(url: str, due: datetime) -> None:
 class TargetRow:
     id: str
     state: str
-    due_at: datetime | None
+    scheduled_at: datetime | None  # the group's time: lateness counts from here, not due_at
+    due_at: datetime | None  # moved by retries and rate limits
     sent_at: datetime | None
     published_at: datetime | None
     updated_at: datetime
@@ -377,18 +394,25 @@ async def wait_drain(url: str, within: float, every: float = 0.5) -> dict[str, i
 
 
 async def read_targets(url: str) -> list[TargetRow]:
-    t = PublishTarget
-    columns = (t.id, t.state, t.due_at, t.sent_at, t.published_at, t.updated_at, t.last_error_code)
+    t, g = PublishTarget, PostGroup
+    query = select(
+        t.id, t.state, g.scheduled_at, t.due_at, t.sent_at, t.published_at, t.updated_at,
+        t.last_error_code,
+    ).join(g, g.id == t.post_group_id)
     async with sessions_for(url, write=False) as session:
-        return [TargetRow(*row) for row in await session.execute(select(*columns))]
+        return [TargetRow(*row) for row in await session.execute(query)]
 
 
-async def attempt_outcomes(url: str) -> dict[str, int]:
+async def attempt_outcomes(url: str, *, with_errors: bool = False) -> dict[str, int]:
+    """publish_attempt rows by outcome (and error message): the log of every platform call."""
+    a = PublishAttempt
+    columns = (a.outcome, a.error) if with_errors else (a.outcome,)
     async with sessions_for(url, write=False) as session:
-        rows = await session.execute(
-            select(PublishAttempt.outcome, func.count()).group_by(PublishAttempt.outcome)
-        )
-        return {outcome: int(count) for outcome, count in rows}
+        rows = await session.execute(select(*columns, func.count()).group_by(*columns))
+        return {
+            " / ".join(str(part) for part in row[:-1] if part is not None): int(row[-1])
+            for row in rows
+        }
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -31,6 +31,7 @@ from _harness import (
     start_embedded,
     start_worker,
     timed,
+    workspace,
     wait_drain,
     wait_http,
     wait_worker,
@@ -157,8 +158,8 @@ def main() -> None:
         f"C {options.concurrency} ({options.workers} x {per}); K {options.workers}; "
         f"CPUs {os.cpu_count()}"
     )
-    with tempfile.TemporaryDirectory(prefix="herald-bench-") as workdir:
-        asyncio.run(run(options, Path(workdir)))
+    with workspace() as workdir:
+        asyncio.run(run(options, workdir))
 
 
 if __name__ == "__main__":

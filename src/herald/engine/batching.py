@@ -74,7 +74,11 @@ class _Collector(Generic[Item, T]):
                         future.set_exception(exc)
                 continue
             for (_item, future), result in zip(batch, results, strict=True):
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(result, _Failed):
+                    future.set_exception(result.error)
+                else:
                     future.set_result(result)
 
     async def _flush(self, items: Sequence[Item]) -> Sequence[T]:
@@ -82,6 +86,13 @@ class _Collector(Generic[Item, T]):
 
 
 Write = Callable[[AsyncSession], Awaitable[Any]]
+
+
+class _Failed:
+    """One write of a batch that raised; the others still commit."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
 
 class WriteBatcher(_Collector[Write, Any]):
@@ -101,8 +112,16 @@ class WriteBatcher(_Collector[Write, Any]):
         return result
 
     async def _flush(self, items: Sequence[Write]) -> Sequence[Any]:
+        results: list[Any] = []
         async with unit_of_work(self._sessions) as session:
-            return [await write(session) for write in items]
+            for write in items:
+                try:
+                    # A savepoint each, so one failing write cannot undo its neighbours'.
+                    async with session.begin_nested():
+                        results.append(await write(session))
+                except Exception as exc:
+                    results.append(_Failed(exc))
+        return results
 
 
 class GateBatcher(_Collector[tuple[str, int], datetime | None]):
