@@ -396,7 +396,13 @@ async def wait_drain(url: str, within: float, every: float = 0.5) -> dict[str, i
 async def read_targets(url: str) -> list[TargetRow]:
     t, g = PublishTarget, PostGroup
     query = select(
-        t.id, t.state, g.scheduled_at, t.due_at, t.sent_at, t.published_at, t.updated_at,
+        t.id,
+        t.state,
+        g.scheduled_at,
+        t.due_at,
+        t.sent_at,
+        t.published_at,
+        t.updated_at,
         t.last_error_code,
     ).join(g, g.id == t.post_group_id)
     async with sessions_for(url, write=False) as session:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from _harness import (
     CpuMeter,
     Simulator,
     TargetRow,
+    attempt_outcomes,
     bench_database,
     child_env,
     create_groups,
@@ -31,10 +31,10 @@ from _harness import (
     start_embedded,
     start_worker,
     timed,
-    workspace,
     wait_drain,
     wait_http,
     wait_worker,
+    workspace,
 )
 
 from herald.domain.timestamps import utc_now
@@ -85,34 +85,40 @@ async def start_engines(children: Children, db: BenchDb, options: Options) -> li
 
 
 def receipt_lateness(rows: list[TargetRow], created: dict[str, list[datetime]]) -> list[float]:
-    """Simulator createdAt − due for each published target's first post (part 0)."""
+    """Simulator createdAt - scheduled time, for each published target's first post (part 0)."""
     found = []
     for row in rows:
         posts = created.get(f"{row.id}:0")
-        if row.state == "published" and posts and row.due_at is not None:
-            found.append((min(posts) - row.due_at).total_seconds())
+        if row.state == "published" and posts and row.scheduled_at is not None:
+            found.append((min(posts) - row.scheduled_at).total_seconds())
     return found
 
 
+def seconds_after(moments: list[datetime | None], t0: datetime) -> list[float]:
+    return [(m - t0).total_seconds() for m in moments if m is not None]
+
+
 def report(options: Options, rows: list[TargetRow], created: dict[str, list[datetime]]) -> None:
-    published = [r for r in rows if r.state == "published" and r.due_at and r.published_at]
-    start = [(r.sent_at - r.due_at).total_seconds() for r in published if r.sent_at and r.due_at]
-    publish = [(r.published_at - r.due_at).total_seconds() for r in published]  # type: ignore[operator]
-    print(f"start lateness (sent_at - due):          {spread(start)}")
-    print(f"platform receipt lateness (createdAt - due; includes L): {spread(receipt_lateness(rows, created))}")
-    print(f"publish lateness (published_at - due):   {spread(publish)}")
-    t0 = min((r.due_at for r in rows if r.due_at), default=None)
-    finished = [r.published_at or r.updated_at for r in rows]
+    # Lateness counts from the time the user asked for (T0), not from `due_at`, which a retry
+    # moves: a target that failed to connect and was sent 40 s later is 40 s late.
+    t0 = min((r.scheduled_at for r in rows if r.scheduled_at), default=None)
+    published = [r for r in rows if r.state == "published"]
     if t0 is None or not published:
+        print("nothing was published")
         return
-    drain = (max(finished) - t0).total_seconds()
-    last_published = max(publish)
-    throughput = len(published) / last_published if last_published > 0 else float("nan")
+    start = seconds_after([r.sent_at for r in published], t0)
+    publish = seconds_after([r.published_at for r in published], t0)
+    print(f"start lateness (sent_at - T0):             {spread(start)}")
+    print(f"platform receipt lateness (createdAt - T0): {spread(receipt_lateness(rows, created))}")
+    print("  (createdAt includes L: the simulator waits L, then creates the post)")
+    print(f"publish lateness (published_at - T0):      {spread(publish)}")
+    drain = max(seconds_after([r.published_at or r.updated_at for r in rows], t0))
+    throughput = len(published) / max(publish) if max(publish) > 0 else float("nan")
     ideal = options.concurrency / (options.latency_ms / 1000)
     print(f"drain time (T0 to last terminal target): {drain:.2f} s")
     print(
         f"throughput: {throughput:,.0f} targets/s (T0 to last published_at); "
-        f"C/L = {ideal:,.0f}/s; fraction {throughput / ideal:.3f}"
+        f"C/L = {ideal:,.0f}/s; fraction {throughput / ideal:.4f}"
     )
 
 
@@ -139,10 +145,12 @@ async def run(options: Options, workdir: Path) -> None:
             left = await wait_drain(db.url, options.timeout)
             cpu = meter.report()
             rows = await read_targets(db.url)
+            attempts = await attempt_outcomes(db.url, with_errors=True)
             created = await sim.created_at_by_ref()
             stats = await sim.stats()
     report(options, rows, created)
     print(f"final states: {dict(Counter(r.state for r in rows))}")
+    print(f"attempts (publish_attempt by outcome / error): {attempts}")
     if left:
         print(f"NOT terminal after {options.timeout:.0f} s: {left}")
     print(f"simulator: posts {stats['posts']}, duplicates {stats['duplicates']}")

@@ -109,6 +109,8 @@ def live_server(database: Settings) -> Iterator[LiveServer]:
     app = create_app(database, run_engine=False)
     _failing_route(app)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Accepted sockets inherit this; without it Nagle's algorithm adds ~40 ms to each answer.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))

@@ -1,0 +1,285 @@
+"""Chaos: platform faults plus SIGKILLed workers on PostgreSQL; count duplicates and lost posts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import signal
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from _harness import (
+    TERMINAL,
+    BenchDb,
+    Child,
+    Children,
+    CpuMeter,
+    Simulator,
+    TargetRow,
+    attempt_outcomes,
+    bench_database,
+    child_env,
+    create_groups,
+    new_secret_key,
+    raise_on_sigterm,
+    read_targets,
+    seed_tenant,
+    set_due,
+    start_worker,
+    timed,
+    wait_drain,
+    wait_worker,
+    workspace,
+)
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from herald.db.engine import create_engine, create_session_factory, unit_of_work
+from herald.domain.timestamps import utc_now
+from herald.models import PublishTarget
+
+FAULTS = {
+    "rate_limit": 0.02,
+    "unavailable": 0.03,
+    "error_after_create": 0.02,
+    "lost_response": 0.02,
+    "timeout": 0.01,
+    "rejected": 0.005,
+}
+# Quick recovery, so rescue and reconciliation happen many times within one run.
+ENGINE = {
+    "engine_lease_seconds": 5,
+    "engine_rescue_interval_seconds": 1,
+    "engine_reconcile_interval_seconds": 1,
+    "engine_settle_seconds": 1,
+    "engine_http_timeout_seconds": 1.5,
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    targets: int
+    workers: int
+    kills: int
+    kill_every: float
+    unsafe_retry: bool
+    seed: int
+    concurrency: int
+    connections: int
+    latency_ms: float
+    drain_timeout: float
+
+
+@dataclass
+class Kill:
+    at: float  # seconds after T0
+    pid: int
+    in_flight: int  # rows the killed worker held (claimed or sent) when it died
+    open_targets: int  # targets not yet terminal at that moment
+
+
+@dataclass
+class Run:
+    kills: list[Kill] = field(default_factory=list)
+    replacements_started: int = 0
+
+
+def parse_options() -> Options:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--targets", type=int, default=5000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--kill-every", type=float, default=3.0, help="seconds between kills")
+    parser.add_argument("--unsafe-retry", action="store_true", help="the negative control")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=200, help="per worker")
+    parser.add_argument("--connections", type=int, default=100, help="sandbox connections")
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--drain-timeout", type=float, default=600.0, help="after the last kill")
+    a = parser.parse_args()
+    return Options(
+        a.targets,
+        a.workers,
+        a.kills,
+        a.kill_every,
+        a.unsafe_retry,
+        a.seed,
+        a.concurrency,
+        a.connections,
+        a.latency_ms,
+        a.drain_timeout,
+    )
+
+
+def engine_settings(options: Options) -> dict[str, object]:
+    return {
+        **ENGINE,
+        "engine_concurrency": options.concurrency,
+        "engine_unsafe_blind_retry": options.unsafe_retry,
+    }
+
+
+async def open_count(session: AsyncSession) -> int:
+    query = select(func.count()).where(PublishTarget.state.not_in(TERMINAL))
+    return int(await session.scalar(query) or 0)
+
+
+async def held_by(session: AsyncSession, pid: int) -> int:
+    """Rows a worker holds: its id is host:pid:random, and it is the lease owner of its claims."""
+    query = select(func.count()).where(
+        PublishTarget.lease_owner.like(f"%:{pid}:%"),
+        PublishTarget.state.in_(("publishing", "reconciling")),
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def chaos_loop(
+    options: Options,
+    children: Children,
+    db: BenchDb,
+    sessions: async_sessionmaker[AsyncSession],
+    t0: float,
+) -> Run:
+    """Every kill_every seconds SIGKILL a random live worker and start a replacement, while
+    targets are still open; stops early (and says so) if the drain finishes first."""
+    rng = random.Random(options.seed)
+    workers = [c for c in children.started if c.name.startswith("worker")]
+    run = Run()
+    settings = engine_settings(options)
+    while len(run.kills) < options.kills:
+        await asyncio.sleep(options.kill_every)
+        async with unit_of_work(sessions, write=False) as session:
+            still_open = await open_count(session)
+            if still_open == 0:
+                break
+            victim = rng.choice([w for w in workers if w.alive()])
+            in_flight = await held_by(session, victim.pid)
+        victim.kill()
+        run.kills.append(Kill(time.monotonic() - t0, victim.pid, in_flight, still_open))
+        workers.remove(victim)
+        name = f"worker{len(children.started)}"
+        workers.append(start_worker(children, name, db.url, **settings))
+        run.replacements_started += 1
+    return run
+
+
+def duplicates(created: dict[str, list[datetime]]) -> tuple[int, int]:
+    """(refs with more than one post, posts beyond the first per ref)."""
+    extra = [len(posts) - 1 for posts in created.values() if len(posts) > 1]
+    return len(extra), sum(extra)
+
+
+def ground_truth(rows: list[TargetRow], created: dict[str, list[datetime]]) -> list[str]:
+    posted = {ref.split(":", 1)[0] for ref in created}
+    published = {r.id for r in rows if r.state == "published"}
+    return [
+        f"published in Herald but no post on the platform: {len(published - posted)}",
+        f"on the platform but not published in Herald: {len(posted - published)} "
+        f"(states: {dict(Counter(r.state for r in rows if r.id in posted - published))})",
+    ]
+
+
+def report(options: Options, run: Run, rows: list[TargetRow], left: dict[str, int]) -> None:
+    in_flight = [k for k in run.kills if k.in_flight > 0]
+    print(
+        f"kills done: {len(run.kills)} (with the victim holding rows: {len(in_flight)}; "
+        f"rows held at the kills: {sum(k.in_flight for k in run.kills)})"
+    )
+    if len(run.kills) < options.kills:
+        print("  WARNING: the drain finished before all kills; use more targets or latency")
+    for kill in run.kills:
+        print(
+            f"  kill at T0+{kill.at:5.1f} s: pid {kill.pid}, held {kill.in_flight}, "
+            f"open targets {kill.open_targets}"
+        )
+    states = Counter(r.state for r in rows)
+    print(f"final states: {dict(states)}")
+    print(f"published: {states['published']} of {len(rows)}")
+    reasons = Counter(r.last_error_code for r in rows if r.state in ("failed", "outcome_unknown"))
+    print(f"failed by reason (last_error_code): {dict(reasons)}")
+    print(f"lost (not terminal after the drain deadline): {sum(left.values())} {left or ''}")
+
+
+async def run_chaos(options: Options, db: BenchDb, children: Children, secret: str) -> None:
+    sim = Simulator(children)
+    await sim.ready()
+    await sim.configure(
+        latency_ms=options.latency_ms,
+        latency_jitter_ms=options.latency_ms / 2,
+        hang_s=2,
+        retry_after_s=1,
+        seed=options.seed,
+        faults=FAULTS,
+    )
+    tenant = await seed_tenant(db.url, secret, sim.url, options.connections)
+    with timed() as took:
+        await create_groups(db.url, tenant, options.targets)
+    print(f"insertion: {options.targets} groups in {took[0]:.1f} s")
+    settings = engine_settings(options)
+    for n in range(options.workers):
+        start_worker(children, f"worker{n}", db.url, **settings)
+    for worker in list(children.started[1:]):
+        await wait_worker(worker)
+    database = create_engine(db.url)
+    try:
+        due = utc_now()
+        await set_due(db.url, due)
+        t0, meter = time.monotonic(), CpuMeter(children)
+        meter.start()
+        run = await chaos_loop(options, children, db, create_session_factory(database), t0)
+        left = await wait_drain(db.url, options.drain_timeout)
+        elapsed = time.monotonic() - t0
+    finally:
+        await database.dispose()
+    cpu = meter.report()
+    codes = stop_workers(children)
+    rows = await read_targets(db.url)
+    outcomes = await attempt_outcomes(db.url)
+    created = await sim.created_at_by_ref()
+    stats = await sim.stats()
+    report(options, run, rows, left)
+    refs, extra = duplicates(created)
+    print(
+        f"duplicates: {stats['duplicates']} refs with more than one post (simulator stats); "
+        f"from /_sim/posts: {refs} refs, {extra} extra posts"
+    )
+    print("\n".join(ground_truth(rows, created)))
+    print(f"publish_attempt by outcome: {dict(sorted(outcomes.items()))}")
+    print(f"simulator: {stats}")
+    print(f"elapsed: {elapsed:.1f} s from T0 until every target was terminal (or the deadline)")
+    print(f"workers' exit codes after SIGTERM: {codes}")
+    print("\n".join(cpu))
+
+
+def stop_workers(children: Children) -> list[int]:
+    live: list[Child] = [c for c in children.started if c.name.startswith("worker") and c.alive()]
+    for worker in live:
+        worker.signal(signal.SIGTERM)  # SIGTERM all first, so they shut down together
+    return [worker.stop() for worker in live]
+
+
+async def main_async(options: Options) -> None:
+    secret = new_secret_key()
+    with workspace() as workdir:
+        async with bench_database("postgres", workdir) as db:
+            with Children(workdir, child_env(secret, log_level="info")) as children:
+                await run_chaos(options, db, children, secret)
+
+
+def main() -> None:
+    raise_on_sigterm()
+    options = parse_options()
+    print(
+        f"chaos: targets {options.targets}, workers {options.workers} x {options.concurrency}, "
+        f"kills {options.kills} every {options.kill_every} s, unsafe retry "
+        f"{options.unsafe_retry}, seed {options.seed}, connections {options.connections}, "
+        f"latency {options.latency_ms:.0f} ms, faults {FAULTS}"
+    )
+    asyncio.run(main_async(options))
+
+
+if __name__ == "__main__":
+    main()
