@@ -479,6 +479,8 @@ class CpuMeter:
 
     def _sample(self) -> dict[str, float]:
         sample = {f"{c.name}[{c.pid}]": cpu_seconds(c.pid) for c in self.children.started}
+        # Our own CPU, plus that of children we reaped in the window (SIGKILLed workers).
+        sample["bench (+ reaped children)"] = cpu_seconds(os.getpid())
         sample["postgres (all)"] = sum(cpu_seconds(pid) for pid in pids_named("postgres"))
         return sample
 
@@ -489,14 +491,14 @@ class CpuMeter:
         wall = max(time.monotonic() - self._at, 1e-9)
         now = self._sample()
         used = {name: (now[name] - self._start.get(name, 0.0)) / wall for name in now}
-        lines = [f"  {name:<24} {100 * share:6.1f} %" for name, share in used.items() if share > 0]
+        lines = [f"  {name:<26} {100 * share:6.1f} %" for name, share in used.items() if share > 0]
         busy, total = machine_cpu()
         cpus = os.cpu_count() or 1
         machine = cpus * (busy - self._machine[0]) / max(total - self._machine[1], 1.0)
-        lines.append(f"  {'machine (all CPUs)':<24} {100 * machine:6.1f} % of {100 * cpus} %")
+        lines.append(f"  {'machine (all CPUs)':<26} {100 * machine:6.1f} % of {100 * cpus} %")
         # Whatever else runs on the box (e.g. a test suite) competes for the same cores.
         other = max(0.0, machine - sum(used.values()))
-        lines.append(f"  {'other processes':<24} {100 * other:6.1f} %")
+        lines.append(f"  {'other processes':<26} {100 * other:6.1f} %")
         return [f"CPU over {wall:.1f} s (100 % = one core):", *lines]
 
 

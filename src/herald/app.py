@@ -84,3 +84,12 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     )
     app.add_middleware(CatchAllMiddleware)
     return app
+
+
+def create_operations_app(context: AppContext) -> FastAPI:
+    """Only /metrics and /healthz, for a `herald worker` process."""
+    app = FastAPI(title="Herald worker", openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(operations.router)
+    return app

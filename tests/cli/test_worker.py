@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -29,8 +30,9 @@ def test_worker(server: LiveServer, tenant: Tenant, sandbox: httpx.Client) -> No
         "HERALD_SANDBOX_URL": server.base_url + SANDBOX_PATH,
         "HERALD_LOG_LEVEL": "info",
     }
+    metrics_port = _free_port()
     worker = subprocess.Popen(  # noqa: S603
-        [*command, "worker", "--concurrency", "20"],
+        [*command, "worker", "--concurrency", "20", "--metrics-port", str(metrics_port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -40,6 +42,9 @@ def test_worker(server: LiveServer, tenant: Tenant, sandbox: httpx.Client) -> No
         group_id = create_post(tenant)
         body = post_when(tenant, group_id, "published", timeout=30)
         assert body["posts"][0]["postedId"] == sandbox.get("/_sim/posts").json()["posts"][0]["id"]
+        operations = f"http://127.0.0.1:{metrics_port}"
+        assert httpx.get(operations + "/healthz").json()["engine"] == "on"
+        assert "herald_start_lateness_seconds_count 1" in httpx.get(operations + "/metrics").text
     finally:
         worker.send_signal(signal.SIGTERM)
         output, _ = worker.communicate(timeout=30)
@@ -47,3 +52,9 @@ def test_worker(server: LiveServer, tenant: Tenant, sandbox: httpx.Client) -> No
     assert "engine.started" in output
     assert "engine.stopped" in output
     assert tenant.api_key not in output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

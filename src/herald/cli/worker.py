@@ -3,39 +3,68 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 
 import typer
+import uvicorn
 
+from herald.api.context import AppContext
+from herald.app import build_context, create_operations_app
 from herald.cli._runtime import prepare_database, settings_of
 from herald.config import Settings
-from herald.db.engine import create_engine, create_session_factory
 from herald.engine.dispatcher import Engine
-from herald.services.secret_box import load_secret_box
 
 
-async def run_worker(settings: Settings) -> None:
-    """Publish until SIGTERM or SIGINT, then stop claiming and finish or release in-flight work."""
+async def run_worker(settings: Settings, metrics_port: int | None = None) -> None:
+    """Publish until SIGTERM or SIGINT, then stop claiming and finish or release in-flight work.
+    With `metrics_port`, also serve /metrics and /healthz for this worker."""
     await prepare_database(settings)
-    database = create_engine(settings.resolved_database_url)
-    engine = Engine(settings, create_session_factory(database), load_secret_box(settings))
+    context = build_context(settings)
+    engine = Engine(settings, context.sessions, context.secret_box)
+    context.publisher = engine
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    operations = _operations_server(context, metrics_port) if metrics_port else None
+    serving = asyncio.create_task(operations.serve()) if operations else None
     try:
         await engine.start()
         await stop.wait()
     finally:
+        if operations is not None and serving is not None:
+            operations.should_exit = True
+            await serving
         await engine.stop()
-        await database.dispose()
+        await context.engine.dispose()
+
+
+def _operations_server(context: AppContext, port: int) -> uvicorn.Server:
+    app = create_operations_app(context)
+    config = uvicorn.Config(
+        app, host=context.settings.host, port=port, log_level="warning", access_log=False
+    )
+    return _EmbeddedServer(config)
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """Leaves SIGTERM and SIGINT to the worker, which stops the engine first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def worker(
     ctx: typer.Context,
     concurrency: int | None = typer.Option(
         None, help="Platform calls in flight at once [HERALD_ENGINE_CONCURRENCY, 500]."
+    ),
+    metrics_port: int | None = typer.Option(
+        None, help="Serve this worker's /metrics and /healthz on HERALD_HOST at this port."
     ),
 ) -> None:
     """Run the publishing engine without the API (scale-out: PostgreSQL required)."""
@@ -52,4 +81,4 @@ def worker(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
-    asyncio.run(run_worker(settings))
+    asyncio.run(run_worker(settings, metrics_port))
