@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
-import signal
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from _harness import (
+    STARTED,
     TERMINAL,
     BenchDb,
-    Child,
     Children,
     CpuMeter,
     Simulator,
@@ -28,10 +28,10 @@ from _harness import (
     read_targets,
     seed_tenant,
     set_due,
+    source_digest,
     start_worker,
-    timed,
     wait_drain,
-    wait_worker,
+    wait_until_up,
     workspace,
 )
 from sqlalchemy import func, select
@@ -155,9 +155,15 @@ async def chaos_loop(
             still_open = await open_count(session)
             if still_open == 0:
                 break
-            victim = rng.choice([w for w in workers if w.alive()])
+            live = [w for w in workers if w.alive()]
+            if not live:  # replacements that could not start: the logs say why
+                print(
+                    f"no live worker to kill; exit codes {[w.process.returncode for w in workers]}"
+                )
+                break
+            victim = rng.choice(live)
             in_flight = await held_by(session, victim.pid)
-        victim.kill()
+        victim.stop(grace=0)  # SIGKILL
         run.kills.append(Kill(time.monotonic() - t0, victim.pid, in_flight, still_open))
         workers.remove(victim)
         name = f"worker{len(children.started)}"
@@ -206,23 +212,24 @@ def report(options: Options, run: Run, rows: list[TargetRow], left: dict[str, in
 async def run_chaos(options: Options, db: BenchDb, children: Children, secret: str) -> None:
     sim = Simulator(children)
     await sim.ready()
-    await sim.configure(
-        latency_ms=options.latency_ms,
-        latency_jitter_ms=options.latency_ms / 2,
-        hang_s=2,
-        retry_after_s=1,
-        seed=options.seed,
-        faults=FAULTS,
-    )
+    config = {
+        "latency_ms": options.latency_ms,
+        "latency_jitter_ms": options.latency_ms / 2,
+        "hang_s": 2,  # longer than the HTTP timeout: held requests end in doubt
+        "retry_after_s": 1,
+        "seed": options.seed,
+        "faults": FAULTS,
+    }
+    await sim.call("POST", "/_sim/config", config)
     tenant = await seed_tenant(db.url, secret, sim.url, options.connections)
-    with timed() as took:
-        await create_groups(db.url, tenant, options.targets)
-    print(f"insertion: {options.targets} groups in {took[0]:.1f} s")
+    started = time.perf_counter()
+    await create_groups(db.url, tenant, options.targets)
+    print(f"insertion: {options.targets} groups in {time.perf_counter() - started:.1f} s")
     settings = engine_settings(options)
     for n in range(options.workers):
         start_worker(children, f"worker{n}", db.url, **settings)
     for worker in list(children.started[1:]):
-        await wait_worker(worker)
+        await wait_until_up(worker, log_marker=STARTED)
     database = create_engine(db.url)
     try:
         due = utc_now()
@@ -235,11 +242,11 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
     finally:
         await database.dispose()
     cpu = meter.report()
-    codes = stop_workers(children)
+    codes = children.stop([c for c in children.started if c.name.startswith("worker")])
     rows = await read_targets(db.url)
     outcomes = await attempt_outcomes(db.url)
     created = await sim.created_at_by_ref()
-    stats = await sim.stats()
+    stats = await sim.call("GET", "/_sim/stats")
     report(options, run, rows, left)
     refs, extra = duplicates(created)
     print(
@@ -252,13 +259,6 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
     print(f"elapsed: {elapsed:.1f} s from T0 until every target was terminal (or the deadline)")
     print(f"workers' exit codes after SIGTERM: {codes}")
     print("\n".join(cpu))
-
-
-def stop_workers(children: Children) -> list[int]:
-    live: list[Child] = [c for c in children.started if c.name.startswith("worker") and c.alive()]
-    for worker in live:
-        worker.signal(signal.SIGTERM)  # SIGTERM all first, so they shut down together
-    return [worker.stop() for worker in live]
 
 
 async def main_async(options: Options) -> None:
@@ -276,7 +276,8 @@ def main() -> None:
         f"chaos: targets {options.targets}, workers {options.workers} x {options.concurrency}, "
         f"kills {options.kills} every {options.kill_every} s, unsafe retry "
         f"{options.unsafe_retry}, seed {options.seed}, connections {options.connections}, "
-        f"latency {options.latency_ms:.0f} ms, faults {FAULTS}"
+        f"latency {options.latency_ms:.0f} ms, faults {FAULTS}; CPUs {os.cpu_count()}; "
+        f"herald sources {source_digest()}"
     )
     asyncio.run(main_async(options))
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from _harness import (
+    STARTED,
     BenchDb,
     Child,
     Children,
@@ -21,19 +23,17 @@ from _harness import (
     bench_database,
     child_env,
     create_groups,
-    free_port,
     new_secret_key,
+    percentile,
     raise_on_sigterm,
     read_targets,
     seed_tenant,
     set_due,
-    spread,
+    source_digest,
     start_embedded,
     start_worker,
-    timed,
     wait_drain,
-    wait_http,
-    wait_worker,
+    wait_until_up,
     workspace,
 )
 
@@ -71,16 +71,13 @@ async def start_engines(children: Children, db: BenchDb, options: Options) -> li
     """One embedded `herald serve` (SQLite), or K `herald worker` processes sharing C."""
     per_process = max(1, options.concurrency // options.workers)
     if db.backend == "sqlite":
-        port = free_port()
-        serve = start_embedded(children, db.data_dir, port, engine_concurrency=per_process)
-        await wait_http(f"http://127.0.0.1:{port}/healthz", serve)
-        return [serve]
+        return [await start_embedded(children, db.data_dir, engine_concurrency=per_process)]
     workers = [
         start_worker(children, f"worker{n}", db.url, engine_concurrency=per_process)
         for n in range(options.workers)
     ]
     for worker in workers:
-        await wait_worker(worker)
+        await wait_until_up(worker, log_marker=STARTED)
     return workers
 
 
@@ -92,6 +89,11 @@ def receipt_lateness(rows: list[TargetRow], created: dict[str, list[datetime]]) 
         if row.state == "published" and posts and row.scheduled_at is not None:
             found.append((min(posts) - row.scheduled_at).total_seconds())
     return found
+
+
+def spread(values: list[float]) -> str:
+    p50, p99, top = percentile(values, 50), percentile(values, 99), max(values, default=0.0)
+    return f"p50 {p50:.3f} s, p99 {p99:.3f} s, max {top:.3f} s (n={len(values)})"
 
 
 def seconds_after(moments: list[datetime | None], t0: datetime) -> list[float]:
@@ -128,13 +130,15 @@ async def run(options: Options, workdir: Path) -> None:
         with Children(workdir, child_env(secret, log_level="info")) as children:
             sim = Simulator(children)
             await sim.ready()
-            await sim.configure(latency_ms=options.latency_ms, latency_jitter_ms=0)
+            config = {"latency_ms": options.latency_ms, "latency_jitter_ms": 0}
+            await sim.call("POST", "/_sim/config", config)
             tenant = await seed_tenant(db.url, secret, sim.url)
-            with timed() as took:
-                await create_groups(db.url, tenant, options.groups)
+            started = time.perf_counter()
+            await create_groups(db.url, tenant, options.groups)
+            took = time.perf_counter() - started
             print(
-                f"insertion: {options.groups} groups in {took[0]:.1f} s "
-                f"({options.groups / took[0]:,.0f}/s; create_post, 500 per transaction)"
+                f"insertion: {options.groups} groups in {took:.1f} s "
+                f"({options.groups / took:,.0f}/s; create_post, 500 per transaction)"
             )
             await start_engines(children, db, options)
             t0 = utc_now() + LEAD
@@ -147,7 +151,7 @@ async def run(options: Options, workdir: Path) -> None:
             rows = await read_targets(db.url)
             attempts = await attempt_outcomes(db.url, with_errors=True)
             created = await sim.created_at_by_ref()
-            stats = await sim.stats()
+            stats = await sim.call("GET", "/_sim/stats")
     report(options, rows, created)
     print(f"final states: {dict(Counter(r.state for r in rows))}")
     print(f"attempts (publish_attempt by outcome / error): {attempts}")
@@ -164,7 +168,7 @@ def main() -> None:
     print(
         f"backend {options.backend}; N {options.groups}; L {options.latency_ms:.0f} ms; "
         f"C {options.concurrency} ({options.workers} x {per}); K {options.workers}; "
-        f"CPUs {os.cpu_count()}"
+        f"CPUs {os.cpu_count()}; herald sources {source_digest()}"
     )
     with workspace() as workdir:
         asyncio.run(run(options, workdir))

@@ -8,9 +8,11 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from _harness import (
+    STARTED,
     BenchDb,
     Child,
     Children,
@@ -18,16 +20,13 @@ from _harness import (
     bench_database,
     child_env,
     cpu_seconds,
-    free_port,
     new_secret_key,
     raise_on_sigterm,
     seed_tenant,
+    source_digest,
     start_embedded,
     start_worker,
-    timed,
-    vm_rss_kib,
-    wait_http,
-    wait_worker,
+    wait_until_up,
     workspace,
 )
 from sqlalchemy import insert
@@ -57,6 +56,13 @@ class Options:
 class Sample:
     at: float
     rss_kib: int
+
+
+def vm_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def parse_options() -> Options:
@@ -95,9 +101,9 @@ def rows_for(tenant: Tenant, count: int, due: datetime) -> tuple[list[Any], list
             {
                 "id": target_id,
                 "post_group_id": group_id,
-                "connection_id": tenant.connection_ids[0],
+                "connection_id": tenant.connections[0].id,
                 "platform": "sandbox",
-                "external_account_id": tenant.external_ids[0],
+                "external_account_id": tenant.connections[0].external_id,
                 "position": 0,
                 "state": "scheduled",
                 "thread_parts": [text],
@@ -123,8 +129,8 @@ async def bulk_insert(db: BenchDb, tenant: Tenant, count: int) -> None:
         for start in range(0, count, CHUNK):
             groups, targets = rows_for(tenant, min(CHUNK, count - start), due)
             async with unit_of_work(sessions) as session:
-                await session.execute(insert(PostGroup.__table__), groups)
-                await session.execute(insert(PublishTarget.__table__), targets)
+                await session.execute(insert(PostGroup), groups)
+                await session.execute(insert(PublishTarget), targets)
     finally:
         await engine.dispose()
 
@@ -132,12 +138,9 @@ async def bulk_insert(db: BenchDb, tenant: Tenant, count: int) -> None:
 async def start_engine(children: Children, db: BenchDb, label: str) -> Child:
     """The process that runs the engine: `herald serve` (SQLite) or `herald worker` (PG)."""
     if db.backend == "sqlite":
-        port = free_port()
-        child = start_embedded(children, db.data_dir, port)
-        await wait_http(f"http://127.0.0.1:{port}/healthz", child)
-        return child
+        return await start_embedded(children, db.data_dir)
     child = start_worker(children, f"worker-{label}", db.url)
-    await wait_worker(child)
+    await wait_until_up(child, log_marker=STARTED)
     return child
 
 
@@ -165,11 +168,12 @@ async def run(options: Options) -> None:
                 tenant = await seed_tenant(db.url, secret, UNUSED_SIM)
                 await bulk_insert(db, tenant, options.small)
                 small = await measure(children, db, f"{options.small:,} targets", options.seconds)
-                with timed() as took:
-                    await bulk_insert(db, tenant, options.large - options.small)
+                more, started = options.large - options.small, time.perf_counter()
+                await bulk_insert(db, tenant, more)
+                took = time.perf_counter() - started
                 print(
-                    f"insertion of {options.large - options.small:,} more groups + targets: "
-                    f"{took[0]:.1f} s ({(options.large - options.small) / took[0]:,.0f} groups/s)"
+                    f"insertion of {more:,} more groups + targets: {took:.1f} s "
+                    f"({more / took:,.0f} groups/s, {CHUNK:,} per multi-row INSERT batch)"
                 )
                 large = await measure(children, db, f"{options.large:,} targets", options.seconds)
     rss_small = max(s.rss_kib for s in small) / 1024
@@ -185,7 +189,8 @@ def main() -> None:
     engine = "herald serve (SQLite)" if options.backend == "sqlite" else "herald worker"
     print(
         f"memory: backend {options.backend}; engine process {engine}; small {options.small:,}; "
-        f"large {options.large:,}; due in {DUE_IN}; CPUs {os.cpu_count()}"
+        f"large {options.large:,}; due in {DUE_IN}; CPUs {os.cpu_count()}; "
+        f"herald sources {source_digest()}"
     )
     asyncio.run(run(options))
 

@@ -106,13 +106,14 @@ def _failing_route(app: FastAPI) -> None:
 
 @pytest.fixture(scope="session")
 def live_server(database: Settings) -> Iterator[LiveServer]:
-    app = create_app(database, run_engine=False)
-    _failing_route(app)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # Accepted sockets inherit this; without it Nagle's algorithm adds ~40 ms to each answer.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    settings = database.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    app = create_app(settings, run_engine=False)
+    _failing_route(app)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     loop = asyncio.new_event_loop()
     thread = threading.Thread(
@@ -124,7 +125,7 @@ def live_server(database: Settings) -> Iterator[LiveServer]:
             break
         threading.Event().wait(0.05)
     assert server.started, "test server did not start"
-    yield LiveServer(f"http://127.0.0.1:{port}", database, app, loop)
+    yield LiveServer(f"http://127.0.0.1:{port}", settings, app, loop)
     server.should_exit = True
     thread.join(timeout=10)
     loop.close()

@@ -15,10 +15,11 @@ from herald.api.middleware import (
     CatchAllMiddleware,
     RateLimitHeadersMiddleware,
 )
-from herald.api.routes import connections, operations, posts, workspace
+from herald.api.routes import connections, media, operations, posts, workspace
 from herald.config import Settings
 from herald.db.engine import create_engine, create_session_factory
 from herald.engine.dispatcher import Engine
+from herald.media.factory import create_media_store
 from herald.services.rate_limit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter
 from herald.services.secret_box import load_secret_box
 from herald.sim.sandbox import create_sandbox_app
@@ -42,6 +43,7 @@ def build_context(settings: Settings) -> AppContext:
         sessions=sessions,
         rate_limiter=limiter,
         secret_box=load_secret_box(settings),
+        media_store=create_media_store(settings),
     )
 
 
@@ -69,9 +71,10 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (connections.router, posts.router, workspace.router):
+    for router in (connections.router, posts.router, workspace.router, media.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
+    app.include_router(media.files_router)
     # The embedded default's sandbox connection publishes here (HERALD_SANDBOX_URL overrides).
     app.mount(SANDBOX_PATH, create_sandbox_app())
 
@@ -80,7 +83,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_json_body_bytes,
-        exempt=lambda _path: False,
+        exempt=lambda path: path.startswith(media.UPLOAD_PATH),  # streamed, with its own cap
     )
     app.add_middleware(CatchAllMiddleware)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,32 @@ class Settings(BaseSettings):
         default=None,
         description="Sandbox simulator base URL; default: the one `serve` mounts at /sim/sandbox.",
     )
+
+    # Media (DESIGN §6): files on local disk under the data dir, or in an S3-compatible store.
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL clients reach Herald at, for local upload and file URLs; "
+        "default http://HOST:PORT.",
+    )
+    media_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str = "herald-media"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_public_url: str | None = Field(
+        default=None, description="Public base URL of the bucket's files (e.g. a CDN)."
+    )
+    media_max_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    media_wait_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="How long a due post waits for unfinished uploads before failing.",
+    )
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def resolved_sandbox_url(self) -> str:

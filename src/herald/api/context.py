@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from herald.config import Settings
 from herald.db.engine import unit_of_work
 from herald.engine.dispatcher import Engine
+from herald.media.base import MediaStore
 from herald.services.rate_limit import RateLimiter
 from herald.services.secret_box import SecretBox
 
@@ -22,6 +23,7 @@ class AppContext:
     sessions: async_sessionmaker[AsyncSession]
     rate_limiter: RateLimiter
     secret_box: SecretBox
+    media_store: MediaStore
     publisher: Engine | None = None  # the publishing engine, when it runs in this process
 
     def wake_publisher(self) -> None:

@@ -20,10 +20,13 @@ from herald.config import Settings
 from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher, WriteBatcher
+from herald.engine.media_prep import MediaPreparer
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
 from herald.engine.publisher import Publisher, TargetJob
 from herald.engine.reconciler import Reconciler
+from herald.media.base import MediaStore
+from herald.media.factory import create_media_store
 from herald.services.secret_box import SecretBox
 from herald.store.publish_context import PublishContextStore
 from herald.store.publish_queue import ClaimedTarget, PublishQueueStore
@@ -45,6 +48,7 @@ class Engine:
         sessions: async_sessionmaker[AsyncSession],
         secret_box: SecretBox,
         *,
+        media_store: MediaStore | None = None,
         metrics: EngineMetrics | None = None,
     ) -> None:
         self.settings = settings
@@ -67,6 +71,10 @@ class Engine:
         self._writer = WriteBatcher(sessions)
         self._gates = GateBatcher(sessions)
         recorder = Recorder(self._writer, self.metrics, random.Random())  # noqa: S311
+        self.media_store = media_store or create_media_store(settings)
+        self._media = MediaPreparer(
+            self.media_store, self._writer, timedelta(seconds=settings.media_wait_seconds)
+        )
         self._publisher = Publisher(
             self._client,
             self._gates,
@@ -74,6 +82,7 @@ class Engine:
             self.metrics,
             secret_box,
             settings.resolved_sandbox_url,
+            self._media,
         )
         self._reconciler = Reconciler(
             self._publisher, recorder, self._writer, settings.engine_unsafe_blind_retry
@@ -235,6 +244,7 @@ class Engine:
         if rescued or groups:
             logger.info("engine.rescued leases=%d expired_groups=%d", rescued, len(groups))
             self._wake.set()
+        await self._media.sweep(self.sessions, now)
 
     async def _reconcile(self) -> None:
         free = self.settings.engine_concurrency - len(self._inflight)

@@ -233,6 +233,17 @@ class Recorder:
             claim, "needs_reauth", part, fail_and_gate, error=error, refresh_group=True
         )
 
+    async def wait(self, claim: ClaimedTarget, state: str, until: datetime, reason: str) -> bool:
+        """Not sent and not failed: look again at `until` (e.g. uploads still arriving)."""
+        return await self._write(
+            claim,
+            "wait",
+            0,
+            lambda s: s.reschedule(
+                claim.id, claim.claim_token, state, due_at=until, error=reason, count_attempt=False
+            ),
+        )
+
     async def resend(
         self,
         claim: ClaimedTarget,

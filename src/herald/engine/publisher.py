@@ -12,11 +12,13 @@ from herald.domain.platform import Platform
 from herald.domain.publishing import part_key
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher
+from herald.engine.media_prep import MediaPreparer, Refuse, Wait
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
 from herald.platforms.base import (
     AuthExpiredError,
     Connector,
+    MediaItem,
     OutcomeUnknownError,
     PublishError,
     PublishRequest,
@@ -48,6 +50,7 @@ class Publisher:
     metrics: EngineMetrics
     secret_box: SecretBox
     sandbox_url: str
+    media: MediaPreparer
 
     async def publish(self, job: TargetJob) -> None:
         claim = job.claim
@@ -60,13 +63,26 @@ class Publisher:
             error = RejectedError(f"No connection or connector can publish to {claim.platform}")
             await self.recorder.failed(claim, "publishing", 0, error, "CONNECTION_UNAVAILABLE")
             return
+        prepared = await self.media.prepare(claim, job.group.media, job.group.alt_texts)
+        if isinstance(prepared, Wait):
+            await self.recorder.wait(
+                claim, "publishing", prepared.until, "Waiting for media uploads"
+            )
+            return
+        if isinstance(prepared, Refuse):
+            await self.recorder.failed(
+                claim, "publishing", 0, RejectedError(prepared.message), prepared.code
+            )
+            return
         sent_at = await self.gates.submit((claim.id, claim.claim_token))
         if sent_at is None:
             return  # edited, deleted or rescued after the claim: the edit wins
         self.metrics.start_lateness.observe(lateness(sent_at, claim.due_at))
-        await self.send_parts(job, connector, "publishing")
+        await self.send_parts(job, connector, "publishing", prepared.items)
 
-    async def send_parts(self, job: TargetJob, connector: Connector, state: str) -> None:
+    async def send_parts(
+        self, job: TargetJob, connector: Connector, state: str, media: list[MediaItem]
+    ) -> None:
         """Publish the parts not yet published, saving each part's id before the next, so a
         crash between parts resumes the thread instead of starting it again."""
         claim = job.claim
@@ -76,7 +92,8 @@ class Publisher:
         }
         last = len(claim.thread_parts) - 1
         for part in range(len(progress["partIds"]), last + 1):
-            request = self.request(job, part, progress["partIds"])
+            # Media go on the first part (DESIGN §3.11).
+            request = self.request(job, part, progress["partIds"], media if part == 0 else [])
             try:
                 published = await connector.publish(
                     self.client, request, part_key(claim.idempotency_key, part)
@@ -114,7 +131,9 @@ class Publisher:
         else:
             await self.recorder.in_doubt(claim, state, part, error)
 
-    def request(self, job: TargetJob, part: int, part_ids: list[str]) -> PublishRequest:
+    def request(
+        self, job: TargetJob, part: int, part_ids: list[str], media: list[MediaItem] | None = None
+    ) -> PublishRequest:
         claim = job.claim
         if job.connection is None or job.group is None:  # checked by the callers
             raise ValueError(f"target {claim.id} has no connection or group")
@@ -131,6 +150,7 @@ class Publisher:
             part_count=len(claim.thread_parts),
             reply_to_id=part_ids[-1] if part_ids else None,
             root_id=part_ids[0] if part_ids else None,
+            media=media or [],
             settings=job.group.platform_settings.get(claim.platform, {}),
             options=options,
             credentials=self.secret_box.open(sealed) if sealed else {},

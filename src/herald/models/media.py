@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from herald.db.base import Base
+from herald.db.types import UTCDateTime
 from herald.models._columns import ID_LENGTH, created_at_column, id_column
 
 
@@ -28,5 +29,7 @@ class Media(Base):
     storage_key: Mapped[str] = mapped_column(String(1024), nullable=False)
     public_url: Mapped[str] = mapped_column(String(2048), nullable=False)
     status: Mapped[str] = mapped_column(String(32), nullable=False, default="awaiting_upload")
+    # After this the upload URL is dead: an upload still missing is cleaned up.
+    upload_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = created_at_column()

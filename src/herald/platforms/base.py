@@ -16,7 +16,7 @@ When a connector cannot tell whether a post was created, it must raise OutcomeUn
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -30,8 +30,10 @@ from herald.domain.platform import Platform
 class MediaItem:
     kind: str  # "image" | "video"
     content_type: str
-    url: str
+    url: str  # public URL, for platforms that fetch media themselves
     alt_text: str | None = None
+    # The bytes, streamed from Herald's media store, for platforms that take uploads.
+    open: Callable[[], AsyncIterator[bytes]] | None = None
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from herald.config import Settings
-
-KEY_FILE_NAME = "secret.key"
+from herald.keys import load_secret_key
 
 
 class SecretBox:
@@ -32,21 +29,4 @@ class SecretBox:
 
 
 def load_secret_box(settings: Settings) -> SecretBox:
-    """Use HERALD_SECRET_KEY, else the data directory's key file, creating it (mode 0600) once."""
-    if settings.secret_key:
-        return SecretBox(settings.secret_key)
-    path = settings.data_dir / KEY_FILE_NAME
-    if not path.exists():
-        _create_key_file(path)
-    return SecretBox(path.read_bytes().strip())
-
-
-def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: two processes starting at once must not each write a different key.
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(Fernet.generate_key())
+    return SecretBox(load_secret_key(settings))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.models import Connection, PostGroup
+from herald.models import Connection, Media, PostGroup
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,20 @@ class ConnectionContext:
 
 
 @dataclass(frozen=True)
+class MediaContext:
+    id: str
+    kind: str
+    content_type: str
+    storage_key: str
+    public_url: str
+    ready: bool
+
+
+@dataclass(frozen=True)
 class GroupContext:
     platform_settings: dict[str, Any]
     alt_texts: list[str]
+    media: list[MediaContext]
 
 
 class PublishContextStore:
@@ -48,7 +59,30 @@ class PublishContextStore:
         query = select(PostGroup.id, PostGroup.platform_settings, PostGroup.alt_texts).where(
             PostGroup.id.in_(wanted)
         )
+        media = await self._media(wanted)
         return {
-            row.id: GroupContext(row.platform_settings or {}, list(row.alt_texts or []))
+            row.id: GroupContext(
+                row.platform_settings or {}, list(row.alt_texts or []), media.get(row.id, [])
+            )
             for row in await self._session.execute(query)
         }
+
+    async def _media(self, group_ids: set[str]) -> dict[str, list[MediaContext]]:
+        query = (
+            select(Media)
+            .where(Media.post_group_id.in_(group_ids))
+            .order_by(Media.position, Media.id)
+        )
+        found: dict[str, list[MediaContext]] = {}
+        for media in await self._session.scalars(query):
+            found.setdefault(media.post_group_id, []).append(
+                MediaContext(
+                    media.id,
+                    media.kind,
+                    media.content_type,
+                    media.storage_key,
+                    media.public_url,
+                    media.status == "ready",
+                )
+            )
+        return found

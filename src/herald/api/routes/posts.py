@@ -27,6 +27,7 @@ from herald.api.schemas.post_response import (
 )
 from herald.domain.timestamps import utc_now
 from herald.services import post as posts
+from herald.services.media import delete_files
 from herald.services.post_list import list_posts
 from herald.services.post_update import update_post
 
@@ -96,6 +97,8 @@ async def delete_post(
     post_group_id: str, context: Context, principal: CurrentPrincipal
 ) -> JSONResponse:
     async with context.transaction() as session:
-        await posts.delete_post(session, principal.account_id, post_group_id)
-    # Media files are removed here, after commit, once a media store exists (issue: media).
+        storage_keys = await posts.delete_post(session, principal.account_id, post_group_id)
+    # Files go after the rows' commit, best effort: a failure leaves an orphan file, never a
+    # post pointing at a missing one.
+    await delete_files(context.media_store, storage_keys)
     return wire(SuccessResponse())

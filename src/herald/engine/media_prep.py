@@ -1,0 +1,136 @@
+"""Before the send gate: are the group's files uploaded, and do they suit this platform?"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from herald.db.engine import unit_of_work
+from herald.domain.media_rules import (
+    AttachedMedia,
+    MediaRuleError,
+    check_ready_to_publish,
+    needs_jpeg,
+)
+from herald.domain.platform import Platform
+from herald.domain.timestamps import utc_now
+from herald.engine.batching import WriteBatcher
+from herald.media.base import MediaStore
+from herald.media.processing import webp_to_jpeg
+from herald.platforms.base import MediaItem
+from herald.store.media import MediaRecordStore
+from herald.store.publish_context import MediaContext
+from herald.store.publish_queue import ClaimedTarget
+
+RECHECK_AFTER = timedelta(seconds=5)
+SWEEP_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Ready:
+    items: list[MediaItem]
+
+
+@dataclass(frozen=True)
+class Wait:
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Refuse:
+    message: str
+    code: str
+
+
+@dataclass
+class MediaPreparer:
+    store: MediaStore
+    writer: WriteBatcher
+    max_wait: timedelta
+
+    async def prepare(
+        self, claim: ClaimedTarget, media: list[MediaContext], alt_texts: list[str]
+    ) -> Ready | Wait | Refuse:
+        platform = Platform(claim.platform)
+        missing = await self._still_uploading(media)
+        if missing:
+            if utc_now() < claim.due_at + self.max_wait:
+                return Wait(utc_now() + RECHECK_AFTER)
+            return Refuse(
+                f"{len(missing)} media upload(s) never finished; the post was not published",
+                "MEDIA_NOT_UPLOADED",
+            )
+        try:
+            check_ready_to_publish(platform, [AttachedMedia(m.kind, m.content_type) for m in media])
+        except MediaRuleError as exc:
+            return Refuse(str(exc), "MEDIA_NOT_ACCEPTED")
+        return Ready(self._items(platform, media, alt_texts))
+
+    async def _still_uploading(self, media: list[MediaContext]) -> list[MediaContext]:
+        """Uploads go straight to the store (S3 never tells Herald), so ask the store."""
+        pending = [m for m in media if not m.ready]
+        if not pending:
+            return []
+        stats = await asyncio.gather(*(self.store.stat(m.storage_key) for m in pending))
+        arrived = {m.id: s.size for m, s in zip(pending, stats, strict=True) if s is not None}
+        if arrived:
+
+            async def mark(session: AsyncSession) -> None:
+                await MediaRecordStore(session).mark_ready(arrived, arrived)
+
+            await self.writer.run(mark)
+        return [m for m in pending if m.id not in arrived]
+
+    def _items(
+        self, platform: Platform, media: list[MediaContext], alt_texts: list[str]
+    ) -> list[MediaItem]:
+        items, image_index = [], 0
+        for m in media:
+            alt = None
+            if m.kind == "image":
+                # altTexts belong to images by upload order (PL/bluesky).
+                alt = alt_texts[image_index] if image_index < len(alt_texts) else None
+                image_index += 1
+            convert = needs_jpeg(platform, m.content_type)
+            items.append(
+                MediaItem(
+                    kind=m.kind,
+                    content_type="image/jpeg" if convert else m.content_type,
+                    url=m.public_url,
+                    alt_text=alt,
+                    open=self._jpeg(m.storage_key) if convert else self._raw(m.storage_key),
+                )
+            )
+        return items
+
+    def _raw(self, key: str) -> Callable[[], AsyncIterator[bytes]]:
+        return lambda: self.store.open(key)
+
+    def _jpeg(self, key: str) -> Callable[[], AsyncIterator[bytes]]:
+        async def converted() -> AsyncIterator[bytes]:
+            data = b"".join([chunk async for chunk in self.store.open(key)])
+            yield await asyncio.to_thread(webp_to_jpeg, data)
+
+        return converted
+
+    async def sweep(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+        """Uploads whose URL expired: kept if the file arrived after all, else forgotten.
+        The store is asked outside any transaction; rows change in short ones."""
+        async with unit_of_work(sessions, write=False) as session:
+            stale = list(await MediaRecordStore(session).unfinished_before(now, SWEEP_BATCH))
+        if not stale:
+            return 0
+        stats = await asyncio.gather(*(self.store.stat(m.storage_key) for m in stale))
+        arrived = {m.id: s.size for m, s in zip(stale, stats, strict=True) if s is not None}
+        gone = [m for m in stale if m.id not in arrived]
+        async with unit_of_work(sessions) as session:
+            records = MediaRecordStore(session)
+            await records.mark_ready(arrived, arrived)
+            await records.remove(m.id for m in gone)
+        for media in gone:
+            await self.store.delete(media.storage_key)
+        return len(stale)

@@ -1,0 +1,238 @@
+"""Media over HTTP with the local backend: get-upload-url, the signed PUT, files, rules, delete."""
+
+from __future__ import annotations
+
+import io
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+import pytest
+from PIL import Image
+
+from support import (
+    LiveServer,
+    Tenant,
+    add_raw_connection,
+    create_post,
+    error_body,
+    force_target_states,
+)
+
+
+def png(width: int = 8, height: int = 6) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def upload_url(tenant: Tenant, group_id: str, **fields: Any) -> httpx.Response:
+    body = {"postGroupId": group_id, "fileName": "photo.png", "contentType": "image/png", **fields}
+    return tenant.client.post("/get-upload-url", json=body)
+
+
+def ticket(tenant: Tenant, group_id: str, **fields: Any) -> dict[str, Any]:
+    response = upload_url(tenant, group_id, **fields)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def put(url: str, data: bytes, content_type: str = "image/png") -> httpx.Response:
+    return httpx.put(url, content=data, headers={"Content-Type": content_type}, timeout=30)
+
+
+def test_the_documented_flow(tenant: Tenant) -> None:
+    group_id = create_post(tenant, status="draft")
+    issued = ticket(tenant, group_id)
+    assert set(issued) == {"success", "uploadUrl", "fileUrl", "mediaId", "expiresAt"}
+    assert tenant.client.get(f"/get-post/{group_id}").json()["mediaUrls"] == []
+    data = png()
+    uploaded = put(issued["uploadUrl"], data)
+    assert uploaded.status_code == 200, uploaded.text
+    assert uploaded.json() == {"success": True, "mediaId": issued["mediaId"], "size": len(data)}
+    served = httpx.get(issued["fileUrl"])
+    assert (served.status_code, served.content) == (200, data)
+    assert served.headers["content-type"] == "image/png"
+    partial = httpx.get(issued["fileUrl"], headers={"Range": "bytes=0-9"})
+    assert (partial.status_code, partial.content) == (206, data[:10])
+    assert tenant.client.get(f"/get-post/{group_id}").json()["mediaUrls"] == [issued["fileUrl"]]
+    listed = tenant.client.get("/list-posts").json()["posts"][0]
+    assert listed["mediaUrls"] == [issued["fileUrl"]]
+
+
+def test_type_is_derived_and_checked(tenant: Tenant) -> None:
+    group_id = create_post(tenant, status="draft")
+    assert (
+        upload_url(tenant, group_id, contentType="video/mp4", fileName="v.mp4").status_code == 200
+    )
+    bad = upload_url(tenant, group_id, type="video")
+    assert bad.json() == error_body("Invalid type", "INVALID_TYPE")
+    assert upload_url(tenant, group_id, type="sound").json()["error"] == "Invalid type"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message", "code"),
+    [
+        ({"fileName": None}, "fileName is required", "FIELD_REQUIRED"),
+        ({"contentType": ""}, "contentType is required", "FIELD_REQUIRED"),
+        ({"postGroupId": None}, "postGroupId is required", "FIELD_REQUIRED"),
+        ({"contentType": "application/pdf"}, "Invalid content type", "INVALID_CONTENT_TYPE"),
+        ({"contentType": "image/svg+xml"}, "Invalid content type", "INVALID_CONTENT_TYPE"),
+    ],
+)
+def test_bad_requests(tenant: Tenant, fields: dict[str, Any], message: str, code: str) -> None:
+    group_id = create_post(tenant, status="draft")
+    response = upload_url(tenant, group_id, **fields)
+    assert response.status_code == 400
+    assert response.json() == error_body(message, code)
+
+
+def test_unknown_or_foreign_groups_are_404(tenant: Tenant, new_tenant: Any) -> None:
+    other = new_tenant("Other")
+    for group_id in ("507f1f77bcf86cd799439011", create_post(other, status="draft")):
+        response = upload_url(tenant, group_id)
+        assert response.status_code == 404
+        assert response.json()["error"] == "Post group not found"
+
+
+@pytest.mark.parametrize(
+    ("state", "sent", "message"),
+    [
+        ("published", True, "Cannot upload media to published or failed posts"),
+        ("publishing", True, "Cannot upload media: post is currently in processing status"),
+    ],
+)
+def test_groups_being_sent_or_done_take_no_media(
+    server: LiveServer, tenant: Tenant, state: str, sent: bool, message: str
+) -> None:
+    group_id = create_post(tenant, status="draft")
+    force_target_states(server, group_id, [state], sent=sent)
+    response = upload_url(tenant, group_id)
+    assert response.status_code == 400
+    assert response.json()["error"] == message
+
+
+def test_a_fifth_image_is_refused_naming_the_platform(server: LiveServer, tenant: Tenant) -> None:
+    bluesky = add_raw_connection(server, tenant.account_id, "bluesky", "did:plc:abc123")
+    mastodon = add_raw_connection(server, tenant.account_id, "mastodon", "109876543210")
+    group_id = create_post(tenant, platforms=[bluesky, mastodon], status="draft")
+    for index in range(4):
+        ticket(tenant, group_id, fileName=f"p{index}.png")
+    fifth = upload_url(tenant, group_id, fileName="p4.png")
+    assert fifth.status_code == 400
+    assert fifth.json() == error_body(
+        "bluesky accepts at most 4 images per post", "MEDIA_NOT_ACCEPTED"
+    )
+
+
+def test_images_and_video_never_mix_where_forbidden(server: LiveServer, tenant: Tenant) -> None:
+    group_id = create_post(tenant, status="draft")
+    ticket(tenant, group_id)
+    video = upload_url(tenant, group_id, contentType="video/mp4", fileName="v.mp4")
+    assert video.json()["error"] == "sandbox does not accept images and a video in the same post"
+
+
+def test_video_only_platforms_refuse_images(server: LiveServer, tenant: Tenant) -> None:
+    tiktok = add_raw_connection(server, tenant.account_id, "tiktok", "7123456789")
+    group_id = create_post(tenant, platforms=[tiktok], status="draft")
+    image = upload_url(tenant, group_id)
+    assert image.json()["error"] == "tiktok does not accept images; it needs a video"
+    mov = upload_url(tenant, group_id, contentType="video/quicktime", fileName="v.mov")
+    assert mov.json()["error"] == "tiktok accepts video as video/mp4, not video/quicktime"
+    assert (
+        upload_url(tenant, group_id, contentType="video/mp4", fileName="v.mp4").status_code == 200
+    )
+
+
+def _tamper(url: str, **changes: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query)) | changes
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def test_tampered_expired_and_mismatched_uploads_are_403(tenant: Tenant) -> None:
+    group_id = create_post(tenant, status="draft")
+    url = ticket(tenant, group_id)["uploadUrl"]
+    for bad in (
+        _tamper(url, signature="0" * 64),
+        _tamper(url, contentType="image/gif"),
+        _tamper(url, expires=str(int(time.time()) + 7200)),
+        url.replace("/photo.png", "/other.png"),
+    ):
+        response = put(bad, png(), content_type=dict(parse_qsl(urlsplit(bad).query))["contentType"])
+        assert response.status_code == 403, bad
+        assert response.json() == error_body("Invalid upload signature", "UPLOAD_REFUSED")
+    mismatch = put(url, png(), content_type="image/jpeg")
+    assert mismatch.status_code == 403
+    assert mismatch.json() == error_body(
+        "Content-Type does not match the upload URL", "UPLOAD_REFUSED"
+    )
+    assert put(url, png()).status_code == 200  # the genuine URL still works
+
+
+def test_an_expired_upload_url_is_403(server: LiveServer, tenant: Tenant) -> None:
+    group_id = create_post(tenant, status="draft")
+    key = f"{group_id}/{'a' * 24}/late.png"
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    issued = server.run(server.context.media_store.presign_upload(key, "image/png", soon))
+    time.sleep(1.5)
+    response = put(issued.upload_url, png())
+    assert response.status_code == 403
+    assert response.json() == error_body("Upload URL expired", "UPLOAD_REFUSED")
+
+
+def test_a_declared_size_over_the_limit_is_413_before_any_byte_is_read(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    group_id = create_post(tenant, status="draft")
+    url = urlsplit(ticket(tenant, group_id)["uploadUrl"])
+    head = (
+        f"PUT {url.path}?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"Content-Type: image/png\r\nContent-Length: {600 * 2**20}\r\n\r\n"
+    )
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        answer = sock.recv(65536).decode()
+    assert answer.startswith("HTTP/1.1 413")
+    assert '"error":"Files are limited to 512 MB"' in answer
+
+
+def test_a_streamed_upload_over_the_limit_is_413_and_leaves_nothing(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    group_id = create_post(tenant, status="draft")
+    issued = ticket(tenant, group_id)
+    context = server.context
+    original = context.settings
+    context.settings = original.model_copy(update={"media_max_upload_bytes": 2 * 2**20})
+    try:
+
+        def chunks() -> Iterator[bytes]:
+            for _ in range(64):  # 4 MiB, no Content-Length: only counting can catch it
+                yield b"x" * 65536
+
+        response = httpx.put(
+            issued["uploadUrl"], content=chunks(), headers={"Content-Type": "image/png"}
+        )
+    finally:
+        context.settings = original
+    assert response.status_code == 413
+    assert response.json()["error"] == "Files are limited to 2 MB"
+    assert httpx.get(issued["fileUrl"]).status_code == 404
+    assert put(issued["uploadUrl"], png()).status_code == 200  # the URL is still good
+
+
+def test_delete_removes_the_rows_and_the_files(server: LiveServer, tenant: Tenant) -> None:
+    group_id = create_post(tenant, status="draft")
+    issued = ticket(tenant, group_id)
+    put(issued["uploadUrl"], png())
+    assert httpx.get(issued["fileUrl"]).status_code == 200
+    assert tenant.client.delete(f"/delete-post/{group_id}").json() == {"success": True}
+    assert httpx.get(issued["fileUrl"]).status_code == 404
+    again = put(issued["uploadUrl"], png())
+    assert again.status_code == 404
