@@ -9,26 +9,23 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from herald.api.context import AppContext
-from herald.app import SANDBOX_PATH, create_app
+from herald.app import SANDBOX_PATH
 from herald.config import Settings
 from herald.db.base import Base
 from herald.db.migrate import migrate
 from herald.engine.dispatcher import Engine
 from herald.services.rate_limit import DatabaseRateLimiter, MemoryRateLimiter
-from support import LiveServer, Tenant, make_tenant
+from support import LiveServer, Tenant, make_tenant, run_live_server
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "HERALD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -106,30 +103,9 @@ def _failing_route(app: FastAPI) -> None:
 
 @pytest.fixture(scope="session")
 def live_server(database: Settings) -> Iterator[LiveServer]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # Accepted sockets inherit this; without it Nagle's algorithm adds ~40 ms to each answer.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    settings = database.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
-    app = create_app(settings, run_engine=False)
-    _failing_route(app)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(
-        target=lambda: loop.run_until_complete(server.serve(sockets=[sock])), daemon=True
-    )
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    assert server.started, "test server did not start"
-    yield LiveServer(f"http://127.0.0.1:{port}", settings, app, loop)
-    server.should_exit = True
-    thread.join(timeout=10)
-    loop.close()
-    sock.close()
+    with run_live_server(database) as running:
+        _failing_route(running.app)
+        yield running
 
 
 async def _empty_tables(context: AppContext) -> None:
@@ -207,11 +183,17 @@ def engine(server: LiveServer, sandbox: httpx.Client) -> Iterator[Engine]:
             "engine_settle_seconds": 0.0,
             "engine_http_timeout_seconds": 1.0,
             "engine_concurrency": 50,
+            "media_wait_seconds": 1.5,
         }
     )
 
     async def start() -> Engine:
-        started = Engine(settings, server.context.sessions, server.context.secret_box)
+        started = Engine(
+            settings,
+            server.context.sessions,
+            server.context.secret_box,
+            media_store=server.context.media_store,
+        )
         await started.start()
         return started
 

@@ -223,3 +223,39 @@ def update_target(server: LiveServer, group_id: str, **values: Any) -> None:
         )
 
     server.transaction(write)
+
+
+@contextmanager
+def run_live_server(settings: Settings) -> Iterator[LiveServer]:
+    """Herald's API (engine off) served by uvicorn on a free loopback port, in a thread with its
+    own event loop; `public_url` is set to that port so upload and file URLs point back at it."""
+    import threading
+
+    import uvicorn
+
+    from herald.app import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Accepted sockets inherit this; without it Nagle's algorithm adds ~40 ms to each answer.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    app = create_app(settings, run_engine=False)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(
+        target=lambda: loop.run_until_complete(server.serve(sockets=[sock])), daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "test server did not start"
+            time.sleep(0.05)
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, app, loop)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        loop.close()
+        sock.close()

@@ -23,7 +23,7 @@ from herald.media.base import MediaStore
 from herald.media.processing import webp_to_jpeg
 from herald.platforms.base import MediaItem
 from herald.store.media import MediaRecordStore
-from herald.store.publish_context import MediaContext
+from herald.store.publish_context import GroupContext, MediaContext
 from herald.store.publish_queue import ClaimedTarget
 
 RECHECK_AFTER = timedelta(seconds=5)
@@ -52,13 +52,13 @@ class MediaPreparer:
     writer: WriteBatcher
     max_wait: timedelta
 
-    async def prepare(
-        self, claim: ClaimedTarget, media: list[MediaContext], alt_texts: list[str]
-    ) -> Ready | Wait | Refuse:
-        platform = Platform(claim.platform)
+    async def prepare(self, claim: ClaimedTarget, group: GroupContext) -> Ready | Wait | Refuse:
+        platform, media = Platform(claim.platform), group.media
         missing = await self._still_uploading(media)
         if missing:
-            if utc_now() < claim.due_at + self.max_wait:
+            # From the time the user asked for: due_at itself moves with every wait.
+            asked_for = group.scheduled_at or claim.due_at
+            if utc_now() < asked_for + self.max_wait:
                 return Wait(utc_now() + RECHECK_AFTER)
             return Refuse(
                 f"{len(missing)} media upload(s) never finished; the post was not published",
@@ -68,7 +68,7 @@ class MediaPreparer:
             check_ready_to_publish(platform, [AttachedMedia(m.kind, m.content_type) for m in media])
         except MediaRuleError as exc:
             return Refuse(str(exc), "MEDIA_NOT_ACCEPTED")
-        return Ready(self._items(platform, media, alt_texts))
+        return Ready(self._items(platform, media, group.alt_texts))
 
     async def _still_uploading(self, media: list[MediaContext]) -> list[MediaContext]:
         """Uploads go straight to the store (S3 never tells Herald), so ask the store."""

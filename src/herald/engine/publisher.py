@@ -63,7 +63,7 @@ class Publisher:
             error = RejectedError(f"No connection or connector can publish to {claim.platform}")
             await self.recorder.failed(claim, "publishing", 0, error, "CONNECTION_UNAVAILABLE")
             return
-        prepared = await self.media.prepare(claim, job.group.media, job.group.alt_texts)
+        prepared = await self.media.prepare(claim, job.group)
         if isinstance(prepared, Wait):
             await self.recorder.wait(
                 claim, "publishing", prepared.until, "Waiting for media uploads"

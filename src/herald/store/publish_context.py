@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -34,6 +35,7 @@ class GroupContext:
     platform_settings: dict[str, Any]
     alt_texts: list[str]
     media: list[MediaContext]
+    scheduled_at: datetime | None  # the time the user asked for (due_at moves on retries)
 
 
 class PublishContextStore:
@@ -56,13 +58,16 @@ class PublishContextStore:
         wanted = set(ids)
         if not wanted:
             return {}
-        query = select(PostGroup.id, PostGroup.platform_settings, PostGroup.alt_texts).where(
-            PostGroup.id.in_(wanted)
-        )
+        query = select(
+            PostGroup.id, PostGroup.platform_settings, PostGroup.alt_texts, PostGroup.scheduled_at
+        ).where(PostGroup.id.in_(wanted))
         media = await self._media(wanted)
         return {
             row.id: GroupContext(
-                row.platform_settings or {}, list(row.alt_texts or []), media.get(row.id, [])
+                row.platform_settings or {},
+                list(row.alt_texts or []),
+                media.get(row.id, []),
+                row.scheduled_at,
             )
             for row in await self._session.execute(query)
         }

@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("media", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("upload_expires_at", herald.db.types.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "upload_expires_at", herald.db.types.UTCDateTime(timezone=True), nullable=True
+            )
         )
 
 

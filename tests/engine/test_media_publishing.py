@@ -1,0 +1,113 @@
+"""Posts with media: files reach the platform on the first part, with their alt texts; a post
+whose upload never finishes fails visibly instead of going out without it."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from herald.engine.dispatcher import Engine
+from support import LiveServer, Tenant, iso_in, post_when, target_rows
+
+
+def image(fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (12, 8), (10, 120, 200)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def attach(
+    tenant: Tenant, group_id: str, name: str, content_type: str, data: bytes
+) -> dict[str, Any]:
+    issued = tenant.client.post(
+        "/get-upload-url",
+        json={"postGroupId": group_id, "fileName": name, "contentType": content_type},
+    ).json()
+    uploaded = httpx.put(issued["uploadUrl"], content=data, headers={"Content-Type": content_type})
+    assert uploaded.status_code == 200, uploaded.text
+    result: dict[str, Any] = issued
+    return result
+
+
+def test_images_are_published_with_alt_texts_on_the_first_part(
+    engine: Engine, tenant: Tenant, sandbox: httpx.Client
+) -> None:
+    content = "Part one of a thread.\n---\nPart two."
+    created = tenant.client.post(
+        "/create-post",
+        json={
+            "content": content,
+            "platforms": [tenant.platform_id],
+            "status": "draft",
+            "altTexts": ["A blue square", "Another one"],
+        },
+    ).json()
+    group_id = created["postGroupId"]
+    first = attach(tenant, group_id, "a.png", "image/png", image())
+    second = attach(tenant, group_id, "b.webp", "image/webp", image("WEBP"))
+    tenant.client.put(f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1)})
+    body = post_when(tenant, group_id, "published")
+    assert body["mediaUrls"] == [first["fileUrl"], second["fileUrl"]]
+    posts = sandbox.get("/_sim/posts").json()["posts"]
+    assert [p["media"] for p in posts] == [
+        [
+            {
+                "url": first["fileUrl"],
+                "kind": "image",
+                "contentType": "image/png",
+                "alt": "A blue square",
+            },
+            {
+                "url": second["fileUrl"],
+                "kind": "image",
+                "contentType": "image/webp",
+                "alt": "Another one",
+            },
+        ],
+        [],
+    ]
+    assert httpx.get(first["fileUrl"]).content == image()
+
+
+def test_an_upload_that_never_finishes_fails_the_post(
+    server: LiveServer, engine: Engine, tenant: Tenant, sandbox: httpx.Client
+) -> None:
+    created = tenant.client.post(
+        "/create-post",
+        json={"content": "Waiting", "platforms": [tenant.platform_id], "status": "draft"},
+    ).json()
+    group_id = created["postGroupId"]
+    tenant.client.post(
+        "/get-upload-url",
+        json={"postGroupId": group_id, "fileName": "never.png", "contentType": "image/png"},
+    )
+    tenant.client.put(f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=0.2)})
+    body = post_when(tenant, group_id, "failed")
+    post = body["posts"][0]
+    assert post["errorCode"] == "MEDIA_NOT_UPLOADED"
+    assert post["error"] == "1 media upload(s) never finished; the post was not published"
+    assert sandbox.get("/_sim/stats").json()["requests"] == 0
+    assert target_rows(server, group_id)[0].attempt == 0
+
+
+def test_an_upload_finishing_late_is_waited_for(
+    engine: Engine, tenant: Tenant, sandbox: httpx.Client
+) -> None:
+    created = tenant.client.post(
+        "/create-post",
+        json={"content": "Late file", "platforms": [tenant.platform_id], "status": "draft"},
+    ).json()
+    group_id = created["postGroupId"]
+    issued = tenant.client.post(
+        "/get-upload-url",
+        json={"postGroupId": group_id, "fileName": "late.png", "contentType": "image/png"},
+    ).json()
+    tenant.client.put(f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=0.2)})
+    post_when(tenant, group_id, "scheduled")
+    httpx.put(issued["uploadUrl"], content=image(), headers={"Content-Type": "image/png"})
+    post_when(tenant, group_id, "published")
+    media = sandbox.get("/_sim/posts").json()["posts"][0]["media"]
+    assert [m["url"] for m in media] == [issued["fileUrl"]]
