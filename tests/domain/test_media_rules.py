@@ -1,0 +1,101 @@
+"""Per-platform media rules (publora-spec §4.2, §5)."""
+
+from __future__ import annotations
+
+import pytest
+
+from herald.domain.media_rules import (
+    AttachedMedia,
+    MediaRuleError,
+    check_attachments,
+    check_ready_to_publish,
+    kind_of,
+    needs_jpeg,
+)
+from herald.domain.platform import Platform
+
+IMAGE = AttachedMedia("image", "image/jpeg")
+VIDEO = AttachedMedia("video", "video/mp4")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "kind"),
+    [
+        ("image/jpeg", "image"),
+        ("IMAGE/PNG; charset=binary", "image"),
+        ("image/webp", "image"),
+        ("video/mp4", "video"),
+        ("video/quicktime", "video"),
+        ("image/svg+xml", None),
+        ("application/pdf", None),
+        ("text/plain", None),
+    ],
+)
+def test_kind_of(content_type: str, kind: str | None) -> None:
+    assert kind_of(content_type) == kind
+
+
+@pytest.mark.parametrize(
+    ("platform", "media", "message"),
+    [
+        (Platform.BLUESKY, [IMAGE] * 5, "bluesky accepts at most 4 images per post"),
+        (
+            Platform.TWITTER,
+            [IMAGE, VIDEO],
+            "twitter does not accept images and a video in the same post",
+        ),
+        (Platform.MASTODON, [VIDEO, VIDEO], "mastodon accepts at most 1 video per post"),
+        (Platform.TIKTOK, [IMAGE], "tiktok does not accept images; it needs a video"),
+        (Platform.YOUTUBE, [IMAGE], "youtube does not accept images; it needs a video"),
+        (Platform.INSTAGRAM, [IMAGE] * 11, "instagram accepts at most 10 images per post"),
+        (Platform.LINKEDIN, [IMAGE] * 21, "linkedin accepts at most 20 images per post"),
+        (
+            Platform.THREADS,
+            [AttachedMedia("video", "video/quicktime")],
+            "threads accepts video as video/mp4, not video/quicktime",
+        ),
+    ],
+)
+def test_refusals_name_the_platform_and_the_limit(
+    platform: Platform, media: list[AttachedMedia], message: str
+) -> None:
+    with pytest.raises(MediaRuleError) as caught:
+        check_attachments(platform, media)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("platform", "media"),
+    [
+        (Platform.BLUESKY, [IMAGE] * 4),
+        (Platform.INSTAGRAM, [IMAGE, VIDEO, IMAGE]),  # carousels mix
+        (Platform.TELEGRAM, [IMAGE] * 5 + [VIDEO]),  # albums mix
+        (Platform.FACEBOOK, [IMAGE] * 10),
+        (Platform.TIKTOK, [VIDEO]),
+    ],
+)
+def test_accepted(platform: Platform, media: list[AttachedMedia]) -> None:
+    check_attachments(platform, media)
+    check_ready_to_publish(platform, media)
+
+
+@pytest.mark.parametrize(
+    ("platform", "needs"),
+    [
+        (Platform.INSTAGRAM, "images and videos"),
+        (Platform.TIKTOK, "a video"),
+        (Platform.YOUTUBE, "a video"),
+    ],
+)
+def test_media_first_platforms_need_media_to_publish(platform: Platform, needs: str) -> None:
+    check_attachments(platform, [])  # attaching comes after creating
+    with pytest.raises(MediaRuleError) as caught:
+        check_ready_to_publish(platform, [])
+    assert str(caught.value) == f"{platform.value} needs {needs} to publish"
+
+
+def test_webp_is_converted_only_where_it_is_not_taken() -> None:
+    assert needs_jpeg(Platform.BLUESKY, "image/webp")
+    assert needs_jpeg(Platform.LINKEDIN, "image/webp")
+    assert not needs_jpeg(Platform.TWITTER, "image/webp")
+    assert not needs_jpeg(Platform.BLUESKY, "image/png")

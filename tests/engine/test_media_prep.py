@@ -1,0 +1,91 @@
+"""What connectors receive for media: streams from the store, WebP turned into JPEG where the
+platform does not take WebP, alt texts by image order."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PIL import Image
+
+from herald.domain.platform import Platform
+from herald.engine.media_prep import MediaPreparer, Ready, Refuse
+from herald.media.local import LocalMediaStore
+from herald.store.publish_context import GroupContext, MediaContext
+from herald.store.publish_queue import ClaimedTarget
+
+
+def webp() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (10, 10), (255, 0, 0, 128)).save(buffer, "WEBP")
+    return buffer.getvalue()
+
+
+def claim(platform: str) -> ClaimedTarget:
+    now = datetime.now(UTC)
+    return ClaimedTarget(
+        "t" * 24,
+        "g" * 24,
+        "c" * 24,
+        platform,
+        "acct",
+        1,
+        1,
+        "key",
+        {},
+        ["text"],
+        now,
+        None,
+        0,
+        None,
+    )
+
+
+def test_webp_is_streamed_as_jpeg_for_bluesky_and_as_is_for_x(tmp_path: Path) -> None:
+    store = LocalMediaStore(tmp_path, "http://127.0.0.1:1", secrets.token_bytes(32))
+    key = f"{'g' * 24}/{'m' * 24}/pic.webp"
+
+    async def scenario() -> tuple[Ready | object, Ready | object]:
+        expires = datetime.now(UTC) + timedelta(minutes=5)
+        await store.presign_upload(key, "image/webp", expires)
+
+        async def body() -> object:
+            yield webp()
+
+        await store.receive(key, body())  # type: ignore[arg-type]
+        media = [MediaContext("m" * 24, "image", "image/webp", key, store.public_url(key), True)]
+        group = GroupContext({}, ["red square"], media, None)
+        preparer = MediaPreparer(store, writer=None, max_wait=timedelta(0))  # type: ignore[arg-type]
+        return (
+            await preparer.prepare(claim("bluesky"), group),
+            await preparer.prepare(claim("twitter"), group),
+        )
+
+    bluesky, twitter = asyncio.run(scenario())
+    assert isinstance(bluesky, Ready)
+    assert isinstance(twitter, Ready)
+    (item,) = bluesky.items
+    assert (item.content_type, item.alt_text, item.kind) == ("image/jpeg", "red square", "image")
+    assert item.open is not None
+
+    async def read(stream_factory: object) -> bytes:
+        return b"".join([chunk async for chunk in stream_factory()])  # type: ignore[operator]
+
+    converted = asyncio.run(read(item.open))
+    assert Image.open(io.BytesIO(converted)).format == "JPEG"
+    assert twitter.items[0].content_type == "image/webp"
+    assert asyncio.run(read(twitter.items[0].open)) == webp()
+    store.close()
+
+
+def test_media_first_platforms_without_media_are_refused(tmp_path: Path) -> None:
+    store = LocalMediaStore(tmp_path, "http://127.0.0.1:1", secrets.token_bytes(32))
+    preparer = MediaPreparer(store, writer=None, max_wait=timedelta(0))  # type: ignore[arg-type]
+    result = asyncio.run(
+        preparer.prepare(claim(Platform.INSTAGRAM.value), GroupContext({}, [], [], None))
+    )
+    assert result == Refuse("instagram needs images and videos to publish", "MEDIA_NOT_ACCEPTED")
+    store.close()
