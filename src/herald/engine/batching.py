@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
 from herald.store.publish_queue import PublishQueueStore
+from herald.store.publish_result import PublishResultStore
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -142,3 +143,25 @@ class GateBatcher(_Collector[tuple[str, int], datetime | None]):
         async with unit_of_work(self._sessions) as session:
             passed = await PublishQueueStore(session).pass_gate(items, now)
         return [now if target_id in passed else None for target_id, _ in items]
+
+
+class GroupStatusBatcher(_Collector[str, None]):
+    """Refreshes the stored status of groups whose targets finished, in a transaction of its
+    own and in id order: finish writes from several workers then never wait on each other's
+    group rows in a cycle."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        max_delay: float = 0.02,
+        max_batch: int = 2000,
+    ) -> None:
+        super().__init__(max_delay, max_batch)
+        self._sessions = sessions
+
+    async def _flush(self, items: Sequence[str]) -> Sequence[None]:
+        async with unit_of_work(self._sessions) as session:
+            store = PublishResultStore(session)
+            for group_id in sorted(set(items)):
+                await store.refresh_group_status(group_id)
+        return [None] * len(items)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald.config import Settings
 from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
-from herald.engine.batching import GateBatcher, WriteBatcher
+from herald.engine.batching import GateBatcher, GroupStatusBatcher, WriteBatcher
 from herald.engine.media_prep import MediaPreparer
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
@@ -70,7 +70,8 @@ class Engine:
         )
         self._writer = WriteBatcher(sessions)
         self._gates = GateBatcher(sessions)
-        recorder = Recorder(self._writer, self.metrics, random.Random())  # noqa: S311
+        self._groups = GroupStatusBatcher(sessions)
+        recorder = Recorder(self._writer, self._groups, self.metrics, random.Random())  # noqa: S311
         self.media_store = media_store or create_media_store(settings)
         self._media = MediaPreparer(
             self.media_store, self._writer, timedelta(seconds=settings.media_wait_seconds)
@@ -99,6 +100,7 @@ class Engine:
     async def start(self) -> None:
         self._writer.start()
         self._gates.start()
+        self._groups.start()
         self._loops = [
             asyncio.create_task(self._dispatch_loop(), name="engine.dispatch"),
             asyncio.create_task(
@@ -135,6 +137,7 @@ class Engine:
             await asyncio.gather(*pending, return_exceptions=True)
         await self._writer.stop()
         await self._gates.stop()
+        await self._groups.stop()
         async with unit_of_work(self.sessions) as session:
             released = await PublishQueueStore(session).release(self.worker, utc_now())
         await self._client.aclose()

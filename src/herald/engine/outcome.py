@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.publishing import MAX_ATTEMPTS, backoff_delay
 from herald.domain.timestamps import utc_now
-from herald.engine.batching import WriteBatcher
+from herald.engine.batching import GroupStatusBatcher, WriteBatcher
 from herald.engine.metrics import EngineMetrics
 from herald.models import PublishAttempt
 from herald.platforms.base import PublishError, RetryableError
@@ -28,6 +28,7 @@ class Recorder:
     """Writes one claim's results; `from_state` is the state the claim put the row in."""
 
     writer: WriteBatcher
+    groups: GroupStatusBatcher
     metrics: EngineMetrics
     rng: random.Random
 
@@ -60,11 +61,11 @@ class Recorder:
                     error=error.message if error else None,
                 )
             )
-            if applied and refresh_group:
-                await store.refresh_group_status(claim.post_group_id)
             return applied
 
         applied: bool = await self.writer.run(write)
+        if applied and refresh_group:
+            await self.groups.submit(claim.post_group_id)
         self.metrics.outcomes.inc(outcome)
         logger.info(
             "publish.attempt target=%s part=%d outcome=%s applied=%s status=%s",

@@ -58,6 +58,15 @@ def _claimed(row: Any) -> ClaimedTarget:
     return ClaimedTarget(*row)
 
 
+def _unlocked(*conditions: Any) -> Any:
+    """`id IN (rows matching, skipping rows another transaction holds)`.
+
+    Maintenance writes (heartbeat, rescue, expiry, release) touch many rows in no set order while
+    a worker's group commit holds some of them: waiting could deadlock, so they skip what is
+    locked and catch it next round. SQLite has no row locks; there this is a plain subquery."""
+    return T.id.in_(select(T.id).where(*conditions).with_for_update(skip_locked=True))
+
+
 def _not_gated(now: datetime) -> Any:
     return ~exists().where(
         ConnectionGate.connection_id == T.connection_id, ConnectionGate.blocked_until > now
@@ -136,8 +145,10 @@ class PublishQueueStore:
         await self._session.execute(
             update(T)
             .where(
-                tuple_(T.id, T.claim_token).in_(claims),
-                T.state.in_(("publishing", "reconciling")),
+                _unlocked(
+                    tuple_(T.id, T.claim_token).in_(claims),
+                    T.state.in_(("publishing", "reconciling")),
+                )
             )
             .values(lease_until=lease_until),
             execution_options={"synchronize_session": False},
@@ -148,7 +159,7 @@ class PublishQueueStore:
         re-sent blindly). The token bump fences the zombie if it is merely slow."""
         unsent = await self._session.execute(
             update(T)
-            .where(T.state == "publishing", T.lease_until < now, T.sent_at.is_(None))
+            .where(_unlocked(T.state == "publishing", T.lease_until < now, T.sent_at.is_(None)))
             .values(
                 state="scheduled", claim_token=T.claim_token + 1, lease_owner=None, lease_until=None
             ),
@@ -157,8 +168,11 @@ class PublishQueueStore:
         sent = await self._session.execute(
             update(T)
             .where(
-                T.lease_until < now,
-                (T.state == "reconciling") | and_(T.state == "publishing", T.sent_at.is_not(None)),
+                _unlocked(
+                    T.lease_until < now,
+                    (T.state == "reconciling")
+                    | and_(T.state == "publishing", T.sent_at.is_not(None)),
+                )
             )
             .values(
                 state="in_doubt",
@@ -201,7 +215,7 @@ class PublishQueueStore:
         keep them from being claimed); returns the groups whose status must be refreshed."""
         result = await self._session.execute(
             update(T)
-            .where(T.state == "scheduled", T.expire_at < now)
+            .where(_unlocked(T.state == "scheduled", T.expire_at < now))
             .values(
                 state="failed",
                 last_error=message,
