@@ -226,9 +226,10 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
     await create_groups(db.url, tenant, options.targets)
     print(f"insertion: {options.targets} groups in {time.perf_counter() - started:.1f} s")
     settings = engine_settings(options)
-    for n in range(options.workers):
-        start_worker(children, f"worker{n}", db.url, **settings)
-    for worker in list(children.started[1:]):
+    first = [
+        start_worker(children, f"worker{n}", db.url, **settings) for n in range(options.workers)
+    ]
+    for worker in first:
         await wait_until_up(worker, log_marker=STARTED)
     database = create_engine(db.url)
     try:
@@ -242,7 +243,15 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
     finally:
         await database.dispose()
     cpu = meter.report()
-    codes = children.stop([c for c in children.started if c.name.startswith("worker")])
+    workers = [c for c in children.started if c.name.startswith("worker")]
+    killed = {kill.pid for kill in run.kills}
+    # A worker that died without our SIGKILL would be a finding of its own (or a broken start).
+    died = [
+        f"{c.name}: {c.process.returncode}"
+        for c in workers
+        if not c.alive() and c.pid not in killed
+    ]
+    codes = children.stop(workers)
     rows = await read_targets(db.url)
     outcomes = await attempt_outcomes(db.url)
     created = await sim.created_at_by_ref()
@@ -257,7 +266,7 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
     print(f"publish_attempt by outcome: {dict(sorted(outcomes.items()))}")
     print(f"simulator: {stats}")
     print(f"elapsed: {elapsed:.1f} s from T0 until every target was terminal (or the deadline)")
-    print(f"workers' exit codes after SIGTERM: {codes}")
+    print(f"workers' exit codes after SIGTERM: {codes}; died on their own: {died or 'none'}")
     print("\n".join(cpu))
 
 

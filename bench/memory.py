@@ -173,7 +173,7 @@ async def run(options: Options) -> None:
                 took = time.perf_counter() - started
                 print(
                     f"insertion of {more:,} more groups + targets: {took:.1f} s "
-                    f"({more / took:,.0f} groups/s, {CHUNK:,} per multi-row INSERT batch)"
+                    f"({more / took:,.0f} groups/s; {CHUNK:,} rows per executemany and transaction)"
                 )
                 large = await measure(children, db, f"{options.large:,} targets", options.seconds)
     rss_small = max(s.rss_kib for s in small) / 1024

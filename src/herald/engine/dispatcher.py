@@ -13,13 +13,13 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.config import Settings
 from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher, GroupStatusBatcher, WriteBatcher
+from herald.engine.http import HttpClients
 from herald.engine.media_prep import MediaPreparer
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
@@ -61,12 +61,8 @@ class Engine:
         self._stopping = False
         self._inflight: dict[str, tuple[int, asyncio.Task[None]]] = {}
         self._loops: list[asyncio.Task[None]] = []
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.engine_http_timeout_seconds, connect=5.0),
-            limits=httpx.Limits(
-                max_connections=settings.engine_concurrency,
-                max_keepalive_connections=settings.engine_concurrency,
-            ),
+        self._clients = HttpClients(
+            settings.engine_concurrency, settings.engine_http_timeout_seconds
         )
         self._writer = WriteBatcher(sessions)
         self._gates = GateBatcher(sessions)
@@ -77,7 +73,7 @@ class Engine:
             self.media_store, self._writer, timedelta(seconds=settings.media_wait_seconds)
         )
         self._publisher = Publisher(
-            self._client,
+            self._clients,
             self._gates,
             recorder,
             self.metrics,
@@ -140,7 +136,7 @@ class Engine:
         await self._groups.stop()
         async with unit_of_work(self.sessions) as session:
             released = await PublishQueueStore(session).release(self.worker, utc_now())
-        await self._client.aclose()
+        await self._clients.aclose()
         logger.info("engine.stopped worker=%s released=%d", self.worker, released)
 
     async def _every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:

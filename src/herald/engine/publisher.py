@@ -6,12 +6,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from herald.domain.platform import Platform
 from herald.domain.publishing import part_key
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher
+from herald.engine.http import HttpClients
 from herald.engine.media_prep import MediaPreparer, Refuse, Wait
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
@@ -44,7 +43,7 @@ class TargetJob:
 
 @dataclass
 class Publisher:
-    client: httpx.AsyncClient
+    clients: HttpClients
     gates: GateBatcher
     recorder: Recorder
     metrics: EngineMetrics
@@ -96,7 +95,9 @@ class Publisher:
             request = self.request(job, part, progress["partIds"], media if part == 0 else [])
             try:
                 published = await connector.publish(
-                    self.client, request, part_key(claim.idempotency_key, part)
+                    self.clients.for_target(claim.id),
+                    request,
+                    part_key(claim.idempotency_key, part),
                 )
             except PublishError as error:
                 await self.record_failure(job, state, part, error)

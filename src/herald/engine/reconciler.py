@@ -89,7 +89,9 @@ class Reconciler:
         request = self.publisher.request(job, part, list(claim.progress.get("partIds", [])))
         try:
             found = await connector.lookup(
-                self.publisher.client, request, part_key(claim.idempotency_key, part)
+                self.publisher.clients.for_target(claim.id),
+                request,
+                part_key(claim.idempotency_key, part),
             )
         except PublishError as error:
             first_sent = claim.first_sent_at or claim.due_at

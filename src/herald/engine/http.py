@@ -1,0 +1,36 @@
+"""The engine's HTTP clients: one httpx pool per slice of the concurrency.
+
+httpcore's pool scans every connection each time a request finishes, so one pool of 4,096
+connections spends most of the engine's CPU in that scan (profiled with py-spy under
+bench/lateness.py). Slices of SLICE connections keep each scan short; a target always uses the
+same slice, so keep-alive connections are still reused."""
+
+from __future__ import annotations
+
+import zlib
+
+import httpx
+
+SLICE = 64
+
+
+class HttpClients:
+    def __init__(self, concurrency: int, timeout_seconds: float) -> None:
+        count = max(1, -(-concurrency // SLICE))
+        per_client = -(-concurrency // count)
+        self._clients = [
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout_seconds, connect=5.0),
+                limits=httpx.Limits(
+                    max_connections=per_client, max_keepalive_connections=per_client
+                ),
+            )
+            for _ in range(count)
+        ]
+
+    def for_target(self, target_id: str) -> httpx.AsyncClient:
+        return self._clients[zlib.crc32(target_id.encode()) % len(self._clients)]
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.aclose()
