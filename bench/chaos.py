@@ -161,7 +161,9 @@ async def chaos_loop(
                     f"no live worker to kill; exit codes {[w.process.returncode for w in workers]}"
                 )
                 break
-            victim = rng.choice(live)
+            # Prefer workers that are up: killing one still importing tests nothing.
+            up = [w for w in live if STARTED in w.log.read_text(errors="replace")]
+            victim = rng.choice(up or live)
             in_flight = await held_by(session, victim.pid)
         victim.stop(grace=0)  # SIGKILL
         run.kills.append(Kill(time.monotonic() - t0, victim.pid, in_flight, still_open))

@@ -113,16 +113,22 @@ class WriteBatcher(_Collector[Write, Any]):
         return result
 
     async def _flush(self, items: Sequence[Write]) -> Sequence[Any]:
-        results: list[Any] = []
-        async with unit_of_work(self._sessions) as session:
-            for write in items:
-                try:
-                    # A savepoint each, so one failing write cannot undo its neighbours'.
-                    async with session.begin_nested():
-                        results.append(await write(session))
-                except Exception as exc:
-                    results.append(_Failed(exc))
-        return results
+        try:
+            async with unit_of_work(self._sessions) as session:
+                return [await write(session) for write in items]
+        except Exception as exc:
+            if len(items) == 1:
+                return [_Failed(exc)]
+        # One write spoiled the shared transaction (or a deadlock victim was chosen): run each
+        # on its own so the others still commit. Rolled back, so nothing is applied twice.
+        return [await self._alone(write) for write in items]
+
+    async def _alone(self, write: Write) -> Any:
+        try:
+            async with unit_of_work(self._sessions) as session:
+                return await write(session)
+        except Exception as exc:
+            return _Failed(exc)
 
 
 class GateBatcher(_Collector[tuple[str, int], datetime | None]):
