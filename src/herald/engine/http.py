@@ -12,6 +12,9 @@ import zlib
 import httpx
 
 SLICE = 64
+# Below common servers' idle timeouts (uvicorn's is 5 s): reusing a connection the server is
+# closing fails with a read error, and a failed send is in doubt until reconciled.
+KEEPALIVE_EXPIRY = 2.0
 
 
 class HttpClients:
@@ -22,7 +25,9 @@ class HttpClients:
             httpx.AsyncClient(
                 timeout=httpx.Timeout(timeout_seconds, connect=5.0),
                 limits=httpx.Limits(
-                    max_connections=per_client, max_keepalive_connections=per_client
+                    max_connections=per_client,
+                    max_keepalive_connections=per_client,
+                    keepalive_expiry=KEEPALIVE_EXPIRY,
                 ),
             )
             for _ in range(count)
