@@ -204,16 +204,8 @@ def test_evidence_of_a_late_success_settles_without_calling_the_platform(
 def test_unreachable_platform_for_a_day_is_outcome_unknown(
     server: LiveServer, engine: Engine, tenant: Tenant
 ) -> None:
-    from herald.models import Connection
-
     group_id = _create(tenant, scheduledTime=iso_in(days=1))
-    row = target_rows(server, group_id)[0]
-
-    async def unreachable(session: Any) -> None:
-        connection = await session.get(Connection, row.connection_id)
-        connection.options = {"baseUrl": "http://127.0.0.1:9"}  # nothing listens there
-
-    server.transaction(unreachable)
+    _point_at_nothing(server, target_rows(server, group_id)[0].connection_id)
     long_ago = utc_now() - timedelta(hours=30)
     update_target(
         server,
@@ -373,16 +365,8 @@ def _attempts(server: LiveServer, group_id: str) -> list[str]:
 def test_a_failing_lookup_leaves_the_target_in_doubt(
     server: LiveServer, engine: Engine, tenant: Tenant
 ) -> None:
-    from herald.models import Connection
-
     group_id = _create(tenant, scheduledTime=iso_in(days=1))
-    row = target_rows(server, group_id)[0]
-
-    async def unreachable(session: Any) -> None:
-        connection = await session.get(Connection, row.connection_id)
-        connection.options = {"baseUrl": "http://127.0.0.1:9"}
-
-    server.transaction(unreachable)
+    _point_at_nothing(server, target_rows(server, group_id)[0].connection_id)
     long_ago = utc_now() - timedelta(hours=2)
     update_target(
         server,
@@ -417,3 +401,14 @@ def test_blind_retry_duplicates_which_is_why_it_is_off(
         assert sandbox.get("/_sim/stats").json()["duplicates"] == 1
     finally:
         server.run(unsafe.stop(grace=1))
+
+
+def _point_at_nothing(server: LiveServer, connection_id: str) -> None:
+    """Aim a connection at a closed port, so every call to its platform fails to connect."""
+    from herald.models import Connection
+
+    async def unreachable(session: Any) -> None:
+        connection = await session.get(Connection, connection_id)
+        connection.options = {"baseUrl": "http://127.0.0.1:9"}  # nothing listens there
+
+    server.transaction(unreachable)

@@ -67,6 +67,26 @@ def _unlocked(*conditions: Any) -> Any:
     return T.id.in_(select(T.id).where(*conditions).with_for_update(skip_locked=True))
 
 
+# A claim given up (crash or shutdown): never sent means safe to claim again; sent means in doubt.
+# Either way the token bump fences the old holder if it is merely slow.
+_RELEASED_UNSENT = {
+    "state": "scheduled",
+    "claim_token": T.claim_token + 1,
+    "lease_owner": None,
+    "lease_until": None,
+}
+
+
+def _released_sent(now: datetime) -> dict[str, Any]:
+    return {
+        "state": "in_doubt",
+        "in_doubt_since": func.coalesce(T.in_doubt_since, now),
+        "claim_token": T.claim_token + 1,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+
+
 def _not_gated(now: datetime) -> Any:
     return ~exists().where(
         ConnectionGate.connection_id == T.connection_id, ConnectionGate.blocked_until > now
@@ -160,9 +180,7 @@ class PublishQueueStore:
         unsent = await self._session.execute(
             update(T)
             .where(_unlocked(T.state == "publishing", T.lease_until < now, T.sent_at.is_(None)))
-            .values(
-                state="scheduled", claim_token=T.claim_token + 1, lease_owner=None, lease_until=None
-            ),
+            .values(_RELEASED_UNSENT),
             execution_options={"synchronize_session": False},
         )
         sent = await self._session.execute(
@@ -174,13 +192,7 @@ class PublishQueueStore:
                     | and_(T.state == "publishing", T.sent_at.is_not(None)),
                 )
             )
-            .values(
-                state="in_doubt",
-                in_doubt_since=func.coalesce(T.in_doubt_since, now),
-                claim_token=T.claim_token + 1,
-                lease_owner=None,
-                lease_until=None,
-            ),
+            .values(_released_sent(now)),
             execution_options={"synchronize_session": False},
         )
         return int(unsent.rowcount or 0) + int(sent.rowcount or 0)  # type: ignore[attr-defined]
@@ -233,21 +245,13 @@ class PublishQueueStore:
         unsent = await self._session.execute(
             update(T)
             .where(T.lease_owner == worker, T.state == "publishing", T.sent_at.is_(None))
-            .values(
-                state="scheduled", claim_token=T.claim_token + 1, lease_owner=None, lease_until=None
-            ),
+            .values(_RELEASED_UNSENT),
             execution_options={"synchronize_session": False},
         )
         sent = await self._session.execute(
             update(T)
             .where(T.lease_owner == worker, T.state.in_(("publishing", "reconciling")))
-            .values(
-                state="in_doubt",
-                in_doubt_since=func.coalesce(T.in_doubt_since, now),
-                claim_token=T.claim_token + 1,
-                lease_owner=None,
-                lease_until=None,
-            ),
+            .values(_released_sent(now)),
             execution_options={"synchronize_session": False},
         )
         return int(unsent.rowcount or 0) + int(sent.rowcount or 0)  # type: ignore[attr-defined]
