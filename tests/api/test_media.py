@@ -197,7 +197,7 @@ def test_a_declared_size_over_the_limit_is_413_before_any_byte_is_read(
     )
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
         sock.sendall(head.encode())
-        answer = sock.recv(65536).decode()
+        answer = _read_response(sock)
     assert answer.startswith("HTTP/1.1 413")
     assert '"error":"Files are limited to 512 MB"' in answer
 
@@ -236,3 +236,21 @@ def test_delete_removes_the_rows_and_the_files(server: LiveServer, tenant: Tenan
     assert httpx.get(issued["fileUrl"]).status_code == 404
     again = put(issued["uploadUrl"], png())
     assert again.status_code == 404
+
+
+def _read_response(sock: socket.socket) -> str:
+    """Headers and the whole body: they may arrive in separate segments."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536)
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(
+        next(
+            line.split(b":", 1)[1]
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return (head + b"\r\n\r\n" + body).decode()
