@@ -183,7 +183,7 @@ def engine(server: LiveServer, sandbox: httpx.Client) -> Iterator[Engine]:
             "engine_settle_seconds": 0.0,
             "engine_http_timeout_seconds": 1.0,
             "engine_concurrency": 50,
-            "media_wait_seconds": 1.5,
+            "media_wait_seconds": 3.0,
         }
     )
 

@@ -89,7 +89,10 @@ def test_upload_to_s3_then_publish(
         )
         assert uploaded.status_code == 200
         assert httpx.get(issued["fileUrl"]).content == data
-        tenant.client.put(f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=0.5)})
+        scheduled = tenant.client.put(
+            f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1.5)}
+        )
+        assert scheduled.status_code == 200
         body = post_when(tenant, group_id, "published")
         assert body["mediaUrls"] == [issued["fileUrl"]]
         with httpx.Client(base_url=s3_server.base_url + SANDBOX_PATH) as sandbox:

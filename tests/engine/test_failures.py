@@ -336,7 +336,7 @@ def test_a_connection_removed_before_publishing_fails_clearly(
     from herald.services.connection import remove_connection
 
     extra = add_sandbox_connection(server, tenant.account_id)
-    group_id = _create(tenant, platforms=[extra], scheduledTime=iso_in(seconds=1))
+    group_id = _create(tenant, platforms=[extra], scheduledTime=iso_in(seconds=3))
 
     async def remove(session: Any) -> None:
         await remove_connection(session, extra, tenant.account_id)

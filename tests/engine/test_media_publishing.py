@@ -48,7 +48,10 @@ def test_images_are_published_with_alt_texts_on_the_first_part(
     group_id = created["postGroupId"]
     first = attach(tenant, group_id, "a.png", "image/png", image())
     second = attach(tenant, group_id, "b.webp", "image/webp", image("WEBP"))
-    tenant.client.put(f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1)})
+    scheduled = tenant.client.put(
+        f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=2)}
+    )
+    assert scheduled.status_code == 200
     body = post_when(tenant, group_id, "published")
     assert body["mediaUrls"] == [first["fileUrl"], second["fileUrl"]]
     posts = sandbox.get("/_sim/posts").json()["posts"]
@@ -84,7 +87,10 @@ def test_an_upload_that_never_finishes_fails_the_post(
         "/get-upload-url",
         json={"postGroupId": group_id, "fileName": "never.png", "contentType": "image/png"},
     )
-    tenant.client.put(f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=0.2)})
+    scheduled = tenant.client.put(
+        f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1)}
+    )
+    assert scheduled.status_code == 200
     body = post_when(tenant, group_id, "failed")
     post = body["posts"][0]
     assert post["errorCode"] == "MEDIA_NOT_UPLOADED"
@@ -105,7 +111,10 @@ def test_an_upload_finishing_late_is_waited_for(
         "/get-upload-url",
         json={"postGroupId": group_id, "fileName": "late.png", "contentType": "image/png"},
     ).json()
-    tenant.client.put(f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=0.2)})
+    scheduled = tenant.client.put(
+        f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1)}
+    )
+    assert scheduled.status_code == 200
     post_when(tenant, group_id, "scheduled")
     httpx.put(issued["uploadUrl"], content=image(), headers={"Content-Type": "image/png"})
     post_when(tenant, group_id, "published")

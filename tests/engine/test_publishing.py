@@ -41,7 +41,7 @@ def test_a_post_without_time_is_published_now(
 def test_a_scheduled_post_is_not_sent_before_its_time(
     engine: Engine, tenant: Tenant, sandbox: httpx.Client
 ) -> None:
-    when = iso_in(seconds=1.5)
+    when = iso_in(seconds=2.5)
     group_id = _create(tenant, scheduledTime=when)
     assert tenant.client.get(f"/get-post/{group_id}").json()["status"] == "scheduled"
     post_when(tenant, group_id, "published")
@@ -50,10 +50,10 @@ def test_a_scheduled_post_is_not_sent_before_its_time(
 
 
 def test_a_paused_post_is_not_sent(engine: Engine, tenant: Tenant, sandbox: httpx.Client) -> None:
-    group_id = _create(tenant, scheduledTime=iso_in(seconds=1))
+    group_id = _create(tenant, scheduledTime=iso_in(seconds=3))
     paused = tenant.client.put(f"/update-post/{group_id}", json={"status": "draft"})
     assert paused.status_code == 200
-    other = _create(tenant, scheduledTime=iso_in(seconds=1.2))
+    other = _create(tenant, scheduledTime=iso_in(seconds=3.2))
     post_when(tenant, other, "published")
     assert tenant.client.get(f"/get-post/{group_id}").json()["status"] == "draft"
     assert sandbox.get("/_sim/stats").json()["posts"] == 1
