@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, tuple_, update
+from sqlalchemy import Select, and_, exists, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.models import ConnectionGate, PublishTarget
@@ -114,8 +114,7 @@ class PublishQueueStore:
     async def claim(
         self, worker: str, now: datetime, batch: int, lease: timedelta
     ) -> Sequence[ClaimedTarget]:
-        """Due targets, earliest first, on connections that are not gated. PostgreSQL skips rows
-        another worker holds; SQLite needs no locking since its writers are serialised."""
+        """Due targets, earliest first, on connections that are not gated."""
         candidates = (
             select(T.id)
             .where(T.state == "scheduled", T.due_at <= now, _not_gated(now))
@@ -129,15 +128,7 @@ class PublishQueueStore:
             "claim_token": T.claim_token + 1,
             "sent_at": None,
         }
-        if self._postgres:
-            due = candidates.with_for_update(of=T, skip_locked=True).cte("due")
-            statement = update(T).where(T.id == due.c.id).values(values)
-        else:
-            statement = update(T).where(T.id.in_(candidates.scalar_subquery())).values(values)
-        rows = await self._session.execute(
-            statement.returning(*_CLAIM_COLUMNS), execution_options={"synchronize_session": False}
-        )
-        return [_claimed(row) for row in rows]
+        return await self._claim_rows(candidates, values)
 
     async def pass_gate(self, claims: Sequence[tuple[str, int]], now: datetime) -> set[str]:
         """The send gate, for a batch: the last instant an edit can still win. Returns the ids
@@ -212,9 +203,16 @@ class PublishQueueStore:
             "lease_until": now + lease,
             "claim_token": T.claim_token + 1,
         }
+        return await self._claim_rows(candidates, values)
+
+    async def _claim_rows(
+        self, candidates: Select[str], values: dict[str, Any]
+    ) -> Sequence[ClaimedTarget]:
+        """Take the candidate rows in one statement. PostgreSQL skips rows another worker holds;
+        SQLite needs no locking since its writers are serialised (BEGIN IMMEDIATE)."""
         if self._postgres:
-            due = candidates.with_for_update(of=T, skip_locked=True).cte("doubt")
-            statement = update(T).where(T.id == due.c.id).values(values)
+            taken = candidates.with_for_update(of=T, skip_locked=True).cte("taken")
+            statement = update(T).where(T.id == taken.c.id).values(values)
         else:
             statement = update(T).where(T.id.in_(candidates.scalar_subquery())).values(values)
         rows = await self._session.execute(
