@@ -99,3 +99,14 @@ def test_webp_is_converted_only_where_it_is_not_taken() -> None:
     assert needs_jpeg(Platform.LINKEDIN, "image/webp")
     assert not needs_jpeg(Platform.TWITTER, "image/webp")
     assert not needs_jpeg(Platform.BLUESKY, "image/png")
+
+
+def test_video_frame_rate_minimum() -> None:
+    from herald.domain.media_rules import LOW_FPS, check_video
+
+    with pytest.raises(MediaRuleError) as caught:
+        check_video(Platform.TIKTOK, 22.9)
+    assert str(caught.value) == LOW_FPS == "Video FPS is below minimum requirement"
+    check_video(Platform.TIKTOK, 23.0)
+    check_video(Platform.TIKTOK, None)  # unknown passes; the platform has the last word
+    check_video(Platform.BLUESKY, 10.0)

@@ -9,6 +9,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from herald.domain.platform import Platform
@@ -88,4 +89,32 @@ def test_media_first_platforms_without_media_are_refused(tmp_path: Path) -> None
         preparer.prepare(claim(Platform.INSTAGRAM.value), GroupContext({}, [], [], None))
     )
     assert result == Refuse("instagram needs images and videos to publish", "MEDIA_NOT_ACCEPTED")
+    store.close()
+
+
+@pytest.mark.parametrize(("fps", "refused"), [(15, True), (30, False)])
+def test_tiktok_video_frame_rate_is_probed(tmp_path: Path, fps: int, refused: bool) -> None:
+    from media_support import mp4, video_trak
+
+    store = LocalMediaStore(tmp_path, "http://127.0.0.1:1", secrets.token_bytes(32))
+    key = f"{'g' * 24}/{'v' * 24}/clip.mp4"
+    video = mp4(video_trak(640, 360, fps, [(2 * fps, 1)]))
+
+    async def scenario() -> object:
+        await store.presign_upload(key, "video/mp4", datetime.now(UTC) + timedelta(minutes=5))
+
+        async def body() -> object:
+            yield video
+
+        await store.receive(key, body())  # type: ignore[arg-type]
+        media = [MediaContext("v" * 24, "video", "video/mp4", key, store.public_url(key), True)]
+        preparer = MediaPreparer(store, writer=None, max_wait=timedelta(0))  # type: ignore[arg-type]
+        return await preparer.prepare(claim("tiktok"), GroupContext({}, [], media, None))
+
+    result = asyncio.run(scenario())
+    if refused:
+        assert result == Refuse("Video FPS is below minimum requirement", "MEDIA_NOT_ACCEPTED")
+    else:
+        assert isinstance(result, Ready)
+        assert [item.kind for item in result.items] == ["video"]
     store.close()

@@ -112,3 +112,15 @@ def needs_jpeg(platform: Platform, content_type: str) -> bool:
     return (
         content_type.split(";", 1)[0].strip().lower() == "image/webp" and not _RULES[platform].webp
     )
+
+
+# TikTok refuses slower video (PL/tiktok: at least 23 FPS); the message is the one Publora shows.
+MIN_VIDEO_FPS = {Platform.TIKTOK: 23.0}
+LOW_FPS = "Video FPS is below minimum requirement"
+
+
+def check_video(platform: Platform, fps: float | None) -> None:
+    """What probing a video file can tell; unknown values pass (the platform has the last word)."""
+    minimum = MIN_VIDEO_FPS.get(platform)
+    if minimum is not None and fps is not None and fps < minimum:
+        raise MediaRuleError(LOW_FPS)

@@ -14,13 +14,15 @@ from herald.domain.media_rules import (
     AttachedMedia,
     MediaRuleError,
     check_ready_to_publish,
+    check_video,
     needs_jpeg,
 )
 from herald.domain.platform import Platform
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import WriteBatcher
 from herald.media.base import MediaStore
-from herald.media.processing import webp_to_jpeg
+from herald.media.local import LocalMediaStore
+from herald.media.processing import probe_video, webp_to_jpeg
 from herald.platforms.base import MediaItem
 from herald.store.media import MediaRecordStore
 from herald.store.publish_context import GroupContext, MediaContext
@@ -66,9 +68,18 @@ class MediaPreparer:
             )
         try:
             check_ready_to_publish(platform, [AttachedMedia(m.kind, m.content_type) for m in media])
+            for video in (m for m in media if m.kind == "video"):
+                check_video(platform, await self._frame_rate(video))
         except MediaRuleError as exc:
             return Refuse(str(exc), "MEDIA_NOT_ACCEPTED")
         return Ready(self._items(platform, media, group.alt_texts))
+
+    async def _frame_rate(self, video: MediaContext) -> float | None:
+        """Probed where the file is at hand (local store); an S3 object would need a download."""
+        if not isinstance(self.store, LocalMediaStore):
+            return None
+        info = await asyncio.to_thread(probe_video, self.store.path_for(video.storage_key))
+        return info.fps if info is not None else None
 
     async def _still_uploading(self, media: list[MediaContext]) -> list[MediaContext]:
         """Uploads go straight to the store (S3 never tells Herald), so ask the store."""
