@@ -120,3 +120,61 @@ def test_an_upload_finishing_late_is_waited_for(
     post_when(tenant, group_id, "published")
     media = sandbox.get("/_sim/posts").json()["posts"][0]["media"]
     assert [m["url"] for m in media] == [issued["fileUrl"]]
+
+
+def test_uploads_never_finished_are_swept_after_their_url_expires(
+    server: LiveServer, engine: Engine, tenant: Tenant
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from herald.domain.timestamps import utc_now
+    from herald.models import Media
+    from support import wait_until
+
+    created = tenant.client.post(
+        "/create-post",
+        json={"content": "Swept", "platforms": [tenant.platform_id], "status": "draft"},
+    ).json()
+    group_id = created["postGroupId"]
+    never = attach_ticket(tenant, group_id, "never.png")
+    arrived = attach_ticket(tenant, group_id, "arrived.png")
+    # The second file reached the store, but nothing told Herald (as with S3 uploads).
+    key = arrived["fileUrl"].split("/media/files/", 1)[1]
+
+    async def store_file() -> None:
+        async def body() -> Any:
+            yield image()
+
+        await server.context.media_store.receive(key, body())  # type: ignore[attr-defined]
+
+    server.run(store_file())
+
+    async def expire(session: Any) -> None:
+        await session.execute(
+            update(Media)
+            .where(Media.post_group_id == group_id)
+            .values(upload_expires_at=utc_now() - timedelta(seconds=1))
+        )
+
+    server.transaction(expire)
+
+    async def states(session: Any) -> dict[str, str]:
+        rows = await session.execute(
+            select(Media.id, Media.status).where(Media.post_group_id == group_id)
+        )
+        return {row[0]: row[1] for row in rows}
+
+    swept = wait_until(lambda: (found := server.transaction(states)) and len(found) == 1 and found)
+    assert swept == {arrived["mediaId"]: "ready"}
+    assert never["mediaId"] not in swept
+    assert tenant.client.get(f"/get-post/{group_id}").json()["mediaUrls"] == [arrived["fileUrl"]]
+
+
+def attach_ticket(tenant: Tenant, group_id: str, name: str) -> dict[str, Any]:
+    issued: dict[str, Any] = tenant.client.post(
+        "/get-upload-url",
+        json={"postGroupId": group_id, "fileName": name, "contentType": "image/png"},
+    ).json()
+    return issued

@@ -132,16 +132,17 @@ class MediaPreparer:
         """Uploads whose URL expired: kept if the file arrived after all, else forgotten.
         The store is asked outside any transaction; rows change in short ones."""
         async with unit_of_work(sessions, write=False) as session:
-            stale = list(await MediaRecordStore(session).unfinished_before(now, SWEEP_BATCH))
+            rows = await MediaRecordStore(session).unfinished_before(now, SWEEP_BATCH)
+            stale = [(m.id, m.storage_key) for m in rows]  # plain values outlive the session
         if not stale:
             return 0
-        stats = await asyncio.gather(*(self.store.stat(m.storage_key) for m in stale))
-        arrived = {m.id: s.size for m, s in zip(stale, stats, strict=True) if s is not None}
-        gone = [m for m in stale if m.id not in arrived]
+        stats = await asyncio.gather(*(self.store.stat(key) for _, key in stale))
+        arrived = {mid: s.size for (mid, _), s in zip(stale, stats, strict=True) if s is not None}
+        gone = [(mid, key) for mid, key in stale if mid not in arrived]
         async with unit_of_work(sessions) as session:
             records = MediaRecordStore(session)
             await records.mark_ready(arrived, arrived)
-            await records.remove(m.id for m in gone)
-        for media in gone:
-            await self.store.delete(media.storage_key)
+            await records.remove(mid for mid, _ in gone)
+        for _, key in gone:
+            await self.store.delete(key)
         return len(stale)
