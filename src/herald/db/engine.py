@@ -57,7 +57,9 @@ async def unit_of_work(
 ) -> AsyncIterator[AsyncSession]:
     """One transaction: committed when the block ends normally, rolled back otherwise.
 
-    Services only flush; this is where commits happen."""
+    Services only flush; this is where commits happen. A read-only unit simply closes: the
+    connection is reset on its way back to the pool, and the objects read stay usable after the
+    block (an explicit rollback would expire them)."""
     async with sessions() as session:
         if write and session.get_bind().dialect.name == "sqlite":
             await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
@@ -65,8 +67,6 @@ async def unit_of_work(
             yield session
             if write:
                 await session.commit()
-            else:
-                await session.rollback()
         except BaseException:
             await session.rollback()
             raise
