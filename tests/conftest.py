@@ -25,7 +25,7 @@ from herald.db.base import Base
 from herald.db.migrate import migrate
 from herald.engine.dispatcher import Engine
 from herald.services.rate_limit import DatabaseRateLimiter, MemoryRateLimiter
-from support import LiveServer, Tenant, make_tenant, run_live_server
+from support import LiveServer, Tenant, make_tenant, run_live_server, running_engine
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "HERALD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -187,18 +187,5 @@ def engine(server: LiveServer, sandbox: httpx.Client) -> Iterator[Engine]:
         }
     )
 
-    async def start() -> Engine:
-        started = Engine(
-            settings,
-            server.context.sessions,
-            server.context.secret_box,
-            media_store=server.context.media_store,
-        )
-        await started.start()
-        return started
-
-    running = server.run(start())
-    server.context.publisher = running
-    yield running
-    server.context.publisher = None
-    server.run(running.stop(grace=2))
+    with running_engine(server, settings) as running:
+        yield running

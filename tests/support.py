@@ -259,3 +259,25 @@ def run_live_server(settings: Settings) -> Iterator[LiveServer]:
         thread.join(timeout=10)
         loop.close()
         sock.close()
+
+
+@contextmanager
+def running_engine(server: LiveServer, settings: Settings) -> Iterator[Any]:
+    """A publishing engine on the server's loop, database and media store; API writes wake it."""
+    from herald.engine.dispatcher import Engine
+
+    async def start() -> Engine:
+        context = server.context
+        engine = Engine(
+            settings, context.sessions, context.secret_box, media_store=context.media_store
+        )
+        await engine.start()
+        return engine
+
+    engine = server.run(start())
+    server.context.publisher = engine
+    try:
+        yield engine
+    finally:
+        server.context.publisher = None
+        server.run(engine.stop(grace=2))

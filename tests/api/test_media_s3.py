@@ -18,7 +18,14 @@ from herald.config import Settings
 from herald.db.migrate import migrate
 from herald.engine.dispatcher import Engine
 from media_support import ACCESS_KEY, REGION, SECRET_KEY, moto_server, s3_backend
-from support import LiveServer, iso_in, make_tenant, post_when, run_live_server
+from support import (
+    LiveServer,
+    iso_in,
+    make_tenant,
+    post_when,
+    run_live_server,
+    running_engine,
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +54,8 @@ def s3_engine(s3_server: LiveServer) -> Iterator[Engine]:
         update={"sandbox_url": s3_server.base_url + SANDBOX_PATH, "media_wait_seconds": 5.0}
     )
 
-    async def start() -> Engine:
-        context = s3_server.context
-        engine = Engine(
-            settings, context.sessions, context.secret_box, media_store=context.media_store
-        )
-        await engine.start()
-        return engine
-
-    engine = s3_server.run(start())
-    s3_server.context.publisher = engine
-    yield engine
-    s3_server.context.publisher = None
-    s3_server.run(engine.stop(grace=2))
+    with running_engine(s3_server, settings) as engine:
+        yield engine
 
 
 def png() -> bytes:

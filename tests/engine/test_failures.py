@@ -3,7 +3,7 @@ rescue of crashed claims, edits racing the send gate, expiry, and thread resume.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from support import (
     add_sandbox_connection,
     iso_in,
     post_when,
+    running_engine,
     target_rows,
     update_target,
     wait_until,
@@ -138,14 +139,7 @@ def test_in_doubt_past_the_key_lifetime_is_looked_up(
         headers={"Idempotency-Key": f"{row.idempotency_key}-0"},
     ).json()
     long_ago = utc_now() - timedelta(hours=2)
-    update_target(
-        server,
-        group_id,
-        state="in_doubt",
-        sent_at=long_ago,
-        first_sent_at=long_ago,
-        in_doubt_since=long_ago,
-    )
+    _stage_in_doubt(server, group_id, long_ago)
     body = post_when(tenant, group_id, "published")
     assert body["posts"][0]["postedId"] == created["id"]
     assert sandbox.get("/_sim/stats").json()["posts"] == 1
@@ -156,14 +150,7 @@ def test_in_doubt_not_found_by_lookup_is_sent_again(
 ) -> None:
     group_id = _create(tenant, scheduledTime=iso_in(days=1))
     long_ago = utc_now() - timedelta(hours=2)
-    update_target(
-        server,
-        group_id,
-        state="in_doubt",
-        sent_at=long_ago,
-        first_sent_at=long_ago,
-        in_doubt_since=long_ago,
-    )
+    _stage_in_doubt(server, group_id, long_ago)
     post_when(tenant, group_id, "published")
     assert sandbox.get("/_sim/stats").json()["posts"] == 1
     assert "resend" in _attempts(server, group_id)
@@ -188,14 +175,7 @@ def test_evidence_of_a_late_success_settles_without_calling_the_platform(
         )
 
     server.transaction(log)
-    update_target(
-        server,
-        group_id,
-        state="in_doubt",
-        sent_at=utc_now(),
-        first_sent_at=utc_now(),
-        in_doubt_since=utc_now(),
-    )
+    _stage_in_doubt(server, group_id, utc_now())
     body = post_when(tenant, group_id, "published")
     assert body["posts"][0]["postedId"] == "424242"
     assert sandbox.get("/_sim/stats").json()["requests"] == 0
@@ -207,14 +187,7 @@ def test_unreachable_platform_for_a_day_is_outcome_unknown(
     group_id = _create(tenant, scheduledTime=iso_in(days=1))
     _point_at_nothing(server, target_rows(server, group_id)[0].connection_id)
     long_ago = utc_now() - timedelta(hours=30)
-    update_target(
-        server,
-        group_id,
-        state="in_doubt",
-        sent_at=long_ago,
-        first_sent_at=long_ago,
-        in_doubt_since=long_ago,
-    )
+    _stage_in_doubt(server, group_id, long_ago)
     body = post_when(tenant, group_id, "failed")
     assert body["posts"][0]["errorCode"] == "PUBLISH_OUTCOME_UNKNOWN"
     assert "could not confirm" in body["posts"][0]["error"]
@@ -368,14 +341,7 @@ def test_a_failing_lookup_leaves_the_target_in_doubt(
     group_id = _create(tenant, scheduledTime=iso_in(days=1))
     _point_at_nothing(server, target_rows(server, group_id)[0].connection_id)
     long_ago = utc_now() - timedelta(hours=2)
-    update_target(
-        server,
-        group_id,
-        state="in_doubt",
-        sent_at=long_ago,
-        first_sent_at=long_ago,
-        in_doubt_since=long_ago,
-    )
+    _stage_in_doubt(server, group_id, long_ago)
     wait_until(lambda: "in_doubt" in _attempts(server, group_id))
     assert target_rows(server, group_id)[0].state in ("in_doubt", "reconciling")
     assert tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]["status"] == "processing"
@@ -388,19 +354,11 @@ def test_blind_retry_duplicates_which_is_why_it_is_off(
     server.run(engine.stop(grace=1))
     settings = engine.settings.model_copy(update={"engine_unsafe_blind_retry": True})
 
-    async def start() -> Engine:
-        unsafe = Engine(settings, server.context.sessions, server.context.secret_box)
-        await unsafe.start()
-        return unsafe
-
-    unsafe = server.run(start())
-    try:
+    with running_engine(server, settings):
         _script(sandbox, "lost_response", hang_s=3)
         group_id = _create(tenant)
         post_when(tenant, group_id, "published")
         assert sandbox.get("/_sim/stats").json()["duplicates"] == 1
-    finally:
-        server.run(unsafe.stop(grace=1))
 
 
 def _point_at_nothing(server: LiveServer, connection_id: str) -> None:
@@ -412,3 +370,10 @@ def _point_at_nothing(server: LiveServer, connection_id: str) -> None:
         connection.options = {"baseUrl": "http://127.0.0.1:9"}  # nothing listens there
 
     server.transaction(unreachable)
+
+
+def _stage_in_doubt(server: LiveServer, group_id: str, since: datetime) -> None:
+    """What a worker that sent the post at `since` and died before the answer leaves behind."""
+    update_target(
+        server, group_id, state="in_doubt", sent_at=since, first_sent_at=since, in_doubt_since=since
+    )
