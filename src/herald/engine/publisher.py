@@ -155,4 +155,5 @@ class Publisher:
             settings=job.group.platform_settings.get(claim.platform, {}),
             options=options,
             credentials=self.secret_box.open(sealed) if sealed else {},
+            scheduled_at=job.group.scheduled_at,
         )

@@ -52,6 +52,9 @@ class PublishRequest:
     settings: Mapping[str, Any] = field(default_factory=dict)  # platformSettings[platform]
     options: Mapping[str, Any] = field(default_factory=dict)  # connection options (base URL)
     credentials: Mapping[str, Any] = field(default_factory=dict)
+    # The time the owner asked for; unlike the due time it never moves on retries, so a
+    # connector may derive stable values from it (Bluesky's record key).
+    scheduled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class Profile:
     profile_image_url: str = ""
     profile_url: str | None = None
     access_token_expires_at: datetime | None = None
+    # Non-secret facts learnt while verifying that publishing needs later (a Telegram
+    # channel's username for its URLs); stored with the connection's options.
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,19 @@ class OutcomeUnknownError(PublishError):
 class Connector(Protocol):
     platform: Platform
     capabilities: Capabilities
+
+    async def verify(
+        self,
+        client: httpx.AsyncClient,
+        credentials: Mapping[str, Any],
+        options: Mapping[str, Any],
+    ) -> Profile:
+        """Check the credentials with the platform and return the account's profile.
+
+        Raises AuthExpiredError when the platform refuses the credentials, RejectedError when
+        they can never publish (a Telegram bot that is not an admin of the channel, a missing
+        field), RetryableError when the platform cannot be reached. Messages name the platform
+        and the reason, and never contain a secret."""
 
     async def publish(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str

@@ -6,6 +6,7 @@ bearer token. Every outcome maps onto the error taxonomy of herald.platforms.bas
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
     OutcomeUnknownError,
+    Profile,
     Published,
     PublishError,
     PublishRequest,
@@ -36,6 +38,39 @@ class SandboxConnector:
     capabilities: Capabilities = Capabilities(
         idempotency_ttl=timedelta(hours=1), supports_lookup=True, threads=True
     )
+
+    async def verify(
+        self,
+        client: httpx.AsyncClient,
+        credentials: Mapping[str, Any],
+        options: Mapping[str, Any],
+    ) -> Profile:
+        """The sandbox has no accounts: any name works. A new connection gets a fresh one,
+        after checking the simulator answers and accepts the token."""
+        probe = PublishRequest(
+            target_id="",
+            platform=self.platform,
+            account_external_id="",
+            options=options,
+            credentials=credentials,
+            text="",
+        )
+        external_id = secrets.token_hex(6)
+        try:
+            response = await client.get(
+                f"{_base_url(probe)}/v1/posts",
+                params={"account": external_id},
+                headers=_auth_headers(probe),
+            )
+        except httpx.HTTPError as exc:
+            raise RetryableError(f"Could not reach the sandbox ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise _error_for(response.status_code, response, _token(probe))
+        return Profile(
+            external_id=external_id,
+            username=f"@sandbox_{external_id[:6]}",
+            display_name="Herald Sandbox",
+        )
 
     async def publish(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
