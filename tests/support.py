@@ -22,8 +22,8 @@ from herald.api.context import AppContext
 from herald.config import Settings
 from herald.domain.platform import Platform, platform_id
 from herald.domain.timestamps import format_timestamp
+from herald.services import connection as connections
 from herald.services.account import create_account, issue_api_key
-from herald.services.connection import add_connection
 
 T = TypeVar("T")
 
@@ -75,8 +75,8 @@ def make_tenant(server: LiveServer, name: str = "Acme", *, workspace: bool = Tru
     async def work(session: Any) -> tuple[str, str, str]:
         account = await create_account(session, name, workspace=workspace)
         key, _ = await issue_api_key(session, account.id)
-        connection = await add_connection(
-            session, server.context.secret_box, account.id, Platform.SANDBOX.value, {}
+        connection = await connections.add_sandbox_connection(
+            session, server.context.secret_box, account.id
         )
         return account.id, key, platform_id(Platform.SANDBOX, connection.external_id)
 
@@ -108,8 +108,8 @@ def force_target_states(
 
 def add_sandbox_connection(server: LiveServer, account_id: str) -> str:
     async def work(session: Any) -> str:
-        connection = await add_connection(
-            session, server.context.secret_box, account_id, Platform.SANDBOX.value, {}
+        connection = await connections.add_sandbox_connection(
+            session, server.context.secret_box, account_id
         )
         return platform_id(Platform.SANDBOX, connection.external_id)
 

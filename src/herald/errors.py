@@ -59,3 +59,10 @@ class RateLimitedError(AppError):
     def __init__(self, retry_after: int) -> None:
         super().__init__("Rate limit exceeded", retryAfter=retry_after, success=False)
         self.retry_after = retry_after
+
+
+class UpstreamError(AppError):
+    """A platform Herald had to ask could not be reached or answered nonsense."""
+
+    status_code = 502
+    code = "PLATFORM_UNREACHABLE"

@@ -74,11 +74,15 @@ def test_accounts_keys_and_connections(server: LiveServer) -> None:
 def test_clear_errors(server: LiveServer) -> None:
     settings = server.settings
     account_id = herald_json(settings, "accounts", "create", "Acme")["accountId"]
-    unsupported = herald(
+    incomplete = herald(
         settings, "connections", "add", "mastodon", "--account", account_id, check=False
     )
-    assert unsupported.returncode == 1
-    assert "'mastodon' is not supported yet" in unsupported.stderr
+    assert incomplete.returncode == 1
+    assert "Mastodon needs --instance" in incomplete.stderr
+    unsupported = herald(
+        settings, "connections", "add", "tiktok", "--account", account_id, check=False
+    )
+    assert "'tiktok' cannot be connected yet" in unsupported.stderr
     unknown = herald(
         settings, "connections", "add", "myspace", "--account", account_id, check=False
     )

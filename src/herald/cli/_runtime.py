@@ -50,10 +50,19 @@ def run_in_transaction(
     *,
     as_json: bool = False,
 ) -> T:
-    """Migrate, then run one unit of work. An AppError becomes a message on stderr (and with
-    --json also `{"error", "code"}` on stdout) and exit code 1."""
+    """Migrate, then run one unit of work; failures as `run_reporting_errors` reports them."""
+    return run_reporting_errors(lambda: migrated_transaction(settings, work), as_json=as_json)
+
+
+def run_reporting_errors(main: Callable[[], Awaitable[T]], *, as_json: bool = False) -> T:
+    """Run `main`. An AppError becomes a message on stderr (and with --json also
+    `{"error", "code"}` on stdout) and exit code 1."""
+
+    async def run() -> T:
+        return await main()
+
     try:
-        return asyncio.run(migrated_transaction(settings, work))
+        return asyncio.run(run())
     except AppError as exc:
         if as_json:
             sys.stdout.write(json.dumps({"error": exc.message, "code": exc.code}) + "\n")

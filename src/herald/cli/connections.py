@@ -4,13 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.cli._runtime import JSON_OPTION, emit, run_in_transaction, settings_of
+from herald.cli._runtime import (
+    JSON_OPTION,
+    emit,
+    migrated_transaction,
+    run_in_transaction,
+    run_reporting_errors,
+    settings_of,
+)
 from herald.domain.platform import Platform, platform_id
 from herald.services import connection as connections
+from herald.services.connection_inputs import connection_input
 from herald.services.secret_box import SecretBox
+
+# How long the platform may take to answer the credential check.
+VERIFY_TIMEOUT_S = 20.0
+
+# Errors about a field name the flag that sets it.
+FLAG_NAMES = {
+    "handle": "--handle",
+    "appPassword": "--app-password",
+    "pdsUrl": "--pds",
+    "instanceUrl": "--instance",
+    "accessToken": "--token",
+    "botToken": "--bot-token",
+    "chat": "--chat",
+    "apiUrl": "--api-url",
+    "baseUrl": "--base-url",
+}
 
 connections_app = typer.Typer(help="Manage connected social accounts.", no_args_is_help=True)
 
@@ -18,22 +43,68 @@ connections_app = typer.Typer(help="Manage connected social accounts.", no_args_
 @connections_app.command("add")
 def add_connection(
     ctx: typer.Context,
-    platform: str,
+    platform: str = typer.Argument(..., help="bluesky, mastodon, telegram or sandbox."),
     account: str = typer.Option(..., "--account", help="Account id that owns the connection."),
-    base_url: str | None = typer.Option(
-        None, "--base-url", help="Override the platform's API base URL (e.g. a simulator)."
+    handle: str | None = typer.Option(None, "--handle", help="Bluesky: handle or DID."),
+    app_password: str | None = typer.Option(
+        None,
+        "--app-password",
+        envvar="HERALD_BLUESKY_APP_PASSWORD",
+        help="Bluesky: an app password (Settings > App passwords), never the main password.",
     ),
+    pds: str | None = typer.Option(
+        None, "--pds", help="Bluesky: the account's PDS (default https://bsky.social)."
+    ),
+    instance: str | None = typer.Option(
+        None, "--instance", help="Mastodon: the instance URL (https://mastodon.social)."
+    ),
+    token: str | None = typer.Option(
+        None, "--token", envvar="HERALD_MASTODON_TOKEN", help="Mastodon: an access token."
+    ),
+    bot_token: str | None = typer.Option(
+        None, "--bot-token", envvar="HERALD_TELEGRAM_BOT_TOKEN", help="Telegram: the bot token."
+    ),
+    chat: str | None = typer.Option(
+        None, "--chat", help="Telegram: @channelname or a numeric chat id (-100...)."
+    ),
+    api_url: str | None = typer.Option(
+        None, "--api-url", help="Telegram: Bot API server (default https://api.telegram.org)."
+    ),
+    base_url: str | None = typer.Option(None, "--base-url", help="Sandbox: the simulator's URL."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Connect a social account. Only `sandbox` (no credentials) is available so far."""
-    options: dict[str, Any] = {"baseUrl": base_url} if base_url else {}
+    """Connect a social account: the platform checks the credentials first, then the profile
+    and the encrypted credentials are stored. Prints the connection's platform id."""
+    fields = {
+        "handle": handle,
+        "appPassword": app_password,
+        "pdsUrl": pds,
+        "instanceUrl": instance,
+        "accessToken": token,
+        "botToken": bot_token,
+        "chat": chat,
+        "apiUrl": api_url,
+        "baseUrl": base_url,
+    }
+    settings = settings_of(ctx)
 
-    async def work(session: AsyncSession, box: SecretBox) -> str:
-        connection = await connections.add_connection(session, box, account, platform, options)
-        return platform_id(Platform(connection.platform), connection.external_id)
+    async def connect() -> dict[str, Any]:
+        request = connection_input(platform, fields, FLAG_NAMES)
+        async with httpx.AsyncClient(timeout=VERIFY_TIMEOUT_S) as client:
+            profile = await connections.verify_account(client, request)
 
-    public_id = run_in_transaction(settings_of(ctx), work, as_json=as_json)
-    emit(as_json, {"platformId": public_id}, f"connected {public_id}")
+        async def save(session: AsyncSession, box: SecretBox) -> dict[str, Any]:
+            saved = await connections.save_connection(session, box, account, request, profile)
+            return {
+                "platformId": platform_id(Platform(saved.platform), saved.external_id),
+                "username": saved.username,
+                "displayName": saved.display_name,
+            }
+
+        return await migrated_transaction(settings, save)
+
+    added = run_reporting_errors(connect, as_json=as_json)
+    emit(as_json, added, f"connected {added['platformId']} ({added['username']})")
 
 
 @connections_app.command("list")

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.platform import Platform, platform_id
 from herald.services.account import create_account, issue_api_key
-from herald.services.connection import add_connection
+from herald.services.connection import add_sandbox_connection
 from herald.services.secret_box import SecretBox
 from herald.store.account import AccountStore
 
@@ -27,5 +27,5 @@ async def bootstrap_if_empty(session: AsyncSession, box: SecretBox) -> Bootstrap
     # A workspace, so managed users work out of the box on a self-hosted install.
     account = await create_account(session, "Herald", workspace=True)
     key, _ = await issue_api_key(session, account.id)
-    connection = await add_connection(session, box, account.id, Platform.SANDBOX.value, {})
+    connection = await add_sandbox_connection(session, box, account.id)
     return Bootstrap(account.id, key, platform_id(Platform.SANDBOX, connection.external_id))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.platform import Platform, split_platform_id
-from herald.errors import NotFoundError, ValidationError
+from herald.errors import NotFoundError, UpstreamError, ValidationError
 from herald.models import Account, Connection
+from herald.platforms.base import AuthExpiredError, Profile, PublishError, RejectedError
+from herald.platforms.registry import connector_for
+from herald.services.connection_inputs import ConnectionInput
 from herald.services.secret_box import SecretBox
 from herald.store.account import AccountStore
 from herald.store.connection import ConnectionStore
@@ -28,36 +31,69 @@ async def list_all_connections(session: AsyncSession) -> Sequence[tuple[Connecti
     return await ConnectionStore(session).list_all()
 
 
-async def add_connection(
+async def verify_account(client: httpx.AsyncClient, request: ConnectionInput) -> Profile:
+    """Ask the platform whether the credentials work, before anything is stored. Runs outside
+    any transaction: a slow platform must not hold the database."""
+    if request.platform is Platform.SANDBOX:
+        # The embedded simulator may not be running yet (the CLI runs without the server).
+        external_id = secrets.token_hex(6)
+        return Profile(external_id, f"@sandbox_{external_id[:6]}", "Herald Sandbox")
+    connector = connector_for(request.platform)
+    if connector is None:
+        raise ValidationError(
+            f"Platform {request.platform.value!r} cannot be connected yet",
+            code="PLATFORM_NOT_SUPPORTED",
+        )
+    try:
+        return await connector.verify(client, request.credentials, request.options)
+    except AuthExpiredError as exc:
+        raise ValidationError(exc.message, code="PLATFORM_CREDENTIALS_REJECTED") from None
+    except RejectedError as exc:
+        raise ValidationError(exc.message, code="PLATFORM_REJECTED") from None
+    except PublishError as exc:
+        raise UpstreamError(exc.message) from None
+
+
+async def save_connection(
     session: AsyncSession,
     box: SecretBox,
     account_id: str,
-    platform: str,
-    options: dict[str, Any],
+    request: ConnectionInput,
+    profile: Profile,
 ) -> Connection:
-    """Only the credential-free sandbox can be connected so far; real platforms arrive with
-    their connectors, which verify credentials before anything is stored."""
+    """Store a verified connection. Connecting the same profile again replaces its credentials
+    and profile and lifts a `needs_reauth` block, so its waiting posts go out."""
     if await AccountStore(session).get(account_id) is None:
         raise NotFoundError("Account not found", code="ACCOUNT_NOT_FOUND")
-    if platform != Platform.SANDBOX:
-        known = ", ".join(p.value for p in Platform)
-        detail = "is not supported yet" if platform in set(Platform) else "is unknown"
-        raise ValidationError(
-            f"Platform {platform!r} {detail}; platforms: {known}", code="PLATFORM_NOT_SUPPORTED"
-        )
+    store = ConnectionStore(session)
+    platform = request.platform.value
+    connection = await store.find(account_id, platform, profile.external_id)
+    if connection is None:
+        connection = Connection(account_id=account_id, platform=platform)
+        connection.external_id = profile.external_id
+        session.add(connection)
+    connection.username = profile.username
+    connection.display_name = profile.display_name
+    connection.profile_image_url = profile.profile_image_url
+    connection.profile_url = profile.profile_url
+    connection.access_token_expires_at = profile.access_token_expires_at
+    connection.options = {**request.options, **profile.options}
+    connection.credentials = box.seal(dict(request.credentials))
+    connection.status = "active"
+    await session.flush()
+    await store.lift_reauth_gate(connection.id)
+    return connection
+
+
+async def add_sandbox_connection(
+    session: AsyncSession, box: SecretBox, account_id: str, options: dict[str, str] | None = None
+) -> Connection:
+    """The credential-free sandbox needs no verifying: a new installation gets one on first
+    start, and tests make them freely."""
+    request = ConnectionInput(Platform.SANDBOX, options=dict(options or {}))
     external_id = secrets.token_hex(6)
-    connection = Connection(
-        account_id=account_id,
-        platform=Platform.SANDBOX.value,
-        external_id=external_id,
-        username=f"@sandbox_{external_id[:6]}",
-        display_name="Herald Sandbox",
-        profile_image_url="",
-        profile_url=None,
-        options=options,
-        credentials=box.seal({}),
-    )
-    return await ConnectionStore(session).add(connection)
+    profile = Profile(external_id, f"@sandbox_{external_id[:6]}", "Herald Sandbox")
+    return await save_connection(session, box, account_id, request, profile)
 
 
 async def remove_connection(

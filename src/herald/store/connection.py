@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.models import Account, Connection
+from herald.models import Account, Connection, ConnectionGate
 
 
 class ConnectionStore:
@@ -44,3 +44,12 @@ class ConnectionStore:
     async def delete(self, connection: Connection) -> None:
         await self._session.delete(connection)
         await self._session.flush()
+
+    async def lift_reauth_gate(self, connection_id: str) -> None:
+        """New credentials end a `needs_reauth` block; a rate-limit block runs its course."""
+        await self._session.execute(
+            delete(ConnectionGate).where(
+                ConnectionGate.connection_id == connection_id,
+                ConnectionGate.reason == "needs_reauth",
+            )
+        )

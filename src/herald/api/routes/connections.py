@@ -1,17 +1,28 @@
-"""GET /platform-connections."""
+"""GET /platform-connections, and Herald's extension to connect and disconnect accounts."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from herald.api.deps import Context, CurrentPrincipal
+from herald.api.deps import Context, CurrentPrincipal, JsonBody
 from herald.api.routes._docs import errors
-from herald.api.schemas.base import wire
-from herald.api.schemas.connection import ConnectionsResponse, connection_read
-from herald.services.connection import list_connections
+from herald.api.schemas.base import request_body_doc, wire
+from herald.api.schemas.connection import (
+    ConnectionRemovedResponse,
+    ConnectionResponse,
+    ConnectionsResponse,
+    CreateConnectionRequest,
+    connection_read,
+)
+from herald.errors import ValidationError
+from herald.services import connection as connections
+from herald.services.connection_inputs import connection_input
 
 router = APIRouter(tags=["connections"])
+
+# Verifying asks the platform; a platform that hangs must not hold the request forever.
+VERIFY_TIMEOUT_S = 20.0
 
 
 @router.get(
@@ -21,5 +32,39 @@ router = APIRouter(tags=["connections"])
 )
 async def platform_connections(context: Context, principal: CurrentPrincipal) -> JSONResponse:
     async with context.transaction(write=False) as session:
-        connections = await list_connections(session, principal.account_id)
-        return wire(ConnectionsResponse(connections=[connection_read(c) for c in connections]))
+        found = await connections.list_connections(session, principal.account_id)
+        return wire(ConnectionsResponse(connections=[connection_read(c) for c in found]))
+
+
+@router.post(
+    "/platform-connections",
+    status_code=201,
+    responses={201: {"model": ConnectionResponse}, **errors(400, 502)},
+    openapi_extra=request_body_doc(CreateConnectionRequest),
+)
+async def connect_account(
+    body: JsonBody, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    platform = body.get("platform")
+    if not isinstance(platform, str) or not platform:
+        raise ValidationError("platform is required", code="MISSING_FIELD")
+    request = connection_input(platform, body)
+    async with context.platform_client(VERIFY_TIMEOUT_S) as client:
+        profile = await connections.verify_account(client, request)
+    async with context.transaction() as session:
+        saved = await connections.save_connection(
+            session, context.secret_box, principal.account_id, request, profile
+        )
+        return wire(ConnectionResponse(connection=connection_read(saved)), status_code=201)
+
+
+@router.delete(
+    "/platform-connections/{platform_id}",
+    responses={200: {"model": ConnectionRemovedResponse}, **errors(404)},
+)
+async def disconnect_account(
+    platform_id: str, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    async with context.transaction() as session:
+        await connections.remove_connection(session, platform_id, principal.account_id)
+    return wire(ConnectionRemovedResponse(platform_id=platform_id))

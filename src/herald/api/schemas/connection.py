@@ -39,3 +39,30 @@ def connection_read(connection: Connection) -> ConnectionRead:
         profile_url=connection.profile_url,
         access_token_expires_at=optional_timestamp(connection.access_token_expires_at),
     )
+
+
+class CreateConnectionRequest(WireModel):
+    """Herald extension: connect an account with credentials the platform verifies first.
+    Which fields a platform needs: bluesky handle + appPassword [+ pdsUrl]; mastodon
+    instanceUrl + accessToken; telegram botToken + chat [+ apiUrl]; sandbox [baseUrl]."""
+
+    platform: str
+    handle: str | None = None
+    app_password: str | None = None
+    pds_url: str | None = None
+    instance_url: str | None = None
+    access_token: str | None = None
+    bot_token: str | None = None
+    chat: str | None = None
+    api_url: str | None = None
+    base_url: str | None = None
+
+
+class ConnectionResponse(WireModel):
+    success: bool = True
+    connection: ConnectionRead
+
+
+class ConnectionRemovedResponse(WireModel):
+    success: bool = True
+    platform_id: str
