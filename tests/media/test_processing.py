@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from herald.media.processing import ImageInfo, VideoInfo, image_info, probe_video, webp_to_jpeg
+from herald.media.processing import (
+    ImageInfo,
+    VideoInfo,
+    fit_image,
+    image_info,
+    probe_video,
+    webp_to_jpeg,
+)
 from media_support import (
     ROTATE_90,
     audio_trak,
@@ -105,6 +112,32 @@ def test_quality_is_passed_to_the_encoder() -> None:
 def test_webp_to_jpeg_refuses_other_inputs(data: bytes) -> None:
     with pytest.raises(ValueError, match=r"WebP|not a readable image"):
         webp_to_jpeg(data)
+
+
+def test_an_image_within_the_limit_is_left_as_it_is() -> None:
+    source = encode(Image.effect_noise((64, 64), 80).convert("RGB"), "PNG")
+    assert fit_image(source, len(source)) is source
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_large_image_shrinks_under_the_limit_and_keeps_its_format(fmt: str) -> None:
+    noisy = Image.effect_noise((900, 600), 90).convert("RGB")
+    source = encode(noisy, fmt, quality=98) if fmt == "JPEG" else encode(noisy, fmt)
+    limit = len(source) // 4
+    fitted = fit_image(source, limit)
+    assert len(fitted) <= limit
+    info = image_info(fitted)
+    assert info.format == fmt
+    # The shape survives the shrinking: only whole steps of the same ratio.
+    assert abs(info.width / info.height - 1.5) < 0.02
+
+
+def test_a_jpeg_tries_lower_quality_before_losing_pixels() -> None:
+    photo = Image.effect_noise((400, 400), 40).convert("RGB")
+    source = encode(photo, "JPEG", quality=100)
+    fitted = fit_image(source, len(encode(photo, "JPEG", quality=80)))
+    info = image_info(fitted)
+    assert (info.width, info.height, info.format) == (400, 400, "JPEG")
 
 
 # --- video probing --------------------------------------------------------------------------

@@ -114,6 +114,15 @@ def needs_jpeg(platform: Platform, content_type: str) -> bool:
     )
 
 
+# Image blobs the platform refuses above this size: Bluesky's image embed takes at most
+# 1,000,000 bytes (newer lexicons 2,000,000; the smaller is safe on every PDS).
+MAX_IMAGE_BYTES = {Platform.BLUESKY: 1_000_000}
+
+
+def image_byte_limit(platform: Platform) -> int | None:
+    return MAX_IMAGE_BYTES.get(platform)
+
+
 # TikTok refuses slower video (PL/tiktok: at least 23 FPS); the message is the one Publora shows.
 MIN_VIDEO_FPS = {Platform.TIKTOK: 23.0}
 LOW_FPS = "Video FPS is below minimum requirement"

@@ -15,6 +15,7 @@ from herald.domain.media_rules import (
     MediaRuleError,
     check_ready_to_publish,
     check_video,
+    image_byte_limit,
     needs_jpeg,
 )
 from herald.domain.platform import Platform
@@ -22,7 +23,7 @@ from herald.domain.timestamps import utc_now
 from herald.engine.batching import WriteBatcher
 from herald.media.base import MediaStore
 from herald.media.local import LocalMediaStore
-from herald.media.processing import probe_video, webp_to_jpeg
+from herald.media.processing import fit_image, probe_video, webp_to_jpeg
 from herald.platforms.base import MediaItem
 from herald.store.media import MediaRecordStore
 from herald.store.publish_context import GroupContext, MediaContext
@@ -107,26 +108,33 @@ class MediaPreparer:
                 alt = alt_texts[image_index] if image_index < len(alt_texts) else None
                 image_index += 1
             convert = needs_jpeg(platform, m.content_type)
+            limit = image_byte_limit(platform) if m.kind == "image" else None
             items.append(
                 MediaItem(
                     kind=m.kind,
                     content_type="image/jpeg" if convert else m.content_type,
                     url=m.public_url,
                     alt_text=alt,
-                    open=self._jpeg(m.storage_key) if convert else self._raw(m.storage_key),
+                    open=self._opener(m.storage_key, convert, limit),
                 )
             )
         return items
 
-    def _raw(self, key: str) -> Callable[[], AsyncIterator[bytes]]:
-        return lambda: self.store.open(key)
+    def _opener(
+        self, key: str, to_jpeg: bool, max_bytes: int | None
+    ) -> Callable[[], AsyncIterator[bytes]]:
+        if not to_jpeg and max_bytes is None:
+            return lambda: self.store.open(key)
 
-    def _jpeg(self, key: str) -> Callable[[], AsyncIterator[bytes]]:
-        async def converted() -> AsyncIterator[bytes]:
+        async def processed() -> AsyncIterator[bytes]:
             data = b"".join([chunk async for chunk in self.store.open(key)])
-            yield await asyncio.to_thread(webp_to_jpeg, data)
+            if to_jpeg:
+                data = await asyncio.to_thread(webp_to_jpeg, data)
+            if max_bytes is not None:
+                data = await asyncio.to_thread(fit_image, data, max_bytes)
+            yield data
 
-        return converted
+        return processed
 
     async def sweep(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
         """Uploads whose URL expired: kept if the file arrived after all, else forgotten.

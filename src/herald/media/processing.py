@@ -1,4 +1,5 @@
-"""Media processing: WebP → JPEG, image facts, and MP4/MOV probing without ffmpeg."""
+"""Media processing: WebP → JPEG, images shrunk to a byte limit, image facts, and MP4/MOV
+probing without ffmpeg."""
 
 from __future__ import annotations
 
@@ -60,6 +61,50 @@ def webp_to_jpeg(data: bytes, quality: int = 90) -> bytes:
         icc_profile = image.info.get("icc_profile")
     out = io.BytesIO()
     flattened.save(out, "JPEG", quality=quality, icc_profile=icc_profile)
+    return out.getvalue()
+
+
+def fit_image(data: bytes, max_bytes: int) -> bytes:
+    """`data` itself when it is at most `max_bytes`, else the same image in the same format made
+    smaller: a JPEG first at lower quality, then (any format) scaled down step by step. The
+    format is kept so the content type the platform was promised stays true."""
+    if len(data) <= max_bytes:
+        return data
+    with _open_image(data) as image:
+        fmt = image.format or "PNG"
+        try:
+            image.load()
+        except OSError as exc:
+            raise ValueError(f"not a readable image: {exc}") from exc
+        options: dict[str, object] = {}
+        if "icc_profile" in image.info:
+            options["icc_profile"] = image.info["icc_profile"]
+        picture = image.convert("RGB") if fmt == "JPEG" and image.mode != "RGB" else image
+        if fmt == "JPEG":
+            for quality in _JPEG_QUALITIES:
+                encoded = _encode(picture, fmt, quality=quality, **options)
+                if len(encoded) <= max_bytes:
+                    return encoded
+        scale = 1.0
+        while True:
+            scale *= _SHRINK_STEP
+            size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+            smaller = picture.resize(size, Image.Resampling.LANCZOS)
+            extra = {"quality": _JPEG_QUALITIES[-1]} if fmt == "JPEG" else {}
+            encoded = _encode(smaller, fmt, **extra, **options)
+            if len(encoded) <= max_bytes or size == (1, 1):
+                return encoded
+
+
+# JPEG qualities tried before scaling down; below ~70 artefacts show on photos.
+_JPEG_QUALITIES = (85, 78, 70)
+# Each scaling step keeps this much of each side (about half the pixels).
+_SHRINK_STEP = 0.7
+
+
+def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
     return out.getvalue()
 
 
