@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: serve test lint typecheck unit install clean
+.PHONY: serve test lint typecheck unit install interop clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,21 @@ $(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	touch $@ $(RUNTIME_STAMP)
 
 install: $(RUNTIME_STAMP)
+
+# Third-party servers for tests/interop, installed under .cache/interop by interop/setup.sh,
+# which writes each stamp last.
+INTEROP := .cache/interop
+PDS_STAMP := $(INTEROP)/.pds-installed
+MASTODON_STAMP := $(INTEROP)/.mastodon-installed
+
+$(PDS_STAMP): interop/package.json interop/package-lock.json interop/setup.sh
+	bash interop/setup.sh pds
+
+$(MASTODON_STAMP): interop/mastodon-mock-constraints.txt interop/setup.sh
+	PYTHON=$(PYTHON) bash interop/setup.sh mastodon
+
+## interop: install the Bluesky PDS (Node 22) and mastodon-mock that the interop tests run.
+interop: $(PDS_STAMP) $(MASTODON_STAMP)
 
 ## serve: set up and start Herald on its embedded default (SQLite, local data dir).
 serve: $(RUNTIME_STAMP)
@@ -37,8 +52,8 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-unit: $(DEV_STAMP)
+unit: $(DEV_STAMP) interop
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis $(INTEROP)
