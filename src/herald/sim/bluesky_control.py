@@ -1,0 +1,99 @@
+"""Bluesky simulator: the control API under /_sim/ (config, faults, accounts, tokens, contents)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from herald.sim.bluesky_config import config_to_wire
+from herald.sim.bluesky_state import sim_of
+from herald.sim.faults import error_response, script_entries
+
+
+async def sim_config(request: Request) -> Response:
+    sim = sim_of(request)
+    if request.method == "POST":
+        try:
+            sim.configure(await request.json())
+        except ValueError as exc:  # bad JSON, or a ConfigError
+            return error_response(422, "invalid_config", str(exc))
+    return JSONResponse(config_to_wire(sim.config))
+
+
+async def sim_script(request: Request) -> Response:
+    sim = sim_of(request)
+    try:
+        sim.injector.extend(script_entries(await request.json()))
+    except ValueError as exc:  # bad JSON, or a ConfigError
+        return error_response(422, "invalid_script", str(exc))
+    return JSONResponse({"script": list(sim.injector.script)})
+
+
+async def sim_stats(request: Request) -> Response:
+    return JSONResponse(sim_of(request).stats_wire())
+
+
+async def sim_accounts(request: Request) -> Response:
+    sim = sim_of(request)
+    if request.method == "POST":
+        try:
+            account = sim.add_account(await request.json())
+        except ValueError as exc:  # bad JSON, or a ConfigError
+            return error_response(422, "invalid_account", str(exc))
+        return JSONResponse(account.wire())
+    return JSONResponse({"accounts": [account.wire() for account in sim.config.accounts]})
+
+
+async def sim_expire_tokens(request: Request) -> Response:
+    try:
+        body = await request.json() if await request.body() else {}
+    except ValueError:
+        body = None
+    refresh = body.get("refresh", False) if isinstance(body, dict) else None
+    if not isinstance(refresh, bool):
+        return error_response(422, "invalid_request", 'body must be {"refresh": true|false}')
+    return JSONResponse({"expired": sim_of(request).expire_tokens(refresh)})
+
+
+async def sim_records(request: Request) -> Response:
+    sim = sim_of(request)
+    repo = request.query_params.get("repo")
+    records = [
+        {
+            **stored.wire(),
+            "repo": stored.did,
+            "collection": stored.collection,
+            "rkey": stored.rkey,
+            "indexedAt": stored.created_at.isoformat().replace("+00:00", "Z"),
+        }
+        for stored in sim.records.values()
+        if repo in (None, stored.did)
+    ]
+    return JSONResponse({"records": records})
+
+
+async def sim_blobs(request: Request) -> Response:
+    sim = sim_of(request)
+    repo = request.query_params.get("repo")
+    blobs = [
+        {"repo": blob.did, **blob.ref()} for blob in sim.blobs.values() if repo in (None, blob.did)
+    ]
+    return JSONResponse({"blobs": blobs})
+
+
+async def sim_reset(request: Request) -> Response:
+    sim_of(request).reset()
+    return JSONResponse({"reset": True})
+
+
+CONTROL_ROUTES = [
+    Route("/_sim/config", sim_config, methods=["GET", "POST"]),
+    Route("/_sim/script", sim_script, methods=["POST"]),
+    Route("/_sim/stats", sim_stats, methods=["GET"]),
+    Route("/_sim/accounts", sim_accounts, methods=["GET", "POST"]),
+    Route("/_sim/expire-tokens", sim_expire_tokens, methods=["POST"]),
+    Route("/_sim/records", sim_records, methods=["GET"]),
+    Route("/_sim/blobs", sim_blobs, methods=["GET"]),
+    Route("/_sim/reset", sim_reset, methods=["POST"]),
+]
