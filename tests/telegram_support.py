@@ -1,0 +1,150 @@
+"""Helpers for Telegram tests: a simulator world of bots and chats, its control API, requests."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from herald.domain.platform import Platform
+from herald.platforms.base import MediaItem, Profile, Published, PublishRequest
+from herald.platforms.telegram import TelegramConnector
+from herald.sim.faults import SandboxConfig
+from herald.sim.telegram_config import SimBot, SimChat, SimMember, TelegramConfig
+from sim_support import CLIENT_TIMEOUT_S, HANG_S
+
+TOKEN = "5550001:AAH-herald-test-token-0123456789"
+OTHER_TOKEN = "5550002:AAH-other-bot-token-9876543210"
+BOT = SimBot(TOKEN, 5550001, "herald_test_bot", "Herald Test")
+OTHER_BOT = SimBot(OTHER_TOKEN, 5550002, "other_test_bot", "Other")
+
+PUBLIC_CHANNEL = -1001111111111  # @herald_news, the bot an admin that may post
+PRIVATE_CHANNEL = -1002222222222  # no username, the bot an admin that may post
+NO_POST_CHANNEL = -1003333333333  # @no_post_rights: the bot an admin without can_post_messages
+ABSENT_CHANNEL = -1004444444444  # @bot_absent: public, the bot not in it
+SUPERGROUP = -1005555555555  # private supergroup, the bot a member
+OLD_GROUP = -555555  # a basic group upgraded to SUPERGROUP
+GROUP = -666666  # a basic group, the bot a member
+PRIVATE_CHAT = 7777777  # a user who started the bot
+
+
+def _admin(can_post: bool = True) -> SimMember:
+    return SimMember("administrator", can_post_messages=can_post)
+
+
+def world_config() -> TelegramConfig:
+    member = {BOT.id: SimMember("member")}
+    chats = (
+        SimChat(PUBLIC_CHANNEL, "channel", "Herald News", "herald_news", {BOT.id: _admin()}),
+        SimChat(PRIVATE_CHANNEL, "channel", "Backstage", None, {BOT.id: _admin()}),
+        SimChat(NO_POST_CHANNEL, "channel", "No Rights", "no_post_rights", {BOT.id: _admin(False)}),
+        SimChat(ABSENT_CHANNEL, "channel", "Absent", "bot_absent", {OTHER_BOT.id: _admin()}),
+        SimChat(SUPERGROUP, "supergroup", "Team", None, member),
+        SimChat(OLD_GROUP, "group", "Team (old)", None, member, migrated_to=SUPERGROUP),
+        SimChat(GROUP, "group", "Small group", None, member),
+        SimChat(PRIVATE_CHAT, "private", "Ada", None, member),
+    )
+    return TelegramConfig(
+        bots=(BOT, OTHER_BOT), chats=chats, behaviour=SandboxConfig(hang_s=HANG_S)
+    )
+
+
+class TelegramControl:
+    """The simulator's control API, plus plain Bot API calls."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.http = httpx.Client(base_url=base_url, timeout=10)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _ok(self, response: httpx.Response) -> Any:
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def reset(self) -> None:
+        self._ok(self.http.post("/_sim/reset"))
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        config: dict[str, Any] = self._ok(self.http.post("/_sim/config", json=changes))
+        return config
+
+    def script(self, *faults: str) -> None:
+        self._ok(self.http.post("/_sim/script", json={"faults": list(faults)}))
+
+    def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = self._ok(self.http.get("/_sim/stats"))
+        return stats
+
+    def messages(self, chat: int | str | None = None) -> list[dict[str, Any]]:
+        params = {"chat": str(chat)} if chat is not None else {}
+        found: list[dict[str, Any]] = self._ok(self.http.get("/_sim/messages", params=params))
+        return found["messages"]
+
+    def call(self, method: str, token: str = TOKEN, **kwargs: Any) -> httpx.Response:
+        return self.http.post(f"/bot{token}/{method}", **kwargs)
+
+
+def image_bytes(width: int = 8, height: int = 6, kind: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 40)).save(buffer, kind)
+    return buffer.getvalue()
+
+
+VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8  # Telegram stores, not decodes
+
+
+def _opener(data: bytes, chunk: int = 1000) -> Callable[[], AsyncIterator[bytes]]:
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), chunk):
+            yield data[start : start + chunk]
+
+    return chunks
+
+
+def image_item(data: bytes | None = None, content_type: str = "image/png") -> MediaItem:
+    payload = image_bytes() if data is None else data
+    return MediaItem("image", content_type, "https://media.example/a.png", None, _opener(payload))
+
+
+def video_item(data: bytes = VIDEO_BYTES) -> MediaItem:
+    return MediaItem("video", "video/mp4", "https://media.example/v.mp4", None, _opener(data))
+
+
+def telegram_request(base_url: str, chat: int = PUBLIC_CHANNEL, **fields: Any) -> PublishRequest:
+    """A PublishRequest for the connection of `chat` on the simulator at `base_url`."""
+    values: dict[str, Any] = {
+        "target_id": "target-1",
+        "platform": Platform.TELEGRAM,
+        "account_external_id": str(chat),
+        "text": "Hello from Herald",
+        "options": {"apiUrl": base_url, "chat": str(chat)},
+        "credentials": {"botToken": TOKEN},
+    }
+    values.update(fields)
+    return PublishRequest(**values)
+
+
+connector = TelegramConnector()
+
+
+def publish(request: PublishRequest, **client: Any) -> Published:
+    async def run() -> Published:
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S, **client) as http:
+            return await connector.publish(http, request, "key-1")
+
+    return asyncio.run(run())
+
+
+def verify(base_url: str, chat: str, token: str = TOKEN) -> Profile:
+    async def run() -> Profile:
+        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+            options = {"apiUrl": base_url, "chat": chat}
+            return await connector.verify(http, {"botToken": token}, options)
+
+    return asyncio.run(run())
