@@ -1,0 +1,97 @@
+"""One Mastodon instance's client API over the shared httpx client: its address, the bearer
+token, and transport failures mapped onto the error taxonomy."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from herald.platforms.base import OutcomeUnknownError, Published, RejectedError, RetryableError
+
+# Failures before the request left this machine: the instance cannot have done anything.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class MastodonApi:
+    client: httpx.AsyncClient
+    base_url: str  # "https://mastodon.social", no trailing slash
+    token: str
+
+    @property
+    def host(self) -> str:
+        return httpx.URL(self.base_url).netloc.decode("ascii")
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        may_exist: bool = False,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        content: AsyncIterator[bytes] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """The instance's answer, whatever its status. `may_exist`: the request could create a
+        status, so losing the answer after sending leaves the outcome unknown."""
+        all_headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        try:
+            return await self.client.request(
+                method,
+                f"{self.base_url}{path}",
+                params=params,
+                json=json,
+                content=content,
+                headers=all_headers,
+            )
+        except _NOT_SENT as exc:
+            message = f"Could not reach the Mastodon instance at {self.host} ({type(exc).__name__})"
+            raise RetryableError(message) from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+            raise RejectedError(_BAD_URL) from None
+        except httpx.HTTPError as exc:
+            # The request may have reached the instance before the failure.
+            if may_exist:
+                message = f"No answer from Mastodon ({type(exc).__name__}); the status may exist"
+                raise OutcomeUnknownError(message) from None
+            raise RetryableError(f"No answer from Mastodon ({type(exc).__name__})") from None
+
+
+_BAD_URL = (
+    "The Mastodon connection's instanceUrl is not a valid http:// or https:// URL; "
+    "reconnect it with the instance's address (https://mastodon.social)"
+)
+
+
+def instance_url(options: Mapping[str, Any]) -> str:
+    """The connection's `instanceUrl` without a trailing slash; RejectedError if unusable."""
+    url = options.get("instanceUrl")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise RejectedError(_BAD_URL)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise RejectedError(_BAD_URL) from None
+    if not parsed.host or parsed.query or parsed.fragment:
+        raise RejectedError(_BAD_URL)
+    return url.rstrip("/")
+
+
+def access_token(credentials: Mapping[str, Any]) -> str | None:
+    """The connection's `accessToken`, or None if it has none that could go in a header."""
+    token = credentials.get("accessToken")
+    if not isinstance(token, str) or not token.isascii() or not token.isprintable():
+        return None
+    return token.strip() or None
+
+
+def published(status: Any) -> Published:
+    """A Status entity as Herald records it; LookupError or TypeError if it is not one."""
+    status_id, url = status["id"], status.get("url")
+    if not isinstance(status_id, str) or not status_id:
+        raise TypeError("a status id must be a non-empty string")
+    return Published(external_id=status_id, url=url if isinstance(url, str) else None)
