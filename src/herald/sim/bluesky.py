@@ -14,7 +14,8 @@ API) → ExpiredToken; those two come with `token_error_status` (400, as the PDS
         200 {"accessJwt", "refreshJwt", "handle", "did", "active"}; tokens are JWT-shaped, access
             living `access_ttl_s` (2 h), refresh `refresh_ttl_s` (90 days)
         401 AuthenticationRequired "Invalid identifier or password"
-        429 RateLimitExceeded past `session_limit` logins per identifier per `session_window_s`
+        429 RateLimitExceeded past `session_limit` logins per identifier and client address
+            per `session_window_s` (failed ones count too)
     POST com.atproto.server.refreshSession  (Bearer refreshJwt) 200 a new pair; the old refresh
         token is spent ("Token has been revoked" if used again)
     GET  com.atproto.repo.describeRepo?repo=<did|handle>  {"handle", "did", "didDoc",

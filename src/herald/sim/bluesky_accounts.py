@@ -27,8 +27,9 @@ async def create_session(request: Request, sim: BlueskySim) -> Response:
     headers: dict[str, str] = {}
     limit = sim.config.session_limit
     if limit is not None:
-        # The PDS counts logins per identifier, whether or not the password is right.
-        key = ("createSession", identifier.lower())
+        # The PDS counts logins per identifier and address, whether the password is right or not.
+        client = request.client.host if request.client else "unknown"
+        key = ("createSession", identifier.lower(), client)
         allowed, headers = sim.take(key, limit, sim.config.session_window_s)
         if not allowed:
             sim.rate_limited += 1

@@ -85,7 +85,7 @@ def _write(sim: BlueskySim, body: dict[str, Any]) -> tuple[str, str, dict[str, A
     if not isinstance(rkey, str) or not _RKEY.fullmatch(rkey) or rkey in (".", ".."):
         raise invalid(f"Invalid record key: {rkey!r}")
     if collection == POST and not _TID.fullmatch(rkey):
-        raise invalid(f"Invalid record key for {POST}: {rkey!r} is not a TID")
+        raise invalid(f"Invalid record key for {POST}: Invalid TID string: {rkey}")
     if not isinstance(record, dict):
         raise invalid("Input/record must be an object")
     kind = record.get("$type", collection)

@@ -126,7 +126,7 @@ class BlueskySim:
         self.tokens: dict[str, Token] = {}
         self.blobs: dict[tuple[str, str], Blob] = {}
         self.records: dict[tuple[str, str, str], StoredRecord] = {}
-        self.windows: dict[tuple[str, str], _Window] = {}
+        self.windows: dict[tuple[str, ...], _Window] = {}
         self.calls: Counter[str] = Counter()
         self.sessions_created = self.sessions_refreshed = 0
         self.rate_limited = self.duplicates = 0
@@ -168,8 +168,9 @@ class BlueskySim:
     def _token(self, did: str, scope: str, now: float, ttl_s: float) -> str:
         """JWT-shaped like a PDS's (header.payload.signature); only this simulator can read it."""
         kind = "refresh+jwt" if scope == REFRESH_SCOPE else "at+jwt"
-        claims = {"scope": scope, "sub": did, "aud": SERVICE_DID, "iat": int(now)}
-        claims["exp"] = int(now + ttl_s)
+        issued = int(now)
+        claims = {"scope": scope, "sub": did, "aud": SERVICE_DID, "iat": issued}
+        claims["exp"] = issued + int(ttl_s)
         parts = [{"typ": kind, "alg": "HS256"}, claims]
         encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=") for p in parts]
         signature = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=")
@@ -245,7 +246,7 @@ class BlueskySim:
 
     # Rate limits
 
-    def take(self, key: tuple[str, str], limit: int, window_s: int) -> tuple[bool, dict[str, str]]:
+    def take(self, key: tuple[str, ...], limit: int, window_s: int) -> tuple[bool, dict[str, str]]:
         """Count one request against a fixed window; (allowed, the RateLimit-* headers)."""
         now = time.time()
         window = self.windows.get(key)
