@@ -14,9 +14,9 @@ rights) stand in for Telegram's; see herald.sim.telegram_config. Every method is
 Method names are case-insensitive. A token that is not `<digits>:<secret>`, and an unknown
 method, get 404 "Not Found"; a well-formed unknown token 401 "Unauthorized". A `chat_id` is an
 integer, a numeric string or "@username"; a bot sees public chats (with a username) and the
-chats it is present in (creator, administrator, member, restricted), else 400 "Bad Request: chat
-not found"; a group upgraded to a supergroup answers 400 "Bad Request: group chat was upgraded to
-a supergroup chat" with `parameters.migrate_to_chat_id`.
+chats it has a member record in (any status: a kicked bot is told it was kicked), else 400 "Bad
+Request: chat not found"; a group upgraded to a supergroup answers 400 "Bad Request: group chat
+was upgraded to a supergroup chat" with `parameters.migrate_to_chat_id`.
 
     getMe                          the bot's User (is_bot true)
     getChat {chat_id}              the ChatFullInfo: id, type, title | first_name, username?

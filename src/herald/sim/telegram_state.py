@@ -176,7 +176,8 @@ class TelegramSim:
 
     def chat(self, bot: SimBot, chat_id: object) -> SimChat:
         """The chat a `chat_id` names, as `bot` can see it: public chats by anyone, others
-        only by members; a basic group upgraded to a supergroup answers with its new id."""
+        by bots that are or were in it (so a kicked bot hears it was kicked); a basic group
+        upgraded to a supergroup answers with its new id."""
         chat = self._find(chat_id)
         if chat is not None and chat.migrated_to is not None:
             raise BotApiError(
@@ -184,7 +185,7 @@ class TelegramSim:
                 "Bad Request: group chat was upgraded to a supergroup chat",
                 {"migrate_to_chat_id": chat.migrated_to},
             )
-        if chat is None or not (chat.username or member_of(chat, bot.id).status in _PRESENT):
+        if chat is None or not (chat.username or bot.id in chat.members):
             raise bad_request("chat not found")
         return chat
 

@@ -27,6 +27,7 @@ _INLINE = re.compile(
 )
 _FENCE = re.compile(r"[ \t]*```[ \t]*([\w+#.-]*)[ \t]*")
 _QUOTE = re.compile(r">[ \t]?")
+_BLOCKS = frozenset({"blockquote", "pre"})
 
 
 def utf16_length(text: str) -> int:
@@ -79,7 +80,8 @@ def to_entities(source: str) -> Formatted:
         index += 1
     if quote_start is not None:
         _end_quote(out, quote_start)
-    out.entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
+    # Outer first: by offset, longer first, and a block around an inline span of the same extent.
+    out.entities.sort(key=lambda e: (e["offset"], -e["length"], e["type"] not in _BLOCKS))
     return out
 
 
