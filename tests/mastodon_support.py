@@ -71,11 +71,13 @@ class MastodonControl(SimControl):
             headers["Authorization"] = f"Bearer {token}"
         return self.http.request(method, path, headers=headers, **kwargs)
 
-    def post_status(self, text: str, key: str | None = None, **fields: Any) -> dict[str, Any]:
+    def post_status(
+        self, text: str, key: str | None = None, token: str = TOKEN, **fields: Any
+    ) -> dict[str, Any]:
+        """A status created through the API, as a client other than Herald would."""
         headers = {"Idempotency-Key": key} if key else {}
-        response = self.api(
-            "POST", "/api/v1/statuses", json={"status": text, **fields}, headers=headers
-        )
+        body = {"status": text, **fields}
+        response = self.api("POST", "/api/v1/statuses", token, json=body, headers=headers)
         assert response.status_code == 200, response.text
         status: dict[str, Any] = response.json()
         return status
