@@ -139,3 +139,14 @@ def test_verify_always_logs_in_afresh_and_leaves_the_session_for_posts(
         run(lambda client: connector.verify(client, credentials, {"pdsUrl": sim.base_url}))
     publish(connector, bluesky_request(sim.base_url))
     assert sessions(sim) == (2, 0)
+
+
+def test_an_access_token_about_to_expire_is_refreshed_before_use(
+    sim: BlueskyControl, connector: BlueskyConnector
+) -> None:
+    sim.configure(access_ttl_s=30)  # under the two minutes the connector renews ahead
+    publish(connector, bluesky_request(sim.base_url), "k1")
+    publish(connector, bluesky_request(sim.base_url), "k2")
+    assert sessions(sim) == (1, 1)
+    # No call was refused for a stale token first: one createRecord per post.
+    assert sim.stats()["calls"]["com.atproto.repo.createRecord"] == 2

@@ -9,15 +9,21 @@
 createSession is limited to 30 per 5 minutes and 300 per day per account, so a session is cached
 in the connector, keyed by the PDS, the identifier and a digest of the password (a changed app
 password makes a new session; the password itself is never a key and never logged). A lock per
-account makes a burst of posts share one login. An access token lives 2 hours: a call refused
-with ExpiredToken/InvalidToken refreshes once, and if the refresh is refused too, logs in once.
+account makes a burst of posts share one login. An access token lives 2 hours. It is refreshed
+ahead of time when its `exp` claim (read, not verified: the PDS verifies) is under two minutes
+away, so a long upload never starts with a token about to lapse; and a call refused with
+ExpiredToken/InvalidToken all the same refreshes once, then logs in once if the refresh is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
+import json
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +40,8 @@ CREATE_SESSION = "com.atproto.server.createSession"
 REFRESH_SESSION = "com.atproto.server.refreshSession"
 
 _CacheKey = tuple[str, str, str]
+# Renew an access token this long before its `exp`: clocks drift, and uploads take a while.
+RENEW_AHEAD_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,10 @@ class Session:
     access_jwt: str = field(repr=False)
     refresh_jwt: str = field(repr=False)
 
+    def expiring(self, now: float) -> bool:
+        expires_at = _expiry(self.access_jwt)
+        return expires_at is not None and expires_at - now < RENEW_AHEAD_S
+
     def secrets(self, account: Account) -> tuple[str, ...]:
         return (account.password, self.access_jwt, self.refresh_jwt)
 
@@ -83,11 +95,16 @@ class SessionCache:
 
     async def session(self, pds: Pds, account: Account) -> Session:
         cached = self.cached(account)
-        if cached is not None:
+        if cached is not None and not cached.expiring(time.time()):
             return cached
         async with self._lock(account):
-            cached = self.cached(account)  # another task may have logged in while we waited
-            return cached if cached is not None else await self._login(pds, account)
+            cached = self.cached(account)  # another task may have renewed it while we waited
+            if cached is None:
+                return await self._login(pds, account)
+            if not cached.expiring(time.time()):
+                return cached
+            renewed = await self._refresh(pds, account, cached)
+            return renewed if renewed is not None else await self._login(pds, account)
 
     async def fresh_login(self, pds: Pds, account: Account) -> Session:
         """A new session whatever the cache holds: checks the credentials as they are now."""
@@ -167,6 +184,17 @@ class SessionCache:
     def _lock(self, account: Account) -> asyncio.Lock:
         locks = self._locks.setdefault(asyncio.get_running_loop(), {})
         return locks.setdefault(account.cache_key, asyncio.Lock())
+
+
+def _expiry(jwt: str) -> float | None:
+    """The `exp` claim of a JWT, or None when the token does not read as one."""
+    try:
+        payload = jwt.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, binascii.Error):
+        return None
+    expires_at = claims.get("exp") if isinstance(claims, dict) else None
+    return float(expires_at) if isinstance(expires_at, int | float) else None
 
 
 def _text(body: Any, name: str) -> str:
