@@ -71,6 +71,7 @@ def test_an_image_without_alt_text_sends_no_description(sim: MastodonControl) ->
 
 
 def test_a_video_is_awaited_until_mastodon_has_processed_it(sim: MastodonControl) -> None:
+    sim.configure(processing_delay_s=1.0)  # far beyond the first poll, 0.05 s after upload
     video = media_item(MP4, kind="video", content_type="video/mp4", alt="A short clip")
     published = publish(mastodon_request(sim.base_url, text="A video", media=(video,)))
     stats = sim.stats()
