@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -88,6 +89,32 @@ class TelegramControl:
 
     def call(self, method: str, token: str = TOKEN, **kwargs: Any) -> httpx.Response:
         return self.http.post(f"/bot{token}/{method}", **kwargs)
+
+
+def bot_answer(response: httpx.Response) -> tuple[int, Any]:
+    """(HTTP status, result) for ok answers, (status, description) for refusals."""
+    body = response.json()
+    if body["ok"]:
+        assert response.status_code == 200
+        return 200, body["result"]
+    assert body["error_code"] == response.status_code
+    return response.status_code, body["description"]
+
+
+def send_text(sim: TelegramControl, chat: int | str = PUBLIC_CHANNEL, **fields: Any) -> Any:
+    return sim.call("sendMessage", json={"chat_id": chat, "text": "hi", **fields})
+
+
+def photo_parts(*images: bytes) -> dict[str, tuple[str, bytes, str]]:
+    """Multipart file parts f0, f1, ... holding PNG images."""
+    return {f"f{n}": (f"f{n}.png", data, "image/png") for n, data in enumerate(images)}
+
+
+def send_album(
+    sim: TelegramControl, items: list[dict[str, Any]], files: Any, **fields: Any
+) -> httpx.Response:
+    data = {"chat_id": str(PUBLIC_CHANNEL), "media": json.dumps(items), **fields}
+    return sim.call("sendMediaGroup", data=data, files=files)
 
 
 def image_bytes(width: int = 8, height: int = 6, kind: str = "PNG") -> bytes:

@@ -16,8 +16,9 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from herald.sim.telegram_config import SimBot, SimChat, SimMember
-from herald.sim.telegram_markup import MarkupError, parse, utf16_length, validate_entities
+from herald.sim.telegram_markup import MarkupError, utf16_length, validate_entities
 from herald.sim.telegram_params import BotApiError, BotParams, UploadedFile, bad_request
+from herald.sim.telegram_parse_modes import parse
 from herald.sim.telegram_state import (
     MessageDraft,
     TelegramSim,
