@@ -20,7 +20,16 @@ from herald.platforms.base import (
     RejectedError,
     RetryableError,
 )
-from mastodon_support import PNG, TOKEN, connector, mastodon_request, media_item, publish, verify
+from mastodon_support import (
+    PNG,
+    TOKEN,
+    connector,
+    lookup,
+    mastodon_request,
+    media_item,
+    publish,
+    verify,
+)
 from sim_support import CLIENT_TIMEOUT_S, serve_in_thread
 
 ANSWERS: dict[str, tuple[int, object]] = {
@@ -57,7 +66,12 @@ async def _answer(request: Request) -> Response:
 
 @pytest.fixture(scope="module")
 def scripted_url() -> Iterator[str]:
-    paths = ("/api/v1/statuses", "/api/v2/media", "/api/v1/accounts/verify_credentials")
+    paths = (
+        "/api/v1/statuses",
+        "/api/v2/media",
+        "/api/v1/accounts/verify_credentials",
+        "/api/v1/accounts/{id}/statuses",
+    )
     routes = [Route(f"/{{kind}}{path}", _answer, methods=["GET", "POST"]) for path in paths]
     with serve_in_thread(Starlette(routes=routes)) as base_url:
         yield base_url
@@ -140,6 +154,12 @@ def test_verify_answers_map_onto_the_taxonomy(
         verify(f"{scripted_url}/{kind}")
     assert type(caught.value) is error
     assert message in caught.value.message
+
+
+@pytest.mark.parametrize("kind", ["garbled", "not-account", "described", "500", "redirect"])
+def test_every_lookup_failure_is_retryable(scripted_url: str, kind: str) -> None:
+    with pytest.raises(RetryableError):
+        lookup(mastodon_request(f"{scripted_url}/{kind}"))
 
 
 def test_a_connection_dropped_after_sending_is_outcome_unknown() -> None:

@@ -169,3 +169,17 @@ def test_a_retried_publish_uploads_again_and_keeps_one_status(sim: MastodonContr
     uploads = sim.media()
     assert len(uploads) == 2  # the first upload is an orphan; Mastodon cleans those up
     assert [m["status_id"] for m in uploads] == [None, first.external_id]
+
+
+def test_polls_back_off_up_to_a_cap_and_stop_at_the_budget() -> None:
+    delays = list(ProcessingWait(first_delay_s=1, factor=2, max_delay_s=5, budget_s=20).delays())
+    assert delays == [1, 2, 4, 5, 5, 3]
+    assert sum(ProcessingWait().delays()) == pytest.approx(120)
+
+
+@pytest.mark.parametrize(
+    "wait", [{"first_delay_s": 0}, {"factor": 0.5}, {"first_delay_s": 9, "max_delay_s": 5}]
+)
+def test_a_wait_that_would_never_end_is_refused(wait: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="delays"):
+        ProcessingWait(**wait)

@@ -57,6 +57,8 @@ async def find_status(api: MastodonApi, request: PublishRequest) -> Published | 
         if not page:
             return None  # the account's very first status is behind us
         for status in page:
+            if not isinstance(status, dict):
+                raise TypeError("each status must be a JSON object")
             if oldest is not None and _created_at(status) < oldest:
                 return None
             if _matches(status, request, wanted):

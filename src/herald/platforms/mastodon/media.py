@@ -31,10 +31,14 @@ class ProcessingWait:
     max_delay_s: float = 5.0
     budget_s: float = 120.0
 
+    def __post_init__(self) -> None:
+        if not (0 < self.first_delay_s <= self.max_delay_s and self.factor >= 1):
+            raise ValueError("delays must be positive, growing, and start below their maximum")
+
     def delays(self) -> Iterator[float]:
         waited, delay = 0.0, self.first_delay_s
-        while waited < self.budget_s:
-            delay = min(delay, self.budget_s - waited)  # the last poll lands on the budget
+        while (remaining := self.budget_s - waited) > 0.001:
+            delay = min(delay, remaining)  # the last poll lands on the budget
             yield delay
             waited += delay
             delay = min(delay * self.factor, self.max_delay_s)
