@@ -6,10 +6,11 @@ write:media and read:accounts or profile; Mastodon tokens do not expire), option
 `{"instanceUrl": "https://mastodon.social"}`. The connection's external id is the account id.
 
     verify   GET  /api/v1/accounts/verify_credentials  -> Profile: external id = `id`, username
-                  `@<username>@<instance host>` (Publora shows handles with an @; the host
-                  tells apart accounts of the same name on different instances), display name,
-                  avatar, profile url. Then GET /api/v2/instance, when the instance has it, for
-                  the limits stored with the options (maxCharacters, maxMediaAttachments).
+                  `@<username>@<domain>` (Publora shows handles with an @; the domain tells
+                  apart accounts of one name on different instances), display name, avatar,
+                  profile url. The domain and the limits stored with the options
+                  (maxCharacters, maxMediaAttachments) come from GET /api/v2/instance; an
+                  instance without it gets the API's host and no limits.
     publish  for each media item: POST /api/v2/media, multipart `file` (streamed, chunked) and
                   `description` = alt text; 200 means processed, 202 means poll
                   GET /api/v1/media/{id} (206 processing, 200 done, 422 failed) every
