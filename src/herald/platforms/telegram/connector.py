@@ -67,28 +67,17 @@ class TelegramConnector:
         api_call = build_call(request, chat_id)
         label = _label(request)
         try:
-            result = await self._send(client, endpoint, api_call)
+            result = await _send(client, endpoint, api_call)
         except RefusalError as refusal:
             if refusal.migrate_to_chat_id is None:
                 raise send_failure(refusal, label) from None
             # A 400 means nothing was sent, so sending once more to the group's new home is
             # safe; the connection keeps the old id until it is reconnected.
             moved = build_call(request, refusal.migrate_to_chat_id)
-            result = await self._send_or_raise(client, endpoint, moved, label)
+            result = await _send_or_raise(client, endpoint, moved, label)
         except CALL_FAILURES as exc:
             raise send_failure(exc, label) from None
         return _published(result, request)
-
-    async def _send(self, client: httpx.AsyncClient, endpoint: BotEndpoint, api: ApiCall) -> Any:
-        return await call(client, endpoint, api.method, api.fields, api.uploads)
-
-    async def _send_or_raise(
-        self, client: httpx.AsyncClient, endpoint: BotEndpoint, api: ApiCall, label: str
-    ) -> Any:
-        try:
-            return await self._send(client, endpoint, api)
-        except CALL_FAILURES as exc:
-            raise send_failure(exc, label) from None
 
     async def lookup(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
@@ -101,6 +90,19 @@ class TelegramConnector:
             "Telegram bots cannot read the chat's history, so Herald cannot check whether this "
             "message was sent; look in the chat before publishing it again"
         )
+
+
+async def _send(client: httpx.AsyncClient, endpoint: BotEndpoint, api: ApiCall) -> Any:
+    return await call(client, endpoint, api.method, api.fields, api.uploads)
+
+
+async def _send_or_raise(
+    client: httpx.AsyncClient, endpoint: BotEndpoint, api: ApiCall, label: str
+) -> Any:
+    try:
+        return await _send(client, endpoint, api)
+    except CALL_FAILURES as exc:
+        raise send_failure(exc, label) from None
 
 
 def _chat_id(chat: str) -> int | str:

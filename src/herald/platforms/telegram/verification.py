@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from herald.platforms.base import Profile, PublishError, RejectedError
+from herald.platforms.base import Profile, PublishError, RejectedError, RetryableError
 from herald.platforms.telegram.bot_api import BotEndpoint, RefusalError, UnreadableAnswerError, call
 from herald.platforms.telegram.errors import rate_limited, token_refused, verify_unreachable
 
@@ -49,8 +49,12 @@ async def _ask(
     except (UnreadableAnswerError, httpx.HTTPError, httpx.InvalidURL) as exc:
         raise verify_unreachable(exc) from None
     if not isinstance(result, dict):
-        raise verify_unreachable(TypeError())
+        raise _unreadable(method)
     return result
+
+
+def _unreadable(method: str) -> RetryableError:
+    return RetryableError(f"Telegram's answer to {method} could not be read")
 
 
 def _chat_refused(chat: int | str) -> Callable[[RefusalError], Exception]:
@@ -89,7 +93,7 @@ async def verify_connection(
         refused = _chat_refused(moved.chat_id)
         chat = await _ask(client, endpoint, "getChat", {"chat_id": moved.chat_id}, refused)
     if not isinstance(chat.get("id"), int):
-        raise verify_unreachable(TypeError())
+        raise _unreadable("getChat")
     label = f"@{chat['username']}" if chat.get("username") else str(chat_ref)
 
     def member_refused(refusal: RefusalError) -> Exception:
