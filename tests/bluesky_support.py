@@ -24,6 +24,8 @@ from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, serve_in_thread
 ALICE = DEMO_ACCOUNT
 SCHEDULED_AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 POST = "app.bsky.feed.post"
+CREATE_RECORD = "com.atproto.repo.createRecord"
+UPLOAD_BLOB = "com.atproto.repo.uploadBlob"
 T = TypeVar("T")
 
 
@@ -73,6 +75,34 @@ class BlueskyControl(SimControl):
         response = self.post("com.atproto.server.createSession", json=body)
         token: str = self._ok(response)["accessJwt"]
         return token
+
+
+def post_record(text: str = "hello", **fields: Any) -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {"$type": POST, "text": text, "createdAt": now, **fields}
+
+
+def create_post(
+    sim: BlueskyControl, token: str, record: dict[str, Any], rkey: str | None = None, **body: Any
+) -> httpx.Response:
+    """createRecord of a post in the demo account's repo."""
+    payload = {"repo": ALICE.did, "collection": POST, "record": record, **body}
+    if rkey is not None:
+        payload["rkey"] = rkey
+    return sim.post(CREATE_RECORD, token, json=payload)
+
+
+def upload_blob(sim: BlueskyControl, token: str, data: bytes, content_type: str) -> dict[str, Any]:
+    response = sim.post(UPLOAD_BLOB, token, content=data, headers={"Content-Type": content_type})
+    assert response.status_code == 200, response.text
+    blob: dict[str, Any] = response.json()["blob"]
+    return blob
+
+
+def xrpc_error(response: httpx.Response) -> tuple[int, str, str]:
+    """(HTTP status, error name, message) of an XRPC error answer."""
+    body = response.json()
+    return response.status_code, body["error"], body["message"]
 
 
 def _bearer(token: str | None) -> dict[str, str]:
