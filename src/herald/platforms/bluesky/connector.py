@@ -30,7 +30,10 @@ went out (timeout, reset), getRecord on the key decides:
   - it does not → RetryableError. A request still in flight that lands later cannot cause a
     duplicate: every re-send names the same key and can only find the record there;
   - getRecord fails as well → OutcomeUnknownError, for the reconciler's lookup to settle.
-Failures before the request left (ConnectError, ConnectTimeout, PoolTimeout) are RetryableError.
+No getRecord precedes createRecord: the PDS's refusal of a taken key already tells a re-send
+apart, so a first send costs one write and no read. A re-send uploads its blobs again, which is
+harmless (they are content-addressed: the PDS keeps one copy). Failures before the request left
+(ConnectError, ConnectTimeout, PoolTimeout) are RetryableError.
 Since the key never expires, capabilities.idempotency_ttl is effectively unbounded (ten years):
 the reconciler may always re-send with it.
 
