@@ -181,7 +181,6 @@ def test_sandbox_counts_graphemes() -> None:
         (Platform.TIKTOK, 2200),
         (Platform.YOUTUBE, 5000),
         (Platform.FACEBOOK, 63206),
-        (Platform.TELEGRAM, 4096),
     ],
 )
 def test_code_point_platforms_at_and_over_limit(platform: Platform, limit: int) -> None:
@@ -199,6 +198,16 @@ def test_code_point_platforms_at_and_over_limit(platform: Platform, limit: int) 
         limit,
         limit + 1,
     )
+
+
+def test_telegram_counts_utf16_code_units_as_it_offsets_entities() -> None:
+    # The family emoji: 4 people outside the BMP (2 units each) joined by 3 ZWJs = 11 units.
+    assert measure(Platform.TELEGRAM, FAMILY) == 11
+    at_limit = "b" * 4094 + "😀"
+    assert plan_parts(Platform.TELEGRAM, at_limit) == [at_limit]
+    with pytest.raises(TextTooLongError) as caught:
+        plan_parts(Platform.TELEGRAM, "b" * 4095 + "😀")  # 4,096 code points, 4,097 units
+    assert caught.value.length == 4097
 
 
 def test_too_long_error_message() -> None:

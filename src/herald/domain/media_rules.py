@@ -114,9 +114,9 @@ def needs_jpeg(platform: Platform, content_type: str) -> bool:
     )
 
 
-# Image blobs the platform refuses above this size: Bluesky's image embed takes at most
-# 1,000,000 bytes (newer lexicons 2,000,000; the smaller is safe on every PDS).
-MAX_IMAGE_BYTES = {Platform.BLUESKY: 1_000_000}
+# Images the platform refuses above this size: Bluesky's image embed takes at most 1,000,000
+# bytes (newer lexicons 2,000,000; the smaller is safe on every PDS); Telegram's sendPhoto 10 MB.
+MAX_IMAGE_BYTES = {Platform.BLUESKY: 1_000_000, Platform.TELEGRAM: 10_000_000}
 
 
 def image_byte_limit(platform: Platform) -> int | None:

@@ -84,6 +84,10 @@ def _code_points(text: str) -> int:
     return len(text)
 
 
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def _graphemes(text: str) -> int:
     return len(_GRAPHEME.findall(text))
 
@@ -138,7 +142,7 @@ _RULES: dict[Platform, TextRule] = {
         _rule(Platform.TIKTOK, 2200, _CP, threads=False),
         _rule(Platform.YOUTUBE, 5000, _CP, threads=False),
         _rule(Platform.FACEBOOK, 63206, _CP, threads=False),
-        _rule(Platform.TELEGRAM, 4096, _CP, threads=False),
+        _rule(Platform.TELEGRAM, 4096, "UTF-16 code units", threads=False),
     )
 }
 
@@ -147,6 +151,7 @@ _COUNTERS: dict[Platform, Callable[[str], int]] = {
     Platform.BLUESKY: _graphemes,  # Bluesky counts graphemes, as its app does
     Platform.MASTODON: _mastodon,
     Platform.SANDBOX: _graphemes,
+    Platform.TELEGRAM: _utf16_units,  # Telegram counts (and offsets entities) in UTF-16 units
 }
 
 
