@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import socket
 import subprocess
@@ -281,3 +282,33 @@ def running_engine(server: LiveServer, settings: Settings) -> Iterator[Any]:
     finally:
         server.context.publisher = None
         server.run(engine.stop(grace=2))
+
+
+def png(color: tuple[int, int, int], size: tuple[int, int]) -> bytes:
+    """A small solid PNG: distinct colours and sizes tell images apart at the platform."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def attach_file(
+    tenant: Tenant, group_id: str, name: str, data: bytes, content_type: str = "image/png"
+) -> dict[str, Any]:
+    """Upload a file to a post group the way a client does: get-upload-url, then PUT."""
+    issued: dict[str, Any] = tenant.client.post(
+        "/get-upload-url",
+        json={"postGroupId": group_id, "fileName": name, "contentType": content_type},
+    ).json()
+    uploaded = httpx.put(issued["uploadUrl"], content=data, headers={"Content-Type": content_type})
+    assert uploaded.status_code == 200, uploaded.text
+    return issued
+
+
+def connect_account(tenant: Tenant, **body: str) -> str:
+    """Connect an account through the API; returns its platform id."""
+    response = tenant.client.post("/platform-connections", json=body)
+    assert response.status_code == 201, response.text
+    platform_id: str = response.json()["connection"]["platformId"]
+    return platform_id

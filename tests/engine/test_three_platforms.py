@@ -5,14 +5,12 @@ read back what each platform received."""
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import regex
-from PIL import Image
 
 from herald.engine.dispatcher import Engine
 from herald.sim.bluesky import create_bluesky_app
@@ -22,7 +20,7 @@ from herald.sim.mastodon_config import DEFAULT_ACCOUNT
 from herald.sim.telegram import create_telegram_app
 from herald.sim.telegram_config import DEMO_TOKEN
 from sim_support import serve_in_thread
-from support import Tenant, iso_in, post_when
+from support import Tenant, attach_file, connect_account, iso_in, png, post_when
 
 # 12 sentences, about 620 graphemes: a Bluesky thread (300 each), a Mastodon thread (500 each),
 # one Telegram caption (1,024). A link, a hashtag and emoji test the Bluesky facets' byte offsets.
@@ -44,13 +42,7 @@ CONTENT = " ".join(SENTENCES)
 ALT_TEXTS = ["A blue square", "An orange rectangle"]
 
 
-def image(color: tuple[int, int, int], size: tuple[int, int]) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-IMAGES = [image((10, 120, 200), (40, 40)), image((240, 140, 20), (60, 30))]
+IMAGES = [png((10, 120, 200), (40, 40)), png((240, 140, 20), (60, 30))]
 
 
 @pytest.fixture
@@ -63,41 +55,25 @@ def platforms() -> Iterator[dict[str, str]]:
         yield {"bluesky": bluesky, "mastodon": mastodon, "telegram": telegram}
 
 
-def connect(tenant: Tenant, **body: str) -> str:
-    response = tenant.client.post("/platform-connections", json=body)
-    assert response.status_code == 201, response.text
-    platform_id: str = response.json()["connection"]["platformId"]
-    return platform_id
-
-
-def attach(tenant: Tenant, group_id: str, name: str, data: bytes) -> None:
-    issued = tenant.client.post(
-        "/get-upload-url",
-        json={"postGroupId": group_id, "fileName": name, "contentType": "image/png"},
-    ).json()
-    uploaded = httpx.put(issued["uploadUrl"], content=data, headers={"Content-Type": "image/png"})
-    assert uploaded.status_code == 200, uploaded.text
-
-
 def test_one_group_publishes_to_bluesky_mastodon_and_telegram(
     engine: Engine, tenant: Tenant, platforms: dict[str, str]
 ) -> None:
     assert len(regex.findall(r"\X", CONTENT)) > 600
     ids = {
-        "bluesky": connect(
+        "bluesky": connect_account(
             tenant,
             platform="bluesky",
             handle=DEMO_ACCOUNT.handle,
             appPassword=DEMO_ACCOUNT.app_password,
             pdsUrl=platforms["bluesky"],
         ),
-        "mastodon": connect(
+        "mastodon": connect_account(
             tenant,
             platform="mastodon",
             instanceUrl=platforms["mastodon"],
             accessToken=DEFAULT_ACCOUNT.token,
         ),
-        "telegram": connect(
+        "telegram": connect_account(
             tenant,
             platform="telegram",
             botToken=DEMO_TOKEN,
@@ -121,7 +97,7 @@ def test_one_group_publishes_to_bluesky_mastodon_and_telegram(
     assert created.status_code == 200, created.text
     group_id = created.json()["postGroupId"]
     for index, data in enumerate(IMAGES):
-        attach(tenant, group_id, f"image-{index}.png", data)
+        attach_file(tenant, group_id, f"image-{index}.png", data)
     assert tenant.client.put(
         f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1)}
     ).is_success
