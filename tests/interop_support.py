@@ -7,6 +7,7 @@ tests use the dataclasses they yield."""
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import signal
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INTEROP_CACHE = REPO_ROOT / ".cache" / "interop"
@@ -306,3 +308,10 @@ def running_mastodon_mock(base_dir: Path) -> Iterator[MastodonMock]:
             username=alice.username,
             access_token=alice.access_token,
         )
+
+
+def png_bytes(width: int, height: int) -> bytes:
+    """A small valid PNG, for media uploads."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 90)).save(buffer, format="PNG")
+    return buffer.getvalue()
