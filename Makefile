@@ -45,8 +45,8 @@ serve: $(RUNTIME_STAMP)
 test: lint typecheck unit
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 
 typecheck: $(DEV_STAMP)

@@ -34,7 +34,7 @@ from herald.domain.platform import Platform, platform_id
 from herald.domain.timestamps import parse_timestamp, utc_now
 from herald.models import Connection, PostGroup, PublishAttempt, PublishTarget
 from herald.services.account import create_account
-from herald.services.connection import add_connection
+from herald.services.connection import add_sandbox_connection
 from herald.services.post import EXPIRY_AFTER_DUE, NewPost, create_post
 from herald.services.secret_box import SecretBox
 
@@ -291,7 +291,7 @@ async def seed_tenant(url: str, secret_key: str, sim_url: str, connections: int 
     async with session_for(url) as session:
         account = await create_account(session, "Bench", workspace=True)
         made = [
-            await add_connection(session, box, account.id, Platform.SANDBOX.value, options)
+            await add_sandbox_connection(session, box, account.id, options)
             for _ in range(connections)
         ]
     return Tenant(account.id, made)
