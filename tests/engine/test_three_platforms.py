@@ -179,3 +179,40 @@ def check_telegram(base: str, post: dict[str, Any]) -> None:
     assert messages[0]["caption"] == CONTENT
     assert post["postedId"] == str(messages[0]["message_id"])
     assert post["publishedUrl"] == f"https://t.me/herald_demo/{messages[0]['message_id']}"
+
+
+def test_a_revoked_mastodon_token_holds_the_connection_until_it_is_reconnected(
+    engine: Engine, tenant: Tenant, platforms: dict[str, str]
+) -> None:
+    """401 from the instance: the post fails as NEEDS_REAUTH, later posts wait instead of
+    failing, and connecting again with a working token sends them."""
+    instance = platforms["mastodon"]
+    added = {"username": "revocable", "token": "first-token", "id": "4242"}
+    httpx.post(f"{instance}/_sim/accounts", json=added).raise_for_status()
+    body = {"platform": "mastodon", "instanceUrl": instance, "accessToken": "first-token"}
+    platform_id = connect_account(tenant, **body)
+    assert platform_id == "mastodon-4242"
+    # Revoke: a reset drops added accounts; the same account comes back under a new token.
+    httpx.post(f"{instance}/_sim/reset").raise_for_status()
+    httpx.post(f"{instance}/_sim/accounts", json={**added, "token": "second-token"})
+
+    def create() -> str:
+        response = tenant.client.post(
+            "/create-post", json={"content": "Hello", "platforms": [platform_id]}
+        )
+        assert response.status_code == 200, response.text
+        group_id: str = response.json()["postGroupId"]
+        return group_id
+
+    first = post_when(tenant, create(), "failed")["posts"][0]
+    assert first["errorCode"] == "NEEDS_REAUTH"
+    assert "Mastodon refused the access token" in first["error"]
+    held = create()
+    assert tenant.client.get(f"/get-post/{held}").json()["status"] == "scheduled"
+    assert httpx.get(f"{instance}/_sim/statuses").json()["statuses"] == []
+
+    connect_account(tenant, **{**body, "accessToken": "second-token"})
+    engine.wake()
+    post_when(tenant, held, "published", timeout=20)
+    [status] = httpx.get(f"{instance}/_sim/statuses").json()["statuses"]
+    assert status["account_id"] == "4242"
