@@ -13,7 +13,7 @@ from herald.models import Connection
 from herald.sim.bluesky import create_bluesky_app
 from herald.sim.bluesky_config import DEMO_ACCOUNT
 from herald.sim.mastodon import create_mastodon_app
-from herald.sim.mastodon_config import DEFAULT_ACCOUNT
+from herald.sim.mastodon_config import DEFAULT_ACCOUNT, MastodonConfig
 from herald.sim.telegram import create_telegram_app
 from herald.sim.telegram_config import DEMO_TOKEN
 from sim_support import closed_port, serve_in_thread
@@ -175,3 +175,26 @@ def test_reconnecting_replaces_credentials_and_lifts_a_reauth_block(
         return connection.status, gates
 
     assert server.transaction(state) == ("active", 0)
+
+
+def test_a_mastodon_instance_with_a_higher_limit_gets_longer_statuses(tenant: Tenant) -> None:
+    """The instance's max_characters, read when connecting, sizes the thread parts."""
+    content = "A sentence of some length that goes on. " * 18  # 720 characters
+    roomy = MastodonConfig(max_characters=1000)
+    with (
+        serve_in_thread(create_mastodon_app()) as small,
+        serve_in_thread(create_mastodon_app(roomy)) as large,
+    ):
+        ids = [
+            _connect(
+                tenant, platform="mastodon", instanceUrl=url, accessToken=DEFAULT_ACCOUNT.token
+            ).json()["connection"]["platformId"]
+            for url in (small, large)
+        ]
+    assert ids[0] == ids[1]  # the same account id on two instances: one connection, updated
+    created = tenant.client.post(
+        "/create-post", json={"content": content, "platforms": [ids[1]], "status": "draft"}
+    )
+    assert created.status_code == 200, created.text
+    post = tenant.client.get(f"/get-post/{created.json()['postGroupId']}").json()["posts"][0]
+    assert post["isThread"] is False

@@ -135,6 +135,16 @@ def test_mastodon_counts(text: str, expected: int) -> None:
     assert measure(Platform.MASTODON, text) == expected
 
 
+def test_an_account_limit_replaces_the_platform_limit() -> None:
+    content = "word " * 150  # 750 characters
+    assert len(plan_parts(Platform.MASTODON, content)) == 2
+    assert plan_parts(Platform.MASTODON, content, limit=1000) == [content]
+    assert len(plan_parts(Platform.MASTODON, content * 2, limit=1000)) == 2
+    with pytest.raises(TextTooLongError) as caught:
+        plan_parts(Platform.TELEGRAM, "x" * 101, limit=100)
+    assert caught.value.limit == 100
+
+
 def test_mastodon_limit() -> None:
     url_heavy = " ".join([LONG_URL] * 20)  # 20 * 23 + 19 = 479 despite 4000+ code points
     assert measure(Platform.MASTODON, url_heavy) == 479

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # `regex` ships no stubs; "unused-ignore" keeps this quiet where the mypy config ignores it too.
 import regex  # type: ignore[import-untyped, unused-ignore]
@@ -167,12 +167,15 @@ def measure(platform: Platform, text: str) -> int:
 
 def fits(platform: Platform, text: str) -> bool:
     """Whether `text` can be published as one post on `platform` (length and byte cap)."""
-    rule = _RULES[platform]
+    return _fits(_RULES[platform], text)
+
+
+def _fits(rule: TextRule, text: str) -> bool:
     if len(text) * _MAX_COST <= rule.limit:
         return True  # too short to be over any limit: skip measuring, which packing does a lot
     if rule.byte_limit is not None and _utf8_size(text) > rule.byte_limit:
         return False
-    return measure(platform, text) <= rule.limit
+    return measure(rule.platform, text) <= rule.limit
 
 
 def _utf8_size(text: str) -> int:
@@ -180,20 +183,22 @@ def _utf8_size(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def plan_parts(platform: Platform, content: str) -> list[str]:
+def plan_parts(platform: Platform, content: str, limit: int | None = None) -> list[str]:
     """The posts to publish for `content`: one if it fits, else a reply chain where allowed.
 
     Lines holding only `---` force a break. Parts are filled greedily, preferring sentence
     ends and newlines, then spaces, then grapheme boundaries. Content holding no text at all
-    besides `---` lines and whitespace (and not fitting as is) yields no parts.
+    besides `---` lines and whitespace (and not fitting as is) yields no parts. `limit`
+    replaces the platform's usual one where an account has its own (a Mastodon instance's
+    `max_characters`).
     """
-    rule = _RULES[platform]
+    rule = _RULES[platform] if limit is None else replace(_RULES[platform], limit=limit)
     if not rule.threads:
-        if fits(platform, content):
+        if _fits(rule, content):
             return [content]
         raise TextTooLongError(platform, rule.limit, measure(platform, content))
     pieces = _BREAK_LINE.split(content)
-    if len(pieces) == 1 and fits(platform, content):
+    if len(pieces) == 1 and _fits(rule, content):
         return [content]
     segments = [piece.strip() for piece in pieces if piece.strip()]
     return _thread_parts(rule, segments)

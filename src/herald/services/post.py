@@ -14,7 +14,7 @@ from herald.domain.platform import Platform, split_platform_id
 from herald.domain.platform_settings import PlatformSettingsError, validate_platform_settings
 from herald.domain.post_state import PostStatus, TargetState, group_status, wire_status
 from herald.domain.publishing import publish_key
-from herald.domain.text import TextTooLongError, plan_parts
+from herald.domain.text import TextTooLongError, plan_parts, text_rule
 from herald.errors import NotFoundError, ValidationError
 from herald.models import Connection, PostGroup, PublishTarget
 from herald.store.connection import ConnectionStore
@@ -104,6 +104,15 @@ async def _resolve_connections(
     return found
 
 
+def account_text_limit(connection: Connection) -> int | None:
+    """A Mastodon instance's own status limit, learnt when the account was connected; Publora's
+    500 is the default and the floor (an instance never allows fewer in practice)."""
+    if connection.platform != Platform.MASTODON.value:
+        return None
+    limit = (connection.options or {}).get("maxCharacters")
+    return limit if isinstance(limit, int) and limit > text_rule(Platform.MASTODON).limit else None
+
+
 def _new_target(
     connection: Connection,
     position: int,
@@ -114,7 +123,7 @@ def _new_target(
 ) -> PublishTarget:
     platform = Platform(connection.platform)
     try:
-        parts = plan_parts(platform, content)
+        parts = plan_parts(platform, content, account_text_limit(connection))
     except TextTooLongError as exc:
         raise ValidationError(
             str(exc), code="CONTENT_TOO_LONG", platform=platform.value, limit=exc.limit
