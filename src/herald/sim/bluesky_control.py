@@ -8,30 +8,8 @@ from starlette.routing import Route
 
 from herald.sim.bluesky_config import config_to_wire
 from herald.sim.bluesky_state import sim_of
-from herald.sim.faults import error_response, script_entries
-
-
-async def sim_config(request: Request) -> Response:
-    sim = sim_of(request)
-    if request.method == "POST":
-        try:
-            sim.configure(await request.json())
-        except ValueError as exc:  # bad JSON, or a ConfigError
-            return error_response(422, "invalid_config", str(exc))
-    return JSONResponse(config_to_wire(sim.config))
-
-
-async def sim_script(request: Request) -> Response:
-    sim = sim_of(request)
-    try:
-        sim.injector.extend(script_entries(await request.json()))
-    except ValueError as exc:  # bad JSON, or a ConfigError
-        return error_response(422, "invalid_script", str(exc))
-    return JSONResponse({"script": list(sim.injector.script)})
-
-
-async def sim_stats(request: Request) -> Response:
-    return JSONResponse(sim_of(request).stats_wire())
+from herald.sim.control import control_routes
+from herald.sim.faults import error_response
 
 
 async def sim_accounts(request: Request) -> Response:
@@ -82,18 +60,10 @@ async def sim_blobs(request: Request) -> Response:
     return JSONResponse({"blobs": blobs})
 
 
-async def sim_reset(request: Request) -> Response:
-    sim_of(request).reset()
-    return JSONResponse({"reset": True})
-
-
 CONTROL_ROUTES = [
-    Route("/_sim/config", sim_config, methods=["GET", "POST"]),
-    Route("/_sim/script", sim_script, methods=["POST"]),
-    Route("/_sim/stats", sim_stats, methods=["GET"]),
+    *control_routes(sim_of, config_to_wire),
     Route("/_sim/accounts", sim_accounts, methods=["GET", "POST"]),
     Route("/_sim/expire-tokens", sim_expire_tokens, methods=["POST"]),
     Route("/_sim/records", sim_records, methods=["GET"]),
     Route("/_sim/blobs", sim_blobs, methods=["GET"]),
-    Route("/_sim/reset", sim_reset, methods=["POST"]),
 ]

@@ -93,17 +93,15 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from herald.sim.mastodon_config import DEFAULT_ACCOUNT, MastodonAccount, MastodonConfig
-from herald.sim.mastodon_control import (
-    sim_accounts,
-    sim_config,
-    sim_media,
-    sim_reset,
-    sim_script,
-    sim_stats,
-    sim_statuses,
+from herald.sim.control import control_routes
+from herald.sim.mastodon_config import (
+    DEFAULT_ACCOUNT,
+    MastodonAccount,
+    MastodonConfig,
+    mastodon_config_wire,
 )
-from herald.sim.mastodon_http import ApiError, api_error
+from herald.sim.mastodon_control import sim_accounts, sim_media, sim_script, sim_statuses
+from herald.sim.mastodon_http import ApiError, api_error, sim_of
 from herald.sim.mastodon_media import show_media, upload_media
 from herald.sim.mastodon_state import MastodonSim
 from herald.sim.mastodon_statuses import (
@@ -137,13 +135,10 @@ def create_mastodon_app(config: MastodonConfig | None = None) -> Starlette:
             Route("/api/v1/statuses", create_status, methods=["POST"]),
             Route("/api/v1/statuses/{id}", get_status, methods=["GET"]),
             Route("/api/v1/statuses/{id}/context", status_context, methods=["GET"]),
-            Route("/_sim/config", sim_config, methods=["GET", "POST"]),
-            Route("/_sim/script", sim_script, methods=["POST"]),
-            Route("/_sim/stats", sim_stats, methods=["GET"]),
+            *control_routes(sim_of, mastodon_config_wire, script=sim_script),
             Route("/_sim/statuses", sim_statuses, methods=["GET"]),
             Route("/_sim/media", sim_media, methods=["GET"]),
             Route("/_sim/accounts", sim_accounts, methods=["GET", "POST"]),
-            Route("/_sim/reset", sim_reset, methods=["POST"]),
         ],
         exception_handlers={ApiError: api_error},
     )

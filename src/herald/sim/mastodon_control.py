@@ -1,4 +1,4 @@
-"""The Mastodon simulator's control API under /_sim/: config, scripts, accounts, what it holds."""
+"""The Mastodon simulator's own control endpoints under /_sim/: script, accounts, contents."""
 
 from __future__ import annotations
 
@@ -9,20 +9,10 @@ from starlette.responses import JSONResponse, Response
 
 from herald.domain.timestamps import format_timestamp
 from herald.sim.faults import ConfigError, error_response, script_entries
-from herald.sim.mastodon_config import mastodon_config_wire, new_account
+from herald.sim.mastodon_config import new_account
 from herald.sim.mastodon_entities import account_entity
 from herald.sim.mastodon_http import base_url, sim_of
 from herald.sim.mastodon_state import MEDIA_SCRIPT, SimMedia, SimStatus
-
-
-async def sim_config(request: Request) -> Response:
-    sim = sim_of(request)
-    if request.method == "POST":
-        try:
-            sim.configure(await request.json())
-        except ValueError as exc:  # bad JSON, or a ConfigError
-            return error_response(422, "invalid_config", str(exc))
-    return JSONResponse(mastodon_config_wire(sim.config))
 
 
 async def sim_script(request: Request) -> Response:
@@ -46,10 +36,6 @@ def _media_entries(entries: object) -> list[str]:
     if not isinstance(entries, list) or not all(entry in MEDIA_SCRIPT for entry in entries):
         raise ConfigError(f"media must be a list of {', '.join(sorted(MEDIA_SCRIPT))}")
     return entries
-
-
-async def sim_stats(request: Request) -> Response:
-    return JSONResponse(sim_of(request).stats_wire())
 
 
 async def sim_statuses(request: Request) -> Response:
@@ -108,8 +94,3 @@ async def sim_accounts(request: Request) -> Response:
         return JSONResponse(account_entity(account, base_url(request), 0))
     accounts = [account_entity(a, base_url(request), 0) for a in sim.by_token.values()]
     return JSONResponse({"accounts": accounts})
-
-
-async def sim_reset(request: Request) -> Response:
-    sim_of(request).reset()
-    return JSONResponse({"reset": True})

@@ -61,6 +61,7 @@ from starlette.routing import Route
 from herald.domain.platform import Platform
 from herald.domain.text import measure
 from herald.domain.timestamps import format_timestamp
+from herald.sim.control import control_routes
 from herald.sim.faults import (
     REFUSALS,
     FaultInjector,
@@ -70,7 +71,6 @@ from herald.sim.faults import (
     hold,
     merge_config,
     refusal,
-    script_entries,
     token_refusal,
 )
 
@@ -332,38 +332,10 @@ async def public_page(request: Request) -> Response:
     )
 
 
-async def sim_config(request: Request) -> Response:
-    sim = _sim(request)
-    if request.method == "POST":
-        try:
-            sim.configure(await request.json())
-        except ValueError as exc:  # bad JSON, or a ConfigError
-            return error_response(422, "invalid_config", str(exc))
-    return JSONResponse(config_wire(sim.config))
-
-
-async def sim_script(request: Request) -> Response:
-    sim = _sim(request)
-    try:
-        sim.injector.extend(script_entries(await request.json()))
-    except ValueError as exc:  # bad JSON, or a ConfigError
-        return error_response(422, "invalid_script", str(exc))
-    return JSONResponse({"script": list(sim.injector.script)})
-
-
-async def sim_stats(request: Request) -> Response:
-    return JSONResponse(_sim(request).stats_wire())
-
-
 async def sim_posts(request: Request) -> Response:
     sim = _sim(request)
     ref = request.query_params.get("ref")
     return _posts(request, sim.by_ref.get(ref, []) if ref is not None else list(sim.posts.values()))
-
-
-async def sim_reset(request: Request) -> Response:
-    _sim(request).reset()
-    return JSONResponse({"reset": True})
 
 
 def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
@@ -374,11 +346,8 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
             Route("/v1/posts", list_posts, methods=["GET"]),
             Route("/v1/posts/{id}", get_post, methods=["GET"]),
             Route("/p/{id}", public_page, methods=["GET"]),
-            Route("/_sim/config", sim_config, methods=["GET", "POST"]),
-            Route("/_sim/script", sim_script, methods=["POST"]),
-            Route("/_sim/stats", sim_stats, methods=["GET"]),
+            *control_routes(_sim, config_wire),
             Route("/_sim/posts", sim_posts, methods=["GET"]),
-            Route("/_sim/reset", sim_reset, methods=["POST"]),
         ]
     )
     app.state.sandbox = SandboxSim(config or SandboxConfig())

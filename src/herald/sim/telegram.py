@@ -96,7 +96,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from herald.sim.faults import REFUSALS, error_response, hold, script_entries
+from herald.sim.control import control_routes
+from herald.sim.faults import REFUSALS, hold
 from herald.sim.telegram_config import SimBot, TelegramConfig, config_to_wire, demo_config
 from herald.sim.telegram_methods import QUERIES, SENDS
 from herald.sim.telegram_params import BotApiError, BotParams, api_error, api_ok, read_params
@@ -158,37 +159,9 @@ async def _refusal(request: Request, sim: TelegramSim, fault: str) -> Response:
     return api_error(502, "Bad Gateway")
 
 
-async def sim_config(request: Request) -> Response:
-    sim = _sim(request)
-    if request.method == "POST":
-        try:
-            sim.configure(await request.json())
-        except ValueError as exc:  # bad JSON, or a ConfigError
-            return error_response(422, "invalid_config", str(exc))
-    return JSONResponse(config_to_wire(sim.config))
-
-
-async def sim_script(request: Request) -> Response:
-    sim = _sim(request)
-    try:
-        sim.injector.extend(script_entries(await request.json()))
-    except ValueError as exc:  # bad JSON, or a ConfigError
-        return error_response(422, "invalid_script", str(exc))
-    return JSONResponse({"script": list(sim.injector.script)})
-
-
-async def sim_stats(request: Request) -> Response:
-    return JSONResponse(_sim(request).stats_wire())
-
-
 async def sim_messages(request: Request) -> Response:
     chat = request.query_params.get("chat")
     return JSONResponse({"messages": _sim(request).listing(chat)})
-
-
-async def sim_reset(request: Request) -> Response:
-    _sim(request).reset()
-    return JSONResponse({"reset": True})
 
 
 def create_telegram_app(config: TelegramConfig | None = None) -> Starlette:
@@ -197,11 +170,8 @@ def create_telegram_app(config: TelegramConfig | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/bot{token}/{method}", bot_method, methods=["GET", "POST"]),
-            Route("/_sim/config", sim_config, methods=["GET", "POST"]),
-            Route("/_sim/script", sim_script, methods=["POST"]),
-            Route("/_sim/stats", sim_stats, methods=["GET"]),
+            *control_routes(_sim, config_to_wire),
             Route("/_sim/messages", sim_messages, methods=["GET"]),
-            Route("/_sim/reset", sim_reset, methods=["POST"]),
         ]
     )
     app.state.telegram = TelegramSim(config or demo_config())

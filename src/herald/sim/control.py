@@ -1,0 +1,72 @@
+"""The control endpoints every simulator shares under /_sim/: config, script, stats and reset."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from herald.sim.faults import FaultInjector, error_response, script_entries
+
+ConfigT = TypeVar("ConfigT")
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class ControlledSim(Protocol[ConfigT]):
+    config: ConfigT
+    injector: FaultInjector
+
+    def configure(self, changes: object) -> None: ...
+
+    def stats_wire(self) -> dict[str, Any]: ...
+
+    def reset(self) -> None: ...
+
+
+def control_routes(
+    sim_of: Callable[[Request], ControlledSim[ConfigT]],
+    config_wire: Callable[[ConfigT], dict[str, Any]],
+    script: Endpoint | None = None,
+) -> list[Route]:
+    """The shared routes of the simulator that `sim_of` finds in a request:
+
+    GET|POST /_sim/config  read | merge the config (422 invalid_config); both answer it whole
+    POST /_sim/script      {"faults": [name | "ok", ...]} appended (422 invalid_script);
+                           answers {"script": [...]}, unless `script` handles it instead
+    GET  /_sim/stats       the simulator's stats_wire()
+    POST /_sim/reset       sim.reset(); answers {"reset": true}
+    """
+
+    async def sim_config(request: Request) -> Response:
+        sim = sim_of(request)
+        if request.method == "POST":
+            try:
+                sim.configure(await request.json())
+            except ValueError as exc:  # bad JSON, or a ConfigError
+                return error_response(422, "invalid_config", str(exc))
+        return JSONResponse(config_wire(sim.config))
+
+    async def sim_script(request: Request) -> Response:
+        sim = sim_of(request)
+        try:
+            sim.injector.extend(script_entries(await request.json()))
+        except ValueError as exc:  # bad JSON, or a ConfigError
+            return error_response(422, "invalid_script", str(exc))
+        return JSONResponse({"script": list(sim.injector.script)})
+
+    async def sim_stats(request: Request) -> Response:
+        return JSONResponse(sim_of(request).stats_wire())
+
+    async def sim_reset(request: Request) -> Response:
+        sim_of(request).reset()
+        return JSONResponse({"reset": True})
+
+    return [
+        Route("/_sim/config", sim_config, methods=["GET", "POST"]),
+        Route("/_sim/script", script or sim_script, methods=["POST"]),
+        Route("/_sim/stats", sim_stats, methods=["GET"]),
+        Route("/_sim/reset", sim_reset, methods=["POST"]),
+    ]
