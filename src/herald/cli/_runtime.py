@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -79,3 +80,17 @@ def emit(as_json: bool, payload: dict[str, Any], human: str) -> None:
 
 
 JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON object.")
+
+
+# Libraries whose INFO lines carry whole request URLs, and a Telegram Bot API URL carries the bot
+# token (`/bot<token>/sendMessage`): they log only warnings, whatever HERALD_LOG_LEVEL says.
+URL_LOGGING_LIBRARIES = ("httpx", "httpcore")
+
+
+def configure_logging(settings: Settings) -> None:
+    """One line per record on stderr at HERALD_LOG_LEVEL, without secrets from request URLs."""
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
+    for name in URL_LOGGING_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import typer
 import uvicorn
 
 from herald.app import create_app
-from herald.cli._runtime import migrated_transaction, settings_of
+from herald.cli._runtime import configure_logging, migrated_transaction, settings_of
 from herald.config import Settings
 from herald.services.bootstrap import Bootstrap, bootstrap_if_empty
 
@@ -43,9 +42,7 @@ def serve(
     created = asyncio.run(migrated_transaction(settings, bootstrap_if_empty))
     if created is not None:
         _announce(created, settings)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings)
     config = uvicorn.Config(
         create_app(settings, run_engine=not no_engine),
         host=settings.host,

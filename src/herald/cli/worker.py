@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 from collections.abc import Iterator
 
@@ -13,7 +12,7 @@ import uvicorn
 
 from herald.api.context import AppContext
 from herald.app import build_context, create_operations_app
-from herald.cli._runtime import prepare_database, settings_of
+from herald.cli._runtime import configure_logging, prepare_database, settings_of
 from herald.config import Settings
 from herald.engine.dispatcher import Engine
 
@@ -78,7 +77,5 @@ def worker(
             err=True,
         )
         raise typer.Exit(2)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings)
     asyncio.run(run_worker(settings, metrics_port))
