@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from PIL import Image
 
 from herald.domain.platform import Platform
@@ -19,7 +20,7 @@ from herald.platforms.base import MediaItem, Profile, Published, PublishRequest
 from herald.platforms.bluesky import BlueskyConnector
 from herald.sim.bluesky import DEMO_ACCOUNT, BlueskyConfig, create_bluesky_app
 from herald.sim.faults import SandboxConfig
-from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, serve_in_thread
+from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, reset_for_test, serve_in_thread
 
 ALICE = DEMO_ACCOUNT
 SCHEDULED_AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -75,6 +76,18 @@ class BlueskyControl(SimControl):
         response = self.post("com.atproto.server.createSession", json=body)
         token: str = self._ok(response)["accessJwt"]
         return token
+
+
+@pytest.fixture(scope="module")
+def bluesky_sim_url() -> Iterator[str]:
+    """One simulator per test module; `bluesky_sim` resets it before each test."""
+    with running_sim() as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def bluesky_sim(bluesky_sim_url: str) -> Iterator[BlueskyControl]:
+    yield from reset_for_test(BlueskyControl(bluesky_sim_url))
 
 
 def post_record(text: str = "hello", **fields: Any) -> dict[str, Any]:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
+import pytest
 
 from herald.domain.platform import Platform
 from herald.platforms.base import MediaItem, Profile, Published, PublishRequest
 from herald.platforms.mastodon import MastodonConnector
 from herald.platforms.mastodon.media import ProcessingWait
 from herald.sim.faults import SandboxConfig
-from herald.sim.mastodon import MastodonAccount, MastodonConfig
-from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl
+from herald.sim.mastodon import MastodonAccount, MastodonConfig, create_mastodon_app
+from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, reset_for_test, serve_in_thread
 
 TOKEN = "mtok-3c9a71-very-secret"
 OTHER_TOKEN = "mtok-other-5511"
@@ -81,6 +82,18 @@ class MastodonControl(SimControl):
         assert response.status_code == 200, response.text
         status: dict[str, Any] = response.json()
         return status
+
+
+@pytest.fixture(scope="module")
+def mastodon_sim_url() -> Iterator[str]:
+    """One simulator per test module; `mastodon_sim` resets it before each test."""
+    with serve_in_thread(create_mastodon_app(sim_config())) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def mastodon_sim(mastodon_sim_url: str) -> Iterator[MastodonControl]:
+    yield from reset_for_test(MastodonControl(mastodon_sim_url))
 
 
 def media_item(

@@ -7,7 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
@@ -20,6 +20,7 @@ from herald.platforms.base import MediaItem, PublishRequest
 # by a wide margin, long enough that no test waits for it: the sim stops holding on hang-up.
 HANG_S = 3.0
 CLIENT_TIMEOUT_S = 1.0
+ControlT = TypeVar("ControlT", bound="SimControl")
 
 
 @contextmanager
@@ -102,6 +103,13 @@ class SimControl:
         if key is not None:
             headers["Idempotency-Key"] = key
         return self.http.post("/v1/posts", json=body, headers=headers)
+
+
+def reset_for_test(control: ControlT) -> Iterator[ControlT]:
+    """A fixture's body: `control` on a freshly reset simulator, closed after the test."""
+    control.reset()
+    yield control
+    control.close()
 
 
 def publish_request(base_url: str, **fields: Any) -> PublishRequest:

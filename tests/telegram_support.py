@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 
 from herald.domain.platform import Platform
 from herald.platforms.base import MediaItem, Profile, Published, PublishRequest
 from herald.platforms.telegram import TelegramConnector
 from herald.sim.faults import SandboxConfig
+from herald.sim.telegram import create_telegram_app
 from herald.sim.telegram_config import SimBot, SimChat, SimMember, TelegramConfig
-from sim_support import CLIENT_TIMEOUT_S, HANG_S
+from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, reset_for_test, serve_in_thread
 
 TOKEN = "5550001:AAH-herald-test-token-0123456789"
 OTHER_TOKEN = "5550002:AAH-other-bot-token-9876543210"
@@ -54,33 +56,8 @@ def world_config() -> TelegramConfig:
     )
 
 
-class TelegramControl:
-    """The simulator's control API, plus plain Bot API calls."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=10)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def _ok(self, response: httpx.Response) -> Any:
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def reset(self) -> None:
-        self._ok(self.http.post("/_sim/reset"))
-
-    def configure(self, **changes: Any) -> dict[str, Any]:
-        config: dict[str, Any] = self._ok(self.http.post("/_sim/config", json=changes))
-        return config
-
-    def script(self, *faults: str) -> None:
-        self._ok(self.http.post("/_sim/script", json={"faults": list(faults)}))
-
-    def stats(self) -> dict[str, Any]:
-        stats: dict[str, Any] = self._ok(self.http.get("/_sim/stats"))
-        return stats
+class TelegramControl(SimControl):
+    """SimControl plus the Telegram simulator's messages and plain Bot API calls."""
 
     def messages(self, chat: int | str | None = None) -> list[dict[str, Any]]:
         params = {"chat": str(chat)} if chat is not None else {}
@@ -89,6 +66,18 @@ class TelegramControl:
 
     def call(self, method: str, token: str = TOKEN, **kwargs: Any) -> httpx.Response:
         return self.http.post(f"/bot{token}/{method}", **kwargs)
+
+
+@pytest.fixture(scope="module")
+def telegram_sim_url() -> Iterator[str]:
+    """One simulator per test module; `telegram_sim` resets it before each test."""
+    with serve_in_thread(create_telegram_app(world_config())) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def telegram_sim(telegram_sim_url: str) -> Iterator[TelegramControl]:
+    yield from reset_for_test(TelegramControl(telegram_sim_url))
 
 
 def bot_answer(response: httpx.Response) -> tuple[int, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,7 +18,6 @@ from bluesky_support import (
     bluesky_request,
     lookup,
     publish,
-    running_sim,
     verify,
 )
 from herald.domain.platform import Platform
@@ -37,25 +35,6 @@ from sim_support import CLIENT_TIMEOUT_S, closed_port
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
-@pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
-    with running_sim() as base_url:
-        yield base_url
-
-
-@pytest.fixture
-def sim(sim_url: str) -> Iterator[BlueskyControl]:
-    control = BlueskyControl(sim_url)
-    control.reset()
-    yield control
-    control.close()
-
-
-@pytest.fixture
-def connector() -> BlueskyConnector:
-    return BlueskyConnector()
-
-
 def expected(key: str = "key-1") -> Published:
     rkey = record_key(key, SCHEDULED_AT)
     return Published(
@@ -63,26 +42,26 @@ def expected(key: str = "key-1") -> Published:
     )
 
 
-def test_declares_bluesky_and_its_capabilities(connector: BlueskyConnector) -> None:
-    assert connector.platform is Platform.BLUESKY
-    ttl = connector.capabilities.idempotency_ttl
+def test_declares_bluesky_and_its_capabilities(bluesky_connector: BlueskyConnector) -> None:
+    assert bluesky_connector.platform is Platform.BLUESKY
+    ttl = bluesky_connector.capabilities.idempotency_ttl
     assert ttl is not None
     assert ttl.days >= 3650  # the record key never expires
-    assert connector.capabilities.supports_lookup
-    assert connector.capabilities.threads
+    assert bluesky_connector.capabilities.supports_lookup
+    assert bluesky_connector.capabilities.threads
 
 
 def test_verify_returns_the_profile_from_the_app_view(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    sim.configure(appview=True)
-    sim.add_account(
+    bluesky_sim.configure(appview=True)
+    bluesky_sim.add_account(
         handle="bob.test",
         appPassword="bbbb-cccc-dddd-eeee",
         displayName="Bob B.",
         avatar="https://cdn.example/bob.jpg",
     )
-    profile = verify(connector, sim.base_url, "bob.test", "bbbb-cccc-dddd-eeee")
+    profile = verify(bluesky_connector, bluesky_sim.base_url, "bob.test", "bbbb-cccc-dddd-eeee")
     assert profile.external_id.startswith("did:plc:")
     assert (profile.username, profile.display_name) == ("@bob.test", "Bob B.")
     assert profile.profile_image_url == "https://cdn.example/bob.jpg"
@@ -92,20 +71,22 @@ def test_verify_returns_the_profile_from_the_app_view(
 
 
 def test_verify_on_a_bare_pds_falls_back_to_the_handle(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    profile = verify(connector, sim.base_url, ALICE.did)  # a DID works as the identifier too
+    profile = verify(
+        bluesky_connector, bluesky_sim.base_url, ALICE.did
+    )  # a DID works as the identifier too
     assert profile.external_id == ALICE.did
     assert (profile.username, profile.display_name) == ("@alice.test", "alice.test")
     assert profile.profile_image_url == ""
-    assert sim.stats()["calls"]["app.bsky.actor.getProfile"] == 1  # asked, and answered 502
+    assert bluesky_sim.stats()["calls"]["app.bsky.actor.getProfile"] == 1  # asked, and answered 502
 
 
 def test_verify_with_a_wrong_password_names_bluesky_and_the_reason(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
     with pytest.raises(AuthExpiredError) as caught:
-        verify(connector, sim.base_url, password="wxyz-wxyz-wxyz-wxyz")
+        verify(bluesky_connector, bluesky_sim.base_url, password="wxyz-wxyz-wxyz-wxyz")
     assert caught.value.message == (
         "Bluesky refused the handle or app password: "
         "AuthenticationRequired: Invalid identifier or password"
@@ -114,17 +95,19 @@ def test_verify_with_a_wrong_password_names_bluesky_and_the_reason(
     assert "wxyz-wxyz-wxyz-wxyz" not in repr(caught.value)
 
 
-def test_verify_of_an_unreachable_pds_is_retryable(connector: BlueskyConnector) -> None:
+def test_verify_of_an_unreachable_pds_is_retryable(bluesky_connector: BlueskyConnector) -> None:
     with pytest.raises(RetryableError, match="Could not reach Bluesky"):
-        verify(connector, f"http://127.0.0.1:{closed_port()}")
+        verify(bluesky_connector, f"http://127.0.0.1:{closed_port()}")
 
 
 def test_publish_creates_a_post_at_the_derived_record_key(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    published = publish(connector, bluesky_request(sim.base_url, text="Hello, Bluesky"))
+    published = publish(
+        bluesky_connector, bluesky_request(bluesky_sim.base_url, text="Hello, Bluesky")
+    )
     assert published == expected()
-    [record] = sim.records()
+    [record] = bluesky_sim.records()
     assert record["uri"] == published.external_id
     value = record["value"]
     assert set(value) == {"$type", "text", "createdAt"}  # no langs, facets, embed or reply
@@ -133,9 +116,12 @@ def test_publish_creates_a_post_at_the_derived_record_key(
 
 
 def test_the_url_uses_the_did_when_the_handle_is_unknown(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    published = publish(connector, bluesky_request(sim.base_url, options={"pdsUrl": sim.base_url}))
+    published = publish(
+        bluesky_connector,
+        bluesky_request(bluesky_sim.base_url, options={"pdsUrl": bluesky_sim.base_url}),
+    )
     assert (
         published.url
         == f"https://bsky.app/profile/{ALICE.did}/post/{record_key('key-1', SCHEDULED_AT)}"
@@ -147,25 +133,25 @@ def test_the_url_uses_the_did_when_the_handle_is_unknown(
     [({"langs": ["en", "pt-BR"]}, ["en", "pt-BR"]), ({"lang": "ja"}, ["ja"]), ({}, None)],
 )
 def test_languages_only_when_the_settings_give_them(
-    sim: BlueskyControl,
-    connector: BlueskyConnector,
+    bluesky_sim: BlueskyControl,
+    bluesky_connector: BlueskyConnector,
     settings: dict[str, object],
     langs: list[str] | None,
 ) -> None:
-    publish(connector, bluesky_request(sim.base_url, settings=settings))
-    assert sim.records()[0]["value"].get("langs") == langs
+    publish(bluesky_connector, bluesky_request(bluesky_sim.base_url, settings=settings))
+    assert bluesky_sim.records()[0]["value"].get("langs") == langs
 
 
 def test_links_hashtags_and_mentions_become_facets_at_byte_offsets(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    bob = sim.add_account(handle="bob.test", appPassword="bbbb-cccc-dddd-eeee")
+    bob = bluesky_sim.add_account(handle="bob.test", appPassword="bbbb-cccc-dddd-eeee")
     text = (
         "👨‍👩‍👧 日本語のテスト #東京 https://example.com/a?b=1. "
         "¡Hola @Bob.test y @nadie.test! #2026"
     )
-    publish(connector, bluesky_request(sim.base_url, text=text))
-    facets = sim.records()[0]["value"]["facets"]
+    publish(bluesky_connector, bluesky_request(bluesky_sim.base_url, text=text))
+    facets = bluesky_sim.records()[0]["value"]["facets"]
     assert facets == [
         {
             "index": {"byteStart": 41, "byteEnd": 48},
@@ -189,25 +175,27 @@ def test_links_hashtags_and_mentions_become_facets_at_byte_offsets(
         "@Bob.test",
     ]
     # @nadie.test does not resolve: plain text, not an error. #2026 is only digits.
-    assert sim.stats()["calls"]["com.atproto.identity.resolveHandle"] == 2
+    assert bluesky_sim.stats()["calls"]["com.atproto.identity.resolveHandle"] == 2
 
 
 def test_a_thread_of_three_parts_carries_root_and_parent_strong_refs(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    first = publish(connector, bluesky_request(sim.base_url, text="1/3", part_count=3), "k-0")
+    first = publish(
+        bluesky_connector, bluesky_request(bluesky_sim.base_url, text="1/3", part_count=3), "k-0"
+    )
     parts = [first]
     for index in (1, 2):
         request = bluesky_request(
-            sim.base_url,
+            bluesky_sim.base_url,
             text=f"{index + 1}/3",
             part_index=index,
             part_count=3,
             reply_to_id=parts[-1].external_id,
             root_id=first.external_id,
         )
-        parts.append(publish(connector, request, f"k-{index}"))
-    stored = {record["uri"]: record for record in sim.records()}
+        parts.append(publish(bluesky_connector, request, f"k-{index}"))
+    stored = {record["uri"]: record for record in bluesky_sim.records()}
     refs = [{"uri": part.external_id, "cid": stored[part.external_id]["cid"]} for part in parts]
     assert "reply" not in stored[parts[0].external_id]["value"]
     assert stored[parts[1].external_id]["value"]["reply"] == {"root": refs[0], "parent": refs[0]}
@@ -215,15 +203,17 @@ def test_a_thread_of_three_parts_carries_root_and_parent_strong_refs(
 
 
 def test_a_reply_to_a_post_that_is_gone_is_rejected(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
     missing = f"at://{ALICE.did}/{POST}/3kaaaaaaaaaaa"
-    request = bluesky_request(sim.base_url, part_index=1, reply_to_id=missing, root_id=missing)
+    request = bluesky_request(
+        bluesky_sim.base_url, part_index=1, reply_to_id=missing, root_id=missing
+    )
     with pytest.raises(RejectedError, match="gone from Bluesky"):
-        publish(connector, request)
+        publish(bluesky_connector, request)
     with pytest.raises(RejectedError, match="not a Bluesky post URI"):
-        publish(connector, bluesky_request(sim.base_url, reply_to_id="12345"))
-    assert sim.records() == []
+        publish(bluesky_connector, bluesky_request(bluesky_sim.base_url, reply_to_id="12345"))
+    assert bluesky_sim.records() == []
 
 
 @pytest.mark.parametrize(
@@ -234,78 +224,82 @@ def test_a_reply_to_a_post_that_is_gone_is_rejected(
     ],
 )
 def test_text_over_the_limits_is_rejected_with_the_pds_message(
-    sim: BlueskyControl, connector: BlueskyConnector, text: str, message: str
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector, text: str, message: str
 ) -> None:
     with pytest.raises(RejectedError) as caught:
-        publish(connector, bluesky_request(sim.base_url, text=text))
+        publish(bluesky_connector, bluesky_request(bluesky_sim.base_url, text=text))
     assert caught.value.message.startswith("Bluesky rejected the post: InvalidRequest: ")
     assert message in caught.value.message
     assert caught.value.http_status == 400
-    assert sim.records() == []
-    assert publish(connector, bluesky_request(sim.base_url, text="é" * 300)).external_id
+    assert bluesky_sim.records() == []
+    assert publish(
+        bluesky_connector, bluesky_request(bluesky_sim.base_url, text="é" * 300)
+    ).external_id
 
 
 def test_rate_limit_is_retryable_after_the_reset(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    sim.configure(retry_after_s=7)
-    sim.script("rate_limit")
+    bluesky_sim.configure(retry_after_s=7)
+    bluesky_sim.script("rate_limit")
     with pytest.raises(RetryableError) as caught:
-        publish(connector, bluesky_request(sim.base_url))
+        publish(bluesky_connector, bluesky_request(bluesky_sim.base_url))
     assert caught.value.rate_limited
     assert caught.value.retry_after is not None
     assert 5 <= caught.value.retry_after <= 7  # from RateLimit-Reset, epoch seconds
     assert caught.value.http_status == 429
-    assert sim.records() == []
+    assert bluesky_sim.records() == []
 
 
 def test_a_resend_with_the_same_key_creates_nothing_new(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    request = bluesky_request(sim.base_url)
-    first = publish(connector, request, "key-1")
-    assert publish(connector, request, "key-1") == first
+    request = bluesky_request(bluesky_sim.base_url)
+    first = publish(bluesky_connector, request, "key-1")
+    assert publish(bluesky_connector, request, "key-1") == first
     assert publish(BlueskyConnector(), request, "key-1") == first  # another worker, same answer
-    stats = sim.stats()
+    stats = bluesky_sim.stats()
     assert (stats["records"], stats["duplicates"]) == (1, 2)
 
 
 def test_different_keys_create_different_posts(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    request = bluesky_request(sim.base_url)
-    assert publish(connector, request, "k1") != publish(connector, request, "k2")
-    assert sim.stats()["records"] == 2
+    request = bluesky_request(bluesky_sim.base_url)
+    assert publish(bluesky_connector, request, "k1") != publish(bluesky_connector, request, "k2")
+    assert bluesky_sim.stats()["records"] == 2
 
 
 @pytest.mark.parametrize("fault", ["error_after_create", "lost_response"])
 def test_a_post_created_before_an_unclear_answer_is_found_and_returned(
-    sim: BlueskyControl, connector: BlueskyConnector, fault: str
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector, fault: str
 ) -> None:
-    sim.script(fault)
-    request = bluesky_request(sim.base_url)
-    assert publish(connector, request) == expected()
-    assert lookup(connector, request) == expected()
-    assert sim.stats()["records"] == 1
-    assert sim.stats()["calls"]["com.atproto.repo.getRecord"] == 2  # the check, then lookup
+    bluesky_sim.script(fault)
+    request = bluesky_request(bluesky_sim.base_url)
+    assert publish(bluesky_connector, request) == expected()
+    assert lookup(bluesky_connector, request) == expected()
+    assert bluesky_sim.stats()["records"] == 1
+    assert bluesky_sim.stats()["calls"]["com.atproto.repo.getRecord"] == 2  # the check, then lookup
 
 
 @pytest.mark.parametrize("fault", ["unavailable", "timeout"])
 def test_an_unclear_answer_with_no_post_is_retryable_and_a_resend_posts_once(
-    sim: BlueskyControl, connector: BlueskyConnector, fault: str
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector, fault: str
 ) -> None:
-    sim.script(fault)
-    request = bluesky_request(sim.base_url)
+    bluesky_sim.script(fault)
+    request = bluesky_request(bluesky_sim.base_url)
     with pytest.raises(RetryableError, match="the post was not created") as caught:
-        publish(connector, request)
+        publish(bluesky_connector, request)
     assert not caught.value.rate_limited
-    assert sim.records() == []
-    assert lookup(connector, request) is None
-    assert publish(connector, request) == expected()
-    assert sim.stats()["records"] == 1
+    assert bluesky_sim.records() == []
+    assert lookup(bluesky_connector, request) is None
+    assert publish(bluesky_connector, request) == expected()
+    assert bluesky_sim.stats()["records"] == 1
 
 
-def test_no_answer_and_no_way_to_check_is_outcome_unknown(connector: BlueskyConnector) -> None:
+def test_no_answer_and_no_way_to_check_is_outcome_unknown(
+    bluesky_connector: BlueskyConnector,
+) -> None:
     """A PDS that logs in, then drops every connection once a request is in: the post may
     exist and getRecord cannot tell, so the engine must not treat it as unsent."""
     session = {"did": ALICE.did, "handle": ALICE.handle, "accessJwt": "a", "refreshJwt": "r"}
@@ -331,49 +325,58 @@ def test_no_answer_and_no_way_to_check_is_outcome_unknown(connector: BlueskyConn
         request = bluesky_request(f"http://127.0.0.1:{port}")
         async with server, httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
             with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError") as caught:
-                await connector.publish(http, request, "key-1")
+                await bluesky_connector.publish(http, request, "key-1")
             assert "checking whether the post exists failed too" in caught.value.message
 
     asyncio.run(scenario())
 
 
 def test_lookup_of_a_key_never_sent_is_none(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    publish(connector, bluesky_request(sim.base_url), "sent")
-    assert lookup(connector, bluesky_request(sim.base_url), "never-sent") is None
+    publish(bluesky_connector, bluesky_request(bluesky_sim.base_url), "sent")
+    assert lookup(bluesky_connector, bluesky_request(bluesky_sim.base_url), "never-sent") is None
 
 
-def test_lookup_needs_no_login(sim: BlueskyControl, connector: BlueskyConnector) -> None:
-    publish(BlueskyConnector(), bluesky_request(sim.base_url))
+def test_lookup_needs_no_login(
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
+) -> None:
+    publish(BlueskyConnector(), bluesky_request(bluesky_sim.base_url))
     revoked = {"identifier": ALICE.handle, "appPassword": "revoked-0000"}
-    assert lookup(connector, bluesky_request(sim.base_url, credentials=revoked)) == expected()
-    assert sim.stats()["sessions"]["created"] == 1  # only the publishing connector's
+    assert (
+        lookup(bluesky_connector, bluesky_request(bluesky_sim.base_url, credentials=revoked))
+        == expected()
+    )
+    assert bluesky_sim.stats()["sessions"]["created"] == 1  # only the publishing connector's
 
 
-def test_a_refused_connection_is_retryable(connector: BlueskyConnector) -> None:
+def test_a_refused_connection_is_retryable(bluesky_connector: BlueskyConnector) -> None:
     request = bluesky_request(f"http://127.0.0.1:{closed_port()}")
     with pytest.raises(RetryableError, match="Could not reach Bluesky"):
-        publish(connector, request)
+        publish(bluesky_connector, request)
     with pytest.raises(RetryableError, match="Bluesky lookup failed"):
-        lookup(connector, request)
+        lookup(bluesky_connector, request)
 
 
 @pytest.mark.parametrize("options", [{"pdsUrl": "ftp://pds.example"}, {"pdsUrl": 7}])
-def test_a_bad_pds_url_is_rejected(connector: BlueskyConnector, options: dict[str, object]) -> None:
+def test_a_bad_pds_url_is_rejected(
+    bluesky_connector: BlueskyConnector, options: dict[str, object]
+) -> None:
     with pytest.raises(RejectedError, match="pdsUrl"):
-        publish(connector, bluesky_request("unused", options=options))
+        publish(bluesky_connector, bluesky_request("unused", options=options))
 
 
-def test_missing_credentials_need_a_reconnect(connector: BlueskyConnector) -> None:
+def test_missing_credentials_need_a_reconnect(bluesky_connector: BlueskyConnector) -> None:
     with pytest.raises(AuthExpiredError, match="no handle or app password"):
-        publish(connector, bluesky_request("http://127.0.0.1:9", credentials={}))
+        publish(bluesky_connector, bluesky_request("http://127.0.0.1:9", credentials={}))
 
 
 def test_a_handle_that_now_names_another_account_is_not_posted_to(
-    sim: BlueskyControl, connector: BlueskyConnector
+    bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
-    request = bluesky_request(sim.base_url, account_external_id="did:plc:someoneelse0000000000")
+    request = bluesky_request(
+        bluesky_sim.base_url, account_external_id="did:plc:someoneelse0000000000"
+    )
     with pytest.raises(AuthExpiredError, match="reconnect"):
-        publish(connector, request)
-    assert sim.records() == []
+        publish(bluesky_connector, request)
+    assert bluesky_sim.records() == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -14,7 +13,6 @@ import pytest
 from herald.platforms.base import MediaItem, OutcomeUnknownError, RejectedError, RetryableError
 from herald.platforms.mastodon import MastodonConnector
 from herald.platforms.mastodon.media import ProcessingWait
-from herald.sim.mastodon import create_mastodon_app
 from mastodon_support import (
     MP4,
     PNG,
@@ -23,34 +21,19 @@ from mastodon_support import (
     mastodon_request,
     media_item,
     publish,
-    sim_config,
 )
-from sim_support import CLIENT_TIMEOUT_S, serve_in_thread
+from sim_support import CLIENT_TIMEOUT_S
 
 
-@pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
-    with serve_in_thread(create_mastodon_app(sim_config())) as base_url:
-        yield base_url
-
-
-@pytest.fixture
-def sim(sim_url: str) -> Iterator[MastodonControl]:
-    control = MastodonControl(sim_url)
-    control.reset()
-    yield control
-    control.close()
-
-
-def test_images_are_uploaded_intact_with_their_alt_text(sim: MastodonControl) -> None:
+def test_images_are_uploaded_intact_with_their_alt_text(mastodon_sim: MastodonControl) -> None:
     second = PNG[::-1]
     media = (
         media_item(PNG, alt="A cat on a mat"),
         media_item(second, content_type="image/jpeg", alt="Ünïcode alt — ✓"),
     )
-    published = publish(mastodon_request(sim.base_url, text="Two pictures", media=media))
-    uploads = sim.media()
-    [status] = sim.statuses()
+    published = publish(mastodon_request(mastodon_sim.base_url, text="Two pictures", media=media))
+    uploads = mastodon_sim.media()
+    [status] = mastodon_sim.statuses()
     assert status["media_ids"] == [m["id"] for m in uploads]
     assert [(m["size"], m["sha256"]) for m in uploads] == [
         (len(PNG), hashlib.sha256(PNG).hexdigest()),
@@ -58,26 +41,26 @@ def test_images_are_uploaded_intact_with_their_alt_text(sim: MastodonControl) ->
     ]
     assert [m["description"] for m in uploads] == ["A cat on a mat", "Ünïcode alt — ✓"]
     assert [m["content_type"] for m in uploads] == ["image/png", "image/jpeg"]
-    entity = sim.api("GET", f"/api/v1/statuses/{published.external_id}").json()
+    entity = mastodon_sim.api("GET", f"/api/v1/statuses/{published.external_id}").json()
     assert [m["description"] for m in entity["media_attachments"]] == [
         "A cat on a mat",
         "Ünïcode alt — ✓",
     ]
 
 
-def test_an_image_without_alt_text_sends_no_description(sim: MastodonControl) -> None:
-    publish(mastodon_request(sim.base_url, media=(media_item(PNG),)))
-    assert sim.media()[0]["description"] is None
+def test_an_image_without_alt_text_sends_no_description(mastodon_sim: MastodonControl) -> None:
+    publish(mastodon_request(mastodon_sim.base_url, media=(media_item(PNG),)))
+    assert mastodon_sim.media()[0]["description"] is None
 
 
-def test_a_video_is_awaited_until_mastodon_has_processed_it(sim: MastodonControl) -> None:
-    sim.configure(processing_delay_s=1.0)  # far beyond the first poll, 0.05 s after upload
+def test_a_video_is_awaited_until_mastodon_has_processed_it(mastodon_sim: MastodonControl) -> None:
+    mastodon_sim.configure(processing_delay_s=1.0)  # far beyond the first poll, 0.05 s after upload
     video = media_item(MP4, kind="video", content_type="video/mp4", alt="A short clip")
-    published = publish(mastodon_request(sim.base_url, text="A video", media=(video,)))
-    stats = sim.stats()
+    published = publish(mastodon_request(mastodon_sim.base_url, text="A video", media=(video,)))
+    stats = mastodon_sim.stats()
     assert stats["still_processing"] >= 1  # answered 206 at least once ...
     assert stats["polls"] == stats["still_processing"] + 1  # ... then 200, and then no more
-    [upload] = sim.media()
+    [upload] = mastodon_sim.media()
     assert (upload["type"], upload["size"], upload["status_id"]) == (
         "video",
         len(MP4),
@@ -85,22 +68,22 @@ def test_a_video_is_awaited_until_mastodon_has_processed_it(sim: MastodonControl
     )
 
 
-def test_failed_processing_is_rejected_and_posts_nothing(sim: MastodonControl) -> None:
-    sim.script_media("fail")
+def test_failed_processing_is_rejected_and_posts_nothing(mastodon_sim: MastodonControl) -> None:
+    mastodon_sim.script_media("fail")
     video = media_item(MP4, kind="video", content_type="video/mp4")
     with pytest.raises(RejectedError) as caught:
-        publish(mastodon_request(sim.base_url, media=(video,)))
+        publish(mastodon_request(mastodon_sim.base_url, media=(video,)))
     assert caught.value.message == (
         "Mastodon could not process the media file: Error processing thumbnail for uploaded media"
     )
-    assert sim.stats()["statuses"] == 0
+    assert mastodon_sim.stats()["statuses"] == 0
 
 
-def test_processing_longer_than_the_budget_is_retryable(sim: MastodonControl) -> None:
-    sim.configure(processing_delay_s=30)
+def test_processing_longer_than_the_budget_is_retryable(mastodon_sim: MastodonControl) -> None:
+    mastodon_sim.configure(processing_delay_s=30)
     impatient = MastodonConnector(ProcessingWait(first_delay_s=0.05, budget_s=0.3))
     request = mastodon_request(
-        sim.base_url, media=(media_item(MP4, kind="video", content_type="video/mp4"),)
+        mastodon_sim.base_url, media=(media_item(MP4, kind="video", content_type="video/mp4"),)
     )
 
     async def call() -> None:
@@ -109,15 +92,15 @@ def test_processing_longer_than_the_budget_is_retryable(sim: MastodonControl) ->
 
     with pytest.raises(RetryableError, match=r"still processing the media file after 0\.3 s"):
         asyncio.run(call())
-    assert sim.stats()["statuses"] == 0
+    assert mastodon_sim.stats()["statuses"] == 0
 
 
-def test_an_image_that_fails_processing_is_retryable(sim: MastodonControl) -> None:
-    sim.script_media("fail")  # images are processed during the upload: a 500
+def test_an_image_that_fails_processing_is_retryable(mastodon_sim: MastodonControl) -> None:
+    mastodon_sim.script_media("fail")  # images are processed during the upload: a 500
     with pytest.raises(RetryableError, match="Error processing thumbnail") as caught:
-        publish(mastodon_request(sim.base_url, media=(media_item(PNG),)))
+        publish(mastodon_request(mastodon_sim.base_url, media=(media_item(PNG),)))
     assert caught.value.http_status == 500
-    assert sim.stats()["statuses"] == 0
+    assert mastodon_sim.stats()["statuses"] == 0
 
 
 @pytest.mark.parametrize(
@@ -131,42 +114,44 @@ def test_an_image_that_fails_processing_is_retryable(sim: MastodonControl) -> No
     ],
 )
 def test_files_mastodon_refuses_are_rejected(
-    sim: MastodonControl, item: MediaItem, message: str
+    mastodon_sim: MastodonControl, item: MediaItem, message: str
 ) -> None:
     with pytest.raises(RejectedError, match=re.escape(message)) as caught:
-        publish(mastodon_request(sim.base_url, media=(item,)))
+        publish(mastodon_request(mastodon_sim.base_url, media=(item,)))
     assert caught.value.http_status == 422
-    assert sim.stats()["statuses"] == 0
+    assert mastodon_sim.stats()["statuses"] == 0
 
 
-def test_a_file_over_the_instances_size_limit_is_rejected(sim: MastodonControl) -> None:
-    sim.configure(image_size_limit=1024)
+def test_a_file_over_the_instances_size_limit_is_rejected(mastodon_sim: MastodonControl) -> None:
+    mastodon_sim.configure(image_size_limit=1024)
     with pytest.raises(RejectedError, match="must be less than 1 KB"):
-        publish(mastodon_request(sim.base_url, media=(media_item(PNG),)))
+        publish(mastodon_request(mastodon_sim.base_url, media=(media_item(PNG),)))
 
 
-def test_a_media_file_that_cannot_be_read_is_retryable(sim: MastodonControl) -> None:
+def test_a_media_file_that_cannot_be_read_is_retryable(mastodon_sim: MastodonControl) -> None:
     with pytest.raises(RetryableError, match="FileNotFoundError"):
-        publish(mastodon_request(sim.base_url, media=(failing_media(),)))
-    assert sim.stats()["statuses"] == 0
+        publish(mastodon_request(mastodon_sim.base_url, media=(failing_media(),)))
+    assert mastodon_sim.stats()["statuses"] == 0
 
 
-def test_an_item_without_bytes_is_rejected(sim: MastodonControl) -> None:
+def test_an_item_without_bytes_is_rejected(mastodon_sim: MastodonControl) -> None:
     request = mastodon_request(
-        sim.base_url, media=(MediaItem("image", "image/png", "https://cdn.example/a.png"),)
+        mastodon_sim.base_url, media=(MediaItem("image", "image/png", "https://cdn.example/a.png"),)
     )
     with pytest.raises(RejectedError, match="bytes"):
         publish(request)
 
 
-def test_a_retried_publish_uploads_again_and_keeps_one_status(sim: MastodonControl) -> None:
-    sim.script("unavailable")
-    request = mastodon_request(sim.base_url, media=(media_item(PNG),))
+def test_a_retried_publish_uploads_again_and_keeps_one_status(
+    mastodon_sim: MastodonControl,
+) -> None:
+    mastodon_sim.script("unavailable")
+    request = mastodon_request(mastodon_sim.base_url, media=(media_item(PNG),))
     with pytest.raises(OutcomeUnknownError):
         publish(request, "k")
     first = publish(request, "k")
-    assert [s["id"] for s in sim.statuses()] == [first.external_id]
-    uploads = sim.media()
+    assert [s["id"] for s in mastodon_sim.statuses()] == [first.external_id]
+    uploads = mastodon_sim.media()
     assert len(uploads) == 2  # the first upload is an orphan; Mastodon cleans those up
     assert [m["status_id"] for m in uploads] == [None, first.external_id]
 

@@ -19,7 +19,6 @@ from herald.platforms.base import (
     RejectedError,
     RetryableError,
 )
-from herald.sim.telegram import create_telegram_app
 from sim_support import CLIENT_TIMEOUT_S, closed_port, serve_in_thread
 from telegram_support import (
     ABSENT_CHANNEL,
@@ -32,82 +31,69 @@ from telegram_support import (
     image_item,
     publish,
     telegram_request,
-    world_config,
 )
 
 
-@pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
-    with serve_in_thread(create_telegram_app(world_config())) as base_url:
-        yield base_url
-
-
-@pytest.fixture
-def sim(sim_url: str) -> Iterator[TelegramControl]:
-    control = TelegramControl(sim_url)
-    control.reset()
-    yield control
-    control.close()
-
-
-def test_a_429_is_retryable_after_telegrams_delay(sim: TelegramControl) -> None:
-    sim.configure(retry_after_s=7)
-    sim.script("rate_limit")
+def test_a_429_is_retryable_after_telegrams_delay(telegram_sim: TelegramControl) -> None:
+    telegram_sim.configure(retry_after_s=7)
+    telegram_sim.script("rate_limit")
     with pytest.raises(RetryableError) as caught:
-        publish(telegram_request(sim.base_url))
+        publish(telegram_request(telegram_sim.base_url))
     assert (caught.value.rate_limited, caught.value.retry_after) == (True, 7)
     assert caught.value.http_status == 429
     assert caught.value.message == (
         "Telegram is rate limiting the bot: Too Many Requests: retry after 7"
     )
-    assert sim.messages() == []
+    assert telegram_sim.messages() == []
 
 
-def test_flood_control_waits_for_the_window_to_free(sim: TelegramControl) -> None:
-    sim.configure(chat_messages_per_minute=2)
-    publish(telegram_request(sim.base_url))
-    publish(telegram_request(sim.base_url))
+def test_flood_control_waits_for_the_window_to_free(telegram_sim: TelegramControl) -> None:
+    telegram_sim.configure(chat_messages_per_minute=2)
+    publish(telegram_request(telegram_sim.base_url))
+    publish(telegram_request(telegram_sim.base_url))
     with pytest.raises(RetryableError) as caught:
-        publish(telegram_request(sim.base_url))
+        publish(telegram_request(telegram_sim.base_url))
     assert caught.value.rate_limited
     assert caught.value.retry_after is not None
     assert 55 <= caught.value.retry_after <= 60
-    assert len(sim.messages()) == 2
+    assert len(telegram_sim.messages()) == 2
 
 
 @pytest.mark.parametrize("fault", ["unavailable", "timeout"])
 def test_faults_that_send_nothing_are_still_unknown_to_herald(
-    sim: TelegramControl, fault: str
+    telegram_sim: TelegramControl, fault: str
 ) -> None:
     # A 502, or no answer at all, does not say whether Telegram sent the message.
-    sim.script(fault)
+    telegram_sim.script(fault)
     with pytest.raises(OutcomeUnknownError, match="may have been sent"):
-        publish(telegram_request(sim.base_url))
-    assert sim.messages() == []
+        publish(telegram_request(telegram_sim.base_url))
+    assert telegram_sim.messages() == []
 
 
 @pytest.mark.parametrize("fault", ["error_after_create", "lost_response"])
-def test_faults_after_sending_are_outcome_unknown(sim: TelegramControl, fault: str) -> None:
-    sim.script(fault)
+def test_faults_after_sending_are_outcome_unknown(
+    telegram_sim: TelegramControl, fault: str
+) -> None:
+    telegram_sim.script(fault)
     with pytest.raises(OutcomeUnknownError) as caught:
-        publish(telegram_request(sim.base_url))
+        publish(telegram_request(telegram_sim.base_url))
     assert "may have been sent" in caught.value.message
-    assert len(sim.messages()) == 1  # it was sent: a blind retry would post it twice
+    assert len(telegram_sim.messages()) == 1  # it was sent: a blind retry would post it twice
 
 
-def test_a_refusal_carries_telegrams_description(sim: TelegramControl) -> None:
-    sim.script("rejected")
+def test_a_refusal_carries_telegrams_description(telegram_sim: TelegramControl) -> None:
+    telegram_sim.script("rejected")
     with pytest.raises(RejectedError) as caught:
-        publish(telegram_request(sim.base_url))
+        publish(telegram_request(telegram_sim.base_url))
     assert caught.value.message == (
         "Telegram rejected the message: Bad Request: rejected by fault injection"
     )
     assert caught.value.http_status == 400
 
 
-def test_a_revoked_token_is_auth_expired_and_never_echoed(sim: TelegramControl) -> None:
+def test_a_revoked_token_is_auth_expired_and_never_echoed(telegram_sim: TelegramControl) -> None:
     revoked = "5550001:AAH-revoked-token-000000000000"
-    request = telegram_request(sim.base_url, credentials={"botToken": revoked})
+    request = telegram_request(telegram_sim.base_url, credentials={"botToken": revoked})
     with pytest.raises(AuthExpiredError) as caught:
         publish(request)
     assert caught.value.message == "Telegram refused the bot token: Unauthorized"
@@ -122,32 +108,34 @@ def test_a_revoked_token_is_auth_expired_and_never_echoed(sim: TelegramControl) 
     ],
 )
 def test_a_bot_without_rights_in_the_channel_needs_the_owner(
-    sim: TelegramControl, chat: int, description: str, status: int
+    telegram_sim: TelegramControl, chat: int, description: str, status: int
 ) -> None:
     # Every post to this connection would fail the same way until an admin acts: re-auth.
     with pytest.raises(AuthExpiredError) as caught:
-        publish(telegram_request(sim.base_url, chat))
+        publish(telegram_request(telegram_sim.base_url, chat))
     assert description in caught.value.message
     assert "administrator of the channel with the right to post" in caught.value.message
     assert caught.value.http_status == status
 
 
-def test_a_bot_kicked_from_a_group_needs_the_owner(sim: TelegramControl) -> None:
+def test_a_bot_kicked_from_a_group_needs_the_owner(telegram_sim: TelegramControl) -> None:
     members = {str(BOT.id): {"status": "kicked"}}
-    sim.configure(chats=[{"id": GROUP, "type": "group", "title": "G", "members": members}])
+    telegram_sim.configure(chats=[{"id": GROUP, "type": "group", "title": "G", "members": members}])
     with pytest.raises(AuthExpiredError, match="Forbidden: bot was kicked from the group chat"):
-        publish(telegram_request(sim.base_url, GROUP))
+        publish(telegram_request(telegram_sim.base_url, GROUP))
 
 
-def test_a_group_that_moved_twice_is_rejected_with_its_new_id(sim: TelegramControl) -> None:
-    sim.configure(
+def test_a_group_that_moved_twice_is_rejected_with_its_new_id(
+    telegram_sim: TelegramControl,
+) -> None:
+    telegram_sim.configure(
         chats=[
             {"id": -1, "type": "group", "title": "A", "migrated_to": -2},
             {"id": -2, "type": "group", "title": "B", "migrated_to": -3},
         ]
     )
     with pytest.raises(RejectedError, match="upgraded to a supergroup"):
-        publish(telegram_request(sim.base_url, -1))
+        publish(telegram_request(telegram_sim.base_url, -1))
 
 
 def test_a_refused_connection_is_retryable() -> None:
@@ -173,17 +161,17 @@ def test_a_connection_dropped_after_sending_is_outcome_unknown() -> None:
     asyncio.run(scenario())
 
 
-def test_a_media_file_that_cannot_be_read_sends_nothing(sim: TelegramControl) -> None:
+def test_a_media_file_that_cannot_be_read_sends_nothing(telegram_sim: TelegramControl) -> None:
     async def broken() -> AsyncIterator[bytes]:
         yield b"\x89PNG\r\n"
         raise OSError("disk gone")
 
     item = MediaItem("image", "image/png", "https://media.example/a.png", None, broken)
     with pytest.raises(RetryableError, match=r"Could not read a media file .*OSError"):
-        publish(telegram_request(sim.base_url, media=[item]))
+        publish(telegram_request(telegram_sim.base_url, media=[item]))
     # An incomplete body is never acted on; the simulator saw no complete request.
-    publish(telegram_request(sim.base_url, media=[image_item()]))
-    assert len(sim.messages()) == 1
+    publish(telegram_request(telegram_sim.base_url, media=[image_item()]))
+    assert len(telegram_sim.messages()) == 1
 
 
 async def _odd_answer(request: Request) -> Response:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 
 import pytest
 
 from herald.platforms.base import MediaItem, Published, RejectedError
-from herald.sim.telegram import create_telegram_app
-from sim_support import serve_in_thread
 from telegram_support import (
     GROUP,
     OLD_GROUP,
@@ -24,28 +21,13 @@ from telegram_support import (
     publish,
     telegram_request,
     video_item,
-    world_config,
 )
 
 
-@pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
-    with serve_in_thread(create_telegram_app(world_config())) as base_url:
-        yield base_url
-
-
-@pytest.fixture
-def sim(sim_url: str) -> Iterator[TelegramControl]:
-    control = TelegramControl(sim_url)
-    control.reset()
-    yield control
-    control.close()
-
-
-def test_publora_markdown_arrives_as_entities(sim: TelegramControl) -> None:
+def test_publora_markdown_arrives_as_entities(telegram_sim: TelegramControl) -> None:
     text = "**Launch** day: _finally_ `v2` is out, [notes](https://herald.example/v2)\n> quoted"
-    published = publish(telegram_request(sim.base_url, text=text))
-    [message] = sim.messages()
+    published = publish(telegram_request(telegram_sim.base_url, text=text))
+    [message] = telegram_sim.messages()
     assert message["method"] == "sendMessage"
     assert message["text"] == "Launch day: finally v2 is out, notes\nquoted"
     assert message["parse_mode"] is None
@@ -63,17 +45,19 @@ def test_publora_markdown_arrives_as_entities(sim: TelegramControl) -> None:
     )
 
 
-def test_entity_offsets_count_utf16_code_units(sim: TelegramControl) -> None:
+def test_entity_offsets_count_utf16_code_units(telegram_sim: TelegramControl) -> None:
     # 👋🏽 is two code points outside the BMP: four UTF-16 units, so "Hello" starts at 5.
-    publish(telegram_request(sim.base_url, text="\U0001f44b\U0001f3fd **Hello** world"))
-    [message] = sim.messages()
+    publish(telegram_request(telegram_sim.base_url, text="\U0001f44b\U0001f3fd **Hello** world"))
+    [message] = telegram_sim.messages()
     assert message["entities"] == [{"type": "bold", "offset": 5, "length": 5}]
     assert message["spans"] == [["bold", "Hello"]]
 
 
-def test_a_code_block_keeps_its_language(sim: TelegramControl) -> None:
-    publish(telegram_request(sim.base_url, text="Try:\n```python\nprint('*not bold*')\n```"))
-    [message] = sim.messages()
+def test_a_code_block_keeps_its_language(telegram_sim: TelegramControl) -> None:
+    publish(
+        telegram_request(telegram_sim.base_url, text="Try:\n```python\nprint('*not bold*')\n```")
+    )
+    [message] = telegram_sim.messages()
     assert message["text"] == "Try:\nprint('*not bold*')"
     pre = {"type": "pre", "offset": 5, "length": 19, "language": "python"}
     assert message["entities"] == [pre]
@@ -87,38 +71,44 @@ def test_a_code_block_keeps_its_language(sim: TelegramControl) -> None:
     ],
 )
 def test_a_parse_mode_sends_the_text_as_written(
-    sim: TelegramControl, mode: str, text: str, plain: str, spans: list[list[str]]
+    telegram_sim: TelegramControl, mode: str, text: str, plain: str, spans: list[list[str]]
 ) -> None:
-    publish(telegram_request(sim.base_url, text=text, settings={"parseMode": mode}))
-    [message] = sim.messages()
+    publish(telegram_request(telegram_sim.base_url, text=text, settings={"parseMode": mode}))
+    [message] = telegram_sim.messages()
     assert (message["parse_mode"], message["text"], message["spans"]) == (mode, plain, spans)
 
 
-def test_markup_telegram_cannot_parse_is_rejected_with_its_reason(sim: TelegramControl) -> None:
-    request = telegram_request(sim.base_url, text="<b>open", settings={"parseMode": "HTML"})
+def test_markup_telegram_cannot_parse_is_rejected_with_its_reason(
+    telegram_sim: TelegramControl,
+) -> None:
+    request = telegram_request(
+        telegram_sim.base_url, text="<b>open", settings={"parseMode": "HTML"}
+    )
     with pytest.raises(RejectedError) as caught:
         publish(request)
     assert caught.value.message == (
         "Telegram rejected the message: Bad Request: can't parse entities: "
         'Can\'t find end tag corresponding to start tag "b"'
     )
-    assert sim.messages() == []
+    assert telegram_sim.messages() == []
 
 
 @pytest.mark.parametrize(("setting", "expected"), [(True, {"is_disabled": True}), (False, None)])
 def test_disable_web_page_preview(
-    sim: TelegramControl, setting: bool, expected: dict[str, bool] | None
+    telegram_sim: TelegramControl, setting: bool, expected: dict[str, bool] | None
 ) -> None:
     settings = {"disableWebPagePreview": setting}
-    publish(telegram_request(sim.base_url, text="See https://x.example", settings=settings))
-    assert sim.messages()[0]["link_preview_options"] == expected
+    publish(
+        telegram_request(telegram_sim.base_url, text="See https://x.example", settings=settings)
+    )
+    assert telegram_sim.messages()[0]["link_preview_options"] == expected
 
 
-def test_one_photo_is_uploaded_with_its_caption(sim: TelegramControl) -> None:
+def test_one_photo_is_uploaded_with_its_caption(telegram_sim: TelegramControl) -> None:
     data = image_bytes(40, 30)
-    request = telegram_request(sim.base_url, text="**Look**", media=[image_item(data)])
+    request = telegram_request(telegram_sim.base_url, text="**Look**", media=[image_item(data)])
     published = publish(request)
-    [message] = sim.messages()
+    [message] = telegram_sim.messages()
     assert (message["method"], message["caption"], message["spans"]) == (
         "sendPhoto",
         "Look",
@@ -131,9 +121,9 @@ def test_one_photo_is_uploaded_with_its_caption(sim: TelegramControl) -> None:
     assert published.external_id == str(message["message_id"])
 
 
-def test_one_video_is_uploaded(sim: TelegramControl) -> None:
-    publish(telegram_request(sim.base_url, text="", media=[video_item()]))
-    [message] = sim.messages()
+def test_one_video_is_uploaded(telegram_sim: TelegramControl) -> None:
+    publish(telegram_request(telegram_sim.base_url, text="", media=[video_item()]))
+    [message] = telegram_sim.messages()
     assert (message["method"], message["caption"]) == ("sendVideo", None)
     media = message["media"]
     assert (media["type"], media["content_type"], media["size"]) == (
@@ -152,13 +142,13 @@ def test_one_video_is_uploaded(sim: TelegramControl) -> None:
     ],
 )
 def test_an_album_is_one_media_group_with_the_caption_on_its_first_item(
-    sim: TelegramControl, chat: int, url: str
+    telegram_sim: TelegramControl, chat: int, url: str
 ) -> None:
     media = [image_item(image_bytes(10, 10)), image_item(image_bytes(20, 10))]
-    request = telegram_request(sim.base_url, chat, text="Two _views_", media=media)
+    request = telegram_request(telegram_sim.base_url, chat, text="Two _views_", media=media)
     published = publish(request)
-    first, second = sim.messages()
-    stats = sim.stats()
+    first, second = telegram_sim.messages()
+    stats = telegram_sim.stats()
     assert (stats["albums"], stats["requests"], stats["calls"]) == (1, 1, {"sendmediagroup": 1})
     assert first["media_group_id"] == second["media_group_id"] is not None
     assert (first["caption"], first["spans"]) == ("Two views", [["italic", "views"]])
@@ -167,16 +157,18 @@ def test_an_album_is_one_media_group_with_the_caption_on_its_first_item(
     assert published == Published(str(first["message_id"]), url.format(id=first["message_id"]))
 
 
-def test_photos_and_videos_mix_in_an_album(sim: TelegramControl) -> None:
-    publish(telegram_request(sim.base_url, media=[image_item(), video_item(), image_item()]))
-    assert [m["media"]["type"] for m in sim.messages()] == ["photo", "video", "photo"]
+def test_photos_and_videos_mix_in_an_album(telegram_sim: TelegramControl) -> None:
+    publish(
+        telegram_request(telegram_sim.base_url, media=[image_item(), video_item(), image_item()])
+    )
+    assert [m["media"]["type"] for m in telegram_sim.messages()] == ["photo", "video", "photo"]
 
 
-def test_thread_parts_reply_to_the_previous_part(sim: TelegramControl) -> None:
-    first = publish(telegram_request(sim.base_url, text="Part one", part_count=3))
+def test_thread_parts_reply_to_the_previous_part(telegram_sim: TelegramControl) -> None:
+    first = publish(telegram_request(telegram_sim.base_url, text="Part one", part_count=3))
     second = publish(
         telegram_request(
-            sim.base_url,
+            telegram_sim.base_url,
             text="Part two",
             part_index=1,
             part_count=3,
@@ -186,7 +178,7 @@ def test_thread_parts_reply_to_the_previous_part(sim: TelegramControl) -> None:
     )
     publish(
         telegram_request(
-            sim.base_url,
+            telegram_sim.base_url,
             text="Part three",
             part_index=2,
             part_count=3,
@@ -194,7 +186,7 @@ def test_thread_parts_reply_to_the_previous_part(sim: TelegramControl) -> None:
             root_id=first.external_id,
         )
     )
-    replies = [(m["text"], m["reply_to"]) for m in sim.messages()]
+    replies = [(m["text"], m["reply_to"]) for m in telegram_sim.messages()]
     assert replies == [
         ("Part one", None),
         ("Part two", int(first.external_id)),
@@ -202,31 +194,31 @@ def test_thread_parts_reply_to_the_previous_part(sim: TelegramControl) -> None:
     ]
 
 
-def test_a_reply_to_a_missing_message_is_rejected(sim: TelegramControl) -> None:
+def test_a_reply_to_a_missing_message_is_rejected(telegram_sim: TelegramControl) -> None:
     with pytest.raises(RejectedError, match="message to be replied not found"):
-        publish(telegram_request(sim.base_url, reply_to_id="424242"))
+        publish(telegram_request(telegram_sim.base_url, reply_to_id="424242"))
 
 
-def test_a_caption_over_1024_is_rejected_before_sending(sim: TelegramControl) -> None:
-    request = telegram_request(sim.base_url, text="x" * 1025, media=[image_item()])
+def test_a_caption_over_1024_is_rejected_before_sending(telegram_sim: TelegramControl) -> None:
+    request = telegram_request(telegram_sim.base_url, text="x" * 1025, media=[image_item()])
     with pytest.raises(RejectedError, match=r"at most 1,024 characters .* has 1,025"):
         publish(request)
-    assert sim.stats()["requests"] == 0
-    publish(telegram_request(sim.base_url, text="x" * 1024, media=[image_item()]))
-    assert sim.messages()[0]["caption"] == "x" * 1024
+    assert telegram_sim.stats()["requests"] == 0
+    publish(telegram_request(telegram_sim.base_url, text="x" * 1024, media=[image_item()]))
+    assert telegram_sim.messages()[0]["caption"] == "x" * 1024
 
 
-def test_the_text_limit_counts_utf16_code_units(sim: TelegramControl) -> None:
+def test_the_text_limit_counts_utf16_code_units(telegram_sim: TelegramControl) -> None:
     emoji = "\U0001f600"  # one code point, two UTF-16 code units
-    publish(telegram_request(sim.base_url, text=emoji * 2048))
+    publish(telegram_request(telegram_sim.base_url, text=emoji * 2048))
     with pytest.raises(RejectedError, match=r"at most 4,096 characters .* has 4,098"):
-        publish(telegram_request(sim.base_url, text=emoji * 2049))
-    assert sim.stats()["requests"] == 1
+        publish(telegram_request(telegram_sim.base_url, text=emoji * 2049))
+    assert telegram_sim.stats()["requests"] == 1
 
 
-def test_the_limit_counts_the_text_after_formatting(sim: TelegramControl) -> None:
-    publish(telegram_request(sim.base_url, text="**" + "y" * 4096 + "**"))
-    assert len(sim.messages()[0]["text"]) == 4096
+def test_the_limit_counts_the_text_after_formatting(telegram_sim: TelegramControl) -> None:
+    publish(telegram_request(telegram_sim.base_url, text="**" + "y" * 4096 + "**"))
+    assert len(telegram_sim.messages()[0]["text"]) == 4096
 
 
 @pytest.mark.parametrize(
@@ -237,36 +229,40 @@ def test_the_limit_counts_the_text_after_formatting(sim: TelegramControl) -> Non
         (PRIVATE_CHAT, None),
     ],
 )
-def test_message_urls_by_kind_of_chat(sim: TelegramControl, chat: int, url: str | None) -> None:
-    published = publish(telegram_request(sim.base_url, chat))
+def test_message_urls_by_kind_of_chat(
+    telegram_sim: TelegramControl, chat: int, url: str | None
+) -> None:
+    published = publish(telegram_request(telegram_sim.base_url, chat))
     expected = url.format(id=published.external_id) if url else None
     assert published.url == expected
 
 
-def test_a_message_to_an_upgraded_group_goes_to_its_supergroup(sim: TelegramControl) -> None:
-    published = publish(telegram_request(sim.base_url, OLD_GROUP, text="Still here"))
-    [message] = sim.messages()
+def test_a_message_to_an_upgraded_group_goes_to_its_supergroup(
+    telegram_sim: TelegramControl,
+) -> None:
+    published = publish(telegram_request(telegram_sim.base_url, OLD_GROUP, text="Still here"))
+    [message] = telegram_sim.messages()
     assert (message["chat_id"], message["text"]) == (SUPERGROUP, "Still here")
     assert published.url == f"https://t.me/c/5555555555/{message['message_id']}"
 
 
-def test_message_ids_increase_per_chat(sim: TelegramControl) -> None:
-    ids = [int(publish(telegram_request(sim.base_url)).external_id) for _ in range(3)]
+def test_message_ids_increase_per_chat(telegram_sim: TelegramControl) -> None:
+    ids = [int(publish(telegram_request(telegram_sim.base_url)).external_id) for _ in range(3)]
     assert ids == sorted(set(ids))
 
 
-def test_more_than_ten_files_are_rejected(sim: TelegramControl) -> None:
+def test_more_than_ten_files_are_rejected(telegram_sim: TelegramControl) -> None:
     with pytest.raises(RejectedError, match="at most 10 files"):
-        publish(telegram_request(sim.base_url, media=[image_item() for _ in range(11)]))
+        publish(telegram_request(telegram_sim.base_url, media=[image_item() for _ in range(11)]))
 
 
-def test_an_empty_message_is_rejected(sim: TelegramControl) -> None:
+def test_an_empty_message_is_rejected(telegram_sim: TelegramControl) -> None:
     with pytest.raises(RejectedError, match="empty message"):
-        publish(telegram_request(sim.base_url, text="  \n"))
+        publish(telegram_request(telegram_sim.base_url, text="  \n"))
 
 
-def test_media_without_bytes_is_left_to_telegram_to_fetch(sim: TelegramControl) -> None:
+def test_media_without_bytes_is_left_to_telegram_to_fetch(telegram_sim: TelegramControl) -> None:
     # The simulator is offline, so it refuses the URL as Telegram refuses one it cannot fetch.
     item = MediaItem("image", "image/png", "https://media.example/a.png")
     with pytest.raises(RejectedError, match="wrong file identifier/HTTP URL specified"):
-        publish(telegram_request(sim.base_url, media=[item]))
+        publish(telegram_request(telegram_sim.base_url, media=[item]))

@@ -20,7 +20,6 @@ from herald.platforms.base import (
     RejectedError,
     RetryableError,
 )
-from herald.sim.telegram import create_telegram_app
 from sim_support import closed_port, serve_in_thread
 from telegram_support import (
     ABSENT_CHANNEL,
@@ -35,24 +34,9 @@ from telegram_support import (
     connector,
     telegram_request,
     verify,
-    world_config,
 )
 
 UNKNOWN_TOKEN = "5550999:AAH-nobody-knows-this-token-000"
-
-
-@pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
-    with serve_in_thread(create_telegram_app(world_config())) as base_url:
-        yield base_url
-
-
-@pytest.fixture
-def sim(sim_url: str) -> Iterator[TelegramControl]:
-    control = TelegramControl(sim_url)
-    control.reset()
-    yield control
-    control.close()
 
 
 def test_declares_telegram_and_what_it_can_do() -> None:
@@ -62,33 +46,33 @@ def test_declares_telegram_and_what_it_can_do() -> None:
     assert connector.capabilities.threads  # reply chains
 
 
-def test_lookup_never_claims_a_message_was_not_sent(sim: TelegramControl) -> None:
+def test_lookup_never_claims_a_message_was_not_sent(telegram_sim: TelegramControl) -> None:
     async def run() -> None:
         async with httpx.AsyncClient() as http:
-            await connector.lookup(http, telegram_request(sim.base_url), "key-1")
+            await connector.lookup(http, telegram_request(telegram_sim.base_url), "key-1")
 
     with pytest.raises(OutcomeUnknownError, match="cannot check"):
         asyncio.run(run())
 
 
-def test_a_public_channel_by_username(sim: TelegramControl) -> None:
-    assert verify(sim.base_url, "@herald_news") == Profile(
+def test_a_public_channel_by_username(telegram_sim: TelegramControl) -> None:
+    assert verify(telegram_sim.base_url, "@herald_news") == Profile(
         external_id=str(PUBLIC_CHANNEL),
         username="@herald_news",
         display_name="Herald News",
         profile_url="https://t.me/herald_news",
         options={"chatUsername": "herald_news", "chatType": "channel"},
     )
-    calls = sim.stats()["calls"]
+    calls = telegram_sim.stats()["calls"]
     assert (calls["getme"], calls["getchat"], calls["getchatmember"]) == (1, 1, 1)
 
 
-def test_a_public_channel_by_its_numeric_id(sim: TelegramControl) -> None:
-    assert verify(sim.base_url, str(PUBLIC_CHANNEL)).username == "@herald_news"
+def test_a_public_channel_by_its_numeric_id(telegram_sim: TelegramControl) -> None:
+    assert verify(telegram_sim.base_url, str(PUBLIC_CHANNEL)).username == "@herald_news"
 
 
-def test_a_private_channel_by_its_numeric_id(sim: TelegramControl) -> None:
-    assert verify(sim.base_url, str(PRIVATE_CHANNEL)) == Profile(
+def test_a_private_channel_by_its_numeric_id(telegram_sim: TelegramControl) -> None:
+    assert verify(telegram_sim.base_url, str(PRIVATE_CHANNEL)) == Profile(
         external_id=str(PRIVATE_CHANNEL),
         username="Backstage",
         display_name="Backstage",
@@ -97,70 +81,80 @@ def test_a_private_channel_by_its_numeric_id(sim: TelegramControl) -> None:
     )
 
 
-def test_a_supergroup_and_a_private_chat_need_only_membership(sim: TelegramControl) -> None:
-    assert verify(sim.base_url, str(SUPERGROUP)).options["chatType"] == "supergroup"
-    private = verify(sim.base_url, str(PRIVATE_CHAT))
+def test_a_supergroup_and_a_private_chat_need_only_membership(
+    telegram_sim: TelegramControl,
+) -> None:
+    assert verify(telegram_sim.base_url, str(SUPERGROUP)).options["chatType"] == "supergroup"
+    private = verify(telegram_sim.base_url, str(PRIVATE_CHAT))
     assert (private.display_name, private.options["chatType"]) == ("Ada", "private")
 
 
-def test_an_upgraded_group_is_followed_to_its_supergroup(sim: TelegramControl) -> None:
-    profile = verify(sim.base_url, str(OLD_GROUP))
+def test_an_upgraded_group_is_followed_to_its_supergroup(telegram_sim: TelegramControl) -> None:
+    profile = verify(telegram_sim.base_url, str(OLD_GROUP))
     assert profile.external_id == str(SUPERGROUP)
 
 
 @pytest.mark.parametrize("token", [UNKNOWN_TOKEN, "5550001:AAH-herald-test-token-WRONG00000"])
 def test_a_wrong_token_is_auth_expired_naming_telegram_and_the_reason(
-    sim: TelegramControl, token: str
+    telegram_sim: TelegramControl, token: str
 ) -> None:
     with pytest.raises(AuthExpiredError) as caught:
-        verify(sim.base_url, "@herald_news", token=token)
+        verify(telegram_sim.base_url, "@herald_news", token=token)
     assert caught.value.message == "Telegram refused the bot token: Unauthorized"
     assert caught.value.http_status == 401
     assert token not in repr(caught.value)
 
 
-def test_a_token_of_the_wrong_shape_is_refused_without_a_request(sim: TelegramControl) -> None:
+def test_a_token_of_the_wrong_shape_is_refused_without_a_request(
+    telegram_sim: TelegramControl,
+) -> None:
     with pytest.raises(AuthExpiredError, match="not of the form"):
-        verify(sim.base_url, "@herald_news", token="../getMe?x=1")
-    assert sim.stats()["calls"] == {}
+        verify(telegram_sim.base_url, "@herald_news", token="../getMe?x=1")
+    assert telegram_sim.stats()["calls"] == {}
 
 
 @pytest.mark.parametrize("chat", ["@no_post_rights", "@bot_absent"])
-def test_a_bot_that_cannot_post_in_the_channel_is_refused(sim: TelegramControl, chat: str) -> None:
+def test_a_bot_that_cannot_post_in_the_channel_is_refused(
+    telegram_sim: TelegramControl, chat: str
+) -> None:
     with pytest.raises(RejectedError) as caught:
-        verify(sim.base_url, chat)
+        verify(telegram_sim.base_url, chat)
     assert caught.value.message == (
         f"The bot @{BOT.username} is not an administrator of {chat}; add it as an admin with "
         "the right to post messages"
     )
 
 
-def test_a_channel_named_by_id_is_named_by_its_username_in_errors(sim: TelegramControl) -> None:
+def test_a_channel_named_by_id_is_named_by_its_username_in_errors(
+    telegram_sim: TelegramControl,
+) -> None:
     with pytest.raises(RejectedError, match="is not an administrator of @bot_absent;"):
-        verify(sim.base_url, f"{ABSENT_CHANNEL}")
+        verify(telegram_sim.base_url, f"{ABSENT_CHANNEL}")
 
 
 @pytest.mark.parametrize("chat", ["@no_such_channel", "-1009999999999"])
-def test_an_unknown_chat_is_refused_clearly(sim: TelegramControl, chat: str) -> None:
+def test_an_unknown_chat_is_refused_clearly(telegram_sim: TelegramControl, chat: str) -> None:
     with pytest.raises(RejectedError) as caught:
-        verify(sim.base_url, chat)
+        verify(telegram_sim.base_url, chat)
     assert caught.value.message.startswith(
         f"Telegram cannot find the chat {chat}: Bad Request: chat not found."
     )
 
 
-def test_a_bot_restricted_in_a_group_is_refused(sim: TelegramControl) -> None:
+def test_a_bot_restricted_in_a_group_is_refused(telegram_sim: TelegramControl) -> None:
     members = {str(BOT.id): {"status": "restricted", "can_send_messages": False}}
-    sim.configure(chats=[{"id": -42, "type": "group", "title": "Quiet", "members": members}])
+    telegram_sim.configure(
+        chats=[{"id": -42, "type": "group", "title": "Quiet", "members": members}]
+    )
     with pytest.raises(RejectedError, match="may not send messages in -42"):
-        verify(sim.base_url, "-42")
+        verify(telegram_sim.base_url, "-42")
 
 
-def test_a_bot_that_left_a_public_group_is_refused(sim: TelegramControl) -> None:
+def test_a_bot_that_left_a_public_group_is_refused(telegram_sim: TelegramControl) -> None:
     chat = {"id": -43, "type": "supergroup", "title": "Open", "username": "open_group"}
-    sim.configure(chats=[chat])
+    telegram_sim.configure(chats=[chat])
     with pytest.raises(RejectedError, match="is not a member of @open_group"):
-        verify(sim.base_url, "@open_group")
+        verify(telegram_sim.base_url, "@open_group")
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ ones, taken keys, getRecord and listRecords."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from bluesky_support import (
     create_post,
     png,
     post_record,
-    running_sim,
     upload_blob,
     xrpc_error,
 )
@@ -25,36 +23,19 @@ GET = "com.atproto.repo.getRecord"
 MENTION = "app.bsky.richtext.facet#mention"
 
 
-@pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
-    with running_sim() as base_url:
-        yield base_url
-
-
-@pytest.fixture
-def sim(sim_url: str) -> Iterator[BlueskyControl]:
-    control = BlueskyControl(sim_url)
-    control.reset()
-    yield control
-    control.close()
-
-
-@pytest.fixture
-def token(sim: BlueskyControl) -> str:
-    return sim.login()
-
-
 # --- createRecord -----------------------------------------------------------------------------
 
 
-def test_create_record_at_a_client_rkey_then_get_it(sim: BlueskyControl, token: str) -> None:
-    created = create_post(sim, token, post_record("hi"), "3kabcdefghijk")
+def test_create_record_at_a_client_rkey_then_get_it(
+    bluesky_sim: BlueskyControl, bluesky_token: str
+) -> None:
+    created = create_post(bluesky_sim, bluesky_token, post_record("hi"), "3kabcdefghijk")
     assert created.status_code == 200, created.text
     body = created.json()
     assert body["uri"] == f"at://{ALICE.did}/{POST}/3kabcdefghijk"
     assert body["validationStatus"] == "valid"
     assert body["cid"].startswith("bafyrei")
-    fetched = sim.get(GET, repo=ALICE.did, collection=POST, rkey="3kabcdefghijk").json()
+    fetched = bluesky_sim.get(GET, repo=ALICE.did, collection=POST, rkey="3kabcdefghijk").json()
     assert (fetched["uri"], fetched["cid"], fetched["value"]["text"]) == (
         body["uri"],
         body["cid"],
@@ -62,16 +43,25 @@ def test_create_record_at_a_client_rkey_then_get_it(sim: BlueskyControl, token: 
     )
 
 
-def test_a_taken_rkey_is_500_and_keeps_the_first_record(sim: BlueskyControl, token: str) -> None:
-    assert create_post(sim, token, post_record("first"), "3kabcdefghijk").status_code == 200
-    second = create_post(sim, token, post_record("second"), "3kabcdefghijk")
+def test_a_taken_rkey_is_500_and_keeps_the_first_record(
+    bluesky_sim: BlueskyControl, bluesky_token: str
+) -> None:
+    assert (
+        create_post(bluesky_sim, bluesky_token, post_record("first"), "3kabcdefghijk").status_code
+        == 200
+    )
+    second = create_post(bluesky_sim, bluesky_token, post_record("second"), "3kabcdefghijk")
     assert xrpc_error(second) == (500, "InternalServerError", "Internal Server Error")
-    assert [r["value"]["text"] for r in sim.records()] == ["first"]
-    assert sim.stats()["duplicates"] == 1
+    assert [r["value"]["text"] for r in bluesky_sim.records()] == ["first"]
+    assert bluesky_sim.stats()["duplicates"] == 1
 
 
-def test_without_an_rkey_the_pds_picks_a_tid(sim: BlueskyControl, token: str) -> None:
-    uris = [create_post(sim, token, post_record(str(n))).json()["uri"] for n in range(3)]
+def test_without_an_rkey_the_pds_picks_a_tid(
+    bluesky_sim: BlueskyControl, bluesky_token: str
+) -> None:
+    uris = [
+        create_post(bluesky_sim, bluesky_token, post_record(str(n))).json()["uri"] for n in range(3)
+    ]
     rkeys = [uri.rsplit("/", 1)[1] for uri in uris]
     assert rkeys == sorted(rkeys)
     assert len(set(rkeys)) == 3
@@ -85,14 +75,14 @@ def test_without_an_rkey_the_pds_picks_a_tid(sim: BlueskyControl, token: str) ->
     ],
 )
 def test_text_limits_in_the_pds_wording(
-    sim: BlueskyControl, token: str, text: str, message: str
+    bluesky_sim: BlueskyControl, bluesky_token: str, text: str, message: str
 ) -> None:
-    assert xrpc_error(create_post(sim, token, post_record(text))) == (
+    assert xrpc_error(create_post(bluesky_sim, bluesky_token, post_record(text))) == (
         400,
         "InvalidRequest",
         f"Invalid {POST} record: {message}",
     )
-    assert create_post(sim, token, post_record("é" * 300)).status_code == 200
+    assert create_post(bluesky_sim, bluesky_token, post_record("é" * 300)).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -112,21 +102,21 @@ def test_text_limits_in_the_pds_wording(
     ],
 )
 def test_create_record_refuses_malformed_requests(
-    sim: BlueskyControl, token: str, body: dict[str, Any], fragment: str
+    bluesky_sim: BlueskyControl, bluesky_token: str, body: dict[str, Any], fragment: str
 ) -> None:
     payload = {"repo": ALICE.did, "collection": POST, "record": post_record(), **body}
-    status, name, message = xrpc_error(sim.post(CREATE_RECORD, token, json=payload))
+    status, name, message = xrpc_error(bluesky_sim.post(CREATE_RECORD, bluesky_token, json=payload))
     assert (status, name) == (400, "InvalidRequest")
     assert fragment in message
-    assert sim.records() == []
+    assert bluesky_sim.records() == []
 
 
 def test_a_repo_of_another_account_is_not_the_sessions_to_write(
-    sim: BlueskyControl, token: str
+    bluesky_sim: BlueskyControl, bluesky_token: str
 ) -> None:
-    bob = sim.add_account(handle="bob.test", appPassword="bbbb")
+    bob = bluesky_sim.add_account(handle="bob.test", appPassword="bbbb")
     payload = {"repo": bob["did"], "collection": POST, "record": post_record()}
-    assert xrpc_error(sim.post(CREATE_RECORD, token, json=payload))[:2] == (
+    assert xrpc_error(bluesky_sim.post(CREATE_RECORD, bluesky_token, json=payload))[:2] == (
         401,
         "AuthenticationRequired",
     )
@@ -151,18 +141,25 @@ def facet(start: int, end: int, feature: dict[str, Any] | None = None) -> dict[s
     ],
 )
 def test_facets_must_fit_the_text_bytes(
-    sim: BlueskyControl, token: str, facets: list[dict[str, Any]], fragment: str
+    bluesky_sim: BlueskyControl, bluesky_token: str, facets: list[dict[str, Any]], fragment: str
 ) -> None:
     text = "日 @alice.test"  # 15 bytes: 日 is bytes 0-2, the mention 4-15
-    status, _, message = xrpc_error(create_post(sim, token, post_record(text, facets=facets)))
+    status, _, message = xrpc_error(
+        create_post(bluesky_sim, bluesky_token, post_record(text, facets=facets))
+    )
     assert status == 400
     assert fragment in message
-    assert create_post(sim, token, post_record(text, facets=[facet(4, 15)])).status_code == 200
+    assert (
+        create_post(
+            bluesky_sim, bluesky_token, post_record(text, facets=[facet(4, 15)])
+        ).status_code
+        == 200
+    )
 
 
-def refusal(sim: BlueskyControl, token: str, **fields: Any) -> str:
+def refusal(bluesky_sim: BlueskyControl, bluesky_token: str, **fields: Any) -> str:
     """The message createRecord answers for a post with these fields."""
-    response = create_post(sim, token, post_record(**fields))
+    response = create_post(bluesky_sim, bluesky_token, post_record(**fields))
     assert response.status_code == 400, response.text
     return xrpc_error(response)[2]
 
@@ -171,71 +168,91 @@ def images(blob: dict[str, Any], count: int) -> dict[str, Any]:
     return {"$type": "app.bsky.embed.images", "images": [{"image": blob, "alt": ""}] * count}
 
 
-def test_image_embeds_take_uploaded_blobs_up_to_four(sim: BlueskyControl, token: str) -> None:
-    blob = upload_blob(sim, token, png(2, 2), "image/png")
-    five = refusal(sim, token, embed=images(blob, 5))
+def test_image_embeds_take_uploaded_blobs_up_to_four(
+    bluesky_sim: BlueskyControl, bluesky_token: str
+) -> None:
+    blob = upload_blob(bluesky_sim, bluesky_token, png(2, 2), "image/png")
+    five = refusal(bluesky_sim, bluesky_token, embed=images(blob, 5))
     assert "array too big (maximum 4, got 5) at $.record.embed.images" in five
     foreign = {**blob, "ref": {"$link": "bafkreinotuploaded"}}
     assert (
-        refusal(sim, token, embed=images(foreign, 1)) == "Could not find blob: bafkreinotuploaded"
+        refusal(bluesky_sim, bluesky_token, embed=images(foreign, 1))
+        == "Could not find blob: bafkreinotuploaded"
     )
     ratio = images(blob, 1)
     ratio["images"][0] = {**ratio["images"][0], "aspectRatio": {"width": 0, "height": 1}}
-    assert "positive integers" in refusal(sim, token, embed=ratio)
-    assert create_post(sim, token, post_record(embed=images(blob, 4))).status_code == 200
+    assert "positive integers" in refusal(bluesky_sim, bluesky_token, embed=ratio)
+    assert (
+        create_post(bluesky_sim, bluesky_token, post_record(embed=images(blob, 4))).status_code
+        == 200
+    )
 
 
-def test_blob_types_must_suit_the_embed(sim: BlueskyControl, token: str) -> None:
-    video = upload_blob(sim, token, b"mp4 bytes", "video/mp4")
-    image = upload_blob(sim, token, png(2, 2), "image/png")
-    assert "must match image/*" in refusal(sim, token, embed=images(video, 1))
+def test_blob_types_must_suit_the_embed(bluesky_sim: BlueskyControl, bluesky_token: str) -> None:
+    video = upload_blob(bluesky_sim, bluesky_token, b"mp4 bytes", "video/mp4")
+    image = upload_blob(bluesky_sim, bluesky_token, png(2, 2), "image/png")
+    assert "must match image/*" in refusal(bluesky_sim, bluesky_token, embed=images(video, 1))
     as_video = {"$type": "app.bsky.embed.video", "video": image}
-    assert "must match video/mp4" in refusal(sim, token, embed=as_video)
+    assert "must match video/mp4" in refusal(bluesky_sim, bluesky_token, embed=as_video)
     ok = {"$type": "app.bsky.embed.video", "video": video, "alt": "clip"}
-    assert create_post(sim, token, post_record(embed=ok)).status_code == 200
+    assert create_post(bluesky_sim, bluesky_token, post_record(embed=ok)).status_code == 200
     other = {"$type": "app.bsky.embed.external", "external": {}}
-    assert "does not take embeds" in refusal(sim, token, embed=other)
+    assert "does not take embeds" in refusal(bluesky_sim, bluesky_token, embed=other)
 
 
-def test_replies_must_name_stored_records_by_uri_and_cid(sim: BlueskyControl, token: str) -> None:
-    root = create_post(sim, token, post_record("root")).json()
+def test_replies_must_name_stored_records_by_uri_and_cid(
+    bluesky_sim: BlueskyControl, bluesky_token: str
+) -> None:
+    root = create_post(bluesky_sim, bluesky_token, post_record("root")).json()
     ref = {"uri": root["uri"], "cid": root["cid"]}
-    reply = create_post(sim, token, post_record("reply", reply={"root": ref, "parent": ref}))
+    reply = create_post(
+        bluesky_sim, bluesky_token, post_record("reply", reply={"root": ref, "parent": ref})
+    )
     assert reply.status_code == 200
     stale = {"uri": root["uri"], "cid": "bafyreiwrong"}
-    assert "does not match" in refusal(sim, token, reply={"root": ref, "parent": stale})
+    assert "does not match" in refusal(
+        bluesky_sim, bluesky_token, reply={"root": ref, "parent": stale}
+    )
     gone = {"uri": f"at://{ALICE.did}/{POST}/3kaaaaaaaaaaa", "cid": root["cid"]}
-    assert "does not exist" in refusal(sim, token, reply={"root": gone, "parent": ref})
+    assert "does not exist" in refusal(
+        bluesky_sim, bluesky_token, reply={"root": gone, "parent": ref}
+    )
 
 
 # --- reading ----------------------------------------------------------------------------------
 
 
-def test_get_record_of_a_missing_key_is_record_not_found(sim: BlueskyControl, token: str) -> None:
-    missing = sim.get(GET, repo=ALICE.did, collection=POST, rkey="3kaaaaaaaaaaa")
+def test_get_record_of_a_missing_key_is_record_not_found(
+    bluesky_sim: BlueskyControl, bluesky_token: str
+) -> None:
+    missing = bluesky_sim.get(GET, repo=ALICE.did, collection=POST, rkey="3kaaaaaaaaaaa")
     assert xrpc_error(missing) == (
         400,
         "RecordNotFound",
         f"Could not locate record: at://{ALICE.did}/{POST}/3kaaaaaaaaaaa",
     )
-    assert xrpc_error(sim.get(GET, repo=ALICE.did, collection=POST))[2] == (
+    assert xrpc_error(bluesky_sim.get(GET, repo=ALICE.did, collection=POST))[2] == (
         'Params must have the property "rkey"'
     )
-    sim.expire_tokens()
-    stale = sim.get(GET, token, repo=ALICE.did, collection=POST, rkey="3kaaaaaaaaaaa")
+    bluesky_sim.expire_tokens()
+    stale = bluesky_sim.get(
+        GET, bluesky_token, repo=ALICE.did, collection=POST, rkey="3kaaaaaaaaaaa"
+    )
     assert xrpc_error(stale)[1] == "ExpiredToken"  # optional auth, but a stale token is refused
 
 
-def test_list_records_pages_newest_first(sim: BlueskyControl, token: str) -> None:
+def test_list_records_pages_newest_first(bluesky_sim: BlueskyControl, bluesky_token: str) -> None:
     rkeys = ["3kaaaaaaaaaa2", "3kaaaaaaaaaa3", "3kaaaaaaaaaa4"]
     for rkey in rkeys:
-        create_post(sim, token, post_record(rkey), rkey)
+        create_post(bluesky_sim, bluesky_token, post_record(rkey), rkey)
     params = {"repo": ALICE.did, "collection": POST}
-    first = sim.get("com.atproto.repo.listRecords", **params, limit="2").json()
+    first = bluesky_sim.get("com.atproto.repo.listRecords", **params, limit="2").json()
     assert [r["value"]["text"] for r in first["records"]] == rkeys[:0:-1]
-    rest = sim.get("com.atproto.repo.listRecords", **params, limit="2", cursor=first["cursor"])
+    rest = bluesky_sim.get(
+        "com.atproto.repo.listRecords", **params, limit="2", cursor=first["cursor"]
+    )
     assert [r["value"]["text"] for r in rest.json()["records"]] == rkeys[:1]
     assert "cursor" not in rest.json()
-    oldest = sim.get("com.atproto.repo.listRecords", **params, reverse="true").json()
+    oldest = bluesky_sim.get("com.atproto.repo.listRecords", **params, reverse="true").json()
     assert [r["value"]["text"] for r in oldest["records"]] == rkeys
-    assert sim.get("com.atproto.repo.listRecords", **params, limit="0").status_code == 400
+    assert bluesky_sim.get("com.atproto.repo.listRecords", **params, limit="0").status_code == 400

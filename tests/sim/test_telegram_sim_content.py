@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from herald.sim.telegram import create_telegram_app
-from sim_support import serve_in_thread
 from telegram_support import (
     PRIVATE_CHANNEL,
     PUBLIC_CHANNEL,
@@ -18,23 +15,7 @@ from telegram_support import (
     photo_parts,
     send_album,
     send_text,
-    world_config,
 )
-
-
-@pytest.fixture(scope="module")
-def sim_url() -> Iterator[str]:
-    with serve_in_thread(create_telegram_app(world_config())) as base_url:
-        yield base_url
-
-
-@pytest.fixture
-def sim(sim_url: str) -> Iterator[TelegramControl]:
-    control = TelegramControl(sim_url)
-    control.reset()
-    yield control
-    control.close()
-
 
 # ---- content rules ----
 
@@ -50,9 +31,9 @@ def sim(sim_url: str) -> Iterator[TelegramControl]:
     ],
 )
 def test_text_rules(
-    sim: TelegramControl, fields: dict[str, Any], ok: bool, description: str | None
+    telegram_sim: TelegramControl, fields: dict[str, Any], ok: bool, description: str | None
 ) -> None:
-    status, result = bot_answer(send_text(sim, **fields))
+    status, result = bot_answer(send_text(telegram_sim, **fields))
     assert (status == 200) is ok
     if description is not None:
         assert result == description
@@ -120,9 +101,9 @@ def test_text_rules(
     ],
 )
 def test_parse_modes(
-    sim: TelegramControl, mode: str, text: str, plain: str, entities: list[dict[str, Any]]
+    telegram_sim: TelegramControl, mode: str, text: str, plain: str, entities: list[dict[str, Any]]
 ) -> None:
-    status, message = bot_answer(send_text(sim, text=text, parse_mode=mode))
+    status, message = bot_answer(send_text(telegram_sim, text=text, parse_mode=mode))
     assert status == 200, message
     assert (message["text"], message.get("entities", [])) == (plain, entities)
 
@@ -150,9 +131,9 @@ def test_parse_modes(
     ],
 )
 def test_malformed_markup_is_refused_as_telegram_refuses_it(
-    sim: TelegramControl, mode: str, text: str, reason: str
+    telegram_sim: TelegramControl, mode: str, text: str, reason: str
 ) -> None:
-    assert bot_answer(send_text(sim, text=text, parse_mode=mode)) == (
+    assert bot_answer(send_text(telegram_sim, text=text, parse_mode=mode)) == (
         400,
         f"Bad Request: can't parse entities: {reason}",
     )
@@ -171,56 +152,56 @@ def test_malformed_markup_is_refused_as_telegram_refuses_it(
     ],
 )
 def test_entities_are_checked_in_utf16_units(
-    sim: TelegramControl, entities: list[dict[str, Any]], ok: bool
+    telegram_sim: TelegramControl, entities: list[dict[str, Any]], ok: bool
 ) -> None:
-    status, result = bot_answer(send_text(sim, text="😀hello", entities=entities))
+    status, result = bot_answer(send_text(telegram_sim, text="😀hello", entities=entities))
     assert (status == 200) is ok, result
     if ok:
-        assert sim.messages()[0]["spans"] == [["bold", "hello"]]
+        assert telegram_sim.messages()[0]["spans"] == [["bold", "hello"]]
     else:
         assert result.startswith("Bad Request: can't parse entities: ")
 
 
-def test_replies(sim: TelegramControl) -> None:
-    first = bot_answer(send_text(sim))[1]["message_id"]
-    reply = bot_answer(send_text(sim, reply_parameters={"message_id": first}))[1]
+def test_replies(telegram_sim: TelegramControl) -> None:
+    first = bot_answer(send_text(telegram_sim))[1]["message_id"]
+    reply = bot_answer(send_text(telegram_sim, reply_parameters={"message_id": first}))[1]
     assert reply["reply_to_message"]["message_id"] == first
     missing = {"message_id": 999999}
-    assert bot_answer(send_text(sim, reply_parameters=missing)) == (
+    assert bot_answer(send_text(telegram_sim, reply_parameters=missing)) == (
         400,
         "Bad Request: message to be replied not found",
     )
     lenient = {**missing, "allow_sending_without_reply": True}
-    assert bot_answer(send_text(sim, reply_parameters=lenient))[0] == 200
+    assert bot_answer(send_text(telegram_sim, reply_parameters=lenient))[0] == 200
     # Message ids are per chat: this channel's message is no message of another chat.
-    elsewhere = send_text(sim, PRIVATE_CHANNEL, reply_parameters={"message_id": first})
+    elsewhere = send_text(telegram_sim, PRIVATE_CHANNEL, reply_parameters={"message_id": first})
     assert bot_answer(elsewhere)[0] == 400
 
 
-def test_message_ids_increase_per_chat_and_survive_a_reset(sim: TelegramControl) -> None:
-    public = [bot_answer(send_text(sim))[1]["message_id"] for _ in range(3)]
-    private = bot_answer(send_text(sim, PRIVATE_CHANNEL))[1]["message_id"]
+def test_message_ids_increase_per_chat_and_survive_a_reset(telegram_sim: TelegramControl) -> None:
+    public = [bot_answer(send_text(telegram_sim))[1]["message_id"] for _ in range(3)]
+    private = bot_answer(send_text(telegram_sim, PRIVATE_CHANNEL))[1]["message_id"]
     assert public == sorted(set(public))
     assert private < public[-1]
-    sim.reset()
-    assert bot_answer(send_text(sim))[1]["message_id"] > public[-1]
+    telegram_sim.reset()
+    assert bot_answer(send_text(telegram_sim))[1]["message_id"] > public[-1]
 
 
-def test_link_previews(sim: TelegramControl) -> None:
-    send_text(sim, link_preview_options={"is_disabled": True})
-    send_text(sim, disable_web_page_preview=True)
-    send_text(sim)
-    previews = [m["link_preview_options"] for m in sim.messages()]
+def test_link_previews(telegram_sim: TelegramControl) -> None:
+    send_text(telegram_sim, link_preview_options={"is_disabled": True})
+    send_text(telegram_sim, disable_web_page_preview=True)
+    send_text(telegram_sim)
+    previews = [m["link_preview_options"] for m in telegram_sim.messages()]
     assert previews == [{"is_disabled": True}, {"is_disabled": True}, None]
 
 
 # ---- media ----
 
 
-def test_a_photo_with_a_caption(sim: TelegramControl) -> None:
+def test_a_photo_with_a_caption(telegram_sim: TelegramControl) -> None:
     data = {"chat_id": "@herald_news", "caption": "<i>c</i>", "parse_mode": "HTML"}
     files = {"photo": ("p.png", image_bytes(30, 20), "image/png")}
-    status, message = bot_answer(sim.call("sendPhoto", data=data, files=files))
+    status, message = bot_answer(telegram_sim.call("sendPhoto", data=data, files=files))
     assert status == 200
     assert (message["caption"], message["caption_entities"]) == (
         "c",
@@ -262,7 +243,7 @@ def test_a_photo_with_a_caption(sim: TelegramControl) -> None:
     ],
 )
 def test_photo_rules(
-    sim: TelegramControl,
+    telegram_sim: TelegramControl,
     files: dict[str, Any],
     fields: dict[str, str],
     status: int,
@@ -270,27 +251,27 @@ def test_photo_rules(
 ) -> None:
     data = {"chat_id": str(PUBLIC_CHANNEL), **fields}
     parts = files or {"other": ("o", b"o")}  # multipart still, without a photo part
-    code, result = bot_answer(sim.call("sendPhoto", data=data, files=parts))
+    code, result = bot_answer(telegram_sim.call("sendPhoto", data=data, files=parts))
     assert code == status, result
     if description is not None:
         assert result == description
 
 
-def test_upload_size_limits(sim: TelegramControl) -> None:
-    sim.configure(photo_max_bytes=200, file_max_bytes=300)
+def test_upload_size_limits(telegram_sim: TelegramControl) -> None:
+    telegram_sim.configure(photo_max_bytes=200, file_max_bytes=300)
     target = {"chat_id": str(PUBLIC_CHANNEL)}
     big_photo = {"photo": ("p.bmp", image_bytes(40, 40, "BMP"), "image/bmp")}
     too_big = (413, "Request Entity Too Large")
-    assert bot_answer(sim.call("sendPhoto", data=target, files=big_photo)) == too_big
+    assert bot_answer(telegram_sim.call("sendPhoto", data=target, files=big_photo)) == too_big
     video = {"video": ("v.mp4", b"v" * 301, "video/mp4")}
-    assert bot_answer(sim.call("sendVideo", data=target, files=video)) == too_big
+    assert bot_answer(telegram_sim.call("sendVideo", data=target, files=video)) == too_big
     video = {"video": ("v.mp4", b"v" * 300, "video/mp4")}
     fields = {"chat_id": str(PUBLIC_CHANNEL), "width": "640", "duration": "3"}
-    status, message = bot_answer(sim.call("sendVideo", data=fields, files=video))
+    status, message = bot_answer(telegram_sim.call("sendVideo", data=fields, files=video))
     assert (status, message["video"]["width"], message["video"]["duration"]) == (200, 640, 3)
 
 
-def test_an_album(sim: TelegramControl) -> None:
+def test_an_album(telegram_sim: TelegramControl) -> None:
     items = [
         {"type": "photo", "media": "attach://f0", "caption": "*one*", "parse_mode": "MarkdownV2"},
         {"type": "video", "media": "attach://v", "width": 320},
@@ -298,17 +279,17 @@ def test_an_album(sim: TelegramControl) -> None:
     ]
     files = {**photo_parts(image_bytes(), image_bytes(9, 9)), "v": ("v.mp4", b"vid", "video/mp4")}
     missing = '{"message_id": 999999}'
-    assert bot_answer(send_album(sim, items, files, reply_parameters=missing))[0] == 400
-    status, messages = bot_answer(send_album(sim, items, files))
+    assert bot_answer(send_album(telegram_sim, items, files, reply_parameters=missing))[0] == 400
+    status, messages = bot_answer(send_album(telegram_sim, items, files))
     assert status == 200
     first = messages[0]["message_id"]
     assert [m["message_id"] for m in messages] == [first, first + 1, first + 2]
     assert len({m["media_group_id"] for m in messages}) == 1
     assert ("caption" in messages[0], "caption" in messages[1]) == (True, False)
     assert messages[1]["video"]["width"] == 320
-    records = sim.messages()
+    records = telegram_sim.messages()
     assert [r["caption"] for r in records] == ["one", None, None]
-    assert sim.stats()["albums"] == 1
+    assert telegram_sim.stats()["albums"] == 1
 
 
 @pytest.mark.parametrize(
@@ -349,11 +330,16 @@ def test_an_album(sim: TelegramControl) -> None:
         ),
     ],
 )
-def test_album_rules(sim: TelegramControl, items: list[dict[str, Any]], description: str) -> None:
-    assert bot_answer(send_album(sim, items, photo_parts(image_bytes()))) == (400, description)
-    assert sim.messages() == []
+def test_album_rules(
+    telegram_sim: TelegramControl, items: list[dict[str, Any]], description: str
+) -> None:
+    assert bot_answer(send_album(telegram_sim, items, photo_parts(image_bytes()))) == (
+        400,
+        description,
+    )
+    assert telegram_sim.messages() == []
 
 
-def test_an_album_needs_its_media_parameter(sim: TelegramControl) -> None:
-    response = sim.call("sendMediaGroup", json={"chat_id": PUBLIC_CHANNEL})
+def test_an_album_needs_its_media_parameter(telegram_sim: TelegramControl) -> None:
+    response = telegram_sim.call("sendMediaGroup", json={"chat_id": PUBLIC_CHANNEL})
     assert bot_answer(response) == (400, 'Bad Request: parameter "media" is required')

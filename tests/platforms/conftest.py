@@ -1,0 +1,27 @@
+"""Connector tests' fixtures: each platform's simulator, one per test module and reset for each
+test (`<platform>_sim`, defined next to its control client in `tests/<platform>_support.py`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bluesky_support import bluesky_sim, bluesky_sim_url
+from herald.platforms.bluesky import BlueskyConnector
+from mastodon_support import mastodon_sim, mastodon_sim_url
+from telegram_support import telegram_sim, telegram_sim_url
+
+__all__ = [
+    "bluesky_connector",
+    "bluesky_sim",
+    "bluesky_sim_url",
+    "mastodon_sim",
+    "mastodon_sim_url",
+    "telegram_sim",
+    "telegram_sim_url",
+]
+
+
+@pytest.fixture
+def bluesky_connector() -> BlueskyConnector:
+    """A fresh connector for each test, so no session outlives it."""
+    return BlueskyConnector()
