@@ -181,20 +181,33 @@ def test_a_mastodon_instance_with_a_higher_limit_gets_longer_statuses(tenant: Te
     """The instance's max_characters, read when connecting, sizes the thread parts."""
     content = "A sentence of some length that goes on. " * 18  # 720 characters
     roomy = MastodonConfig(max_characters=1000)
-    with (
-        serve_in_thread(create_mastodon_app()) as small,
-        serve_in_thread(create_mastodon_app(roomy)) as large,
-    ):
-        ids = [
-            _connect(
-                tenant, platform="mastodon", instanceUrl=url, accessToken=DEFAULT_ACCOUNT.token
-            ).json()["connection"]["platformId"]
-            for url in (small, large)
-        ]
-    assert ids[0] == ids[1]  # the same account id on two instances: one connection, updated
-    created = tenant.client.post(
-        "/create-post", json={"content": content, "platforms": [ids[1]], "status": "draft"}
-    )
-    assert created.status_code == 200, created.text
-    post = tenant.client.get(f"/get-post/{created.json()['postGroupId']}").json()["posts"][0]
-    assert post["isThread"] is False
+    threaded = {}
+    for config in (MastodonConfig(), roomy):
+        with serve_in_thread(create_mastodon_app(config)) as url:
+            body = {"instanceUrl": url, "accessToken": DEFAULT_ACCOUNT.token}
+            response = _connect(tenant, platform="mastodon", **body)
+            assert response.status_code == 201, response.text
+        platform_id = response.json()["connection"]["platformId"]
+        created = tenant.client.post(
+            "/create-post",
+            json={"content": content, "platforms": [platform_id], "status": "draft"},
+        )
+        assert created.status_code == 200, created.text
+        group = tenant.client.get(f"/get-post/{created.json()['postGroupId']}").json()
+        threaded[config.max_characters] = group["posts"][0]["isThread"]
+        # Both simulators give their demo account the same id: one connection at a time.
+        assert tenant.client.delete(f"/platform-connections/{platform_id}").is_success
+    assert threaded == {500: True, 1000: False}
+
+
+def test_the_same_mastodon_id_on_another_instance_is_refused(tenant: Tenant, instance: str) -> None:
+    body = {"platform": "mastodon", "accessToken": DEFAULT_ACCOUNT.token}
+    first = _connect(tenant, **body, instanceUrl=instance)
+    assert first.status_code == 201
+    with serve_in_thread(create_mastodon_app()) as other:
+        refused = _connect(tenant, **body, instanceUrl=other)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "CONNECTION_EXISTS"
+    assert instance in refused.json()["error"]
+    again = _connect(tenant, **body, instanceUrl=instance)  # the same instance reconnects
+    assert again.status_code == 201

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.platform import Platform, split_platform_id
-from herald.errors import NotFoundError, UpstreamError, ValidationError
+from herald.errors import ConflictError, NotFoundError, UpstreamError, ValidationError
 from herald.models import Account, Connection
 from herald.platforms.base import AuthExpiredError, Profile, PublishError, RejectedError
 from herald.platforms.registry import connector_for
@@ -68,6 +68,13 @@ async def save_connection(
     store = ConnectionStore(session)
     platform = request.platform.value
     connection = await store.find(account_id, platform, profile.external_id)
+    if connection is not None and _elsewhere(connection, request):
+        raise ConflictError(
+            f"Another {request.platform.value} account with id {profile.external_id} is "
+            f"connected on {connection.options.get('instanceUrl')}; platform ids cannot tell "
+            "the two apart, so remove that connection first",
+            code="CONNECTION_EXISTS",
+        )
     if connection is None:
         connection = Connection(account_id=account_id, platform=platform)
         connection.external_id = profile.external_id
@@ -83,6 +90,15 @@ async def save_connection(
     await session.flush()
     await store.lift_reauth_gate(connection.id)
     return connection
+
+
+def _elsewhere(connection: Connection, request: ConnectionInput) -> bool:
+    """Mastodon account ids are unique per instance only, and `mastodon-<id>` names no
+    instance: the same id on another instance is another account, not a reconnection."""
+    if request.platform is not Platform.MASTODON:
+        return False
+    stored = (connection.options or {}).get("instanceUrl")
+    return stored is not None and stored != request.options.get("instanceUrl")
 
 
 async def add_sandbox_connection(
