@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -54,6 +54,22 @@ def serve_in_thread(app: ASGIApp) -> Iterator[str]:
         assert not thread.is_alive(), "simulator did not shut down"
         loop.close()
         sock.close()
+
+
+@asynccontextmanager
+async def hanging_up_server() -> AsyncIterator[str]:
+    """A loopback server that reads a request's head, then hangs up without answering, as a
+    connection dropped after the request was sent; yields its base URL."""
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}"
 
 
 def closed_port() -> int:

@@ -1,5 +1,5 @@
-"""Connector tests' fixtures: each platform's simulator, one per test module and reset for each
-test (`<platform>_sim`, defined next to its control client in `tests/<platform>_support.py`)."""
+"""Connector tests' fixtures: `bluesky_sim`, `mastodon_sim` and `telegram_sim` (one simulator per
+module, reset for each test; defined in `tests/<platform>_support.py`) and `bluesky_connector`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from herald.platforms.bluesky import BlueskyConnector
 from mastodon_support import mastodon_sim, mastodon_sim_url
 from telegram_support import telegram_sim, telegram_sim_url
 
+# Imported fixtures are found by pytest through the module's names; __all__ marks them used.
 __all__ = [
     "bluesky_connector",
     "bluesky_sim",

@@ -30,7 +30,7 @@ from mastodon_support import (
     publish,
     verify,
 )
-from sim_support import CLIENT_TIMEOUT_S, serve_in_thread
+from sim_support import CLIENT_TIMEOUT_S, hanging_up_server, serve_in_thread
 
 ANSWERS: dict[str, tuple[int, object]] = {
     "scope": (403, {"error": "This action is outside the authorized scopes"}),
@@ -164,16 +164,11 @@ def test_every_lookup_failure_is_retryable(scripted_url: str, kind: str) -> None
 
 def test_a_connection_dropped_after_sending_is_outcome_unknown() -> None:
     async def scenario() -> None:
-        async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.close()
-            await writer.wait_closed()
-
-        server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        request = mastodon_request(f"http://127.0.0.1:{port}")
-        async with server, httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+        async with (
+            hanging_up_server() as base_url,
+            httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http,
+        ):
             with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
-                await connector.publish(http, request, "k")
+                await connector.publish(http, mastodon_request(base_url), "k")
 
     asyncio.run(scenario())

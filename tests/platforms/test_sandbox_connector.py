@@ -29,7 +29,9 @@ from sim_support import (
     HANG_S,
     SimControl,
     closed_port,
+    hanging_up_server,
     publish_request,
+    reset_for_test,
     serve_in_thread,
 )
 
@@ -45,10 +47,7 @@ def sim_url() -> Iterator[str]:
 
 @pytest.fixture
 def sim(sim_url: str) -> Iterator[SimControl]:
-    control = SimControl(sim_url)
-    control.reset()
-    yield control
-    control.close()
+    yield from reset_for_test(SimControl(sim_url))
 
 
 async def _status_reply(request: Request) -> Response:
@@ -259,16 +258,12 @@ def test_a_refused_connection_is_retryable() -> None:
 
 def test_a_connection_dropped_after_sending_is_outcome_unknown() -> None:
     async def scenario() -> None:
-        async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.close()
-            await writer.wait_closed()
-
-        server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        async with server, httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+        async with (
+            hanging_up_server() as base_url,
+            httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http,
+        ):
             with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
-                await connector.publish(http, publish_request(f"http://127.0.0.1:{port}"), "k")
+                await connector.publish(http, publish_request(base_url), "k")
 
     asyncio.run(scenario())
 

@@ -19,7 +19,7 @@ from herald.platforms.base import (
     RejectedError,
     RetryableError,
 )
-from sim_support import CLIENT_TIMEOUT_S, closed_port, serve_in_thread
+from sim_support import CLIENT_TIMEOUT_S, closed_port, hanging_up_server, serve_in_thread
 from telegram_support import (
     ABSENT_CHANNEL,
     BOT,
@@ -146,17 +146,12 @@ def test_a_refused_connection_is_retryable() -> None:
 
 def test_a_connection_dropped_after_sending_is_outcome_unknown() -> None:
     async def scenario() -> None:
-        async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.close()
-            await writer.wait_closed()
-
-        server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        request = telegram_request(f"http://127.0.0.1:{port}")
-        async with server, httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+        async with (
+            hanging_up_server() as base_url,
+            httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http,
+        ):
             with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
-                await connector.publish(http, request, "key-1")
+                await connector.publish(http, telegram_request(base_url), "key-1")
 
     asyncio.run(scenario())
 

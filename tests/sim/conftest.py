@@ -1,5 +1,5 @@
-"""Simulator tests' fixtures: each platform's simulator, one per test module and reset for each
-test (`<platform>_sim`, defined next to its control client in `tests/<platform>_support.py`)."""
+"""Simulator tests' fixtures: the platforms' simulators as in tests/platforms (see its conftest),
+and a Bluesky access token."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from bluesky_support import BlueskyControl, bluesky_sim, bluesky_sim_url
 from mastodon_support import mastodon_sim, mastodon_sim_url
 from telegram_support import telegram_sim, telegram_sim_url
 
+# Imported fixtures are found by pytest through the module's names; __all__ marks them used.
 __all__ = [
     "bluesky_sim",
     "bluesky_sim_url",

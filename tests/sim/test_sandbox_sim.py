@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from herald.sim.faults import FAULTS
 from herald.sim.sandbox import SandboxConfig, SandboxSim, create_sandbox_app
-from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, serve_in_thread
+from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, reset_for_test, serve_in_thread
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
@@ -29,10 +29,7 @@ def served() -> Iterator[tuple[str, SandboxSim]]:
 
 @pytest.fixture
 def sim(served: tuple[str, SandboxSim]) -> Iterator[SimControl]:
-    control = SimControl(served[0])
-    control.reset()
-    yield control
-    control.close()
+    yield from reset_for_test(SimControl(served[0]))
 
 
 def body(text: str = "Hello", account: str = "ada", **fields: Any) -> dict[str, Any]:
