@@ -84,7 +84,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -101,6 +100,7 @@ from herald.sim.bluesky_config import DEMO_ACCOUNT, BlueskyConfig, SimAccount
 from herald.sim.bluesky_control import CONTROL_ROUTES
 from herald.sim.bluesky_repo import create_record, get_record, list_records, upload_blob
 from herald.sim.bluesky_state import BlueskySim, XrpcError, sim_of
+from herald.sim.control import serve
 from herald.sim.faults import error_response
 
 __all__ = [
@@ -167,12 +167,4 @@ def create_bluesky_app(config: BlueskyConfig | None = None) -> Starlette:
 
 def serve_bluesky(host: str, port: int, config: BlueskyConfig | None = None) -> None:
     """Run the simulator until interrupted (`herald sim`)."""
-    uvicorn.run(
-        create_bluesky_app(config),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        # Held ("timeout"/"lost_response") requests must not stall Ctrl-C for hang_s.
-        timeout_graceful_shutdown=1,
-    )
+    serve(create_bluesky_app(config), host, port)

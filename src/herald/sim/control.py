@@ -1,13 +1,16 @@
-"""The control endpoints every simulator shares under /_sim/: config, script, stats and reset."""
+"""What every simulator shares: the control endpoints under /_sim/ (config, script, stats,
+reset) and serving on a port."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
+import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from herald.sim.faults import FaultInjector, error_response, script_entries
 
@@ -70,3 +73,16 @@ def control_routes(
         Route("/_sim/stats", sim_stats, methods=["GET"]),
         Route("/_sim/reset", sim_reset, methods=["POST"]),
     ]
+
+
+def serve(app: ASGIApp, host: str, port: int) -> None:
+    """Run a simulator until interrupted (`herald sim`)."""
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        # Held ("timeout"/"lost_response") requests must not stall Ctrl-C for hang_s.
+        timeout_graceful_shutdown=1,
+    )

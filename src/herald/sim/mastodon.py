@@ -89,11 +89,10 @@ Control API (no latency, no token; errors `{"error": code, "message": text}`):
 
 from __future__ import annotations
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from herald.sim.control import control_routes
+from herald.sim.control import control_routes, serve
 from herald.sim.mastodon_config import (
     DEFAULT_ACCOUNT,
     MastodonAccount,
@@ -148,12 +147,4 @@ def create_mastodon_app(config: MastodonConfig | None = None) -> Starlette:
 
 def serve_mastodon(host: str, port: int, config: MastodonConfig | None = None) -> None:
     """Run the simulator until interrupted (`herald sim`)."""
-    uvicorn.run(
-        create_mastodon_app(config),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        # Held ("timeout"/"lost_response") requests must not stall Ctrl-C for hang_s.
-        timeout_graceful_shutdown=1,
-    )
+    serve(create_mastodon_app(config), host, port)

@@ -52,7 +52,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -61,7 +60,7 @@ from starlette.routing import Route
 from herald.domain.platform import Platform
 from herald.domain.text import measure
 from herald.domain.timestamps import format_timestamp
-from herald.sim.control import control_routes
+from herald.sim.control import control_routes, serve
 from herald.sim.faults import (
     REFUSALS,
     FaultInjector,
@@ -356,12 +355,4 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
 
 def serve_sandbox(host: str, port: int, config: SandboxConfig | None = None) -> None:
     """Run the simulator until interrupted (`herald sim`)."""
-    uvicorn.run(
-        create_sandbox_app(config),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        # Held ("timeout"/"lost_response") requests must not stall Ctrl-C for hang_s.
-        timeout_graceful_shutdown=1,
-    )
+    serve(create_sandbox_app(config), host, port)

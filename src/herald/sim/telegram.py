@@ -90,13 +90,12 @@ from __future__ import annotations
 
 import asyncio
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from herald.sim.control import control_routes
+from herald.sim.control import control_routes, serve
 from herald.sim.faults import REFUSALS, hold
 from herald.sim.telegram_config import SimBot, TelegramConfig, config_to_wire, demo_config
 from herald.sim.telegram_methods import QUERIES, SENDS
@@ -180,12 +179,4 @@ def create_telegram_app(config: TelegramConfig | None = None) -> Starlette:
 
 def serve_telegram(host: str, port: int, config: TelegramConfig | None = None) -> None:
     """Run the simulator until interrupted."""
-    uvicorn.run(
-        create_telegram_app(config),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        # Held ("timeout"/"lost_response") requests must not stall Ctrl-C for hang_s.
-        timeout_graceful_shutdown=1,
-    )
+    serve(create_telegram_app(config), host, port)
