@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -14,7 +14,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from herald.domain.platform import Platform
-from herald.platforms.base import MediaItem, PublishRequest
+from herald.platforms.base import Connector, MediaItem, Published, PublishRequest
 
 # Short enough that a held ("timeout"/"lost_response") request outlasts the client's timeout
 # by a wide margin, long enough that no test waits for it: the sim stops holding on hang-up.
@@ -56,20 +56,24 @@ def serve_in_thread(app: ASGIApp) -> Iterator[str]:
         sock.close()
 
 
-@asynccontextmanager
-async def hanging_up_server() -> AsyncIterator[str]:
-    """A loopback server that reads a request's head, then hangs up without answering, as a
-    connection dropped after the request was sent; yields its base URL."""
+def publish_to_a_hang_up(
+    connector: Connector, request_at: Callable[[str], PublishRequest], key: str
+) -> Published:
+    """`connector.publish` of `request_at(base_url)` to a loopback server that reads the request's
+    head, then hangs up without answering: a connection dropped after the request was sent."""
 
     async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         writer.close()
         await writer.wait_closed()
 
-    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server:
-        yield f"http://127.0.0.1:{port}"
+    async def scenario() -> Published:
+        server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server, httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+            return await connector.publish(http, request_at(f"http://127.0.0.1:{port}"), key)
+
+    return asyncio.run(scenario())
 
 
 def closed_port() -> int:

@@ -3,10 +3,8 @@ that answers every call the way its path says (the simulator only gives well-beh
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,7 +28,7 @@ from mastodon_support import (
     publish,
     verify,
 )
-from sim_support import CLIENT_TIMEOUT_S, hanging_up_server, serve_in_thread
+from sim_support import publish_to_a_hang_up, serve_in_thread
 
 ANSWERS: dict[str, tuple[int, object]] = {
     "scope": (403, {"error": "This action is outside the authorized scopes"}),
@@ -163,12 +161,5 @@ def test_every_lookup_failure_is_retryable(scripted_url: str, kind: str) -> None
 
 
 def test_a_connection_dropped_after_sending_is_outcome_unknown() -> None:
-    async def scenario() -> None:
-        async with (
-            hanging_up_server() as base_url,
-            httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http,
-        ):
-            with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
-                await connector.publish(http, mastodon_request(base_url), "k")
-
-    asyncio.run(scenario())
+    with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
+        publish_to_a_hang_up(connector, mastodon_request, "k")

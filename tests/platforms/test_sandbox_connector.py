@@ -29,8 +29,8 @@ from sim_support import (
     HANG_S,
     SimControl,
     closed_port,
-    hanging_up_server,
     publish_request,
+    publish_to_a_hang_up,
     reset_for_test,
     serve_in_thread,
 )
@@ -257,15 +257,8 @@ def test_a_refused_connection_is_retryable() -> None:
 
 
 def test_a_connection_dropped_after_sending_is_outcome_unknown() -> None:
-    async def scenario() -> None:
-        async with (
-            hanging_up_server() as base_url,
-            httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http,
-        ):
-            with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
-                await connector.publish(http, publish_request(base_url), "k")
-
-    asyncio.run(scenario())
+    with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
+        publish_to_a_hang_up(connector, publish_request, "k")
 
 
 def test_a_pool_timeout_is_retryable(sim: SimControl) -> None:

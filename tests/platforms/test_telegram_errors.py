@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,7 +17,7 @@ from herald.platforms.base import (
     RejectedError,
     RetryableError,
 )
-from sim_support import CLIENT_TIMEOUT_S, closed_port, hanging_up_server, serve_in_thread
+from sim_support import closed_port, publish_to_a_hang_up, serve_in_thread
 from telegram_support import (
     ABSENT_CHANNEL,
     BOT,
@@ -145,15 +143,8 @@ def test_a_refused_connection_is_retryable() -> None:
 
 
 def test_a_connection_dropped_after_sending_is_outcome_unknown() -> None:
-    async def scenario() -> None:
-        async with (
-            hanging_up_server() as base_url,
-            httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http,
-        ):
-            with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
-                await connector.publish(http, telegram_request(base_url), "key-1")
-
-    asyncio.run(scenario())
+    with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
+        publish_to_a_hang_up(connector, telegram_request, "key-1")
 
 
 def test_a_media_file_that_cannot_be_read_sends_nothing(telegram_sim: TelegramControl) -> None:
