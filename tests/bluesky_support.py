@@ -42,15 +42,10 @@ class BlueskyControl(SimControl):
     """The Bluesky simulator's control API, plus plain XRPC calls."""
 
     def records(self, repo: str | None = None) -> list[dict[str, Any]]:
-        params = {"repo": repo} if repo else {}
-        records: list[dict[str, Any]] = self._ok(self.http.get("/_sim/records", params=params))[
-            "records"
-        ]
-        return records
+        return self.listing("records", repo=repo or None)
 
     def blobs(self) -> list[dict[str, Any]]:
-        blobs: list[dict[str, Any]] = self._ok(self.http.get("/_sim/blobs"))["blobs"]
-        return blobs
+        return self.listing("blobs")
 
     def expire_tokens(self, *, refresh: bool = False) -> dict[str, int]:
         expired: dict[str, int] = self._ok(

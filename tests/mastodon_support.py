@@ -54,15 +54,10 @@ class MastodonControl(SimControl):
         self._ok(self.http.post("/_sim/script", json={"media": list(outcomes)}))
 
     def statuses(self, account: str | None = None) -> list[dict[str, Any]]:
-        params = {"account": account} if account else {}
-        statuses: list[dict[str, Any]] = self._ok(self.http.get("/_sim/statuses", params=params))[
-            "statuses"
-        ]
-        return statuses
+        return self.listing("statuses", account=account or None)
 
     def media(self) -> list[dict[str, Any]]:
-        media: list[dict[str, Any]] = self._ok(self.http.get("/_sim/media"))["media"]
-        return media
+        return self.listing("media")
 
     def api(
         self, method: str, path: str, token: str | None = TOKEN, **kwargs: Any

@@ -112,10 +112,14 @@ class SimControl:
         stats: dict[str, Any] = self._ok(self.http.get("/_sim/stats"))
         return stats
 
+    def listing(self, name: str, **filters: str | None) -> list[dict[str, Any]]:
+        """GET /_sim/<name> with the filters that are not None; the list under "<name>"."""
+        params = {key: value for key, value in filters.items() if value is not None}
+        found: list[dict[str, Any]] = self._ok(self.http.get(f"/_sim/{name}", params=params))[name]
+        return found
+
     def posts(self, ref: str | None = None) -> list[dict[str, Any]]:
-        params = {"ref": ref} if ref is not None else {}
-        posts: list[dict[str, Any]] = self._ok(self.http.get("/_sim/posts", params=params))["posts"]
-        return posts
+        return self.listing("posts", ref=ref)
 
     def create(
         self, body: dict[str, Any], key: str | None = None, **headers: str

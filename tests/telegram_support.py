@@ -60,9 +60,7 @@ class TelegramControl(SimControl):
     """SimControl plus the Telegram simulator's messages and plain Bot API calls."""
 
     def messages(self, chat: int | str | None = None) -> list[dict[str, Any]]:
-        params = {"chat": str(chat)} if chat is not None else {}
-        found: list[dict[str, Any]] = self._ok(self.http.get("/_sim/messages", params=params))
-        return found["messages"]
+        return self.listing("messages", chat=str(chat) if chat is not None else None)
 
     def call(self, method: str, token: str = TOKEN, **kwargs: Any) -> httpx.Response:
         return self.http.post(f"/bot{token}/{method}", **kwargs)
