@@ -33,8 +33,10 @@ from herald.db.migrate import migrate
 from herald.domain.platform import Platform, platform_id
 from herald.domain.timestamps import parse_timestamp, utc_now
 from herald.models import Connection, PostGroup, PublishAttempt, PublishTarget
+from herald.platforms.base import Profile
 from herald.services.account import create_account
-from herald.services.connection import add_sandbox_connection
+from herald.services.connection import add_sandbox_connection, save_connection
+from herald.services.connection_inputs import ConnectionInput
 from herald.services.post import EXPIRY_AFTER_DUE, NewPost, create_post
 from herald.services.secret_box import SecretBox
 
@@ -205,10 +207,10 @@ def start_worker(children: Children, name: str, database_url: str, **settings: o
 class Simulator:
     """`herald sim` on a free port, configured and read through its control API."""
 
-    def __init__(self, children: Children) -> None:
+    def __init__(self, children: Children, platform: str = "sandbox") -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.child = children.start("sim", "sim", "--port", str(port))
+        self.child = children.start("sim", "sim", platform, "--port", str(port))
 
     async def ready(self) -> None:
         await wait_until_up(self.child, url=f"{self.url}/_sim/stats")
@@ -282,7 +284,7 @@ class Tenant:
 
     @property
     def platform_ids(self) -> list[str]:
-        return [platform_id(Platform.SANDBOX, c.external_id) for c in self.connections]
+        return [platform_id(Platform(c.platform), c.external_id) for c in self.connections]
 
 
 async def seed_tenant(url: str, secret_key: str, sim_url: str, connections: int = 1) -> Tenant:
@@ -294,6 +296,37 @@ async def seed_tenant(url: str, secret_key: str, sim_url: str, connections: int 
             await add_sandbox_connection(session, box, account.id, options)
             for _ in range(connections)
         ]
+    return Tenant(account.id, made)
+
+
+@dataclass(frozen=True)
+class MastodonAccount:
+    id: str
+    username: str
+    token: str
+
+
+def mastodon_accounts(count: int) -> list[MastodonAccount]:
+    return [MastodonAccount(str(10_000 + n), f"bench{n}", f"bench-token-{n}") for n in range(count)]
+
+
+async def seed_mastodon_tenant(
+    url: str, secret_key: str, instance_url: str, accounts: Sequence[MastodonAccount]
+) -> Tenant:
+    """An account with one Mastodon connection per simulator account, stored as connecting
+    them would store them (the simulator answered verify_credentials for each already)."""
+    box = SecretBox(secret_key)
+    async with session_for(url) as session:
+        account = await create_account(session, "Bench", workspace=True)
+        made = []
+        for sim_account in accounts:
+            request = ConnectionInput(
+                Platform.MASTODON,
+                credentials={"accessToken": sim_account.token},
+                options={"instanceUrl": instance_url},
+            )
+            profile = Profile(sim_account.id, f"@{sim_account.username}", sim_account.username)
+            made.append(await save_connection(session, box, account.id, request, profile))
     return Tenant(account.id, made)
 
 

@@ -7,9 +7,10 @@ import asyncio
 import os
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from _harness import (
     STARTED,
@@ -19,13 +20,16 @@ from _harness import (
     CpuMeter,
     Simulator,
     TargetRow,
+    Tenant,
     attempt_outcomes,
     bench_database,
     child_env,
     create_groups,
+    mastodon_accounts,
     new_secret_key,
     raise_on_sigterm,
     read_targets,
+    seed_mastodon_tenant,
     seed_tenant,
     set_due,
     source_digest,
@@ -38,7 +42,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.db.engine import create_engine, create_session_factory, unit_of_work
-from herald.domain.timestamps import utc_now
+from herald.domain.timestamps import parse_timestamp, utc_now
 from herald.models import PublishTarget
 
 FAULTS = {
@@ -71,6 +75,7 @@ class Options:
     connections: int
     latency_ms: float
     drain_timeout: float
+    platform: str
 
 
 @dataclass
@@ -99,6 +104,13 @@ def parse_options() -> Options:
     parser.add_argument("--connections", type=int, default=100, help="sandbox connections")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--drain-timeout", type=float, default=600.0, help="after the last kill")
+    parser.add_argument(
+        "--platform",
+        choices=("sandbox", "mastodon"),
+        default="sandbox",
+        help="publish through this connector to its simulator (mastodon: Idempotency-Key "
+        "and timeline lookup, one simulated account per connection)",
+    )
     a = parser.parse_args()
     return Options(
         a.targets,
@@ -111,6 +123,7 @@ def parse_options() -> Options:
         a.connections,
         a.latency_ms,
         a.drain_timeout,
+        a.platform,
     )
 
 
@@ -211,8 +224,35 @@ def report(options: Options, run: Run, rows: list[TargetRow], left: dict[str, in
     print(f"lost (not terminal after the drain deadline): {sum(left.values())} {left or ''}")
 
 
+def statuses_by_text(statuses: list[dict[str, Any]]) -> dict[str, list[datetime]]:
+    """Mastodon simulator statuses keyed like sandbox refs: each post's content is unique."""
+    found: defaultdict[str, list[datetime]] = defaultdict(list)
+    for status in statuses:
+        found[status["text"]].append(parse_timestamp(status["created_at"]))
+    return dict(found)
+
+
+async def platform_posts(sim: Simulator, options: Options) -> dict[str, list[datetime]]:
+    """Every post the simulator holds, grouped by what names one target (its ref, or its text)."""
+    if options.platform == "sandbox":
+        return await sim.created_at_by_ref()
+    return statuses_by_text((await sim.call("GET", "/_sim/statuses"))["statuses"])
+
+
+async def seed(options: Options, db: BenchDb, sim: Simulator, secret: str) -> Tenant:
+    if options.platform == "sandbox":
+        return await seed_tenant(db.url, secret, sim.url, options.connections)
+    accounts = mastodon_accounts(options.connections)
+    for account in accounts:
+        body = {"id": account.id, "username": account.username, "token": account.token}
+        await sim.call("POST", "/_sim/accounts", body)
+    # The accounts' own request windows would only add 429s the sandbox run does not have.
+    await sim.call("POST", "/_sim/config", {"rate_limit": None})
+    return await seed_mastodon_tenant(db.url, secret, sim.url, accounts)
+
+
 async def run_chaos(options: Options, db: BenchDb, children: Children, secret: str) -> None:
-    sim = Simulator(children)
+    sim = Simulator(children, options.platform)
     await sim.ready()
     config = {
         "latency_ms": options.latency_ms,
@@ -223,7 +263,7 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
         "faults": FAULTS,
     }
     await sim.call("POST", "/_sim/config", config)
-    tenant = await seed_tenant(db.url, secret, sim.url, options.connections)
+    tenant = await seed(options, db, sim, secret)
     started = time.perf_counter()
     await create_groups(db.url, tenant, options.targets)
     print(f"insertion: {options.targets} groups in {time.perf_counter() - started:.1f} s")
@@ -256,17 +296,26 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
     codes = children.stop(workers)
     rows = await read_targets(db.url)
     outcomes = await attempt_outcomes(db.url)
-    created = await sim.created_at_by_ref()
+    created = await platform_posts(sim, options)
     stats = await sim.call("GET", "/_sim/stats")
     report(options, run, rows, left)
     refs, extra = duplicates(created)
-    print(
-        f"duplicates: {stats['duplicates']} refs with more than one post (simulator stats); "
-        f"from /_sim/posts: {refs} refs, {extra} extra posts"
-    )
-    print("\n".join(ground_truth(rows, created)))
+    if options.platform == "sandbox":
+        print(
+            f"duplicates: {stats['duplicates']} refs with more than one post (simulator stats); "
+            f"from /_sim/posts: {refs} refs, {extra} extra posts"
+        )
+        print("\n".join(ground_truth(rows, created)))
+    else:
+        print(f"duplicates: {refs} texts with more than one status, {extra} extra statuses")
+        published = sum(1 for r in rows if r.state == "published")
+        print(
+            f"published in Herald: {published}; distinct statuses on the platform: {len(created)}"
+        )
     print(f"publish_attempt by outcome: {dict(sorted(outcomes.items()))}")
-    print(f"simulator: {stats}")
+    # Mastodon's simulator also lists the last 1,000 keys it received: too long to print.
+    shown = {name: value for name, value in stats.items() if name != "idempotency_keys"}
+    print(f"simulator: {shown}")
     print(f"elapsed: {elapsed:.1f} s from T0 until every target was terminal (or the deadline)")
     print(f"workers' exit codes after SIGTERM: {codes}; died on their own: {died or 'none'}")
     print("\n".join(cpu))
@@ -284,7 +333,8 @@ def main() -> None:
     raise_on_sigterm()
     options = parse_options()
     print(
-        f"chaos: targets {options.targets}, workers {options.workers} x {options.concurrency}, "
+        f"chaos: platform {options.platform}, targets {options.targets}, "
+        f"workers {options.workers} x {options.concurrency}, "
         f"kills {options.kills} every {options.kill_every} s, unsafe retry "
         f"{options.unsafe_retry}, seed {options.seed}, connections {options.connections}, "
         f"latency {options.latency_ms:.0f} ms, faults {FAULTS}; CPUs {os.cpu_count()}; "
