@@ -1,4 +1,4 @@
-"""HTTP helpers shared by connectors: Retry-After and rate-limit reset parsing."""
+"""HTTP helpers shared by connectors: what "not sent" means, redaction, Retry-After parsing."""
 
 from __future__ import annotations
 
@@ -6,6 +6,20 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+import httpx
+
+# Failures before the request left this machine: the platform cannot have created anything.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` with every non-empty secret replaced: platform messages are shown to the post's
+    owner and logged, and a platform or a proxy may echo a credential back."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:

@@ -52,6 +52,7 @@ import httpx
 
 from herald.domain.platform import Platform
 from herald.domain.timestamps import utc_now
+from herald.platforms._http import NOT_SENT
 from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
@@ -75,7 +76,6 @@ from herald.platforms.bluesky.records import (
 )
 from herald.platforms.bluesky.session import Account, Session, SessionCache, account_of
 from herald.platforms.bluesky.xrpc import (
-    NOT_SENT,
     Pds,
     XrpcError,
     failure,

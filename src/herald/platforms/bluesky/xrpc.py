@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from herald.platforms._http import retry_after_seconds
+from herald.platforms._http import redact, retry_after_seconds
 from herald.platforms.base import (
     AuthExpiredError,
     PublishError,
@@ -28,8 +28,6 @@ from herald.platforms.base import (
 )
 
 DEFAULT_PDS = "https://bsky.social"
-# Failures before the request left this machine: the PDS cannot have acted on it.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken"})
 
 
@@ -71,11 +69,7 @@ class XrpcError:
 
     def detail(self, secrets: Sequence[str]) -> str:
         text = f"{self.name}: {self.message}" if self.message else self.name
-        # Shown to the post's owner and logged: never echo a password or a token.
-        for secret in secrets:
-            if secret:
-                text = text.replace(secret, "[redacted]")
-        return text
+        return redact(text, *secrets)
 
 
 def stale_session(response: httpx.Response) -> bool:

@@ -9,10 +9,8 @@ from typing import Any
 
 import httpx
 
+from herald.platforms._http import NOT_SENT
 from herald.platforms.base import OutcomeUnknownError, Published, RejectedError, RetryableError
-
-# Failures before the request left this machine: the instance cannot have done anything.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class MastodonApi:
                 content=content,
                 headers=all_headers,
             )
-        except _NOT_SENT as exc:
+        except NOT_SENT as exc:
             message = f"Could not reach the Mastodon instance at {self.host} ({type(exc).__name__})"
             raise RetryableError(message) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from herald.platforms._http import retry_after_seconds
+from herald.platforms._http import redact, retry_after_seconds
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -84,7 +84,5 @@ def platform_message(response: httpx.Response, token: str) -> str:
             message = f"{message}: {description}" if message else description
     if not message:
         message = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-    # The message is shown to the post's owner and may be logged: never echo the secret.
-    if token:
-        message = message.replace(token, "[redacted]")
+    message = redact(message, token)
     return message if len(message) <= _MAX_DETAIL else message[: _MAX_DETAIL - 1] + "…"

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from herald.domain.platform import Platform
-from herald.platforms._http import retry_after_seconds
+from herald.platforms._http import NOT_SENT, redact, retry_after_seconds
 from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
@@ -27,8 +27,6 @@ from herald.platforms.base import (
     RetryableError,
 )
 
-# Failures before the request left this machine: the sandbox cannot have created anything.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _REJECTED = frozenset({400, 404, 409, 422})
 _AUTH = frozenset({401, 403})
 
@@ -79,7 +77,7 @@ class SandboxConnector:
         headers = {**_auth_headers(request), "Idempotency-Key": idempotency_key}
         try:
             response = await client.post(url, json=_body(request), headers=headers)
-        except _NOT_SENT as exc:
+        except NOT_SENT as exc:
             raise RetryableError(f"Could not reach the sandbox ({type(exc).__name__})") from None
         except httpx.InvalidURL:
             raise RejectedError("The sandbox connection's baseUrl is not a valid URL") from None
@@ -185,8 +183,7 @@ def _platform_message(response: httpx.Response, token: str | None) -> str:
     message = body.get("message") if isinstance(body, Mapping) else None
     if not isinstance(message, str) or not message:
         message = f"HTTP {response.status_code}"
-    # The message is shown to the post's owner and may be logged: never echo the secret.
-    return message.replace(token, "[redacted]") if token else message
+    return redact(message, token)
 
 
 def _published(post: Any) -> Published:

@@ -14,6 +14,7 @@ from typing import Any, TypeGuard
 
 import httpx
 
+from herald.platforms._http import redact
 from herald.platforms.base import AuthExpiredError, RejectedError
 from herald.platforms.telegram.multipart import MultipartBody, Upload
 
@@ -74,7 +75,7 @@ class BotEndpoint:
 
     def redact(self, text: str) -> str:
         # Telegram never echoes the token, but a proxy in front of it might.
-        return text.replace(self.token, "[redacted]")
+        return redact(text, self.token)
 
 
 async def call(

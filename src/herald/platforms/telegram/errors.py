@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import httpx
 
-from herald.platforms._http import retry_after_seconds
+from herald.platforms._http import NOT_SENT, retry_after_seconds
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -31,8 +31,6 @@ from herald.platforms.base import (
 from herald.platforms.telegram.bot_api import RefusalError, UnreadableAnswerError
 from herald.platforms.telegram.multipart import MediaReadError
 
-# Failures before the request left this machine: Telegram cannot have received it.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Everything call() raises.
 CALL_FAILURES = (
     RefusalError,
