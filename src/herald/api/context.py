@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from herald.config import Settings
@@ -37,10 +36,3 @@ class AppContext:
         """Committed before the route returns, so a client never reads ahead of its own write."""
         async with unit_of_work(self.sessions, write=write) as session:
             yield session
-
-    @asynccontextmanager
-    async def platform_client(self, timeout_s: float) -> AsyncIterator[httpx.AsyncClient]:
-        """A short-lived client for the rare request that talks to a platform (connecting an
-        account); publishing has its own pooled clients in the engine."""
-        async with httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) as client:
-            yield client

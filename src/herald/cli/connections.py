@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +19,6 @@ from herald.domain.platform import Platform, platform_id
 from herald.services import connection as connections
 from herald.services.connection_inputs import connection_input
 from herald.services.secret_box import SecretBox
-
-# How long the platform may take to answer the credential check.
-VERIFY_TIMEOUT_S = 20.0
 
 # Errors about a field name the flag that sets it.
 FLAG_NAMES = {
@@ -90,8 +86,7 @@ def add_connection(
 
     async def connect() -> dict[str, Any]:
         request = connection_input(platform, fields, FLAG_NAMES)
-        async with httpx.AsyncClient(timeout=VERIFY_TIMEOUT_S) as client:
-            profile = await connections.verify_account(client, request)
+        profile = await connections.verify_account(request)
 
         async def save(session: AsyncSession, box: SecretBox) -> dict[str, Any]:
             saved = await connections.save_connection(session, box, account, request, profile)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 
 import httpx
@@ -13,6 +12,7 @@ from herald.errors import ConflictError, NotFoundError, UpstreamError, Validatio
 from herald.models import Account, Connection
 from herald.platforms.base import AuthExpiredError, Profile, PublishError, RejectedError
 from herald.platforms.registry import connector_for
+from herald.platforms.sandbox.connector import new_sandbox_profile
 from herald.services.connection_inputs import ConnectionInput
 from herald.services.secret_box import SecretBox
 from herald.store.account import AccountStore
@@ -31,13 +31,16 @@ async def list_all_connections(session: AsyncSession) -> Sequence[tuple[Connecti
     return await ConnectionStore(session).list_all()
 
 
-async def verify_account(client: httpx.AsyncClient, request: ConnectionInput) -> Profile:
+# How long the platform may take to answer the credential check.
+VERIFY_TIMEOUT_S = 20.0
+
+
+async def verify_account(request: ConnectionInput) -> Profile:
     """Ask the platform whether the credentials work, before anything is stored. Runs outside
     any transaction: a slow platform must not hold the database."""
     if request.platform is Platform.SANDBOX:
         # The embedded simulator may not be running yet (the CLI runs without the server).
-        external_id = secrets.token_hex(6)
-        return Profile(external_id, f"@sandbox_{external_id[:6]}", "Herald Sandbox")
+        return new_sandbox_profile()
     connector = connector_for(request.platform)
     if connector is None:
         raise ValidationError(
@@ -45,7 +48,9 @@ async def verify_account(client: httpx.AsyncClient, request: ConnectionInput) ->
             code="PLATFORM_NOT_SUPPORTED",
         )
     try:
-        return await connector.verify(client, request.credentials, request.options)
+        # A client of its own: connecting is rare, and publishing's pools are the engine's.
+        async with httpx.AsyncClient(timeout=VERIFY_TIMEOUT_S) as client:
+            return await connector.verify(client, request.credentials, request.options)
     except AuthExpiredError as exc:
         raise ValidationError(exc.message, code="PLATFORM_CREDENTIALS_REJECTED") from None
     except RejectedError as exc:
@@ -107,9 +112,7 @@ async def add_sandbox_connection(
     """The credential-free sandbox needs no verifying: a new installation gets one on first
     start, and tests make them freely."""
     request = ConnectionInput(Platform.SANDBOX, options=dict(options or {}))
-    external_id = secrets.token_hex(6)
-    profile = Profile(external_id, f"@sandbox_{external_id[:6]}", "Herald Sandbox")
-    return await save_connection(session, box, account_id, request, profile)
+    return await save_connection(session, box, account_id, request, new_sandbox_profile())
 
 
 async def remove_connection(

@@ -33,10 +33,12 @@ class ConnectionInput:
 
 
 def connection_input(
-    platform: str, fields: Mapping[str, Any], labels: Mapping[str, str] | None = None
+    platform: object, fields: Mapping[str, Any], labels: Mapping[str, str] | None = None
 ) -> ConnectionInput:
     """Check the fields a platform needs and split them; ValidationError names what is wrong,
     calling each field by its label (the command line's flag names) when one is given."""
+    if not isinstance(platform, str) or not platform:
+        raise ValidationError("platform is required", code="MISSING_FIELD")
     parse = _PARSERS.get(platform)
     if parse is None:
         known = ", ".join(sorted(_PARSERS))

@@ -53,22 +53,18 @@ class SandboxConnector:
             credentials=credentials,
             text="",
         )
-        external_id = secrets.token_hex(6)
+        profile = new_sandbox_profile()
         try:
             response = await client.get(
                 f"{_base_url(probe)}/v1/posts",
-                params={"account": external_id},
+                params={"account": profile.external_id},
                 headers=_auth_headers(probe),
             )
         except httpx.HTTPError as exc:
             raise RetryableError(f"Could not reach the sandbox ({type(exc).__name__})") from None
         if response.status_code != 200:
             raise _error_for(response.status_code, response, _token(probe))
-        return Profile(
-            external_id=external_id,
-            username=f"@sandbox_{external_id[:6]}",
-            display_name="Herald Sandbox",
-        )
+        return profile
 
     async def publish(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
@@ -101,6 +97,12 @@ class SandboxConnector:
             # Every lookup failure is temporary to the reconciler: it asks again later.
             message = f"Sandbox lookup failed ({type(exc).__name__})"
             raise RetryableError(message, http_status=_status(exc)) from None
+
+
+def new_sandbox_profile() -> Profile:
+    """The sandbox has no accounts: a new connection gets a name of its own."""
+    external_id = secrets.token_hex(6)
+    return Profile(external_id, f"@sandbox_{external_id[:6]}", "Herald Sandbox")
 
 
 def _base_url(request: PublishRequest) -> str:
