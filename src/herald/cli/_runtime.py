@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import typer
@@ -55,15 +55,11 @@ def run_in_transaction(
     return run_reporting_errors(lambda: migrated_transaction(settings, work), as_json=as_json)
 
 
-def run_reporting_errors(main: Callable[[], Awaitable[T]], *, as_json: bool = False) -> T:
+def run_reporting_errors(main: Callable[[], Coroutine[Any, Any, T]], *, as_json: bool = False) -> T:
     """Run `main`. An AppError becomes a message on stderr (and with --json also
     `{"error", "code"}` on stdout) and exit code 1."""
-
-    async def run() -> T:
-        return await main()
-
     try:
-        return asyncio.run(run())
+        return asyncio.run(main())
     except AppError as exc:
         if as_json:
             sys.stdout.write(json.dumps({"error": exc.message, "code": exc.code}) + "\n")
