@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -312,3 +313,46 @@ def connect_account(tenant: Tenant, **body: str) -> str:
     assert response.status_code == 201, response.text
     platform_id: str = response.json()["connection"]["platformId"]
     return platform_id
+
+
+def schedule_with_files(
+    tenant: Tenant, content: str, platform_ids: list[str], files: list[bytes], alt_texts: list[str]
+) -> str:
+    """A draft group with PNG `files` uploaded the way a client does, then scheduled a second
+    from now (the engine must not start before the uploads exist); returns its id."""
+    created = tenant.client.post(
+        "/create-post",
+        json={
+            "content": content,
+            "platforms": platform_ids,
+            "status": "draft",
+            "altTexts": alt_texts,
+        },
+    )
+    assert created.status_code == 200, created.text
+    group_id: str = created.json()["postGroupId"]
+    for index, data in enumerate(files):
+        attach_file(tenant, group_id, f"image-{index}.png", data)
+    scheduled = tenant.client.put(
+        f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1)}
+    )
+    assert scheduled.status_code == 200, scheduled.text
+    return group_id
+
+
+def facet_spans(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Each Bluesky facet's first feature with the text it covers, cut from the UTF-8 bytes as
+    Bluesky's app does."""
+    raw = record["text"].encode()
+    return [
+        (raw[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode(), f["features"][0])
+        for f in record.get("facets", [])
+    ]
+
+
+_PART_NUMBER = re.compile(r" \[\d+/\d+\]$")
+
+
+def without_part_number(text: str) -> str:
+    """A thread part's text without the ` [i/N]` suffix the planner adds."""
+    return _PART_NUMBER.sub("", text)

@@ -10,26 +10,13 @@ import httpx
 from PIL import Image
 
 from herald.engine.dispatcher import Engine
-from support import LiveServer, Tenant, iso_in, post_when, target_rows
+from support import LiveServer, Tenant, attach_file, iso_in, post_when, target_rows
 
 
 def image(fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (12, 8), (10, 120, 200)).save(buffer, fmt)
     return buffer.getvalue()
-
-
-def attach(
-    tenant: Tenant, group_id: str, name: str, content_type: str, data: bytes
-) -> dict[str, Any]:
-    issued = tenant.client.post(
-        "/get-upload-url",
-        json={"postGroupId": group_id, "fileName": name, "contentType": content_type},
-    ).json()
-    uploaded = httpx.put(issued["uploadUrl"], content=data, headers={"Content-Type": content_type})
-    assert uploaded.status_code == 200, uploaded.text
-    result: dict[str, Any] = issued
-    return result
 
 
 def test_images_are_published_with_alt_texts_on_the_first_part(
@@ -46,8 +33,8 @@ def test_images_are_published_with_alt_texts_on_the_first_part(
         },
     ).json()
     group_id = created["postGroupId"]
-    first = attach(tenant, group_id, "a.png", "image/png", image())
-    second = attach(tenant, group_id, "b.webp", "image/webp", image("WEBP"))
+    first = attach_file(tenant, group_id, "a.png", image(), "image/png")
+    second = attach_file(tenant, group_id, "b.webp", image("WEBP"), "image/webp")
     scheduled = tenant.client.put(
         f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=2)}
     )

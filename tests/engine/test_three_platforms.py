@@ -20,7 +20,15 @@ from herald.sim.mastodon_config import DEFAULT_ACCOUNT
 from herald.sim.telegram import create_telegram_app
 from herald.sim.telegram_config import DEMO_TOKEN
 from sim_support import serve_in_thread
-from support import Tenant, attach_file, connect_account, iso_in, png, post_when
+from support import (
+    Tenant,
+    connect_account,
+    facet_spans,
+    png,
+    post_when,
+    schedule_with_files,
+    without_part_number,
+)
 
 # 12 sentences, about 620 graphemes: a Bluesky thread (300 each), a Mastodon thread (500 each),
 # one Telegram caption (1,024). A link, a hashtag and emoji test the Bluesky facets' byte offsets.
@@ -85,23 +93,7 @@ def test_one_group_publishes_to_bluesky_mastodon_and_telegram(
     assert ids["mastodon"] == f"mastodon-{DEFAULT_ACCOUNT.id}"
     assert ids["telegram"] == "telegram--1001000000001"
 
-    created = tenant.client.post(
-        "/create-post",
-        json={
-            "content": CONTENT,
-            "platforms": list(ids.values()),
-            "status": "draft",
-            "altTexts": ALT_TEXTS,
-        },
-    )
-    assert created.status_code == 200, created.text
-    group_id = created.json()["postGroupId"]
-    for index, data in enumerate(IMAGES):
-        attach_file(tenant, group_id, f"image-{index}.png", data)
-    assert tenant.client.put(
-        f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1)}
-    ).is_success
-
+    group_id = schedule_with_files(tenant, CONTENT, list(ids.values()), IMAGES, ALT_TEXTS)
     body = post_when(tenant, group_id, "published", timeout=30)
     posts = {p["platform"]: p for p in body["posts"]}
     assert set(posts) == {"bluesky", "mastodon", "telegram"}
@@ -125,7 +117,7 @@ def check_bluesky(base: str, post: dict[str, Any]) -> None:
     )
     texts = [r["value"]["text"] for r in records]
     assert [t.endswith(f" [{i}/{len(texts)}]") for i, t in enumerate(texts, 1)] == [True] * 3
-    assert " ".join(regex.sub(r" \[\d+/\d+\]$", "", t) for t in texts) == CONTENT
+    assert " ".join(without_part_number(t) for t in texts) == CONTENT
     images = root["value"]["embed"]["images"]
     assert [i["alt"] for i in images] == ALT_TEXTS
     assert [i["aspectRatio"] for i in images] == [
@@ -138,17 +130,9 @@ def check_bluesky(base: str, post: dict[str, Any]) -> None:
             "parent": {"uri": parent["uri"], "cid": parent["cid"]},
         }
         assert "embed" not in reply["value"]  # media go on the first part only
-    facets = [f for r in records for f in _facets_with_text(r["value"])]
+    facets = [(span, f["$type"]) for r in records for span, f in facet_spans(r["value"])]
     assert ("https://example.com/notes?v=1", "app.bsky.richtext.facet#link") in facets
     assert ("#herald", "app.bsky.richtext.facet#tag") in facets
-
-
-def _facets_with_text(record: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """Each facet's covered text, cut from the UTF-8 bytes as Bluesky's app does."""
-    raw = record["text"].encode()
-    for facet in record.get("facets", []):
-        span = raw[facet["index"]["byteStart"] : facet["index"]["byteEnd"]].decode()
-        yield span, facet["features"][0]["$type"]
 
 
 def check_mastodon(base: str, post: dict[str, Any]) -> None:

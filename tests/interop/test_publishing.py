@@ -10,7 +10,6 @@ import secrets
 from typing import Any
 
 import httpx
-import regex
 
 from herald.domain.platform import Platform
 from herald.engine.dispatcher import Engine
@@ -19,7 +18,15 @@ from herald.platforms.bluesky.record_key import record_key
 from herald.platforms.mastodon.connector import MastodonConnector
 from interop_support import BlueskyAccount, BlueskyPds, MastodonMock
 from sim_support import publish_request
-from support import Tenant, attach_file, connect_account, iso_in, png, post_when
+from support import (
+    Tenant,
+    connect_account,
+    facet_spans,
+    png,
+    post_when,
+    schedule_with_files,
+    without_part_number,
+)
 
 # About 650 graphemes: three Bluesky posts (300 each), two Mastodon statuses (500 each).
 SENTENCES = [
@@ -38,27 +45,10 @@ SENTENCES = [
 CONTENT = " ".join(SENTENCES)
 ALT_TEXTS = ["A blue square", "An orange rectangle"]
 IMAGES = [png((10, 120, 200), (40, 40)), png((240, 140, 20), (60, 30))]
-NUMBERING = regex.compile(r" \[\d+/\d+\]$")
 
 
 def publish_group(tenant: Tenant, platform_id: str) -> dict[str, Any]:
-    created = tenant.client.post(
-        "/create-post",
-        json={
-            "content": CONTENT,
-            "platforms": [platform_id],
-            "status": "draft",
-            "altTexts": ALT_TEXTS,
-        },
-    )
-    assert created.status_code == 200, created.text
-    group_id = created.json()["postGroupId"]
-    for index, data in enumerate(IMAGES):
-        attach_file(tenant, group_id, f"image-{index}.png", data)
-    scheduled = tenant.client.put(
-        f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1)}
-    )
-    assert scheduled.status_code == 200, scheduled.text
+    group_id = schedule_with_files(tenant, CONTENT, [platform_id], IMAGES, ALT_TEXTS)
     body = post_when(tenant, group_id, "published", "failed", "partially_published", timeout=60)
     post: dict[str, Any] = body["posts"][0]
     assert post["status"] == "published", post
@@ -92,7 +82,7 @@ def test_a_thread_with_images_on_the_reference_pds(
     thread.sort(key=lambda r: r["value"]["createdAt"])
     assert len(thread) == 3
     root, *replies = thread
-    texts = [NUMBERING.sub("", r["value"]["text"]) for r in thread]
+    texts = [without_part_number(r["value"]["text"]) for r in thread]
     assert " ".join(texts) == CONTENT
     for parent, reply in zip(thread, replies, strict=False):
         assert reply["value"]["reply"] == {
@@ -113,7 +103,7 @@ def test_a_thread_with_images_on_the_reference_pds(
     features = {
         (span, feature["$type"], feature.get("uri") or feature.get("tag") or feature.get("did"))
         for record in thread
-        for span, feature in _facets(record["value"])
+        for span, feature in facet_spans(record["value"])
     }
     assert (
         "https://example.com/release?x=1",
@@ -127,14 +117,6 @@ def test_a_thread_with_images_on_the_reference_pds(
 def _root_of(record: dict[str, Any]) -> str | None:
     reply = record["value"].get("reply")
     return reply["root"]["uri"] if reply else None
-
-
-def _facets(record: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    raw = record["text"].encode()
-    return [
-        (raw[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode(), f["features"][0])
-        for f in record.get("facets", [])
-    ]
 
 
 def test_a_resend_with_the_same_key_never_makes_a_second_bluesky_post(
