@@ -109,6 +109,8 @@ class MediaPreparer:
                 image_index += 1
             convert = needs_jpeg(platform, m.content_type)
             limit = image_byte_limit(platform) if m.kind == "image" else None
+            if limit is not None and m.size is not None and m.size <= limit:
+                limit = None  # known to fit: stream it as it is instead of reading it whole
             items.append(
                 MediaItem(
                     kind=m.kind,

@@ -28,6 +28,7 @@ class MediaContext:
     storage_key: str
     public_url: str
     ready: bool
+    size: int | None = None  # bytes, once the upload is known to have arrived
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class PublishContextStore:
                     media.storage_key,
                     media.public_url,
                     media.status == "ready",
+                    media.size,
                 )
             )
         return found
