@@ -1,41 +1,54 @@
 """The engine's HTTP clients: one httpx pool per slice of the concurrency.
 
-httpcore's pool asks every connection whether it has expired each time a request starts or
-finishes, and each answer costs a socket poll and a getpeername() through anyio's attribute
-lookup: with 64 connections a pool that check took half of a client's CPU (profiled with py-spy
-under bench/http_ceiling.py). Slices of SLICE connections keep each scan short; a target always
-uses the same slice, so keep-alive connections are still reused. All slices share one TLS context,
-since building one loads the CA bundle (milliseconds each)."""
+httpcore's pool walks every connection it holds, asking each whether it has expired, each time a
+request starts or finishes: the cost of a request grows with the pool's size. Slices of SLICE
+connections keep each walk short; a target always uses the same slice, so keep-alive
+connections are still reused. The pools run on herald.engine.asyncio_backend rather than
+httpcore's anyio backend, which made that check a system call per connection (see that module).
+All slices share one TLS context, since building one loads the CA bundle (milliseconds each)."""
 
 from __future__ import annotations
 
+import ssl
+import urllib.request
 import zlib
 
+import httpcore
 import httpx
+
+from herald.engine.asyncio_backend import AsyncioBackend
 
 SLICE = 16
 # Below common servers' idle timeouts (uvicorn's is 5 s): reusing a connection the server is
 # closing fails with a read error, and a failed send is in doubt until reconciled.
 KEEPALIVE_EXPIRY = 2.0
+CONNECT_TIMEOUT = 5.0
 
 
 class HttpClients:
-    def __init__(self, concurrency: int, timeout_seconds: float) -> None:
+    def __init__(
+        self, concurrency: int, timeout_seconds: float, tls: ssl.SSLContext | None = None
+    ) -> None:
         count = max(1, -(-concurrency // SLICE))
         per_client = -(-concurrency // count)
-        tls = httpx.create_ssl_context()
-        self._clients = [
-            httpx.AsyncClient(
-                verify=tls,
-                timeout=httpx.Timeout(timeout_seconds, connect=5.0),
-                limits=httpx.Limits(
-                    max_connections=per_client,
-                    max_keepalive_connections=per_client,
-                    keepalive_expiry=KEEPALIVE_EXPIRY,
-                ),
+        tls = tls or httpx.create_ssl_context()
+        timeout = httpx.Timeout(timeout_seconds, connect=CONNECT_TIMEOUT)
+        if _proxy_configured():
+            # An explicit transport would make httpx ignore HTTP(S)_PROXY and NO_PROXY, so
+            # behind a proxy the pools keep httpx's own transports (and its anyio backend).
+            limits = httpx.Limits(
+                max_connections=per_client,
+                max_keepalive_connections=per_client,
+                keepalive_expiry=KEEPALIVE_EXPIRY,
             )
-            for _ in range(count)
-        ]
+            self._clients = [
+                httpx.AsyncClient(timeout=timeout, verify=tls, limits=limits) for _ in range(count)
+            ]
+        else:
+            self._clients = [
+                httpx.AsyncClient(timeout=timeout, transport=_transport(tls, per_client))
+                for _ in range(count)
+            ]
 
     def for_target(self, target_id: str) -> httpx.AsyncClient:
         return self._clients[zlib.crc32(target_id.encode()) % len(self._clients)]
@@ -43,3 +56,23 @@ class HttpClients:
     async def aclose(self) -> None:
         for client in self._clients:
             await client.aclose()
+
+
+def _proxy_configured() -> bool:
+    """True when the environment names a proxy, as httpx reads it (urllib's getproxies)."""
+    proxies = urllib.request.getproxies()
+    return any(scheme in proxies for scheme in ("http", "https", "all"))
+
+
+def _transport(tls: ssl.SSLContext, connections: int) -> httpx.AsyncHTTPTransport:
+    transport = httpx.AsyncHTTPTransport(verify=tls)
+    # httpx 0.28 takes no network backend, so the pool is rebuilt with the settings httpx would
+    # give it and ours. tests/engine/test_http_backend.py fails if httpx stops using `_pool`.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=tls,
+        max_connections=connections,
+        max_keepalive_connections=connections,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+        network_backend=AsyncioBackend(),
+    )
+    return transport

@@ -75,6 +75,9 @@ def control_routes(
     ]
 
 
+SIM_BACKLOG = 16_384
+
+
 def serve(app: ASGIApp, host: str, port: int) -> None:
     """Run a simulator until interrupted (`herald sim`)."""
     uvicorn.run(
@@ -85,4 +88,8 @@ def serve(app: ASGIApp, host: str, port: int) -> None:
         access_log=False,
         # Held ("timeout"/"lost_response") requests must not stall Ctrl-C for hang_s.
         timeout_graceful_shutdown=1,
+        # A burst opens thousands of connections at once; with uvicorn's 2,048 the accept
+        # queue overflowed at 4,096 and clients saw resets a real platform would not send.
+        # The kernel caps this at net.core.somaxconn.
+        backlog=SIM_BACKLOG,
     )

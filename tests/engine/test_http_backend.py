@@ -1,0 +1,297 @@
+"""The engine's HTTP pools over the asyncio network backend, against raw loopback servers.
+
+What a connector concludes from an error decides whether a post may be sent twice, so each
+failure is provoked on a real socket and the httpx error it surfaces as is pinned: only a
+refused connection may read as "not sent"."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from herald.engine.asyncio_backend import READ_HIGH_WATER, AsyncioStream
+from herald.engine.http import HttpClients
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+
+
+@asynccontextmanager
+async def raw_server(
+    handler: Handler, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[tuple[str, list[int]]]:
+    """A loopback server running `handler` per connection; yields its URL and a list that
+    counts connections accepted."""
+    accepted: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        try:
+            await handler(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=tls)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}", accepted
+    finally:
+        server.close()
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            await reader.readexactly(int(line.split(b":")[1]))
+    return head
+
+
+async def answer_ok_forever(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while True:
+        await read_request(reader)
+        writer.write(OK)
+        await writer.drain()
+
+
+def run(scenario: Awaitable[None]) -> None:
+    asyncio.run(asyncio.wait_for(scenario, timeout=30))  # type: ignore[arg-type]
+
+
+def clients(timeout: float = 5.0) -> HttpClients:
+    return HttpClients(concurrency=4, timeout_seconds=timeout)
+
+
+def test_requests_go_through_the_asyncio_backend_and_reuse_connections() -> None:
+    async def scenario() -> None:
+        pools = clients()
+        async with raw_server(answer_ok_forever) as (url, accepted):
+            client = pools.for_target("target-1")
+            for _ in range(3):
+                response = await client.post(url + "/posts", json={"text": "hi"})
+                assert response.status_code == 200
+                assert response.text == "ok"
+                assert isinstance(response.extensions["network_stream"], AsyncioStream)
+            assert len(accepted) == 1  # keep-alive: one connection for three requests
+        await pools.aclose()
+
+    run(scenario())
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
+    async def one_request_then_close(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await read_request(reader)
+        writer.write(OK)
+        await writer.drain()
+        # Keep-alive was not refused in the response, so the client keeps the connection;
+        # closing it now is what a server's idle timeout does.
+
+    async def scenario() -> None:
+        pools = clients()
+        async with raw_server(one_request_then_close) as (url, accepted):
+            client = pools.for_target("target-1")
+            assert (await client.get(url)).status_code == 200
+            await asyncio.sleep(0.1)  # the FIN arrives while the connection is idle
+            assert (await client.get(url)).status_code == 200
+            assert len(accepted) == 2
+        await pools.aclose()
+
+    run(scenario())
+
+
+def test_refused_connection_is_a_connect_error() -> None:
+    async def scenario() -> None:
+        async with raw_server(answer_ok_forever) as (url, _):
+            pass  # closed: the port now refuses
+        pools = clients()
+        with pytest.raises(httpx.ConnectError):
+            await pools.for_target("t").post(url, content=b"x")
+        await pools.aclose()
+
+    run(scenario())
+
+
+def test_close_without_an_answer_is_a_protocol_error_not_a_connect_error() -> None:
+    """The request was written: the post may exist, so this must not look like 'not sent'."""
+
+    async def read_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+
+    async def scenario() -> None:
+        pools = clients()
+        async with raw_server(read_then_close) as (url, _):
+            with pytest.raises(httpx.RemoteProtocolError):
+                await pools.for_target("t").post(url, content=b"x")
+        await pools.aclose()
+
+    run(scenario())
+
+
+def test_reset_mid_answer_is_a_read_error() -> None:
+    async def reset_mid_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        await writer.drain()
+        writer.transport.abort()  # RST, not FIN
+
+    async def scenario() -> None:
+        pools = clients()
+        async with raw_server(reset_mid_body) as (url, _):
+            with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)) as caught:
+                await pools.for_target("t").post(url, content=b"x")
+            assert not isinstance(caught.value, httpx.ConnectError)
+        await pools.aclose()
+
+    run(scenario())
+
+
+def test_a_silent_server_is_a_read_timeout() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await asyncio.sleep(10)
+
+    async def scenario() -> None:
+        pools = clients(timeout=0.3)
+        async with raw_server(never_answer) as (url, _):
+            with pytest.raises(httpx.ReadTimeout):
+                await pools.for_target("t").post(url, content=b"x")
+        await pools.aclose()
+
+    run(scenario())
+
+
+def test_a_server_that_stops_reading_is_a_write_timeout() -> None:
+    async def never_read(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(10)
+
+    async def scenario() -> None:
+        pools = clients(timeout=0.3)
+        async with raw_server(never_read) as (url, _):
+            with pytest.raises(httpx.WriteTimeout):
+                # Far more than both sockets' buffers hold.
+                await pools.for_target("t").post(url, content=b"x" * (64 * 1024 * 1024))
+        await pools.aclose()
+
+    run(scenario())
+
+
+def test_a_large_answer_is_read_whole_through_flow_control() -> None:
+    size = READ_HIGH_WATER * 8 + 123
+
+    async def big_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+        for offset in range(0, size, 65536):
+            writer.write(bytes([offset // 65536 % 256]) * min(65536, size - offset))
+            await writer.drain()
+
+    async def scenario() -> None:
+        pools = clients()
+        async with raw_server(big_answer) as (url, _):
+            response = await pools.for_target("t").get(url)
+            assert len(response.content) == size
+            assert response.content[-1] == (size - 1) // 65536 % 256
+        await pools.aclose()
+
+    run(scenario())
+
+
+def self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context for 127.0.0.1 and a client context that trusts only that certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "herald test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+def test_https_goes_through_the_tls_handshake_and_verifies_the_certificate(
+    tmp_path: Path,
+) -> None:
+    server_tls, trusting = self_signed(tmp_path)
+
+    async def scenario() -> None:
+        async with raw_server(answer_ok_forever, tls=server_tls) as (url, accepted):
+            pools = HttpClients(concurrency=4, timeout_seconds=5.0, tls=trusting)
+            client = pools.for_target("t")
+            for _ in range(2):
+                response = await client.get(url)
+                assert response.text == "ok"
+                stream = response.extensions["network_stream"]
+                assert stream.get_extra_info("ssl_object") is not None
+            assert len(accepted) == 1
+            await pools.aclose()
+
+            default = clients()  # the system CA bundle does not trust our certificate
+            with pytest.raises(httpx.ConnectError):
+                await default.for_target("t").get(url)
+            await default.aclose()
+
+    run(scenario())
+
+
+def test_a_proxy_named_in_the_environment_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hosts that reach the platforms only through a proxy keep working."""
+    request_lines: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await read_request(reader)
+        request_lines.append(head.split(b"\r\n")[0])
+        writer.write(OK)
+        await writer.drain()
+
+    async def scenario() -> None:
+        async with raw_server(proxy) as (proxy_url, _):
+            for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+                monkeypatch.delenv(name, raising=False)
+                monkeypatch.delenv(name.lower(), raising=False)
+            monkeypatch.setenv("HTTP_PROXY", proxy_url)
+            pools = clients()
+            response = await pools.for_target("t").post("http://platform.invalid/posts")
+            assert response.text == "ok"
+            await pools.aclose()
+
+    run(scenario())
+    assert request_lines == [b"POST http://platform.invalid/posts HTTP/1.1"]
