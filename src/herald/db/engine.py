@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +18,25 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# One queue of writers per SQLite database and event loop. SQLite admits one writer at a time;
+# left to its busy handler, writers in the same process that find the lock taken sleep and
+# retry on a backoff of up to 100 ms, with no wake-up when the lock frees. Under a publishing
+# burst (claims, send gates, results and group statuses all writing) the process then sat idle
+# for seconds with due work waiting. Queued here, the next writer starts the moment the last
+# one commits. The busy handler still arbitrates between processes (a CLI command beside
+# `herald serve`). asyncio locks belong to one loop, hence the key.
+_sqlite_writers: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, asyncio.Lock]
+] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_writer_lock(engine: Engine) -> asyncio.Lock:
+    per_loop = _sqlite_writers.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    lock = per_loop.get(engine)
+    if lock is None:
+        lock = per_loop[engine] = asyncio.Lock()
+    return lock
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -60,8 +81,12 @@ async def unit_of_work(
     Services only flush; this is where commits happen. A read-only unit simply closes: the
     connection is reset on its way back to the pool, and the objects read stay usable after the
     block (an explicit rollback would expire them)."""
-    async with sessions() as session:
-        if write and session.get_bind().dialect.name == "sqlite":
+    async with AsyncExitStack() as stack:
+        session = await stack.enter_async_context(sessions())
+        bind = session.get_bind()
+        if write and bind.dialect.name == "sqlite":
+            engine = bind if isinstance(bind, Engine) else bind.engine
+            await stack.enter_async_context(_sqlite_writer_lock(engine))
             await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield session
