@@ -34,7 +34,7 @@ def test_concurrent_writers_in_one_process_never_meet_a_locked_database(tmp_path
         try:
             await asyncio.gather(*(write(n) for n in range(12)))
             async with unit_of_work(sessions, write=False) as session:
-                return list((await session.scalars(text("SELECT n FROM entry ORDER BY rowid"))))
+                return list(await session.scalars(text("SELECT n FROM entry ORDER BY rowid")))
         finally:
             await engine.dispose()
 
