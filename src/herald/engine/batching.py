@@ -167,7 +167,5 @@ class GroupStatusBatcher(_Collector[str, None]):
 
     async def _flush(self, items: Sequence[str]) -> Sequence[None]:
         async with unit_of_work(self._sessions) as session:
-            store = PublishResultStore(session)
-            for group_id in sorted(set(items)):
-                await store.refresh_group_status(group_id)
+            await PublishResultStore(session).refresh_group_statuses(items)
         return [None] * len(items)
