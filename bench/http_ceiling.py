@@ -31,6 +31,7 @@ from _harness import (
     workspace,
 )
 
+from herald.cli._runtime import run_service_loop
 from herald.domain.platform import Platform
 from herald.engine.http import HttpClients
 from herald.platforms.base import PublishRequest
@@ -59,7 +60,8 @@ def parse_options() -> Options:
     if args.client:
         url, first, count, t0 = args.client
         per = args.concurrency // args.clients
-        asyncio.run(client(url, int(first), int(count), per, float(t0)))
+        # The engine's own loop: uvloop where installed (see herald.cli._runtime).
+        run_service_loop(client(url, int(first), int(count), per, float(t0)))
         sys.exit(0)
     return Options(args.requests, args.latency_ms, args.concurrency, args.clients)
 

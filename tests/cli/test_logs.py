@@ -43,5 +43,6 @@ def test_serve_logs_attempts_without_the_bot_token(tmp_path: Path) -> None:
             api.close()
         output, _ = process.communicate(timeout=30)
     assert "publish.attempt" in output  # INFO lines were written
+    assert "loop=uvloop" in output  # uvicorn runs the app, and the engine, on uvloop
     secret = DEMO_TOKEN.split(":", 1)[1]
     assert secret not in output

@@ -50,6 +50,7 @@ def test_worker(server: LiveServer, tenant: Tenant, sandbox: httpx.Client) -> No
         output, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, output
     assert "engine.started" in output
+    assert "loop=uvloop" in output  # pinned for Linux, which CI runs on
     assert "engine.stopped" in output
     assert tenant.api_key not in output
 

@@ -67,6 +67,16 @@ def run_reporting_errors(main: Callable[[], Coroutine[Any, Any, T]], *, as_json:
         raise typer.Exit(1) from exc
 
 
+def run_service_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a long-lived process (`herald worker`) on uvloop where it is installed, as uvicorn
+    does for `herald serve`: its event loop is a tenth of a publishing burst's CPU."""
+    try:
+        import uvloop
+    except ImportError:  # Windows: no uvloop build
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def emit(as_json: bool, payload: dict[str, Any], human: str) -> None:
     """With --json exactly one JSON object on stdout; otherwise a line for people."""
     if as_json:

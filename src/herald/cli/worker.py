@@ -12,7 +12,12 @@ import uvicorn
 
 from herald.api.context import AppContext
 from herald.app import build_context, create_operations_app
-from herald.cli._runtime import configure_logging, prepare_database, settings_of
+from herald.cli._runtime import (
+    configure_logging,
+    prepare_database,
+    run_service_loop,
+    settings_of,
+)
 from herald.config import Settings
 from herald.engine.dispatcher import Engine
 
@@ -78,4 +83,4 @@ def worker(
         )
         raise typer.Exit(2)
     configure_logging(settings)
-    asyncio.run(run_worker(settings, metrics_port))
+    run_service_loop(run_worker(settings, metrics_port))

@@ -113,7 +113,10 @@ class Engine:
             ),
         ]
         logger.info(
-            "engine.started worker=%s concurrency=%d", self.worker, self.settings.engine_concurrency
+            "engine.started worker=%s concurrency=%d loop=%s",
+            self.worker,
+            self.settings.engine_concurrency,
+            type(asyncio.get_running_loop()).__module__.split(".")[0],
         )
 
     async def stop(self, grace: float = 10.0) -> None:
