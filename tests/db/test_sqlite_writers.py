@@ -6,8 +6,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 
+from herald.db import engine as db_engine
 from herald.db.engine import create_engine, create_session_factory, unit_of_work
 
 
@@ -39,3 +41,36 @@ def test_concurrent_writers_in_one_process_never_meet_a_locked_database(tmp_path
             await engine.dispose()
 
     assert asyncio.run(scenario()) == list(range(12))
+
+
+def test_a_writer_waits_no_longer_than_the_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stuck writer fails the others after the busy timeout, as SQLite's own handler would,
+    rather than queueing them forever."""
+    monkeypatch.setattr(db_engine, "SQLITE_BUSY_TIMEOUT_MS", 200)
+
+    async def scenario() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'stuck.db'}")
+        sessions = create_session_factory(engine)
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def stuck_writer() -> None:
+            async with unit_of_work(sessions):
+                holding.set()
+                await release.wait()
+
+        try:
+            stuck = asyncio.create_task(stuck_writer())
+            await holding.wait()
+            with pytest.raises(TimeoutError, match="waited 0.2 s for another writer"):
+                async with unit_of_work(sessions):
+                    pass
+            release.set()
+            await stuck
+            async with unit_of_work(sessions):  # the queue is free again
+                pass
+        finally:
+            await engine.dispose()
+
+    asyncio.run(scenario())

@@ -68,6 +68,23 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+@asynccontextmanager
+async def _queued_writer(engine: Engine) -> AsyncIterator[None]:
+    """Hold this process's turn to write; give up after the busy timeout, as SQLite would."""
+    lock = _sqlite_writer_lock(engine)
+    try:
+        async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+            await lock.acquire()
+    except TimeoutError:
+        raise TimeoutError(
+            f"SQLite: waited {SQLITE_BUSY_TIMEOUT_MS / 1000:g} s for another writer"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
@@ -86,7 +103,7 @@ async def unit_of_work(
         bind = session.get_bind()
         if write and bind.dialect.name == "sqlite":
             engine = bind if isinstance(bind, Engine) else bind.engine
-            await stack.enter_async_context(_sqlite_writer_lock(engine))
+            await stack.enter_async_context(_queued_writer(engine))
             await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield session
