@@ -63,7 +63,7 @@ def test_a_writer_waits_no_longer_than_the_busy_timeout(
         try:
             stuck = asyncio.create_task(stuck_writer())
             await holding.wait()
-            with pytest.raises(TimeoutError, match="waited 0.2 s for another writer"):
+            with pytest.raises(TimeoutError, match=r"waited 0\.2 s for another writer"):
                 async with unit_of_work(sessions):
                     pass
             release.set()

@@ -27,7 +27,7 @@ CASES = [
 def test_each_group_gets_the_status_of_its_own_targets_across_chunks(
     server: LiveServer, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(publish_result, "GROUP_CHUNK", 4)  # the cases span two reads
+    monkeypatch.setattr(publish_result, "ID_CHUNK", 4)  # the cases span two reads
     second = add_sandbox_connection(server, tenant.account_id)
     groups = [
         create_post(tenant, platforms=[tenant.platform_id, second], scheduledTime=iso_in(days=1))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
 from herald.store.publish_queue import PublishQueueStore
-from herald.store.publish_result import PublishResultStore
+from herald.store.publish_result import PublishResultStore, Success
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -82,7 +82,7 @@ class _Collector(Generic[Item, T]):
                 else:
                     future.set_result(result)
 
-    async def _flush(self, items: Sequence[Item]) -> Sequence[T]:
+    async def _flush(self, items: Sequence[Item]) -> Sequence[T | _Failed]:
         raise NotImplementedError
 
 
@@ -169,3 +169,36 @@ class GroupStatusBatcher(_Collector[str, None]):
         async with unit_of_work(self._sessions) as session:
             await PublishResultStore(session).refresh_group_statuses(items)
         return [None] * len(items)
+
+
+class SuccessBatcher(_Collector[Success, bool]):
+    """Success writes, the commonest result, many per statement; each caller learns whether its
+    claim still held the row. A batch that fails is retried one success at a time, so one bad
+    row spoils no other."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        max_delay: float = 0.005,
+        max_batch: int = 1000,
+    ) -> None:
+        super().__init__(max_delay, max_batch)
+        self._sessions = sessions
+
+    async def _flush(self, items: Sequence[Success]) -> Sequence[bool | _Failed]:
+        try:
+            return await self._write(items)
+        except Exception as exc:
+            if len(items) == 1:
+                return [_Failed(exc)]
+        results: list[bool | _Failed] = []
+        for item in items:
+            try:
+                results.extend(await self._write([item]))
+            except Exception as exc:
+                results.append(_Failed(exc))
+        return results
+
+    async def _write(self, items: Sequence[Success]) -> list[bool]:
+        async with unit_of_work(self._sessions) as session:
+            return await PublishResultStore(session).succeed_many(items)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald.config import Settings
 from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
-from herald.engine.batching import GateBatcher, GroupStatusBatcher, WriteBatcher
+from herald.engine.batching import GateBatcher, GroupStatusBatcher, SuccessBatcher, WriteBatcher
 from herald.engine.http import HttpClients
 from herald.engine.media_prep import MediaPreparer
 from herald.engine.metrics import EngineMetrics
@@ -66,8 +66,15 @@ class Engine:
         )
         self._writer = WriteBatcher(sessions)
         self._gates = GateBatcher(sessions)
+        self._successes = SuccessBatcher(sessions)
         self._groups = GroupStatusBatcher(sessions)
-        recorder = Recorder(self._writer, self._groups, self.metrics, random.Random())  # noqa: S311
+        recorder = Recorder(
+            self._writer,
+            self._successes,
+            self._groups,
+            self.metrics,
+            random.Random(),  # noqa: S311
+        )
         self.media_store = media_store or create_media_store(settings)
         self._media = MediaPreparer(
             self.media_store, self._writer, timedelta(seconds=settings.media_wait_seconds)
@@ -95,6 +102,7 @@ class Engine:
 
     async def start(self) -> None:
         self._writer.start()
+        self._successes.start()
         self._gates.start()
         self._groups.start()
         self._loops = [
@@ -135,6 +143,7 @@ class Engine:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         await self._writer.stop()
+        await self._successes.stop()
         await self._gates.stop()
         await self._groups.stop()
         async with unit_of_work(self.sessions) as session:

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.publishing import MAX_ATTEMPTS, backoff_delay
 from herald.domain.timestamps import utc_now
-from herald.engine.batching import GroupStatusBatcher, WriteBatcher
+from herald.engine.batching import GroupStatusBatcher, SuccessBatcher, WriteBatcher
 from herald.engine.metrics import EngineMetrics
 from herald.models import PublishAttempt
 from herald.platforms.base import PublishError, RetryableError
 from herald.store.publish_queue import ClaimedTarget
-from herald.store.publish_result import PublishResultStore
+from herald.store.publish_result import PublishResultStore, Success
 
 logger = logging.getLogger("herald.engine")
 NEVER = timedelta(days=36500)  # a needs-reauth gate lasts until the connection is replaced
@@ -28,6 +28,7 @@ class Recorder:
     """Writes one claim's results; `from_state` is the state the claim put the row in."""
 
     writer: WriteBatcher
+    successes: SuccessBatcher
     groups: GroupStatusBatcher
     metrics: EngineMetrics
     rng: random.Random
@@ -64,6 +65,19 @@ class Recorder:
             return applied
 
         applied: bool = await self.writer.run(write)
+        await self._written(claim, outcome, part, applied, error, refresh_group=refresh_group)
+        return applied
+
+    async def _written(
+        self,
+        claim: ClaimedTarget,
+        outcome: str,
+        part: int,
+        applied: bool,
+        error: PublishError | None,
+        *,
+        refresh_group: bool,
+    ) -> None:
         if applied and refresh_group:
             await self.groups.submit(claim.post_group_id)
         self.metrics.outcomes.inc(outcome)
@@ -75,7 +89,6 @@ class Recorder:
             applied,
             error.http_status if error else None,
         )
-        return applied
 
     async def part_published(
         self,
@@ -97,23 +110,20 @@ class Recorder:
         self, claim: ClaimedTarget, state: str, part: int, progress: dict[str, Any]
     ) -> bool:
         now = utc_now()
-        external_id, url = progress["partIds"][0], progress["partUrls"][0]
-        applied = await self._write(
-            claim,
-            "published",
-            part,
-            lambda s: s.succeed(
-                claim.id,
-                claim.claim_token,
-                state,
-                external_id=external_id,
-                url=url,
-                progress=progress,
-                now=now,
-            ),
-            external_id=progress["partIds"][part],
-            refresh_group=True,
+        success = Success(
+            target_id=claim.id,
+            token=claim.claim_token,
+            from_state=state,
+            version=claim.version,
+            part=part,
+            external_id=progress["partIds"][0],
+            url=progress["partUrls"][0],
+            part_external_id=progress["partIds"][part],
+            progress=progress,
+            now=now,
         )
+        applied = await self.successes.submit(success)
+        await self._written(claim, "published", part, applied, None, refresh_group=True)
         if applied:
             self.metrics.publish_lateness.observe((now - claim.due_at).total_seconds())
         return applied
