@@ -96,8 +96,10 @@ class _Failed:
         self.error = error
 
 
-class WriteBatcher(_Collector[Write, Any]):
-    """Runs each submitted write in one shared transaction and returns its own result."""
+class _OneTransaction(_Collector[Item, T]):
+    """Writes a batch in one transaction. If that fails, each item is written in a transaction
+    of its own, so one bad item spoils no other; the failed batch was rolled back, so nothing
+    is applied twice. (A deadlock victim on PostgreSQL recovers the same way.)"""
 
     def __init__(
         self,
@@ -108,27 +110,37 @@ class WriteBatcher(_Collector[Write, Any]):
         super().__init__(max_delay, max_batch)
         self._sessions = sessions
 
+    async def _write(self, session: AsyncSession, items: Sequence[Item]) -> Sequence[T]:
+        raise NotImplementedError
+
+    async def _flush(self, items: Sequence[Item]) -> Sequence[T | _Failed]:
+        try:
+            return await self._in_transaction(items)
+        except Exception as exc:
+            if len(items) == 1:
+                return [_Failed(exc)]
+        results: list[T | _Failed] = []
+        for item in items:
+            try:
+                results.extend(await self._in_transaction([item]))
+            except Exception as exc:
+                results.append(_Failed(exc))
+        return results
+
+    async def _in_transaction(self, items: Sequence[Item]) -> Sequence[T]:
+        async with unit_of_work(self._sessions) as session:
+            return await self._write(session, items)
+
+
+class WriteBatcher(_OneTransaction[Write, Any]):
+    """Runs each submitted write in one shared transaction and returns its own result."""
+
     async def run(self, write: Callable[[AsyncSession], Awaitable[T]]) -> T:
         result: T = await self.submit(write)
         return result
 
-    async def _flush(self, items: Sequence[Write]) -> Sequence[Any]:
-        try:
-            async with unit_of_work(self._sessions) as session:
-                return [await write(session) for write in items]
-        except Exception as exc:
-            if len(items) == 1:
-                return [_Failed(exc)]
-        # One write spoiled the shared transaction (or a deadlock victim was chosen): run each
-        # on its own so the others still commit. Rolled back, so nothing is applied twice.
-        return [await self._alone(write) for write in items]
-
-    async def _alone(self, write: Write) -> Any:
-        try:
-            async with unit_of_work(self._sessions) as session:
-                return await write(session)
-        except Exception as exc:
-            return _Failed(exc)
+    async def _write(self, session: AsyncSession, items: Sequence[Write]) -> Sequence[Any]:
+        return [await write(session) for write in items]
 
 
 class GateBatcher(_Collector[tuple[str, int], datetime | None]):
@@ -171,34 +183,9 @@ class GroupStatusBatcher(_Collector[str, None]):
         return [None] * len(items)
 
 
-class SuccessBatcher(_Collector[Success, bool]):
+class SuccessBatcher(_OneTransaction[Success, bool]):
     """Success writes, the commonest result, many per statement; each caller learns whether its
-    claim still held the row. A batch that fails is retried one success at a time, so one bad
-    row spoils no other."""
+    claim still held the row."""
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        max_delay: float = 0.005,
-        max_batch: int = 1000,
-    ) -> None:
-        super().__init__(max_delay, max_batch)
-        self._sessions = sessions
-
-    async def _flush(self, items: Sequence[Success]) -> Sequence[bool | _Failed]:
-        try:
-            return await self._write(items)
-        except Exception as exc:
-            if len(items) == 1:
-                return [_Failed(exc)]
-        results: list[bool | _Failed] = []
-        for item in items:
-            try:
-                results.extend(await self._write([item]))
-            except Exception as exc:
-                results.append(_Failed(exc))
-        return results
-
-    async def _write(self, items: Sequence[Success]) -> list[bool]:
-        async with unit_of_work(self._sessions) as session:
-            return await PublishResultStore(session).succeed_many(items)
+    async def _write(self, session: AsyncSession, items: Sequence[Success]) -> Sequence[bool]:
+        return await PublishResultStore(session).succeed_many(items)
