@@ -30,6 +30,18 @@ def png(width: int = 8, height: int = 6) -> bytes:
     return buffer.getvalue()
 
 
+def media_rows(server: LiveServer, group_id: str) -> int:
+    from sqlalchemy import func, select
+
+    from herald.models import Media
+
+    async def count(session: Any) -> int:
+        query = select(func.count()).select_from(Media).where(Media.post_group_id == group_id)
+        return int(await session.scalar(query))
+
+    return server.transaction(count)
+
+
 def upload_url(tenant: Tenant, group_id: str, **fields: Any) -> httpx.Response:
     body = {"postGroupId": group_id, "fileName": "photo.png", "contentType": "image/png", **fields}
     return tenant.client.post("/get-upload-url", json=body)
@@ -147,6 +159,41 @@ def test_video_only_platforms_refuse_images(server: LiveServer, tenant: Tenant) 
     assert (
         upload_url(tenant, group_id, contentType="video/mp4", fileName="v.mp4").status_code == 200
     )
+
+
+def test_telegram_captions_are_checked_when_media_is_attached(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    """With media the text becomes a caption: 1,024 UTF-16 units on Telegram, not 4,096."""
+    telegram = add_raw_connection(server, tenant.account_id, "telegram", "-1001000000001")
+    # "**" is formatting, not text: 1,024 characters once it becomes an entity.
+    fits = create_post(tenant, platforms=[telegram], content="**" + "a" * 1024 + "**")
+    assert upload_url(tenant, fits).status_code == 200
+
+    long_text = "😀" * 600  # 600 characters, 1,200 UTF-16 units
+    too_long = create_post(tenant, platforms=[telegram], content=long_text)
+    refused = upload_url(tenant, too_long)
+    assert refused.status_code == 400
+    message = (
+        "A caption (text with media) on Telegram holds at most 1,024 characters (UTF-16 code "
+        "units, after formatting); this one has 1,200. Shorten the text to attach media, or "
+        "post it without media"
+    )
+    assert refused.json() == {
+        **error_body(message, "CAPTION_TOO_LONG"),
+        "platform": "telegram",
+        "limit": 1024,
+    }
+    assert media_rows(server, too_long) == 0  # nothing was attached
+
+    # With parseMode the text is the owner's markup, and Telegram judges its length.
+    raw = create_post(
+        tenant,
+        platforms=[telegram],
+        content=long_text,
+        platformSettings={"telegram": {"parseMode": "HTML"}},
+    )
+    assert upload_url(tenant, raw).status_code == 200
 
 
 def _tamper(url: str, **changes: str) -> str:

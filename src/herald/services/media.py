@@ -17,6 +17,8 @@ from herald.domain.post_state import PostStatus
 from herald.errors import NotFoundError, ValidationError
 from herald.media.base import UPLOAD_URL_LIFETIME, MediaStore, UploadTicket
 from herald.models import Media, PostGroup
+from herald.platforms.base import RejectedError
+from herald.platforms.telegram.sending import CAPTION_LIMIT, check_caption
 from herald.services.post import current_status, find_post
 from herald.store.media import MediaRecordStore
 
@@ -94,6 +96,25 @@ def _check_rules(group: PostGroup, media: list[AttachedMedia]) -> None:
             check_attachments(Platform(platform), media)
     except MediaRuleError as exc:
         raise ValidationError(str(exc), code="MEDIA_NOT_ACCEPTED") from exc
+    _check_captions(group)
+
+
+def _check_captions(group: PostGroup) -> None:
+    """With media, a post's first part becomes a caption, and Telegram's are shorter than its
+    messages (1,024 against 4,096). Say so when the file is attached, not at publishing time."""
+    settings = group.platform_settings.get(Platform.TELEGRAM.value, {})
+    for target in group.targets:
+        if target.platform != Platform.TELEGRAM.value or not target.thread_parts:
+            continue
+        try:
+            check_caption(target.thread_parts[0], settings)
+        except RejectedError as exc:
+            raise ValidationError(
+                f"{exc.message}. Shorten the text to attach media, or post it without media",
+                code="CAPTION_TOO_LONG",
+                platform=Platform.TELEGRAM.value,
+                limit=CAPTION_LIMIT,
+            ) from exc
 
 
 async def awaiting_upload(session: AsyncSession, storage_key: str) -> Media:

@@ -18,6 +18,7 @@ owner's own markup and Telegram has the last word ("message is too long" comes b
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,7 @@ def build_call(request: PublishRequest, chat_id: int | str) -> ApiCall:
     if request.reply_to_id is not None:
         fields["reply_parameters"] = {"message_id": _message_id(request.reply_to_id)}
     media = list(request.media)
-    parse_mode = _parse_mode(request)
+    parse_mode = _parse_mode(request.settings)
     if not media:
         fields.update(_text(request.text, parse_mode, "text", "entities", TEXT_LIMIT))
         if request.settings.get("disableWebPagePreview") is True:
@@ -85,8 +86,14 @@ def _message_id(external_id: str) -> int:
     return int(external_id)
 
 
-def _parse_mode(request: PublishRequest) -> str | None:
-    parse_mode = request.settings.get("parseMode")
+def check_caption(text: str, settings: Mapping[str, Any]) -> None:
+    """Raise RejectedError if `text` is too long to be a caption, as publishing it with media
+    would. With a `parseMode` the length is Telegram's to judge, so nothing is raised."""
+    _text(text, _parse_mode(settings), "caption", "caption_entities", CAPTION_LIMIT)
+
+
+def _parse_mode(settings: Mapping[str, Any]) -> str | None:
+    parse_mode = settings.get("parseMode")
     return parse_mode if isinstance(parse_mode, str) and parse_mode in PARSE_MODES else None
 
 
