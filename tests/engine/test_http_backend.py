@@ -10,12 +10,14 @@ import asyncio
 import datetime
 import ipaddress
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvloop
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -68,16 +70,35 @@ async def answer_ok_forever(reader: asyncio.StreamReader, writer: asyncio.Stream
         await writer.drain()
 
 
-def run(scenario: Awaitable[None]) -> None:
-    asyncio.run(asyncio.wait_for(scenario, timeout=30))  # type: ignore[arg-type]
+LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": asyncio.new_event_loop,
+    "uvloop": uvloop.new_event_loop,  # what `herald serve` and `herald worker` run on
+}
+_loop_factory: list[Callable[[], asyncio.AbstractEventLoop]] = [asyncio.new_event_loop]
+
+
+@pytest.fixture(autouse=True, params=sorted(LOOPS))
+def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test runs on both loops: uvloop's transports are not asyncio's classes."""
+    _loop_factory[0] = LOOPS[request.param]
+    yield str(request.param)
+    _loop_factory[0] = asyncio.new_event_loop
+
+
+def run(scenario: Coroutine[Any, Any, None]) -> None:
+    with asyncio.Runner(loop_factory=_loop_factory[0]) as runner:
+        runner.run(asyncio.wait_for(scenario, timeout=30))
 
 
 def clients(timeout: float = 5.0) -> HttpClients:
     return HttpClients(concurrency=4, timeout_seconds=timeout)
 
 
-def test_requests_go_through_the_asyncio_backend_and_reuse_connections() -> None:
+def test_requests_go_through_the_asyncio_backend_and_reuse_connections(
+    event_loop_kind: str,
+) -> None:
     async def scenario() -> None:
+        assert type(asyncio.get_running_loop()).__module__.split(".")[0] == event_loop_kind
         pools = clients()
         async with raw_server(answer_ok_forever) as (url, accepted):
             client = pools.for_target("target-1")
