@@ -3,10 +3,10 @@
 httpcore's default backend goes through anyio: each read and write opens a cancel scope and a
 deadline, each lock asks sniffio which event loop runs, and the pool's "has this idle connection
 expired?" check, made for every pooled connection on every request, polls the socket with a
-system call and rebuilds anyio's attribute table (getpeername included). Under a burst that was
-over half of the engine's CPU (py-spy, bench/http_ceiling.py). Here a connection is an
-asyncio.Protocol with its own buffer: reads wait on one future with one timer, and "readable
-while idle" is a look at that buffer, with no system call.
+system call and rebuilds anyio's attribute table (getpeername included). Replacing it took a
+client from 1.6 to 0.96 ms of CPU per request (py-spy, bench/http_ceiling.py). Here a
+connection is an asyncio.Protocol with its own buffer: reads wait on one future with one timer,
+and "readable while idle" is a look at that buffer, with no system call.
 
 The methods take `timeout` parameters because httpcore's backend interface does (hence the
 ASYNC109 exemptions). Errors map as httpcore's own backends map them, which matters for safety:
