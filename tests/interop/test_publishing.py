@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 
 from herald.domain.platform import Platform
 from herald.engine.dispatcher import Engine
+from herald.engine.http import HttpClients
+from herald.platforms.base import MediaItem, RejectedError
 from herald.platforms.bluesky.connector import BlueskyConnector
 from herald.platforms.bluesky.record_key import record_key
 from herald.platforms.mastodon.connector import MastodonConnector
@@ -204,3 +208,45 @@ def test_mastodon_mock_replays_a_status_for_the_same_idempotency_key(
         headers={"Authorization": f"Bearer {user.access_token}"},
     ).json()
     assert [s["id"] for s in statuses] == [first.external_id]
+
+
+def test_a_video_over_the_pds_upload_limit_is_rejected_not_retried(
+    bluesky_pds: BlueskyPds,
+) -> None:
+    """Streamed through the engine's own HTTP pools, as publishing does: the reference PDS
+    answers 413 for a blob over its 5 MiB limit, and that must come back as a clean rejection
+    (nothing posted, nothing to retry), not as a broken pipe that looks like a network fault."""
+    account = bluesky_pds.create_account(f"dave{secrets.token_hex(3)}.test")
+    size = 6 * 1024 * 1024
+
+    async def video_bytes() -> AsyncIterator[bytes]:
+        for _ in range(size // 65536):
+            yield b"\0" * 65536
+
+    video = MediaItem("video", "video/mp4", "https://cdn.example/v.mp4", None, video_bytes)
+    request = publish_request(
+        bluesky_pds.pds_url,
+        platform=Platform.BLUESKY,
+        account_external_id=account.did,
+        media=(video,),
+        text="Too big",
+        options={"pdsUrl": bluesky_pds.pds_url},
+        credentials={"identifier": account.handle, "appPassword": account.app_password},
+    )
+
+    async def publish() -> Any:
+        clients = HttpClients(concurrency=4, timeout_seconds=20)
+        try:
+            return await BlueskyConnector().publish(clients.for_target("t"), request, "key-big")
+        finally:
+            await clients.aclose()
+
+    with pytest.raises(RejectedError) as refused:
+        asyncio.run(publish())
+    assert refused.value.http_status == 413
+    assert "too large" in refused.value.message
+    listed = httpx.get(
+        f"{bluesky_pds.pds_url}/xrpc/com.atproto.repo.listRecords",
+        params={"repo": account.did, "collection": "app.bsky.feed.post"},
+    ).json()["records"]
+    assert listed == []
