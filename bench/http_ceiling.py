@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from _harness import (
     Children,
     CpuMeter,
@@ -33,7 +34,7 @@ from _harness import (
 
 from herald.cli._runtime import run_service_loop
 from herald.domain.platform import Platform
-from herald.engine.http import HttpClients
+from herald.engine.http import CONNECT_TIMEOUT, KEEPALIVE_EXPIRY, SLICE, HttpClients
 from herald.platforms.base import PublishRequest
 from herald.platforms.sandbox.connector import SandboxConnector
 
@@ -46,6 +47,7 @@ class Options:
     latency_ms: float
     concurrency: int
     clients: int
+    httpx_backend: bool
 
 
 def parse_options() -> Options:
@@ -54,6 +56,11 @@ def parse_options() -> Options:
     parser.add_argument("--latency-ms", type=float, default=200.0, help="simulated platform L")
     parser.add_argument("--concurrency", type=int, default=4096, help="C, across all clients")
     parser.add_argument("--clients", type=int, default=4, help="K client processes")
+    parser.add_argument(
+        "--httpx-backend",
+        action="store_true",
+        help="the same pools on httpx's own (anyio) network backend, for comparison",
+    )
     # Internal: one client process (started by the parent run).
     parser.add_argument("--client", nargs=4, metavar=("URL", "FIRST", "COUNT", "T0"))
     args = parser.parse_args()
@@ -61,15 +68,38 @@ def parse_options() -> Options:
         url, first, count, t0 = args.client
         per = args.concurrency // args.clients
         # The engine's own loop: uvloop where installed (see herald.cli._runtime).
-        run_service_loop(client(url, int(first), int(count), per, float(t0)))
+        run_service_loop(client(url, int(first), int(count), per, float(t0), args.httpx_backend))
         sys.exit(0)
-    return Options(args.requests, args.latency_ms, args.concurrency, args.clients)
+    return Options(
+        args.requests, args.latency_ms, args.concurrency, args.clients, args.httpx_backend
+    )
 
 
-async def client(url: str, first: int, count: int, concurrency: int, t0: float) -> None:
+class HttpxBackendClients(HttpClients):
+    """The engine's slices, built as before engine/asyncio_backend.py: httpx's own transport."""
+
+    def __init__(self, concurrency: int, timeout_seconds: float) -> None:
+        count = max(1, -(-concurrency // SLICE))
+        per_client = -(-concurrency // count)
+        limits = httpx.Limits(
+            max_connections=per_client,
+            max_keepalive_connections=per_client,
+            keepalive_expiry=KEEPALIVE_EXPIRY,
+        )
+        tls = httpx.create_ssl_context()
+        timeout = httpx.Timeout(timeout_seconds, connect=CONNECT_TIMEOUT)
+        self._clients = [
+            httpx.AsyncClient(timeout=timeout, verify=tls, limits=limits) for _ in range(count)
+        ]
+
+
+async def client(
+    url: str, first: int, count: int, concurrency: int, t0: float, httpx_backend: bool
+) -> None:
     """Send `count` posts from T0 with `concurrency` in flight; print each one's start and
     finish (epoch seconds) as JSON on stdout."""
-    clients = HttpClients(concurrency, timeout_seconds=60)
+    pools = HttpxBackendClients if httpx_backend else HttpClients
+    clients = pools(concurrency, timeout_seconds=60)
     connector = SandboxConnector()
     slots = asyncio.Semaphore(concurrency)
     starts: list[float] = []
@@ -113,6 +143,7 @@ def start_clients(options: Options, url: str, t0: float) -> list[subprocess.Pope
                 str(options.concurrency),
                 "--clients",
                 str(options.clients),
+                *(["--httpx-backend"] if options.httpx_backend else []),
                 "--client",
                 url,
                 str(k * share),
@@ -165,6 +196,7 @@ def main() -> None:
         f"N {options.requests}; L {options.latency_ms:.0f} ms; C {options.concurrency} "
         f"({options.clients} x {options.concurrency // options.clients}); "
         f"CPUs {os.cpu_count()}; herald sources {source_digest()}"
+        + ("; httpx's own network backend" if options.httpx_backend else "")
     )
     with workspace() as workdir:
         asyncio.run(run(options, workdir))
