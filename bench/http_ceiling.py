@@ -88,6 +88,7 @@ class HttpxBackendClients(HttpClients):
         )
         tls = httpx.create_ssl_context()
         timeout = httpx.Timeout(timeout_seconds, connect=CONNECT_TIMEOUT)
+        self._turn = 0
         self._clients = [
             httpx.AsyncClient(timeout=timeout, verify=tls, limits=limits) for _ in range(count)
         ]
@@ -116,7 +117,7 @@ async def client(
                 text=f"Post {index}",
                 options={"baseUrl": url},
             )
-            await connector.publish(clients.for_target(target), request, f"key-{index}")
+            await connector.publish(clients.next_client(), request, f"key-{index}")
             ends.append(time.time())
 
     await asyncio.sleep(max(0.0, t0 - time.time()))

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from herald.engine.asyncio_backend import READ_HIGH_WATER, AsyncioStream
-from herald.engine.http import HttpClients
+from herald.engine.http import SLICE, HttpClients
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
@@ -101,7 +101,7 @@ def test_requests_go_through_the_asyncio_backend_and_reuse_connections(
         assert type(asyncio.get_running_loop()).__module__.split(".")[0] == event_loop_kind
         pools = clients()
         async with raw_server(answer_ok_forever) as (url, accepted):
-            client = pools.for_target("target-1")
+            client = pools.next_client()
             for _ in range(3):
                 response = await client.post(url + "/posts", json={"text": "hi"})
                 assert response.status_code == 200
@@ -126,7 +126,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     async def scenario() -> None:
         pools = clients()
         async with raw_server(one_request_then_close) as (url, accepted):
-            client = pools.for_target("target-1")
+            client = pools.next_client()
             assert (await client.get(url)).status_code == 200
             await asyncio.sleep(0.1)  # the FIN arrives while the connection is idle
             assert (await client.get(url)).status_code == 200
@@ -142,7 +142,7 @@ def test_refused_connection_is_a_connect_error() -> None:
             pass  # closed: the port now refuses
         pools = clients()
         with pytest.raises(httpx.ConnectError):
-            await pools.for_target("t").post(url, content=b"x")
+            await pools.next_client().post(url, content=b"x")
         await pools.aclose()
 
     run(scenario())
@@ -158,7 +158,7 @@ def test_close_without_an_answer_is_a_protocol_error_not_a_connect_error() -> No
         pools = clients()
         async with raw_server(read_then_close) as (url, _):
             with pytest.raises(httpx.RemoteProtocolError):
-                await pools.for_target("t").post(url, content=b"x")
+                await pools.next_client().post(url, content=b"x")
         await pools.aclose()
 
     run(scenario())
@@ -175,7 +175,7 @@ def test_reset_mid_answer_is_a_read_error() -> None:
         pools = clients()
         async with raw_server(reset_mid_body) as (url, _):
             with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)) as caught:
-                await pools.for_target("t").post(url, content=b"x")
+                await pools.next_client().post(url, content=b"x")
             assert not isinstance(caught.value, httpx.ConnectError)
         await pools.aclose()
 
@@ -191,7 +191,7 @@ def test_a_silent_server_is_a_read_timeout() -> None:
         pools = clients(timeout=0.3)
         async with raw_server(never_answer) as (url, _):
             with pytest.raises(httpx.ReadTimeout):
-                await pools.for_target("t").post(url, content=b"x")
+                await pools.next_client().post(url, content=b"x")
         await pools.aclose()
 
     run(scenario())
@@ -206,7 +206,7 @@ def test_a_server_that_stops_reading_is_a_write_timeout() -> None:
         async with raw_server(never_read) as (url, _):
             with pytest.raises(httpx.WriteTimeout):
                 # Far more than both sockets' buffers hold.
-                await pools.for_target("t").post(url, content=b"x" * (64 * 1024 * 1024))
+                await pools.next_client().post(url, content=b"x" * (64 * 1024 * 1024))
         await pools.aclose()
 
     run(scenario())
@@ -225,7 +225,7 @@ def test_a_large_answer_is_read_whole_through_flow_control() -> None:
     async def scenario() -> None:
         pools = clients()
         async with raw_server(big_answer) as (url, _):
-            response = await pools.for_target("t").get(url)
+            response = await pools.next_client().get(url)
             assert len(response.content) == size
             assert response.content[-1] == (size - 1) // 65536 % 256
         await pools.aclose()
@@ -276,7 +276,7 @@ def test_https_goes_through_the_tls_handshake_and_verifies_the_certificate(
     async def scenario() -> None:
         async with raw_server(answer_ok_forever, tls=server_tls) as (url, accepted):
             pools = HttpClients(concurrency=4, timeout_seconds=5.0, tls=trusting)
-            client = pools.for_target("t")
+            client = pools.next_client()
             for _ in range(2):
                 response = await client.get(url)
                 assert response.text == "ok"
@@ -287,7 +287,7 @@ def test_https_goes_through_the_tls_handshake_and_verifies_the_certificate(
 
             default = clients()  # the system CA bundle does not trust our certificate
             with pytest.raises(httpx.ConnectError):
-                await default.for_target("t").get(url)
+                await default.next_client().get(url)
             await default.aclose()
 
     run(scenario())
@@ -310,9 +310,22 @@ def test_a_proxy_named_in_the_environment_is_still_used(monkeypatch: pytest.Monk
                 monkeypatch.delenv(name.lower(), raising=False)
             monkeypatch.setenv("HTTP_PROXY", proxy_url)
             pools = clients()
-            response = await pools.for_target("t").post("http://platform.invalid/posts")
+            response = await pools.next_client().post("http://platform.invalid/posts")
             assert response.text == "ok"
             await pools.aclose()
 
     run(scenario())
     assert request_lines == [b"POST http://platform.invalid/posts HTTP/1.1"]
+
+
+def test_calls_take_the_slices_in_turn() -> None:
+    """Evenly loaded slices: no slice queues past its connections while another idles."""
+
+    async def scenario() -> None:
+        pools = HttpClients(concurrency=4 * SLICE, timeout_seconds=5.0)
+        picked = [pools.next_client() for _ in range(8)]
+        assert len({id(client) for client in picked}) == 4
+        assert picked[:4] == picked[4:]
+        await pools.aclose()
+
+    run(scenario())

@@ -237,7 +237,7 @@ def test_a_video_over_the_pds_upload_limit_is_rejected_not_retried(
     async def publish() -> Any:
         clients = HttpClients(concurrency=4, timeout_seconds=20)
         try:
-            return await BlueskyConnector().publish(clients.for_target("t"), request, "key-big")
+            return await BlueskyConnector().publish(clients.next_client(), request, "key-big")
         finally:
             await clients.aclose()
 

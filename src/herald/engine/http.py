@@ -2,16 +2,19 @@
 
 httpcore's pool walks every connection it holds, asking each whether it has expired, each time a
 request starts or finishes: the cost of a request grows with the pool's size. Slices of SLICE
-connections keep each walk short; a target always uses the same slice, so keep-alive
-connections are still reused. The pools run on herald.engine.asyncio_backend rather than
-httpcore's anyio backend, which made that check a system call per connection (see that module).
-All slices share one TLS context, since building one loads the CA bundle (milliseconds each)."""
+connections keep each walk short. Calls take the slices in turn, which keeps every slice equally
+busy: hashing targets to slices left some slices queueing past their SLICE connections while
+others idled (182 against 227 requests/s at C = 500 and L = 2 s, of an ideal 250). Every slice
+talks to the same hosts, so keep-alive connections are reused whichever slice a call gets.
+
+The pools run on herald.engine.asyncio_backend rather than httpcore's anyio backend, which made
+that expiry check a system call per connection (see that module). All slices share one TLS
+context, since building one loads the CA bundle (milliseconds each)."""
 
 from __future__ import annotations
 
 import ssl
 import urllib.request
-import zlib
 
 import httpcore
 import httpx
@@ -31,6 +34,7 @@ class HttpClients:
     ) -> None:
         count = max(1, -(-concurrency // SLICE))
         per_client = -(-concurrency // count)
+        self._turn = 0
         tls = tls or httpx.create_ssl_context()
         timeout = httpx.Timeout(timeout_seconds, connect=CONNECT_TIMEOUT)
         if _proxy_configured():
@@ -50,8 +54,10 @@ class HttpClients:
                 for _ in range(count)
             ]
 
-    def for_target(self, target_id: str) -> httpx.AsyncClient:
-        return self._clients[zlib.crc32(target_id.encode()) % len(self._clients)]
+    def next_client(self) -> httpx.AsyncClient:
+        """The slice whose turn it is."""
+        self._turn = (self._turn + 1) % len(self._clients)
+        return self._clients[self._turn]
 
     async def aclose(self) -> None:
         for client in self._clients:

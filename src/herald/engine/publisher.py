@@ -95,7 +95,7 @@ class Publisher:
             request = self.request(job, part, progress["partIds"], media if part == 0 else [])
             try:
                 published = await connector.publish(
-                    self.clients.for_target(claim.id),
+                    self.clients.next_client(),
                     request,
                     part_key(claim.idempotency_key, part),
                 )

@@ -89,7 +89,7 @@ class Reconciler:
         request = self.publisher.request(job, part, list(claim.progress.get("partIds", [])))
         try:
             found = await connector.lookup(
-                self.publisher.clients.for_target(claim.id),
+                self.publisher.clients.next_client(),
                 request,
                 part_key(claim.idempotency_key, part),
             )
