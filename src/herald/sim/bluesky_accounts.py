@@ -17,6 +17,7 @@ from herald.sim.bluesky_state import (
     param,
     repo_account,
 )
+from herald.sim.control import base_url
 
 
 async def create_session(request: Request, sim: BlueskySim) -> Response:
@@ -49,7 +50,6 @@ async def refresh_session(request: Request, sim: BlueskySim) -> Response:
 async def describe_repo(request: Request, sim: BlueskySim) -> Response:
     account = repo_account(sim, param(request, "repo"))
     collections = sorted({collection for did, collection, _ in sim.records if did == account.did})
-    root = str(request.scope.get("root_path", "")).rstrip("/")
     did_doc = {
         "@context": ["https://www.w3.org/ns/did/v1"],
         "id": account.did,
@@ -58,7 +58,7 @@ async def describe_repo(request: Request, sim: BlueskySim) -> Response:
             {
                 "id": "#atproto_pds",
                 "type": "AtprotoPersonalDataServer",
-                "serviceEndpoint": f"{request.url.scheme}://{request.url.netloc}{root}",
+                "serviceEndpoint": base_url(request),
             }
         ],
     }

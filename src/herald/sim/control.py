@@ -14,6 +14,14 @@ from starlette.types import ASGIApp
 
 from herald.sim.faults import FaultInjector, error_response, script_entries
 
+
+def base_url(request: Request) -> str:
+    """The simulator's own address as the client reached it, for the URLs it hands out.
+    root_path carries the mount prefix, so they stay right under /sim/sandbox and the like."""
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return f"{request.url.scheme}://{request.url.netloc}{root}"
+
+
 ConfigT = TypeVar("ConfigT")
 Endpoint = Callable[[Request], Awaitable[Response]]
 

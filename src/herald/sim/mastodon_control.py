@@ -8,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from herald.domain.timestamps import format_timestamp
+from herald.sim.control import base_url
 from herald.sim.faults import ConfigError, error_response, script_entries
 from herald.sim.mastodon_config import new_account
 from herald.sim.mastodon_entities import account_entity
-from herald.sim.mastodon_http import base_url, sim_of
+from herald.sim.mastodon_http import sim_of
 from herald.sim.mastodon_state import MEDIA_SCRIPT, SimMedia, SimStatus
 
 

@@ -39,12 +39,6 @@ def sim_of(request: Request) -> MastodonSim:
     return sim
 
 
-def base_url(request: Request) -> str:
-    # root_path carries the mount prefix, so URLs stay right when mounted under a path.
-    root = str(request.scope.get("root_path", "")).rstrip("/")
-    return f"{request.url.scheme}://{request.url.netloc}{root}"
-
-
 async def authenticate(request: Request) -> MastodonAccount:
     """`enter` for endpoints that need a user token."""
     account = await enter(request, required=True)

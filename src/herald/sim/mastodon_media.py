@@ -10,9 +10,10 @@ from pathlib import PurePosixPath
 from starlette.requests import Request
 from starlette.responses import Response
 
+from herald.sim.control import base_url
 from herald.sim.mastodon_config import MIB
 from herald.sim.mastodon_entities import MEDIA_KINDS, media_entity
-from herald.sim.mastodon_http import NOT_FOUND, ApiError, authenticate, base_url, respond, sim_of
+from herald.sim.mastodon_http import NOT_FOUND, ApiError, authenticate, respond, sim_of
 from herald.sim.mastodon_multipart import MultipartError, MultipartReader, PartHeader, boundary_of
 from herald.sim.mastodon_state import ASYNC_KINDS, SimMedia
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from herald.domain.platform import Platform
 from herald.domain.text import measure
+from herald.sim.control import base_url
 from herald.sim.faults import hold
 from herald.sim.mastodon_config import MastodonAccount
 from herald.sim.mastodon_entities import credential_account_entity, instance_entity, status_entity
@@ -19,7 +20,6 @@ from herald.sim.mastodon_http import (
     NOT_FOUND,
     ApiError,
     authenticate,
-    base_url,
     enter,
     fault_rate_limit,
     respond,

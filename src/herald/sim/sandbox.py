@@ -60,7 +60,7 @@ from starlette.routing import Route
 from herald.domain.platform import Platform
 from herald.domain.text import measure
 from herald.domain.timestamps import format_timestamp
-from herald.sim.control import control_routes, serve
+from herald.sim.control import base_url, control_routes, serve
 from herald.sim.faults import (
     REFUSALS,
     FaultInjector,
@@ -193,14 +193,8 @@ def _sim(request: Request) -> SandboxSim:
     return sim
 
 
-def _base(request: Request) -> str:
-    # root_path carries the mount prefix, so URLs stay right under /sim/sandbox and the like.
-    root = str(request.scope.get("root_path", "")).rstrip("/")
-    return f"{request.url.scheme}://{request.url.netloc}{root}"
-
-
 def _posts(request: Request, posts: list[SandboxPost]) -> Response:
-    base = _base(request)
+    base = base_url(request)
     return JSONResponse({"posts": [post.wire(base) for post in posts]})
 
 
@@ -283,7 +277,7 @@ async def create_post(request: Request) -> Response:
         if original is not None:
             sim.replays += 1
             headers = {"Idempotent-Replayed": "true"}
-            return JSONResponse(original.wire(_base(request)), headers=headers)
+            return JSONResponse(original.wire(base_url(request)), headers=headers)
         draft = _draft(sim, body, account, key)
     except _InvalidError as exc:
         return error_response(422, "validation_failed", str(exc))
@@ -295,7 +289,7 @@ async def create_post(request: Request) -> Response:
         return error_response(500, "internal", "Internal error")
     if fault == "lost_response":
         await hold(request, sim.config.hang_s)
-    return JSONResponse(post.wire(_base(request)))
+    return JSONResponse(post.wire(base_url(request)))
 
 
 async def list_posts(request: Request) -> Response:
@@ -316,7 +310,7 @@ async def get_post(request: Request) -> Response:
     post = _sim(request).post(request.path_params["id"])
     if post is None:
         return error_response(404, "not_found", "No such post")
-    return JSONResponse(post.wire(_base(request)))
+    return JSONResponse(post.wire(base_url(request)))
 
 
 async def public_page(request: Request) -> Response:
