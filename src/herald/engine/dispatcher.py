@@ -249,9 +249,7 @@ class Engine:
             queue = PublishQueueStore(session)
             rescued = await queue.rescue_expired_leases(now)
             groups = await queue.fail_expired(now, TOO_LATE)
-            results = PublishResultStore(session)
-            for group_id in groups:
-                await results.refresh_group_status(group_id)
+            await PublishResultStore(session).refresh_group_statuses(groups)
         if rescued or groups:
             logger.info("engine.rescued leases=%d expired_groups=%d", rescued, len(groups))
             self._wake.set()

@@ -206,12 +206,9 @@ class PublishResultStore:
         }
         return await self._fenced(target_id, token, from_state, values)
 
-    async def refresh_group_status(self, post_group_id: str) -> None:
-        """Store the group's derived status for list filters after a target finished."""
-        await self.refresh_group_statuses([post_group_id])
-
     async def refresh_group_statuses(self, post_group_ids: Iterable[str]) -> None:
-        """The same for many groups: one read per chunk of groups, one batched update."""
+        """Store groups' derived statuses for list filters after targets finished: one read per
+        chunk of groups, one batched update."""
         ids = sorted(set(post_group_ids))  # id order: concurrent refreshes lock rows alike
         for start in range(0, len(ids), ID_CHUNK):
             chunk = ids[start : start + ID_CHUNK]
