@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -34,7 +35,7 @@ from _harness import (
 
 from herald.cli._runtime import run_service_loop
 from herald.domain.platform import Platform
-from herald.engine.http import CONNECT_TIMEOUT, KEEPALIVE_EXPIRY, SLICE, HttpClients
+from herald.engine.http import HttpClients, httpx_transport_client
 from herald.platforms.base import PublishRequest
 from herald.platforms.sandbox.connector import SandboxConnector
 
@@ -78,20 +79,10 @@ def parse_options() -> Options:
 class HttpxBackendClients(HttpClients):
     """The engine's slices, built as before engine/asyncio_backend.py: httpx's own transport."""
 
-    def __init__(self, concurrency: int, timeout_seconds: float) -> None:
-        count = max(1, -(-concurrency // SLICE))
-        per_client = -(-concurrency // count)
-        limits = httpx.Limits(
-            max_connections=per_client,
-            max_keepalive_connections=per_client,
-            keepalive_expiry=KEEPALIVE_EXPIRY,
-        )
-        tls = httpx.create_ssl_context()
-        timeout = httpx.Timeout(timeout_seconds, connect=CONNECT_TIMEOUT)
-        self._turn = 0
-        self._clients = [
-            httpx.AsyncClient(timeout=timeout, verify=tls, limits=limits) for _ in range(count)
-        ]
+    def _client(
+        self, tls: ssl.SSLContext, connections: int, timeout: httpx.Timeout
+    ) -> httpx.AsyncClient:
+        return httpx_transport_client(tls, connections, timeout)
 
 
 async def client(

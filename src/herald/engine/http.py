@@ -34,25 +34,18 @@ class HttpClients:
     ) -> None:
         count = max(1, -(-concurrency // SLICE))
         per_client = -(-concurrency // count)
-        self._turn = 0
         tls = tls or httpx.create_ssl_context()
         timeout = httpx.Timeout(timeout_seconds, connect=CONNECT_TIMEOUT)
-        if _proxy_configured():
-            # An explicit transport would make httpx ignore HTTP(S)_PROXY and NO_PROXY, so
-            # behind a proxy the pools keep httpx's own transports (and its anyio backend).
-            limits = httpx.Limits(
-                max_connections=per_client,
-                max_keepalive_connections=per_client,
-                keepalive_expiry=KEEPALIVE_EXPIRY,
-            )
-            self._clients = [
-                httpx.AsyncClient(timeout=timeout, verify=tls, limits=limits) for _ in range(count)
-            ]
-        else:
-            self._clients = [
-                httpx.AsyncClient(timeout=timeout, transport=_transport(tls, per_client))
-                for _ in range(count)
-            ]
+        # An explicit transport would make httpx ignore HTTP(S)_PROXY and NO_PROXY, so behind a
+        # proxy the pools keep httpx's own transports (and its anyio backend).
+        make = httpx_transport_client if _proxy_configured() else self._client
+        self._clients = [make(tls, per_client, timeout) for _ in range(count)]
+        self._turn = 0
+
+    def _client(
+        self, tls: ssl.SSLContext, connections: int, timeout: httpx.Timeout
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=timeout, transport=_transport(tls, connections))
 
     def next_client(self) -> httpx.AsyncClient:
         """The slice whose turn it is."""
@@ -62,6 +55,18 @@ class HttpClients:
     async def aclose(self) -> None:
         for client in self._clients:
             await client.aclose()
+
+
+def httpx_transport_client(
+    tls: ssl.SSLContext, connections: int, timeout: httpx.Timeout
+) -> httpx.AsyncClient:
+    """One slice on httpx's own transport and network backend."""
+    limits = httpx.Limits(
+        max_connections=connections,
+        max_keepalive_connections=connections,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
+    return httpx.AsyncClient(timeout=timeout, verify=tls, limits=limits)
 
 
 def _proxy_configured() -> bool:
