@@ -106,6 +106,13 @@ class RetryableError(PublishError):
         self.retry_after = retry_after
         self.rate_limited = rate_limited
 
+    @classmethod
+    def rate_limit(
+        cls, message: str, retry_after: float | None, http_status: int = 429
+    ) -> RetryableError:
+        """A platform's rate limit: the engine holds the whole connection until `retry_after`."""
+        return cls(message, retry_after=retry_after, rate_limited=True, http_status=http_status)
+
 
 class AuthExpiredError(PublishError):
     pass

@@ -82,11 +82,8 @@ def failure(error: XrpcError, subject: str, secrets: Sequence[str]) -> PublishEr
     detail = error.detail(secrets)
     status = error.status
     if status == 429:
-        return RetryableError(
-            f"Rate limited by Bluesky: {detail}",
-            retry_after=error.retry_after,
-            rate_limited=True,
-            http_status=status,
+        return RetryableError.rate_limit(
+            f"Rate limited by Bluesky: {detail}", error.retry_after, status
         )
     if status == 401 or error.stale_session:
         return AuthExpiredError(f"Bluesky refused the session: {detail}", http_status=status)

@@ -30,11 +30,10 @@ def error_for(
     status = response.status_code
     detail = platform_message(response, token)
     if status == 429:
-        return RetryableError(
+        return RetryableError.rate_limit(
             f"Mastodon's rate limit was reached: {detail}",
-            retry_after=retry_after_seconds(response.headers),
-            rate_limited=True,
-            http_status=status,
+            retry_after_seconds(response.headers),
+            status,
         )
     if status == 401 or _token_problem(status, detail):
         return AuthExpiredError(f"Mastodon refused the access token: {detail}", http_status=status)

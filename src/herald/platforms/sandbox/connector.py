@@ -153,12 +153,8 @@ def _published_or_raise(response: httpx.Response, token: str | None) -> Publishe
 
 def _error_for(status: int, response: httpx.Response, token: str | None) -> PublishError:
     if status == 429:
-        retry_after = retry_after_seconds(response.headers)
-        return RetryableError(
-            "Rate limited by the sandbox",
-            retry_after=retry_after,
-            rate_limited=True,
-            http_status=status,
+        return RetryableError.rate_limit(
+            "Rate limited by the sandbox", retry_after_seconds(response.headers), status
         )
     if status == 503:  # the sandbox documents 503 as "nothing was created"
         retry_after = retry_after_seconds(response.headers)

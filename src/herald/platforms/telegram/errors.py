@@ -43,11 +43,8 @@ _ADMIN_ACTION = ("need administrator rights", "not enough rights")
 
 
 def rate_limited(refusal: RefusalError) -> RetryableError:
-    return RetryableError(
-        f"Telegram is rate limiting the bot: {refusal.description}",
-        retry_after=refusal.retry_after,
-        rate_limited=True,
-        http_status=429,
+    return RetryableError.rate_limit(
+        f"Telegram is rate limiting the bot: {refusal.description}", refusal.retry_after
     )
 
 
@@ -102,12 +99,8 @@ def _send_refusal(refusal: RefusalError, chat: str) -> PublishError:
 def _unreadable(answer: UnreadableAnswerError) -> PublishError:
     status = answer.status
     if status == 429:  # a proxy's rate limit: it kept the request from Telegram
-        retry_after = retry_after_seconds(answer.headers)
-        return RetryableError(
-            "Rate limited on the way to Telegram",
-            retry_after=retry_after,
-            rate_limited=True,
-            http_status=status,
+        return RetryableError.rate_limit(
+            "Rate limited on the way to Telegram", retry_after_seconds(answer.headers), status
         )
     if 400 <= status < 500:
         return RejectedError(
