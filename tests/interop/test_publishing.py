@@ -16,7 +16,7 @@ import pytest
 from herald.domain.platform import Platform
 from herald.engine.dispatcher import Engine
 from herald.engine.http import HttpClients
-from herald.platforms.base import MediaItem, RejectedError
+from herald.platforms.base import MediaItem, PublishRequest, RejectedError
 from herald.platforms.bluesky.connector import BlueskyConnector
 from herald.platforms.bluesky.record_key import record_key
 from herald.platforms.mastodon.connector import MastodonConnector
@@ -123,21 +123,28 @@ def _root_of(record: dict[str, Any]) -> str | None:
     return reply["root"]["uri"] if reply else None
 
 
+def bluesky_request(
+    pds: BlueskyPds, account: BlueskyAccount, text: str, *media: MediaItem
+) -> PublishRequest:
+    """A connector-level request from `account` on the reference PDS."""
+    return publish_request(
+        pds.pds_url,
+        platform=Platform.BLUESKY,
+        account_external_id=account.did,
+        media=media,
+        text=text,
+        options={"pdsUrl": pds.pds_url},
+        credentials={"identifier": account.handle, "appPassword": account.app_password},
+    )
+
+
 def test_a_resend_with_the_same_key_never_makes_a_second_bluesky_post(
     bluesky_pds: BlueskyPds,
 ) -> None:
     """The reference PDS answers 500 for a taken record key; the connector must read that as
     'already published' and return the first post, and lookup must find it."""
     account = bluesky_pds.create_account(f"carol{secrets.token_hex(3)}.test")
-    request = publish_request(
-        bluesky_pds.pds_url,
-        platform=Platform.BLUESKY,
-        account_external_id=account.did,
-        media=(),
-        text="Once only",
-        options={"pdsUrl": bluesky_pds.pds_url},
-        credentials={"identifier": account.handle, "appPassword": account.app_password},
-    )
+    request = bluesky_request(bluesky_pds, account, "Once only")
 
     async def twice() -> tuple[Any, Any, Any]:
         async with httpx.AsyncClient(timeout=20) as client:
@@ -224,15 +231,7 @@ def test_a_video_over_the_pds_upload_limit_is_rejected_not_retried(
             yield b"\0" * 65536
 
     video = MediaItem("video", "video/mp4", "https://cdn.example/v.mp4", None, video_bytes)
-    request = publish_request(
-        bluesky_pds.pds_url,
-        platform=Platform.BLUESKY,
-        account_external_id=account.did,
-        media=(video,),
-        text="Too big",
-        options={"pdsUrl": bluesky_pds.pds_url},
-        credentials={"identifier": account.handle, "appPassword": account.app_password},
-    )
+    request = bluesky_request(bluesky_pds, account, "Too big", video)
 
     async def publish() -> Any:
         clients = HttpClients(concurrency=4, timeout_seconds=20)
