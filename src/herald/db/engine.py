@@ -31,14 +31,6 @@ _sqlite_writers: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
-def _sqlite_writer_lock(engine: Engine) -> asyncio.Lock:
-    per_loop = _sqlite_writers.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
-    lock = per_loop.get(engine)
-    if lock is None:
-        lock = per_loop[engine] = asyncio.Lock()
-    return lock
-
-
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
@@ -71,7 +63,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 @asynccontextmanager
 async def _queued_writer(engine: Engine) -> AsyncIterator[None]:
     """Hold this process's turn to write; give up after the busy timeout, as SQLite would."""
-    lock = _sqlite_writer_lock(engine)
+    loop = asyncio.get_running_loop()
+    per_loop = _sqlite_writers.get(loop)
+    if per_loop is None:
+        per_loop = _sqlite_writers[loop] = weakref.WeakKeyDictionary()
+    lock = per_loop.get(engine)
+    if lock is None:
+        lock = per_loop[engine] = asyncio.Lock()
     try:
         async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
             await lock.acquire()
