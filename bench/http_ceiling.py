@@ -17,6 +17,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from _harness import (
     source_digest,
     workspace,
 )
+from _raw_http import RawClient, serialize
 
 from herald.cli._runtime import run_service_loop
 from herald.domain.platform import Platform
@@ -49,6 +51,7 @@ class Options:
     concurrency: int
     clients: int
     httpx_backend: bool
+    raw_client: bool
 
 
 def parse_options() -> Options:
@@ -62,6 +65,12 @@ def parse_options() -> Options:
         action="store_true",
         help="the same pools on httpx's own (anyio) network backend, for comparison",
     )
+    parser.add_argument(
+        "--raw-client",
+        action="store_true",
+        help="no HTTP library: the connector's requests serialized before T0 and written to "
+        "sockets (bench/_raw_http.py), for the floor the simulator alone allows",
+    )
     # Internal: one client process (started by the parent run).
     parser.add_argument("--client", nargs=4, metavar=("URL", "FIRST", "COUNT", "T0"))
     args = parser.parse_args()
@@ -69,10 +78,18 @@ def parse_options() -> Options:
         url, first, count, t0 = args.client
         per = args.concurrency // args.clients
         # The engine's own loop: uvloop where installed (see herald.cli._runtime).
-        run_service_loop(client(url, int(first), int(count), per, float(t0), args.httpx_backend))
+        mode = "raw" if args.raw_client else "httpx" if args.httpx_backend else "engine"
+        run_service_loop(client(url, int(first), int(count), per, float(t0), mode))
         sys.exit(0)
+    if args.raw_client and args.httpx_backend:
+        parser.error("--raw-client and --httpx-backend are two different clients: pick one")
     return Options(
-        args.requests, args.latency_ms, args.concurrency, args.clients, args.httpx_backend
+        args.requests,
+        args.latency_ms,
+        args.concurrency,
+        args.clients,
+        args.httpx_backend,
+        args.raw_client,
     )
 
 
@@ -85,14 +102,27 @@ class HttpxBackendClients(HttpClients):
         return httpx_transport_client(tls, connections, timeout)
 
 
-async def client(
-    url: str, first: int, count: int, concurrency: int, t0: float, httpx_backend: bool
-) -> None:
+def publish_request(url: str, index: int) -> PublishRequest:
+    return PublishRequest(
+        target_id=f"t{index}",
+        platform=Platform.SANDBOX,
+        account_external_id="bench",
+        text=f"Post {index}",
+        options={"baseUrl": url},
+    )
+
+
+async def client(url: str, first: int, count: int, concurrency: int, t0: float, mode: str) -> None:
     """Send `count` posts from T0 with `concurrency` in flight; print each one's start and
     finish (epoch seconds) as JSON on stdout."""
-    pools = HttpxBackendClients if httpx_backend else HttpClients
-    clients = pools(concurrency, timeout_seconds=60)
-    connector = SandboxConnector()
+    indexes = range(first, first + count)
+    pools: HttpClients | None = None
+    if mode == "raw":
+        send = await raw_sender(url, indexes)
+    else:
+        pools_class = HttpxBackendClients if mode == "httpx" else HttpClients
+        pools = pools_class(concurrency, timeout_seconds=60)
+        send = connector_sender(url, pools)
     slots = asyncio.Semaphore(concurrency)
     starts: list[float] = []
     ends: list[float] = []
@@ -100,21 +130,50 @@ async def client(
     async def one(index: int) -> None:
         async with slots:
             starts.append(time.time())
-            target = f"t{index}"
-            request = PublishRequest(
-                target_id=target,
-                platform=Platform.SANDBOX,
-                account_external_id="bench",
-                text=f"Post {index}",
-                options={"baseUrl": url},
-            )
-            await connector.publish(clients.next_client(), request, f"key-{index}")
+            await send(index)
             ends.append(time.time())
 
     await asyncio.sleep(max(0.0, t0 - time.time()))
-    await asyncio.gather(*(one(i) for i in range(first, first + count)))
-    await clients.aclose()
+    await asyncio.gather(*(one(i) for i in indexes))
+    if pools is not None:
+        await pools.aclose()
     print(json.dumps({"starts": starts, "ends": ends}))
+
+
+def connector_sender(url: str, clients: HttpClients) -> Callable[[int], Awaitable[None]]:
+    """A call as the engine makes it: the sandbox connector over the engine's pools."""
+    connector = SandboxConnector()
+
+    async def send(index: int) -> None:
+        request = publish_request(url, index)
+        await connector.publish(clients.next_client(), request, f"key-{index}")
+
+    return send
+
+
+async def raw_sender(url: str, indexes: range) -> Callable[[int], Awaitable[None]]:
+    """The connector's exact requests, captured and serialized before T0, written raw."""
+    sent: list[httpx.Request] = []
+
+    def created(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"id": "captured", "url": None})
+
+    capture = httpx.AsyncClient(transport=httpx.MockTransport(created))
+    connector = SandboxConnector()
+    captured: dict[int, bytes] = {}
+    for index in indexes:
+        await connector.publish(capture, publish_request(url, index), f"key-{index}")
+        captured[index] = serialize(sent.pop())
+    address = httpx.URL(url)
+    raw = RawClient(address.host, address.port or 80)
+
+    async def send(index: int) -> None:
+        status = await raw.exchange(captured.pop(index))
+        if status != 200:
+            raise RuntimeError(f"the simulator answered {status}")
+
+    return send
 
 
 def spread(values: list[float]) -> str:
@@ -136,6 +195,7 @@ def start_clients(options: Options, url: str, t0: float) -> list[subprocess.Pope
                 "--clients",
                 str(options.clients),
                 *(["--httpx-backend"] if options.httpx_backend else []),
+                *(["--raw-client"] if options.raw_client else []),
                 "--client",
                 url,
                 str(k * share),
@@ -189,6 +249,7 @@ def main() -> None:
         f"({options.clients} x {options.concurrency // options.clients}); "
         f"CPUs {os.cpu_count()}; herald sources {source_digest()}"
         + ("; httpx's own network backend" if options.httpx_backend else "")
+        + ("; raw client (no HTTP library)" if options.raw_client else "")
     )
     with workspace() as workdir:
         asyncio.run(run(options, workdir))
