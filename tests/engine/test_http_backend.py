@@ -329,3 +329,40 @@ def test_calls_take_the_slices_in_turn() -> None:
         await pools.aclose()
 
     run(scenario())
+
+
+@pytest.mark.parametrize("proxied", [False, True], ids=["own-transport", "behind-a-proxy"])
+def test_a_cookie_one_call_was_given_is_never_sent_on_another(
+    proxied: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pools are shared by every account of every user: a Set-Cookie answered to one
+    account's call (a platform's session or load-balancer cookie) must not ride along on the
+    next account's call to the same host."""
+    cookies_seen: list[bytes | None] = []
+
+    async def sets_a_cookie(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            head = await read_request(reader)
+            cookie = [line for line in head.split(b"\r\n") if line.lower().startswith(b"cookie:")]
+            cookies_seen.append(cookie[0] if cookie else None)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nSet-Cookie: session=account-a; Path=/\r\n"
+                b"Content-Length: 2\r\n\r\nok"
+            )
+            await writer.drain()
+
+    async def scenario() -> None:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+            monkeypatch.delenv(name.lower(), raising=False)
+        async with raw_server(sets_a_cookie) as (url, _):
+            if proxied:  # the fallback pools are httpx's own; a proxy that is the server itself
+                monkeypatch.setenv("HTTP_PROXY", url)
+            pools = HttpClients(concurrency=1, timeout_seconds=5.0)  # one slice: same client
+            first = await pools.next_client().post(url + "/posts", json={"account": "a"})
+            assert first.headers["set-cookie"].startswith("session=account-a")
+            await pools.next_client().post(url + "/posts", json={"account": "b"})
+            await pools.aclose()
+
+    run(scenario())
+    assert cookies_seen == [None, None]

@@ -13,6 +13,7 @@ context, since building one loads the CA bundle (milliseconds each)."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import ssl
 import urllib.request
 
@@ -45,7 +46,9 @@ class HttpClients:
     def _client(
         self, tls: ssl.SSLContext, connections: int, timeout: httpx.Timeout
     ) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=timeout, transport=_transport(tls, connections))
+        return httpx.AsyncClient(
+            timeout=timeout, transport=_transport(tls, connections), cookies=_NoCookies()
+        )
 
     def next_client(self) -> httpx.AsyncClient:
         """The slice whose turn it is."""
@@ -66,7 +69,16 @@ def httpx_transport_client(
         max_keepalive_connections=connections,
         keepalive_expiry=KEEPALIVE_EXPIRY,
     )
-    return httpx.AsyncClient(timeout=timeout, verify=tls, limits=limits)
+    return httpx.AsyncClient(timeout=timeout, verify=tls, limits=limits, cookies=_NoCookies())
+
+
+class _NoCookies(http.cookiejar.CookieJar):
+    """A jar that keeps nothing. The pools carry every account's calls, and httpx would send a
+    cookie one account's call was given on the next call to that host, whoever it is for.
+    Platform APIs authenticate with tokens, never with cookies."""
+
+    def extract_cookies(self, response: object, request: object) -> None:
+        pass
 
 
 def _proxy_configured() -> bool:
