@@ -1,4 +1,4 @@
-"""The engine's HTTP pools over the asyncio network backend, against raw loopback servers.
+"""The engine's HTTP clients (engine/http.py, http11.py, asyncio_backend.py) on raw servers.
 
 What a connector concludes from an error decides whether a post may be sent twice, so each
 failure is provoked on a real socket and the httpx error it surfaces as is pinned: only a
@@ -10,14 +10,11 @@ import asyncio
 import datetime
 import ipaddress
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvloop
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -25,69 +22,13 @@ from cryptography.x509.oid import NameOID
 
 from herald.engine.asyncio_backend import READ_HIGH_WATER, AsyncioStream
 from herald.engine.http import SLICE, HttpClients
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
-
-
-@asynccontextmanager
-async def raw_server(
-    handler: Handler, tls: ssl.SSLContext | None = None
-) -> AsyncIterator[tuple[str, list[int]]]:
-    """A loopback server running `handler` per connection; yields its URL and a list that
-    counts connections accepted."""
-    accepted: list[int] = []
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted.append(1)
-        try:
-            await handler(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=tls)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}", accepted
-    finally:
-        server.close()
-
-
-async def read_request(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            await reader.readexactly(int(line.split(b":")[1]))
-    return head
-
-
-async def answer_ok_forever(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    while True:
-        await read_request(reader)
-        writer.write(OK)
-        await writer.drain()
-
-
-LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
-    "asyncio": asyncio.new_event_loop,
-    "uvloop": uvloop.new_event_loop,  # what `herald serve` and `herald worker` run on
-}
-_loop_factory: list[Callable[[], asyncio.AbstractEventLoop]] = [asyncio.new_event_loop]
+from raw_http_support import LOOPS, OK, answer_ok_forever, on_loop, raw_server, read_request, run
 
 
 @pytest.fixture(autouse=True, params=sorted(LOOPS))
 def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every test runs on both loops: uvloop's transports are not asyncio's classes."""
-    _loop_factory[0] = LOOPS[request.param]
-    yield str(request.param)
-    _loop_factory[0] = asyncio.new_event_loop
-
-
-def run(scenario: Coroutine[Any, Any, None]) -> None:
-    with asyncio.Runner(loop_factory=_loop_factory[0]) as runner:
-        runner.run(asyncio.wait_for(scenario, timeout=30))
+    with on_loop(request.param) as kind:
+        yield kind
 
 
 def clients(timeout: float = 5.0) -> HttpClients:
@@ -318,14 +259,27 @@ def test_a_proxy_named_in_the_environment_is_still_used(monkeypatch: pytest.Monk
     assert request_lines == [b"POST http://platform.invalid/posts HTTP/1.1"]
 
 
-def test_calls_take_the_slices_in_turn() -> None:
-    """Evenly loaded slices: no slice queues past its connections while another idles."""
+def test_behind_a_proxy_calls_take_httpx_transport_slices_in_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpx's own pools walk every connection they hold on each request, so behind a proxy
+    the engine keeps them small and evenly loaded: no slice queues while another idles."""
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
 
     async def scenario() -> None:
         pools = HttpClients(concurrency=4 * SLICE, timeout_seconds=5.0)
         picked = [pools.next_client() for _ in range(8)]
         assert len({id(client) for client in picked}) == 4
         assert picked[:4] == picked[4:]
+        await pools.aclose()
+
+    run(scenario())
+
+
+def test_without_a_proxy_one_client_carries_every_call() -> None:
+    async def scenario() -> None:
+        pools = HttpClients(concurrency=4 * SLICE, timeout_seconds=5.0)
+        assert len({id(pools.next_client()) for _ in range(8)}) == 1
         await pools.aclose()
 
     run(scenario())

@@ -164,6 +164,10 @@ class AsyncioStream(AsyncNetworkStream):
                 raise httpcore.WriteError(_describe(exc)) from None
 
     async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close without waiting: asyncio transports close in the background."""
         transport = self._connection.transport
         if transport is not None:
             transport.close()
