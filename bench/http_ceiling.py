@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import ssl
 import subprocess
 import sys
 import time
@@ -37,7 +36,7 @@ from _raw_http import RawClient, serialize
 
 from herald.cli._runtime import run_service_loop
 from herald.domain.platform import Platform
-from herald.engine.http import HttpClients, httpx_transport_client
+from herald.engine.http import HttpClients
 from herald.platforms.base import PublishRequest
 from herald.platforms.sandbox.connector import SandboxConnector
 
@@ -63,7 +62,8 @@ def parse_options() -> Options:
     parser.add_argument(
         "--httpx-backend",
         action="store_true",
-        help="the same pools on httpx's own (anyio) network backend, for comparison",
+        help="httpx's own transports (httpcore, h11, anyio) in slices, as the engine uses behind "
+        "a proxy and used everywhere before engine/http11.py, for comparison",
     )
     parser.add_argument(
         "--raw-client",
@@ -93,15 +93,6 @@ def parse_options() -> Options:
     )
 
 
-class HttpxBackendClients(HttpClients):
-    """The engine's slices, built as before engine/asyncio_backend.py: httpx's own transport."""
-
-    def _client(
-        self, tls: ssl.SSLContext, connections: int, timeout: httpx.Timeout
-    ) -> httpx.AsyncClient:
-        return httpx_transport_client(tls, connections, timeout)
-
-
 def publish_request(url: str, index: int) -> PublishRequest:
     return PublishRequest(
         target_id=f"t{index}",
@@ -120,8 +111,7 @@ async def client(url: str, first: int, count: int, concurrency: int, t0: float, 
     if mode == "raw":
         send = await raw_sender(url, indexes)
     else:
-        pools_class = HttpxBackendClients if mode == "httpx" else HttpClients
-        pools = pools_class(concurrency, timeout_seconds=60)
+        pools = HttpClients(concurrency, timeout_seconds=60, httpx_transports=mode == "httpx")
         send = connector_sender(url, pools)
     slots = asyncio.Semaphore(concurrency)
     starts: list[float] = []

@@ -32,11 +32,18 @@ CONNECT_TIMEOUT = 5.0
 
 class HttpClients:
     def __init__(
-        self, concurrency: int, timeout_seconds: float, tls: ssl.SSLContext | None = None
+        self,
+        concurrency: int,
+        timeout_seconds: float,
+        tls: ssl.SSLContext | None = None,
+        *,
+        httpx_transports: bool = False,
     ) -> None:
+        """`httpx_transports` forces what a proxy in the environment chooses: httpx's own
+        transports (bench/http_ceiling.py --httpx-backend compares the two)."""
         tls = tls or httpx.create_ssl_context()
         timeout = httpx.Timeout(timeout_seconds, connect=CONNECT_TIMEOUT)
-        if _proxy_configured():
+        if httpx_transports or _proxy_configured():
             # An explicit transport would make httpx ignore HTTP(S)_PROXY and NO_PROXY, so behind
             # a proxy the engine keeps httpx's own transports, in slices (see the module doc).
             count = max(1, -(-concurrency // SLICE))
