@@ -62,19 +62,6 @@ def test_a_chunked_body_is_joined_and_the_connection_reused() -> None:
     run(scenario())
 
 
-def test_a_body_without_length_is_read_until_close_and_the_connection_dropped() -> None:
-    until_close = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it"
-
-    async def scenario() -> None:
-        handler = answers(until_close, close=True)
-        async with raw_server(handler) as (url, accepted), client() as http:
-            assert (await http.get(url)).text == "all of it"
-            assert (await http.get(url)).text == "all of it"
-            assert len(accepted) == 2
-
-    run(scenario())
-
-
 def test_interim_1xx_answers_are_skipped() -> None:
     with_interim = (
         b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -112,19 +99,22 @@ def test_answers_that_have_no_body_read_none_and_keep_the_connection(
 
 
 @pytest.mark.parametrize(
-    "response",
+    ("response", "body"),
     [
-        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
-        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", "ok"),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok"),
+        (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it", "all of it"),
     ],
-    ids=["connection-close", "http-1.0"],
+    ids=["connection-close", "http-1.0", "body-until-close"],
 )
-def test_a_connection_the_server_will_close_is_not_reused(response: bytes) -> None:
+def test_a_connection_the_server_will_close_is_not_reused(response: bytes, body: str) -> None:
+    """Also the body without a length: it ends where the server closes the connection."""
+
     async def scenario() -> None:
         handler = answers(response, close=True)
         async with raw_server(handler) as (url, accepted), client() as http:
-            assert (await http.get(url)).text == "ok"
-            assert (await http.get(url)).text == "ok"
+            assert (await http.get(url)).text == body
+            assert (await http.get(url)).text == body
             assert len(accepted) == 2
 
     run(scenario())
