@@ -1,28 +1,24 @@
-"""An httpcore network backend on plain asyncio transports, for the engine's HTTP pools.
+"""Connections on plain asyncio transports, under the engine's HTTP/1.1 transport (http11.py).
 
-httpcore's default backend goes through anyio: each read and write opens a cancel scope and a
-deadline, each lock asks sniffio which event loop runs, and the pool's "has this idle connection
-expired?" check, made for every pooled connection on every request, polls the socket with a
-system call and rebuilds anyio's attribute table (getpeername included). Replacing it took a
-client from 1.6 to 0.96 ms of CPU per request (py-spy, bench/http_ceiling.py). Here a
-connection is an asyncio.Protocol with its own buffer: reads wait on one future with one timer,
-and "readable while idle" is a look at that buffer, with no system call.
+It began as an httpcore network backend, replacing anyio's: each read and write there opened a
+cancel scope and a deadline, and "has this idle connection expired?" polled the socket with a
+system call. Here a connection is an asyncio.Protocol with its own buffer: reads wait on one
+future with one timer, and "readable while idle" is a look at that buffer, with no system call.
+It keeps httpcore's stream interface and error classes as its vocabulary (hence the `timeout`
+parameters and their ASYNC109 exemptions), and http11 maps the errors to httpx's.
 
-The methods take `timeout` parameters because httpcore's backend interface does (hence the
-ASYNC109 exemptions). Errors map as httpcore's own backends map them, which matters for safety:
-only a failure to *connect* is a ConnectError (the request was certainly not sent); a failure
-once connected is a ReadError or WriteError, which the connectors treat as "the post may
-exist"."""
+The split matters for safety: only a failure to *connect* is a ConnectError (the request was
+certainly not sent); a failure once connected is a ReadError or WriteError, which the
+connectors treat as "the post may exist"."""
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterable
 from typing import Any, cast
 
 import httpcore
-from httpcore import AsyncNetworkBackend, AsyncNetworkStream
+from httpcore import AsyncNetworkStream
 
 # Stop reading from the socket while this much is unread; responses the engine reads are small,
 # but a misbehaving server must not fill memory.
@@ -177,7 +173,7 @@ class AsyncioStream(AsyncNetworkStream):
         ssl_context: ssl.SSLContext,
         server_hostname: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109
-    ) -> AsyncNetworkStream:
+    ) -> AsyncioStream:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout):
@@ -196,69 +192,25 @@ class AsyncioStream(AsyncNetworkStream):
         return self
 
     def get_extra_info(self, info: str) -> Any:
-        transport = self._connection.transport
         if info == "is_readable":
             # Idle and something arrived (or the server closed): the connection is unusable.
             return bool(self._connection.buffer) or self._connection.eof
-        if transport is None:
-            return None
-        if info == "ssl_object":
+        transport = self._connection.transport
+        if info == "ssl_object" and transport is not None:  # how a caller sees TLS is on
             return transport.get_extra_info("ssl_object")
-        if info == "client_addr":
-            return transport.get_extra_info("sockname")
-        if info == "server_addr":
-            return transport.get_extra_info("peername")
-        if info == "socket":
-            return transport.get_extra_info("socket")
         return None
 
 
-class AsyncioBackend(AsyncNetworkBackend):
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, connection = await loop.create_connection(
-                    _Connection,
-                    host,
-                    port,
-                    local_addr=(local_address, 0) if local_address else None,
-                )
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(_describe(exc)) from None
-        sock = transport.get_extra_info("socket")
-        for option in socket_options or ():
-            if sock is not None:
-                sock.setsockopt(*option)
-        return AsyncioStream(connection)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                _, connection = await loop.create_unix_connection(_Connection, path)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"timed out connecting to {path}") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(_describe(exc)) from None
-        return AsyncioStream(connection)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+async def connect_tcp(host: str, port: int, timeout: float | None) -> AsyncioStream:  # noqa: ASYNC109
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            _, connection = await loop.create_connection(_Connection, host, port)
+    except TimeoutError:
+        raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
+    except OSError as exc:
+        raise httpcore.ConnectError(_describe(exc)) from None
+    return AsyncioStream(connection)
 
 
 def _describe(error: BaseException | str) -> str:

@@ -30,7 +30,7 @@ from typing import cast
 import httpcore
 import httpx
 
-from herald.engine.asyncio_backend import AsyncioBackend, AsyncioStream
+from herald.engine.asyncio_backend import connect_tcp
 from herald.engine.http11_response import (
     CRLF,
     HEAD_END,
@@ -49,7 +49,6 @@ SWEEP_EVERY_S = 1.0
 class Http11Transport(httpx.AsyncBaseTransport):
     def __init__(self, tls: ssl.SSLContext, max_connections: int, keepalive_expiry: float) -> None:
         self._tls = tls
-        self._backend = AsyncioBackend()
         self._expiry = keepalive_expiry
         self._slots = asyncio.Semaphore(max_connections)
         self._idle: dict[Origin, deque[Connection]] = {}
@@ -110,12 +109,12 @@ class Http11Transport(httpx.AsyncBaseTransport):
     ) -> Connection:
         scheme, host, port = origin
         try:
-            stream = await self._backend.connect_tcp(host, port, timeout)
+            stream = await connect_tcp(host, port, timeout)
             if scheme == b"https":
                 stream = await stream.start_tls(self._tls, host, timeout)
         except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
             raise as_httpx(exc, request) from None
-        return Connection(origin, cast(AsyncioStream, stream))
+        return Connection(origin, stream)
 
     def release(self, connection: Connection, reusable: bool) -> None:
         """Back to the pool (or closed), and the slot freed: the response is done with."""
