@@ -22,7 +22,16 @@ from cryptography.x509.oid import NameOID
 
 from herald.engine.asyncio_backend import READ_HIGH_WATER, AsyncioStream
 from herald.engine.http import SLICE, HttpClients
-from raw_http_support import LOOPS, OK, answer_ok_forever, on_loop, raw_server, read_request, run
+from raw_http_support import (
+    LOOPS,
+    OK,
+    Handler,
+    answer_ok_forever,
+    on_loop,
+    raw_server,
+    read_request,
+    run,
+)
 
 
 @pytest.fixture(autouse=True, params=sorted(LOOPS))
@@ -33,6 +42,29 @@ def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
 
 def clients(timeout: float = 5.0) -> HttpClients:
     return HttpClients(concurrency=4, timeout_seconds=timeout)
+
+
+def post_raises(
+    handler: Handler,
+    expected: type[BaseException] | tuple[type[BaseException], ...],
+    *,
+    timeout: float = 5.0,
+    content: bytes = b"x",
+) -> BaseException:
+    """POST `content` to a server running `handler`; the engine's client must raise `expected`,
+    which is returned."""
+    raised: list[BaseException] = []
+
+    async def scenario() -> None:
+        pools = clients(timeout)
+        async with raw_server(handler) as (url, _):
+            with pytest.raises(expected) as caught:
+                await pools.next_client().post(url, content=content)
+            raised.append(caught.value)
+        await pools.aclose()
+
+    run(scenario())
+    return raised[0]
 
 
 def test_requests_go_through_the_asyncio_backend_and_reuse_connections(
@@ -95,14 +127,7 @@ def test_close_without_an_answer_is_a_protocol_error_not_a_connect_error() -> No
     async def read_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
 
-    async def scenario() -> None:
-        pools = clients()
-        async with raw_server(read_then_close) as (url, _):
-            with pytest.raises(httpx.RemoteProtocolError):
-                await pools.next_client().post(url, content=b"x")
-        await pools.aclose()
-
-    run(scenario())
+    post_raises(read_then_close, httpx.RemoteProtocolError)
 
 
 def test_reset_mid_answer_is_a_read_error() -> None:
@@ -112,15 +137,8 @@ def test_reset_mid_answer_is_a_read_error() -> None:
         await writer.drain()
         writer.transport.abort()  # RST, not FIN
 
-    async def scenario() -> None:
-        pools = clients()
-        async with raw_server(reset_mid_body) as (url, _):
-            with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)) as caught:
-                await pools.next_client().post(url, content=b"x")
-            assert not isinstance(caught.value, httpx.ConnectError)
-        await pools.aclose()
-
-    run(scenario())
+    error = post_raises(reset_mid_body, (httpx.ReadError, httpx.RemoteProtocolError))
+    assert not isinstance(error, httpx.ConnectError)
 
 
 def test_a_silent_server_is_a_read_timeout() -> None:
@@ -128,29 +146,15 @@ def test_a_silent_server_is_a_read_timeout() -> None:
         await read_request(reader)
         await asyncio.sleep(10)
 
-    async def scenario() -> None:
-        pools = clients(timeout=0.3)
-        async with raw_server(never_answer) as (url, _):
-            with pytest.raises(httpx.ReadTimeout):
-                await pools.next_client().post(url, content=b"x")
-        await pools.aclose()
-
-    run(scenario())
+    post_raises(never_answer, httpx.ReadTimeout, timeout=0.3)
 
 
 def test_a_server_that_stops_reading_is_a_write_timeout() -> None:
     async def never_read(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(10)
 
-    async def scenario() -> None:
-        pools = clients(timeout=0.3)
-        async with raw_server(never_read) as (url, _):
-            with pytest.raises(httpx.WriteTimeout):
-                # Far more than both sockets' buffers hold.
-                await pools.next_client().post(url, content=b"x" * (64 * 1024 * 1024))
-        await pools.aclose()
-
-    run(scenario())
+    # Far more than both sockets' buffers hold.
+    post_raises(never_read, httpx.WriteTimeout, timeout=0.3, content=b"x" * (64 * 1024 * 1024))
 
 
 def test_a_large_answer_is_read_whole_through_flow_control() -> None:
