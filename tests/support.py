@@ -141,14 +141,19 @@ def add_raw_connection(server: LiveServer, account_id: str, platform: str, exter
 
 
 @contextmanager
-def herald_serve(data_dir: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
-    """`herald serve` as a real process on a free port with SQLite in `data_dir`, until the
-    block ends; yields the port and the process (its output is read after it stops)."""
+def herald_serve(
+    data_dir: Path, *, database_url: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """`herald serve` as a real process on a free port with SQLite in `data_dir` (or
+    `database_url`), until the block ends; yields the port and the process (its output is read
+    after it stops). `env` adds HERALD_* variables; the caller's own are never passed on."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")} | (env or {})
     command = [sys.executable, "-m", "herald", "--data-dir", str(data_dir)]
+    if database_url is not None:
+        command += ["--database-url", database_url]
     process = subprocess.Popen(  # noqa: S603
         [*command, "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -163,9 +168,35 @@ def herald_serve(data_dir: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
             assert process.poll() is None, "herald serve exited"
             time.sleep(0.1)
         yield port, process
+    except BaseException:
+        process.terminate()
+        process.communicate(timeout=30)  # reaped, so a failing test leaves no process behind
+        raise
     finally:
         if process.poll() is None:
             process.terminate()
+
+
+def read_banner(process: subprocess.Popen[str]) -> dict[str, str]:
+    """The first-start banner of a running `herald serve`, as {"API key": ..., ...}; it is
+    printed (and flushed) before the server answers, so the lines are already there."""
+    assert process.stdout is not None
+    fields: dict[str, str] = {}
+    while "API" not in fields:
+        line = process.stdout.readline()
+        assert line, "herald serve printed no first-start banner"
+        field = re.match(r"\s+([\w ]+):\s+(\S+)", line)
+        if field:
+            fields[field.group(1)] = field.group(2)
+    return fields
+
+
+def publish_now(client: httpx.Client, platform_id: str) -> None:
+    """Publish a post through `client` at once and wait until the platform has it."""
+    created = client.post("/create-post", json={"content": "Now", "platforms": [platform_id]})
+    assert created.status_code == 200, created.text
+    group_id = created.json()["postGroupId"]
+    wait_until(lambda: client.get(f"/get-post/{group_id}").json()["status"] == "published")
 
 
 def _healthy(port: int) -> bool:
