@@ -25,7 +25,14 @@ class Settings(BaseSettings):
     port: int = 8080
     secret_key: str | None = Field(
         default=None,
-        description="Fernet key for platform credentials; generated into the data dir if unset.",
+        description="Fernet keys for platform credentials, comma-separated: the first seals, "
+        "all open. Unset: the keys come from the key file.",
+    )
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="File of Fernet keys, one a line, the first sealing; default "
+        "`<data dir>-keys/secret.key` beside the data dir (generated on first start), so that "
+        "a backup of the data dir does not hold the key to its credentials.",
     )
     rate_limit_per_minute: int = Field(default=1200, ge=0)
     max_json_body_bytes: int = 1024 * 1024

@@ -78,7 +78,9 @@ def test_serve_first_start_prints_the_key_once(tmp_path: Path) -> None:
     platform_id = first.split("platform id:", 1)[1].split()[0]
     assert key.startswith("sk_")
     assert platform_id.startswith("sandbox-")
-    assert (settings.data_dir / "secret.key").stat().st_mode & 0o777 == 0o600
+    key_file = settings.data_dir.parent / "data-keys" / "secret.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert first.split("secret key:", 1)[1].split()[0] == str(key_file)
     second = _serve_once(settings)
     assert "API key:" not in second
 

@@ -16,6 +16,9 @@ from herald.config import Settings
 from herald.db.engine import create_engine, create_session_factory, unit_of_work
 from herald.db.migrate import migrate
 from herald.errors import AppError
+from herald.keys import SecretKeyError, load_key_ring, missing_key_file
+from herald.private_files import make_private_dir, tighten_data_dir
+from herald.services.key_rotation import count_sealed_credentials
 from herald.services.secret_box import SecretBox, load_secret_box
 
 T = TypeVar("T")
@@ -27,9 +30,35 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 async def prepare_database(settings: Settings) -> None:
+    """Owner-only data dir, migrated database, and a secret key to seal credentials with."""
     if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(settings.data_dir)
+    tighten_data_dir(settings.data_dir)
     await migrate(settings.resolved_database_url)
+    await _ensure_secret_key(settings)
+
+
+async def _ensure_secret_key(settings: Settings) -> None:
+    """Generate the key on a first start, but never beside credentials sealed under another
+    one: a data dir or database restored without its key would otherwise get a new key at
+    once, and every connection would be lost for good."""
+    missing = missing_key_file(settings)
+    if missing is None:
+        return
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine), write=False) as session:
+            sealed = await count_sealed_credentials(session)
+    finally:
+        await engine.dispose()
+    if sealed:
+        plural = "" if sealed == 1 else "s"
+        raise SecretKeyError(
+            f"no secret key at {missing}, but the database holds {sealed} sealed "
+            f"credential{plural}: restore the key file from where it is kept, or set "
+            "HERALD_SECRET_KEY_FILE or HERALD_SECRET_KEY; a new key could not open them"
+        )
+    load_key_ring(settings)  # generates it
 
 
 async def migrated_transaction(

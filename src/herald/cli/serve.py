@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 import uvicorn
 
 from herald.app import create_app
-from herald.cli._runtime import configure_logging, migrated_transaction, settings_of
+from herald.cli._runtime import (
+    configure_logging,
+    migrated_transaction,
+    run_reporting_errors,
+    settings_of,
+)
 from herald.config import Settings
+from herald.keys import load_key_ring
 from herald.services.bootstrap import Bootstrap, bootstrap_if_empty
 
 
 def _announce(created: Bootstrap, settings: Settings) -> None:
     # Printed to the terminal once, never logged: the key is not stored anywhere readable.
     base = f"http://{settings.host}:{settings.port}/api/v1"
+    key_file = load_key_ring(settings).key_file
     typer.echo(
         "\nHerald created your account on this first start.\n"
         f"  account id:  {created.account_id}\n"
         f"  API key:     {created.api_key}   (shown once; store it now)\n"
         f"  platform id: {created.platform_id}   (a sandbox connection)\n"
         f"  API:         {base}\n"
+        f"  secret key:  {key_file or 'HERALD_SECRET_KEY'}   (seals credentials; back it up "
+        "apart from the data dir)\n"
     )
 
 
@@ -39,7 +46,7 @@ def serve(
     settings = settings_of(ctx).model_copy(
         update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     )
-    created = asyncio.run(migrated_transaction(settings, bootstrap_if_empty))
+    created = run_reporting_errors(lambda: migrated_transaction(settings, bootstrap_if_empty))
     if created is not None:
         _announce(created, settings)
     configure_logging(settings)

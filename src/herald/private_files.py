@@ -1,0 +1,88 @@
+"""Owner-only files: the process umask, and tightening what an older version left open."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+# New files come out 0600 and new folders 0700, whoever creates them: SQLite (the database and
+# its -wal and -shm files, which SQLite gives the database's own mode), the media store, the
+# key file. Group and other users of the machine read none of it.
+PRIVATE_UMASK = 0o077
+OPEN_TO_OTHERS = stat.S_IRWXG | stat.S_IRWXO
+
+
+def restrict_new_files() -> None:
+    """Called by the command line before anything opens a file."""
+    os.umask(PRIVATE_UMASK)
+
+
+def make_private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) as owner-only folders."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def tighten_data_dir(directory: Path) -> None:
+    """Take group and other permissions off the data dir and what is in it, with a log line
+    when anything changed. The whole tree is walked only when the data dir itself was open to
+    others (an install from an older version): a 0700 folder already closes all beneath it,
+    and a start should not stat every media file."""
+    if os.name != "posix":  # Windows keeps access in ACLs, which modes do not express
+        return
+    try:
+        loose = stat.S_IMODE(directory.stat().st_mode) & OPEN_TO_OTHERS
+    except FileNotFoundError:
+        return
+    entries = _tree(directory) if loose else _children(directory)
+    changed, foreign = 0, 0
+    for path in [directory, *entries] if loose else entries:
+        outcome = _tighten(path)
+        changed += outcome == "changed"
+        foreign += outcome == "foreign"
+    if changed:
+        logger.warning(
+            "%s: made %d files and folders owner-only (0700 folders, 0600 files); "
+            "an older version created them readable by other users",
+            directory,
+            changed,
+        )
+    if foreign:
+        logger.warning(
+            "%s: %d files or folders belong to another user and were left as they are",
+            directory,
+            foreign,
+        )
+
+
+def _tree(directory: Path) -> Iterator[Path]:
+    for root, folders, files in os.walk(directory):
+        base = Path(root)
+        for name in [*folders, *files]:
+            yield base / name
+
+
+def _children(directory: Path) -> Iterator[Path]:
+    try:
+        yield from directory.iterdir()
+    except OSError:
+        return
+
+
+def _tighten(path: Path) -> str:
+    try:
+        status = path.lstat()
+    except FileNotFoundError:  # removed meanwhile, e.g. a finished upload's part file
+        return "gone"
+    # A symbolic link's own mode means nothing, and its target may be anything (a media
+    # volume mounted elsewhere): it is left to whoever made the link.
+    if stat.S_ISLNK(status.st_mode) or not status.st_mode & OPEN_TO_OTHERS:
+        return "private"
+    if status.st_uid != os.geteuid():
+        return "foreign"
+    os.chmod(path, stat.S_IMODE(status.st_mode) & ~OPEN_TO_OTHERS)
+    return "changed"
