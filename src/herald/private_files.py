@@ -15,6 +15,10 @@ logger = logging.getLogger(__name__)
 # key file. Group and other users of the machine read none of it.
 PRIVATE_UMASK = 0o077
 OPEN_TO_OTHERS = stat.S_IRWXG | stat.S_IRWXO
+# What Herald keeps in a data dir besides the database.
+MEDIA_DIR = "media"
+LEGACY_KEY_FILE = "secret.key"
+SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 
 def restrict_new_files() -> None:
@@ -27,36 +31,45 @@ def make_private_dir(path: Path) -> None:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def tighten_data_dir(directory: Path) -> None:
-    """Take group and other permissions off the data dir and what is in it, with a log line
-    when anything changed. The whole tree is walked only when the data dir itself was open to
-    others (an install from an older version): a 0700 folder already closes all beneath it,
-    and a start should not stat every media file."""
+def tighten_data_dir(directory: Path, database: Path | None = None) -> None:
+    """Take group and other permissions off the data dir and what Herald keeps in it (the
+    SQLite database and its journals, media, an older install's key), with a log line when
+    anything changed. Only Herald's own entries: a data dir may share a folder with other
+    things that are not Herald's to change. The media tree is walked only when it, or the
+    data dir, was open to others (an install from an older version): a 0700 folder already
+    closes all beneath it, and a start should not stat every media file."""
     if os.name != "posix":  # Windows keeps access in ACLs, which modes do not express
         return
-    try:
-        loose = stat.S_IMODE(directory.stat().st_mode) & OPEN_TO_OTHERS
-    except FileNotFoundError:
+    if not directory.exists():
         return
-    entries = _tree(directory) if loose else _children(directory)
-    changed, foreign = 0, 0
-    for path in [directory, *entries] if loose else entries:
-        outcome = _tighten(path)
-        changed += outcome == "changed"
-        foreign += outcome == "foreign"
-    if changed:
+    media = directory / MEDIA_DIR
+    walk_media = _is_loose(directory) or _is_loose(media)
+    paths = [directory, directory / LEGACY_KEY_FILE, media]
+    if database is not None:
+        paths += [database.with_name(database.name + suffix) for suffix in SQLITE_SUFFIXES]
+    if walk_media:
+        paths += _tree(media)
+    outcomes = [_tighten(path) for path in paths]
+    if changed := outcomes.count("changed"):
         logger.warning(
             "%s: made %d files and folders owner-only (0700 folders, 0600 files); "
             "an older version created them readable by other users",
             directory,
             changed,
         )
-    if foreign:
+    if foreign := outcomes.count("foreign"):
         logger.warning(
             "%s: %d files or folders belong to another user and were left as they are",
             directory,
             foreign,
         )
+
+
+def _is_loose(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & OPEN_TO_OTHERS)
+    except OSError:
+        return False
 
 
 def _tree(directory: Path) -> Iterator[Path]:
@@ -66,18 +79,11 @@ def _tree(directory: Path) -> Iterator[Path]:
             yield base / name
 
 
-def _children(directory: Path) -> Iterator[Path]:
-    try:
-        yield from directory.iterdir()
-    except OSError:
-        return
-
-
 def _tighten(path: Path) -> str:
     try:
         status = path.lstat()
-    except FileNotFoundError:  # removed meanwhile, e.g. a finished upload's part file
-        return "gone"
+    except (FileNotFoundError, NotADirectoryError):  # not there, or gone meanwhile
+        return "absent"
     # A symbolic link's own mode means nothing, and its target may be anything (a media
     # volume mounted elsewhere): it is left to whoever made the link.
     if stat.S_ISLNK(status.st_mode) or not status.st_mode & OPEN_TO_OTHERS:

@@ -65,11 +65,16 @@ def test_an_older_install_is_tightened_at_start(tmp_path: Path) -> None:
     loose = [settings.data_dir, *settings.data_dir.rglob("*")]
     for path in loose:
         path.chmod(0o755 if path.is_dir() else 0o644)
+    # Not Herald's: a data dir may share its folder with other things, left as they are.
+    notes = settings.data_dir / "notes.txt"
+    notes.write_text("mine")
+    notes.chmod(0o644)
 
     started = herald(settings, "accounts", "list")
 
     for path in loose:
         assert _mode(path) == (0o700 if path.is_dir() else 0o600), path
+    assert _mode(notes) == 0o644
     assert f"{settings.data_dir}: made {len(loose)} files and folders owner-only" in started.stderr
     again = herald(settings, "accounts", "list")
     assert "owner-only" not in again.stderr

@@ -7,9 +7,11 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.config import Settings
@@ -31,11 +33,19 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 async def prepare_database(settings: Settings) -> None:
     """Owner-only data dir, migrated database, and a secret key to seal credentials with."""
+    database = _sqlite_file(settings)
     if settings.is_sqlite:
         make_private_dir(settings.data_dir)
-    tighten_data_dir(settings.data_dir)
+    tighten_data_dir(settings.data_dir, database)
     await migrate(settings.resolved_database_url)
     await _ensure_secret_key(settings)
+
+
+def _sqlite_file(settings: Settings) -> Path | None:
+    if not settings.is_sqlite:
+        return None
+    name = make_url(settings.resolved_database_url).database
+    return Path(name) if name and name != ":memory:" else None
 
 
 async def _ensure_secret_key(settings: Settings) -> None:

@@ -20,6 +20,7 @@ from herald.cli._runtime import (
 )
 from herald.config import Settings
 from herald.engine.dispatcher import Engine
+from herald.errors import AppError
 
 
 async def run_worker(settings: Settings, metrics_port: int | None = None) -> None:
@@ -83,4 +84,8 @@ def worker(
         )
         raise typer.Exit(2)
     configure_logging(settings)
-    run_service_loop(run_worker(settings, metrics_port))
+    try:
+        run_service_loop(run_worker(settings, metrics_port))
+    except AppError as exc:  # e.g. no secret key for the credentials in the database
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
