@@ -76,15 +76,12 @@ def legacy_key_file(settings: Settings) -> Path:
 
 
 def missing_key_file(settings: Settings) -> Path | None:
-    """The key file that loading would generate, or None when there are keys to read. An
-    older install's key inside the data dir counts, unless HERALD_SECRET_KEY_FILE names
-    another file (which is then generated, and the old key still read)."""
+    """The key file that loading would generate, or None when there are keys to read (an
+    older install's key inside the data dir counts: it is read until moved to the key file)."""
     if settings.secret_key:
         return None
     key_file = key_file_path(settings)
-    if key_file.exists():
-        return None
-    if settings.secret_key_file is None and legacy_key_file(settings).exists():
+    if key_file.exists() or legacy_key_file(settings).exists():
         return None
     return key_file
 

@@ -101,6 +101,27 @@ def test_an_older_install_with_its_key_in_the_data_dir_keeps_working(tmp_path: P
     assert key.decode() not in added.stderr + added.stdout
 
 
+def test_an_older_install_moves_its_key_to_a_named_file(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir()
+    legacy = settings.data_dir / "secret.key"
+    key = Fernet.generate_key()
+    legacy.write_bytes(key)
+    target = tmp_path / "etc" / "herald" / "secret.key"
+    env = {"HERALD_SECRET_KEY_FILE": str(target)}
+    account = herald_json(settings, "accounts", "create", "Acme", env=env)["accountId"]
+    added = herald(settings, "connections", "add", "sandbox", "--account", account, env=env)
+    assert f"mkdir -m 700 {target.parent} && mv {legacy} {target}" in added.stderr
+    assert not target.exists()  # no second key made up beside the first
+
+    target.parent.mkdir(mode=0o700, parents=True)
+    legacy.rename(target)
+    listed = herald(settings, "connections", "list", env=env)
+    assert listed.stderr == ""
+    [sealed] = sealed_credentials(settings)
+    assert Fernet(target.read_bytes().strip()).decrypt(sealed) == b"{}"
+
+
 def test_no_new_key_is_made_up_for_credentials_sealed_under_a_lost_one(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     _connect_sandbox(settings)
