@@ -44,11 +44,12 @@ def status(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     shown = run_reporting_errors(lambda: _with_box(settings_of(ctx), work), as_json=as_json)
     per_key = ", ".join(f"{n} under key {i}" for i, n in enumerate(shown["credentials"], 1))
     where = shown.get("keyFile") or "HERALD_SECRET_KEY"
+    unreadable = f", {shown['unreadable']} that no key opens" if shown["unreadable"] else ""
     emit(
         as_json,
         shown,
-        f"{shown['keys']} keys from {where}; key 1 seals\ncredentials: {per_key}"
-        + (f", {shown['unreadable']} that no key opens" if shown["unreadable"] else ""),
+        f"{_plural(shown['keys'], 'key')} from {where}; key 1 seals\n"
+        f"credentials: {per_key}{unreadable}",
     )
 
 
@@ -85,8 +86,9 @@ def rotate(
         human = (
             "HERALD_SECRET_KEY comes from the environment, so nothing was written. Its new "
             f"value, the new key first:\nHERALD_SECRET_KEY={rotated['secretKey']}\nGive it "
-            "to every Herald process and restart them, then run `herald secrets reseal` and "
-            "`herald secrets prune` with it."
+            "to every Herald process and restart them (with several processes, first roll out "
+            "the same keys with the new one last, so that every process opens what the new key "
+            "seals), then run `herald secrets reseal` and `herald secrets prune` with it."
         )
     else:
         human = (
@@ -130,7 +132,8 @@ def prune(ctx: typer.Context, batch_size: int = BATCH_OPTION, as_json: bool = JS
             )
         removed = len(ring.keys) - 1
         if ring.key_file is None:
-            return {"secretKey": ring.primary.decode(), "removed": removed, "resealed": 0}
+            value = ring.primary.decode()
+            return {"secretKey": value, "removed": removed, "resealed": report.resealed}
         if removed or not ring.key_file.exists():
             _write(ring.key_file, [ring.primary])
         _remove_legacy(ring)
@@ -140,7 +143,7 @@ def prune(ctx: typer.Context, batch_size: int = BATCH_OPTION, as_json: bool = JS
     if "secretKey" in pruned:
         human = f"Set HERALD_SECRET_KEY={pruned['secretKey']} for every Herald process."
     else:
-        human = f"{pruned['keyFile']}: {pruned['removed']} older keys removed"
+        human = f"{pruned['keyFile']}: {_plural(pruned['removed'], 'older key')} removed"
     emit(as_json, pruned, human)
 
 
@@ -195,4 +198,8 @@ def _counts(ring: KeyRing, report: ResealReport) -> dict[str, Any]:
 def _resealed(result: dict[str, Any]) -> str:
     unreadable = result.get("unreadable", 0)
     lost = f", {unreadable} that no key opens (connect those accounts again)" if unreadable else ""
-    return f"{result['resealed']} credentials re-sealed{lost}"
+    return f"{_plural(result['resealed'], 'credential')} re-sealed{lost}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
