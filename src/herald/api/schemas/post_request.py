@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from herald.api.schemas.base import WireModel
-from herald.domain.timestamps import InvalidTimestampError, parse_timestamp
+from herald.domain.timestamps import LATEST_SCHEDULED_TIME, InvalidTimestampError, parse_timestamp
 from herald.errors import ValidationError
 from herald.services.post import INVALID_TIME, NewPost
 from herald.services.post_update import PostChange
@@ -49,9 +49,12 @@ def _optional_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         raise _bad_time()
     try:
-        return parse_timestamp(value)
+        moment = parse_timestamp(value)
     except InvalidTimestampError as exc:
         raise _bad_time() from exc
+    if moment >= LATEST_SCHEDULED_TIME:  # as Publora words any time it cannot schedule
+        raise _bad_time()
+    return moment
 
 
 def _optional_status(value: Any) -> str | None:
