@@ -274,3 +274,35 @@ def test_a_page_far_beyond_the_last_is_empty_with_exact_totals(
         "hasNextPage": False,
         "hasPrevPage": True,
     }
+
+
+# --- Text in the URL --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        ("GET", "/get-post/%00", "Post group not found"),
+        ("PUT", "/update-post/%00", "Post group not found"),
+        ("DELETE", "/delete-post/%00", "Post group not found"),
+        ("DELETE", "/platform-connections/sandbox-%00", "Platform connection not found"),
+        ("DELETE", "/workspace/users/%00", "User not found"),
+        ("POST", "/workspace/users/%00/api-key", "User not found"),
+    ],
+)
+def test_an_id_with_a_nul_is_an_unknown_id(
+    server: LiveServer, tenant: Tenant, method: str, path: str, message: str
+) -> None:
+    before = row_counts(server)
+    response = tenant.client.request(method, path, json={"status": "draft"})
+    assert response.status_code == 404
+    assert response.json()["error"] == message
+    assert row_counts(server) == before
+
+
+@pytest.mark.parametrize("name", ["platform", "status", "sortBy"])
+def test_a_nul_in_the_list_query_is_refused(tenant: Tenant, name: str) -> None:
+    create_post(tenant)
+    response = tenant.client.get("/list-posts", params={name: "sand\x00box"})
+    assert response.status_code == 400
+    assert response.json() == error_body(f"{name} contains a NUL character", "INVALID_TEXT")
