@@ -306,3 +306,28 @@ def test_a_nul_in_the_list_query_is_refused(tenant: Tenant, name: str) -> None:
     response = tenant.client.get("/list-posts", params={name: "sand\x00box"})
     assert response.status_code == 400
     assert response.json() == error_body(f"{name} contains a NUL character", "INVALID_TEXT")
+
+
+def test_a_draft_stored_with_a_time_past_the_range_cannot_be_scheduled(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    """Drafts created before the bound existed may hold such a time."""
+    from sqlalchemy import update
+
+    from herald.domain.timestamps import parse_timestamp
+    from herald.models import PostGroup
+
+    group_id = create_post(tenant, status="draft", scheduledTime=iso_in(days=1))
+
+    async def backdate(session: Any) -> None:
+        far = parse_timestamp(FAR_FUTURE)
+        await session.execute(
+            update(PostGroup).where(PostGroup.id == group_id).values(scheduled_at=far)
+        )
+
+    server.transaction(backdate)
+    before = tenant.client.get(f"/get-post/{group_id}").json()
+    response = tenant.client.put(f"/update-post/{group_id}", json={"status": "scheduled"})
+    assert response.status_code == 400
+    assert response.json() == INVALID_TIME
+    assert tenant.client.get(f"/get-post/{group_id}").json() == before
