@@ -15,6 +15,7 @@ from herald.api.middleware import (
     CatchAllMiddleware,
     RateLimitHeadersMiddleware,
 )
+from herald.api.openapi import install_openapi
 from herald.api.routes import connections, media, operations, posts, workspace
 from herald.config import Settings
 from herald.db.engine import create_engine, create_session_factory
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
     app.include_router(media.files_router)
+    install_openapi(app)
     # The embedded default's sandbox connection publishes here (HERALD_SANDBOX_URL overrides).
     app.mount(SANDBOX_PATH, create_sandbox_app())
 

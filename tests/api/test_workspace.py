@@ -198,6 +198,7 @@ def test_connections_shape(tenant: Tenant) -> None:
     assert connection["platformId"] == tenant.platform_id
     assert connection["platform"] == "sandbox"
     assert connection["accessTokenExpiresAt"] is None
+    assert connection["profileImageUrl"] is None  # no picture: null, as "" is not a URI
     assert create_post(tenant)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated, Any
 
@@ -10,7 +9,8 @@ from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader
 
 from herald.api.context import AppContext
-from herald.errors import RateLimitedError, ValidationError
+from herald.api.json_input import parse_json_object
+from herald.errors import RateLimitedError
 from herald.services.auth import Principal, act_as, authenticate_key
 
 RATE_DECISION_STATE = "rate_limit"
@@ -27,17 +27,7 @@ Context = Annotated[AppContext, Depends(get_context)]
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """An empty body is `{}`: the MCP client sends a JSON content type on bodiless calls."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError("Invalid JSON body", code="INVALID_JSON") from exc
-    if not isinstance(value, dict):
-        raise ValidationError("Request body must be a JSON object", code="INVALID_JSON")
-    return value
+    return parse_json_object(await request.body())
 
 
 JsonBody = Annotated[dict[str, Any], Depends(json_body)]

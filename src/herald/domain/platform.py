@@ -25,9 +25,10 @@ def platform_id(platform: Platform, external_id: str) -> str:
 
 
 def split_platform_id(value: str) -> tuple[Platform, str] | None:
-    """Split on the first `-` only (DIDs and negative chat ids contain more); None if invalid."""
+    """Split on the first `-` only (DIDs and negative chat ids contain more); None if invalid.
+    No platform's id holds a NUL, which PostgreSQL refuses in text."""
     name, sep, external_id = value.partition("-")
-    if not sep or not external_id:
+    if not sep or not external_id or "\x00" in external_id:
         return None
     try:
         return Platform(name), external_id

@@ -13,6 +13,10 @@ _RFC3339 = re.compile(
     re.ASCII,  # \d must not match other scripts' digits, such as fullwidth ones
 )
 
+# The engine computes deadlines after a scheduled time (its expiry a day later, retry delays);
+# a time before this one keeps each of them within what `datetime` holds (up to year 9999).
+LATEST_SCHEDULED_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+
 
 class InvalidTimestampError(ValueError):
     """The text is not an RFC 3339 date-time with seconds and an explicit zone."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.domain.ids import new_id
+from herald.domain.ids import is_id, new_id
 from herald.domain.platform import Platform, split_platform_id
 from herald.domain.platform_settings import PlatformSettingsError, validate_platform_settings
 from herald.domain.post_state import PostStatus, TargetState, group_status, wire_status
@@ -176,8 +176,9 @@ async def get_post(session: AsyncSession, account_id: str, group_id: str) -> Pos
 
 
 async def find_post(session: AsyncSession, account_id: str, group_id: str) -> PostGroup:
-    """Unknown, foreign and malformed ids are all the same 404 (DESIGN §3.5)."""
-    group = await PostStore(session).get(account_id, group_id)
+    """Unknown, foreign and malformed ids are all the same 404 (DESIGN §3.5). A malformed one
+    never reaches the database, which may refuse its text (PostgreSQL and NUL)."""
+    group = await PostStore(session).get(account_id, group_id) if is_id(group_id) else None
     if group is None:
         raise post_not_found()
     return group

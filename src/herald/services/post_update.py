@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.post_state import EDITABLE_STATES, PostStatus, TargetState, transition
 from herald.domain.publishing import publish_key
+from herald.domain.timestamps import LATEST_SCHEDULED_TIME
 from herald.errors import ValidationError
 from herald.models import PostGroup
 from herald.services.post import (
@@ -38,11 +39,17 @@ async def update_post(
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
     scheduled_at = change.scheduled_at or group.scheduled_at
     state = _requested_state(status, change)
-    if state is TargetState.SCHEDULED and (scheduled_at is None or scheduled_at < now):
+    if state is TargetState.SCHEDULED and not _schedulable(scheduled_at, now):
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
     _apply(group, state, scheduled_at, now)
     await session.flush()
     return group
+
+
+def _schedulable(scheduled_at: datetime | None, now: datetime) -> bool:
+    """The kept time of a draft may predate today's bound (LATEST_SCHEDULED_TIME): a draft
+    stored with 9999-12-31 must not be scheduled, as its expiry would not fit in a datetime."""
+    return scheduled_at is not None and now <= scheduled_at < LATEST_SCHEDULED_TIME
 
 
 def _check_updatable(status: PostStatus) -> None:

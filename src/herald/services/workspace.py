@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.domain.ids import is_id
 from herald.errors import ConflictError, ForbiddenError, NotFoundError
 from herald.models import Account
 from herald.services.account import issue_api_key
@@ -42,19 +43,22 @@ async def create_user(
 async def delete_user(session: AsyncSession, workspace_id: str, user_id: str) -> None:
     """Removes the managed user with its keys, connections and posts."""
     store = AccountStore(session)
-    user = await store.get_managed_user(workspace_id, user_id)
-    if user is None:
-        raise user_not_found()
-    await store.delete(user)
+    await store.delete(await _managed_user(store, workspace_id, user_id))
 
 
 async def regenerate_user_key(
     session: AsyncSession, workspace_id: str, user_id: str, now: datetime
 ) -> str:
     """A new per-user key; every earlier key of that user stops working at once."""
-    user = await AccountStore(session).get_managed_user(workspace_id, user_id)
-    if user is None:
-        raise user_not_found()
+    user = await _managed_user(AccountStore(session), workspace_id, user_id)
     await ApiKeyStore(session).revoke_all(user.id, now)
     key, _ = await issue_api_key(session, user.id)
     return key
+
+
+async def _managed_user(store: AccountStore, workspace_id: str, user_id: str) -> Account:
+    """A malformed id is unknown without asking the database, which may refuse its text."""
+    user = await store.get_managed_user(workspace_id, user_id) if is_id(user_id) else None
+    if user is None:
+        raise user_not_found()
+    return user

@@ -64,12 +64,12 @@ class PostStore:
         column = _SORT_COLUMNS[query.sort_by]
         order = column.desc() if query.descending else column.asc()
         tie = PostGroup.id.desc() if query.descending else PostGroup.id.asc()
-        page = (
-            filtered.order_by(order.nulls_last(), tie)
-            .offset((query.page - 1) * query.limit)
-            .limit(query.limit)
-        )
-        return (await self._session.scalars(page)).all(), total or 0
+        total = total or 0
+        # A page past the last starts at the end: the offset then fits a 64-bit integer however
+        # large the requested page number is, and the page is empty.
+        offset = min((query.page - 1) * query.limit, total)
+        page = filtered.order_by(order.nulls_last(), tie).offset(offset).limit(query.limit)
+        return (await self._session.scalars(page)).all(), total
 
     async def media_for(self, group_ids: Sequence[str]) -> Sequence[Media]:
         if not group_ids:

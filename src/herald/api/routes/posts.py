@@ -9,6 +9,7 @@ from herald.api.deps import Context, CurrentPrincipal, JsonBody
 from herald.api.routes._docs import errors
 from herald.api.schemas.base import SuccessResponse, request_body_doc, wire
 from herald.api.schemas.post_request import (
+    LIST_QUERY_DOC,
     CreatePostRequest,
     UpdatePostRequest,
     parse_create_post,
@@ -64,6 +65,7 @@ async def get_post(
 @router.get(
     "/list-posts",
     responses={200: {"model": ListPostsResponse}, **errors(400)},
+    openapi_extra=LIST_QUERY_DOC,
 )
 async def list_posts_route(
     request: Request, context: Context, principal: CurrentPrincipal

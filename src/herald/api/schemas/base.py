@@ -25,9 +25,20 @@ def omitted_when_none(description: str) -> Any:
 
 
 class ErrorBody(WireModel):
+    """Every error answer. Some add fields: create-post's unknown `platformIds`, the `platform`
+    and `limit` of a text or caption over its limit, a 429's `retryAfter` and `success`.
+    Clients should ignore fields they do not know."""
+
+    model_config = ConfigDict(extra="allow")
+
     error: str
     message: str
     code: str
+    platform_ids: list[str] | None = Field(default=None, description="Unknown platform ids")
+    platform: str | None = Field(default=None, description="The platform whose limit was passed")
+    limit: int | None = Field(default=None, description="That limit")
+    retry_after: int | None = Field(default=None, description="Seconds until the next window")
+    success: bool | None = None
 
 
 class SuccessResponse(WireModel):

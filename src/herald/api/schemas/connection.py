@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
 from herald.api.schemas.base import WireModel
 from herald.domain.platform import Platform, platform_id
 from herald.domain.timestamps import format_timestamp
@@ -15,7 +17,9 @@ class ConnectionRead(WireModel):
     platform: str
     username: str
     display_name: str
-    profile_image_url: str
+    profile_image_url: str | None = Field(
+        json_schema_extra={"format": "uri"}, description="null when the account has no picture"
+    )
     profile_url: str | None
     access_token_expires_at: str | None
 
@@ -35,7 +39,7 @@ def connection_read(connection: Connection) -> ConnectionRead:
         platform=connection.platform,
         username=connection.username,
         display_name=connection.display_name,
-        profile_image_url=connection.profile_image_url,
+        profile_image_url=connection.profile_image_url or None,  # stored as "" when absent
         profile_url=connection.profile_url,
         access_token_expires_at=optional_timestamp(connection.access_token_expires_at),
     )

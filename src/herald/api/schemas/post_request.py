@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from herald.api.json_input import check_text
 from herald.api.schemas.base import WireModel
-from herald.domain.timestamps import InvalidTimestampError, parse_timestamp
+from herald.domain.timestamps import LATEST_SCHEDULED_TIME, InvalidTimestampError, parse_timestamp
 from herald.errors import ValidationError
 from herald.services.post import INVALID_TIME, NewPost
 from herald.services.post_update import PostChange
@@ -49,9 +50,12 @@ def _optional_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         raise _bad_time()
     try:
-        return parse_timestamp(value)
+        moment = parse_timestamp(value)
     except InvalidTimestampError as exc:
         raise _bad_time() from exc
+    if moment >= LATEST_SCHEDULED_TIME:  # as Publora words any time it cannot schedule
+        raise _bad_time()
+    return moment
 
 
 def _optional_status(value: Any) -> str | None:
@@ -129,10 +133,41 @@ def _date_filter(raw: str | None, name: str) -> datetime | None:
         raise ValidationError(f"Invalid {name} format", code="INVALID_DATE_FILTER") from exc
 
 
+def _query_param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+_TIME = {"type": "string", "format": "date-time"}
+# The query string is parsed by parse_list_query (Publora's silent fallbacks); this documents it.
+LIST_QUERY_DOC: dict[str, Any] = {
+    "parameters": [
+        _query_param("page", {"type": "integer"}, "1-based; not a number or below 1 means 1"),
+        _query_param(
+            "limit",
+            {"type": "integer"},
+            f"Default {DEFAULT_LIMIT}; clamped to 1..{MAX_LIMIT}, not a number means the default",
+        ),
+        _query_param("status", {"type": "string", "enum": list(LIST_STATUSES)}, "Group status"),
+        _query_param("platform", {"type": "string"}, "Platform name prefix, any case"),
+        _query_param("sortBy", {"type": "string", "enum": list(SORT_FIELDS)}, "Default createdAt"),
+        _query_param("sortOrder", {"type": "string", "enum": ["asc", "desc"]}, "Default desc"),
+        _query_param("fromDate", _TIME, "scheduledTime at or after (RFC 3339 with a zone)"),
+        _query_param("toDate", _TIME, "scheduledTime at or before (RFC 3339 with a zone)"),
+    ]
+}
+
+
 def parse_list_query(account_id: str, params: Mapping[str, str]) -> PostListQuery:
     """Bad page/limit fall back to the defaults and are clamped, as Publora does silently.
     An empty parameter (`?status=`) counts as absent."""
     params = {name: value for name, value in params.items() if value != ""}
+    check_text(params)
     status = _choice(
         params.get("status"),
         LIST_STATUSES,

@@ -1,0 +1,32 @@
+"""Herald's OpenAPI document: FastAPI's, without the 422 answers Herald never gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+# FastAPI documents a 422 for every route with parameters; Herald answers a request it cannot
+# validate with a 400 and its usual error body (api/error_handlers.py).
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def install_openapi(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _drop_validation_answers(build())  # build() caches the document it returns
+        schema: dict[str, Any] = app.openapi_schema or {}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _drop_validation_answers(schema: dict[str, Any]) -> None:
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            operation.get("responses", {}).pop("422", None)
+    components = schema.get("components", {}).get("schemas", {})
+    for name in _FASTAPI_VALIDATION_SCHEMAS:
+        components.pop(name, None)
