@@ -92,6 +92,10 @@ def _field(config: SandboxConfig, name: str, value: object) -> Any:
         raise ConfigError("seed must be an integer or null")
     if name == "faults":
         return _faults(config.faults, value)
+    return _sandbox_only(name, value)
+
+
+def _sandbox_only(name: str, value: object) -> Any:
     if name == "rate_limit_headers":
         return _headers(name, value)
     if name == "success_body":
