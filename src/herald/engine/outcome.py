@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.domain.publishing import MAX_ATTEMPTS, backoff_delay
+from herald.domain.publishing import MAX_ATTEMPTS, backoff_delay, bounded_delay
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GroupStatusBatcher, SuccessBatcher, WriteBatcher
 from herald.engine.metrics import EngineMetrics
@@ -21,6 +21,7 @@ from herald.store.publish_result import PublishResultStore, Success
 
 logger = logging.getLogger("herald.engine")
 NEVER = timedelta(days=36500)  # a needs-reauth gate lasts until the connection is replaced
+RATE_LIMIT_WAIT = timedelta(seconds=60)  # a 429 that says nothing usable about when to retry
 
 
 @dataclass
@@ -177,8 +178,10 @@ class Recorder:
         """A definite "not created": wait and send again. A 429 gates the whole connection and
         costs no attempt; other failures back off with full jitter until the budget runs out."""
         now = utc_now()
+        # Bounded again here: a connector may have set the attribute after construction.
+        retry_after = bounded_delay(error.retry_after)
         if error.rate_limited:
-            wait = timedelta(seconds=error.retry_after if error.retry_after is not None else 60)
+            wait = RATE_LIMIT_WAIT if retry_after is None else timedelta(seconds=retry_after)
             until = now + wait
             due = until + timedelta(seconds=self.rng.uniform(0, 1))  # no stampede at the reset
 
@@ -197,8 +200,8 @@ class Recorder:
 
             return await self._write(claim, "rate_limited", part, gate_and_wait, error=error)
         delay = backoff_delay(claim.attempt, self.rng)
-        if error.retry_after is not None:
-            delay = max(delay, timedelta(seconds=error.retry_after))
+        if retry_after is not None:
+            delay = max(delay, timedelta(seconds=retry_after))
         due = now + delay
         if claim.attempt + 1 >= MAX_ATTEMPTS or (claim.expire_at and due > claim.expire_at):
             return await self.failed(claim, state, part, error, "PUBLISH_RETRIES_EXHAUSTED")

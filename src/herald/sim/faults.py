@@ -109,7 +109,10 @@ def _number(value: object) -> float | None:
     # bool is an int subclass, but `true` is never a meaningful number of seconds.
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        return float(value) if math.isfinite(value) else None
+    except OverflowError:  # an integer beyond any float
+        return None
 
 
 def _non_negative(name: str, value: object) -> float:
