@@ -15,6 +15,10 @@ MAX_ATTEMPTS = 8
 # retry_after). A post more than a day late fails as TOO_LATE anyway, so a longer wait could
 # only ever end that way; and an unbounded one overflows datetime arithmetic.
 MAX_PLATFORM_DELAY = timedelta(hours=24)
+# A claim that ends with no outcome recorded (the engine raised, or its process died and the
+# lease ran out) is a crash. A target whose claims crashed more often than this is parked as
+# ENGINE_ERROR: three, so one unlucky restart or a transient fault never parks a post.
+MAX_CRASHES = 3
 
 
 def publish_key(target_id: str, version: int) -> str:

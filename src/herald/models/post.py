@@ -105,6 +105,10 @@ class PublishTarget(Base):
     in_doubt_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     rate_limited: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Claims that ended with no outcome recorded (the engine raised, or its process died and
+    # the lease ran out): a claim adds one, its recorded outcome takes it back. Past
+    # domain.publishing.MAX_CRASHES the target is parked as ENGINE_ERROR.
+    crashes: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     # Recovery points of multi-step publishes, e.g. the ids of thread parts already posted.
     progress: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)

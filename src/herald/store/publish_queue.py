@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select, tuple_, update
+from sqlalchemy import Select, and_, case, exists, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.models import ConnectionGate, PublishTarget
@@ -34,6 +34,7 @@ class ClaimedTarget:
     expire_at: datetime | None
     attempt: int
     first_sent_at: datetime | None
+    crashes: int  # counting this claim, until its outcome is recorded
 
 
 _CLAIM_COLUMNS = (
@@ -51,6 +52,7 @@ _CLAIM_COLUMNS = (
     T.expire_at,
     T.attempt,
     T.first_sent_at,
+    T.crashes,
 )
 
 
@@ -75,6 +77,11 @@ _RELEASED_UNSENT = {
     "lease_owner": None,
     "lease_until": None,
 }
+# Every claim counts as a crash until its outcome is recorded, so a process killed mid-claim
+# counts too, with nothing written at the time. SETTLED takes it back: every fenced outcome
+# write (publish_result) and a release on shutdown. Never below 0, for rows staged by hand.
+_CRASH_COUNTED = {"crashes": T.crashes + 1}
+SETTLED = {"crashes": case((T.crashes > 0, T.crashes - 1), else_=0)}
 
 
 def _released_sent(now: datetime) -> dict[str, Any]:
@@ -85,6 +92,11 @@ def _released_sent(now: datetime) -> dict[str, Any]:
         "lease_owner": None,
         "lease_until": None,
     }
+
+
+def _sent_or_reconciling() -> Any:
+    """Claims past the send gate: the platform may have the post."""
+    return (T.state == "reconciling") | and_(T.state == "publishing", T.sent_at.is_not(None))
 
 
 def _not_gated(now: datetime) -> Any:
@@ -127,6 +139,7 @@ class PublishQueueStore:
             "lease_until": now + lease,
             "claim_token": T.claim_token + 1,
             "sent_at": None,
+            **_CRASH_COUNTED,
         }
         return await self._claim_rows(candidates, values)
 
@@ -176,17 +189,28 @@ class PublishQueueStore:
         )
         sent = await self._session.execute(
             update(T)
-            .where(
-                _unlocked(
-                    T.lease_until < now,
-                    (T.state == "reconciling")
-                    | and_(T.state == "publishing", T.sent_at.is_not(None)),
-                )
-            )
+            .where(_unlocked(T.lease_until < now, _sent_or_reconciling()))
             .values(_released_sent(now)),
             execution_options={"synchronize_session": False},
         )
         return int(unsent.rowcount or 0) + int(sent.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def release_crashed(self, target_id: str, token: int, now: datetime) -> str | None:
+        """One claim whose worker raised, released at once as the rescuer would release it
+        when its lease ran out: unsent waits again, sent is in doubt (never re-sent blindly).
+        Its crash stays counted. Returns the state it went to, or None if it was fenced."""
+        mine = (T.id == target_id, T.claim_token == token)
+        for condition, values in (
+            (and_(T.state == "publishing", T.sent_at.is_(None)), _RELEASED_UNSENT),
+            (_sent_or_reconciling(), _released_sent(now)),
+        ):
+            result = await self._session.execute(
+                update(T).where(*mine, condition).values(values),
+                execution_options={"synchronize_session": False},
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                return str(values["state"])
+        return None
 
     async def claim_in_doubt(
         self, worker: str, now: datetime, settled_before: datetime, batch: int, lease: timedelta
@@ -202,6 +226,7 @@ class PublishQueueStore:
             "lease_owner": worker,
             "lease_until": now + lease,
             "claim_token": T.claim_token + 1,
+            **_CRASH_COUNTED,
         }
         return await self._claim_rows(candidates, values)
 
@@ -243,13 +268,13 @@ class PublishQueueStore:
         unsent = await self._session.execute(
             update(T)
             .where(T.lease_owner == worker, T.state == "publishing", T.sent_at.is_(None))
-            .values(_RELEASED_UNSENT),
+            .values({**_RELEASED_UNSENT, **SETTLED}),
             execution_options={"synchronize_session": False},
         )
         sent = await self._session.execute(
             update(T)
             .where(T.lease_owner == worker, T.state.in_(("publishing", "reconciling")))
-            .values(_released_sent(now)),
+            .values({**_released_sent(now), **SETTLED}),
             execution_options={"synchronize_session": False},
         )
         return int(unsent.rowcount or 0) + int(sent.rowcount or 0)  # type: ignore[attr-defined]
