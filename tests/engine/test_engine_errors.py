@@ -26,6 +26,7 @@ from support import (
     post_when,
     running_engine,
     target_rows,
+    update_target,
     wait_until,
 )
 
@@ -151,37 +152,102 @@ def test_a_target_that_keeps_crashing_the_engine_is_parked(
 def test_a_target_whose_lease_keeps_expiring_is_parked(
     server: LiveServer, engine: Engine, tenant: Tenant, sandbox: httpx.Client
 ) -> None:
-    """Each claim is lost with its process (no outcome recorded, the lease runs out): the
-    count lives in the row, so the engine that starts afterwards parks the target."""
+    """Each claim is lost with its process during a platform call (a send, then lookups): no
+    outcome is recorded and the lease runs out. The count lives in the row, so the engine that
+    starts afterwards parks the target."""
     server.run(engine.stop(grace=1))
     group_id = create_post(tenant)
     target_id = target_rows(server, group_id)[0].id
+    # The deaths happened over the last hour, five minutes apart: each rescued claim's
+    # backoff is over before the next claim.
+    start = utc_now() - timedelta(hours=1)
+    update_target(server, group_id, due_at=start, expire_at=start + timedelta(hours=24))
+    clock = iter(start + timedelta(minutes=5 * step) for step in range(2 * MAX_CRASHES))
     worker, no_lease = "doomed-worker", timedelta(0)
 
     async def claim_send_and_die(session: Any) -> None:
-        queue = PublishQueueStore(session)
-        (claim,) = await queue.claim(worker, utc_now(), 10, no_lease)
-        assert await queue.pass_gate([(claim.id, claim.claim_token)], utc_now()) == {claim.id}
+        queue, now = PublishQueueStore(session), next(clock)
+        (claim,) = await queue.claim(worker, now, 10, no_lease)
+        assert await queue.pass_gate([(claim.id, claim.claim_token)], now) == {claim.id}
 
-    async def reconcile_and_die(session: Any) -> None:
-        queue = PublishQueueStore(session)
-        claims = await queue.claim_in_doubt(worker, utc_now(), utc_now(), 10, no_lease)
-        assert [claim.id for claim in claims] == [target_id]
+    async def look_up_and_die(session: Any) -> None:
+        queue, now = PublishQueueStore(session), next(clock)
+        (claim,) = await queue.claim_in_doubt(worker, now, now, 10, no_lease)
+        assert claim.id == target_id
+        assert await queue.start_lookup(claim.id, claim.claim_token, now)
 
     async def rescue(session: Any) -> None:
-        assert await PublishQueueStore(session).rescue_expired_leases(utc_now()) == 1
+        assert await PublishQueueStore(session).rescue_expired_leases(next(clock)) == 1
 
     server.transaction(claim_send_and_die)
     for _ in range(MAX_CRASHES - 1):
         server.transaction(rescue)
-        server.transaction(reconcile_and_die)
+        server.transaction(look_up_and_die)
     server.transaction(rescue)
-    assert target_rows(server, group_id)[0].state == "in_doubt"
+    row = target_rows(server, group_id)[0]
+    assert (row.state, row.crashes) == ("in_doubt", MAX_CRASHES)
 
     with running_engine(server, engine.settings):
         body = post_when(tenant, group_id, "failed")
     assert body["posts"][0]["errorCode"] == "ENGINE_ERROR"
     assert sandbox.get("/_sim/stats").json()["requests"] == 0
+
+
+def test_a_claim_lost_before_any_platform_call_is_no_crash(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    """A worker dies with everything it holds; only a claim whose call was under way may be
+    what killed it."""
+    group_id = create_post(tenant)
+
+    async def claim_and_die(session: Any) -> None:
+        assert await PublishQueueStore(session).claim("doomed", utc_now(), 10, timedelta(0))
+
+    async def rescue(session: Any) -> None:
+        assert await PublishQueueStore(session).rescue_expired_leases(utc_now()) == 1
+
+    for _ in range(MAX_CRASHES + 1):
+        server.transaction(claim_and_die)
+        assert target_rows(server, group_id)[0].crashes == 1
+        server.transaction(rescue)
+        row = target_rows(server, group_id)[0]
+        assert (row.state, row.crashes) == ("scheduled", 0)
+
+
+def test_a_dead_workers_claims_come_back_spread_out(server: LiveServer, tenant: Tenant) -> None:
+    """Taken again all at once, a dead worker's claims could die together again, each counted
+    against a post that did nothing wrong."""
+    groups = [create_post(tenant, scheduledTime=iso_in(days=1)) for _ in range(20)]
+    now = utc_now()
+    for group_id in groups:
+        update_target(server, group_id, due_at=now)
+
+    async def claim_send_and_die(session: Any) -> None:
+        queue = PublishQueueStore(session)
+        claims = await queue.claim("doomed-worker", now, 100, timedelta(0))
+        sent = await queue.pass_gate([(claim.id, claim.claim_token) for claim in claims], now)
+        assert len(sent) == len(groups)
+
+    async def rescue(session: Any) -> int:
+        return await PublishQueueStore(session).rescue_expired_leases(now + timedelta(seconds=1))
+
+    server.transaction(claim_send_and_die)
+    assert server.transaction(rescue) == len(groups)
+    rows = [target_rows(server, group_id)[0] for group_id in groups]
+    assert {row.state for row in rows} == {"in_doubt"}
+    due = sorted(row.due_at for row in rows)
+    assert len(set(due)) == len(groups)
+    assert now <= due[0] < due[-1] <= now + timedelta(seconds=11)
+
+    async def reconcile_now(session: Any) -> int:
+        later = now + timedelta(seconds=1)
+        claims = await PublishQueueStore(session).claim_in_doubt(
+            "w", later, later, 100, timedelta(1)
+        )
+        return len(claims)
+
+    # Only those whose backoff is over are taken (the backoff spans ten seconds).
+    assert server.transaction(reconcile_now) < len(groups)
 
 
 def test_claims_that_end_with_an_outcome_are_not_crashes(

@@ -15,10 +15,11 @@ MAX_ATTEMPTS = 8
 # retry_after). A post more than a day late fails as TOO_LATE anyway, so a longer wait could
 # only ever end that way; and an unbounded one overflows datetime arithmetic.
 MAX_PLATFORM_DELAY = timedelta(hours=24)
-# A claim that ends with no outcome recorded (the engine raised, or its process died and the
-# lease ran out) is a crash. A target whose claims crashed more often than this is parked as
-# ENGINE_ERROR: three, so one unlucky restart or a transient fault never parks a post.
+# A crash: the engine raised while holding a claim of the target, or the worker died (its
+# lease ran out) while the claim's platform call was under way. A target with more crashes than
+# this is parked as ENGINE_ERROR: three, so one unlucky restart or fault never parks a post.
 MAX_CRASHES = 3
+CRASH_BACKOFF_BASE = timedelta(seconds=10)
 
 
 def publish_key(target_id: str, version: int) -> str:
@@ -35,6 +36,18 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> timedelta:
     """Full jitter: uniform in [0, min(cap, base * 2^attempt)] (attempt counts from 0)."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (1 << min(attempt, 30)))
     fraction: float = (rng or random).random()  # jitter, not a secret
+    return ceiling * fraction
+
+
+def crash_backoff(crashes: int, rng: random.Random | None = None) -> timedelta:
+    """How long a claim lost with its worker waits before it is taken again: full jitter over
+    CRASH_BACKOFF_BASE * 2^(crashes - 1); none for a row that never counted a claim. The jitter
+    is the point: a dead worker's claims come back together, and taken together again they
+    would die together again, each counted against a post that did nothing wrong."""
+    if crashes <= 0:
+        return timedelta(0)
+    ceiling = CRASH_BACKOFF_BASE * (1 << min(crashes - 1, 10))
+    fraction: float = (rng or random).random()  # spreading, not a secret
     return ceiling * fraction
 
 

@@ -23,6 +23,7 @@ from herald.engine.outcome import Recorder
 from herald.engine.publisher import Publisher, TargetJob
 from herald.platforms.base import Connector, OutcomeUnknownError, Published, PublishError
 from herald.platforms.registry import connector_for
+from herald.store.publish_queue import PublishQueueStore
 from herald.store.publish_result import PublishResultStore
 
 logger = logging.getLogger("herald.engine")
@@ -98,6 +99,14 @@ class Reconciler:
     async def _look_up(self, job: TargetJob, connector: Connector, part: int) -> None:
         claim = job.claim
         request = self.publisher.request(job, part, list(claim.progress.get("partIds", [])))
+
+        async def start(session: AsyncSession) -> bool:
+            return await PublishQueueStore(session).start_lookup(
+                claim.id, claim.claim_token, utc_now()
+            )
+
+        if not await self.writer.run(start):
+            return  # the claim was lost meanwhile: whoever holds it now decides
         try:
             found = await connector.lookup(
                 self.publisher.clients.next_client(),

@@ -5,17 +5,32 @@ or a newer claim bumps the token, so a stale worker's write matches no row."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, select, tuple_, update
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.domain.publishing import crash_backoff
 from herald.models import ConnectionGate, PublishTarget
 
 T = PublishTarget
+_target: Table = PublishTarget.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -34,7 +49,7 @@ class ClaimedTarget:
     expire_at: datetime | None
     attempt: int
     first_sent_at: datetime | None
-    crashes: int  # counting this claim, until its outcome is recorded
+    crashes: int  # counting this claim, until it is known not to be a crash
 
 
 _CLAIM_COLUMNS = (
@@ -77,9 +92,10 @@ _RELEASED_UNSENT = {
     "lease_owner": None,
     "lease_until": None,
 }
-# Every claim counts as a crash until its outcome is recorded, so a process killed mid-claim
-# counts too, with nothing written at the time. SETTLED takes it back: every fenced outcome
-# write (publish_result) and a release on shutdown. Never below 0, for rows staged by hand.
+# Every claim counts as a crash until it is known not to be one, so a process killed mid-call
+# counts with nothing written at the time. SETTLED takes it back: the claim's outcome write
+# (publish_result), a release on shutdown, a rescue before any call began. Never below 0, for
+# rows staged by hand.
 _CRASH_COUNTED = {"crashes": T.crashes + 1}
 SETTLED = {"crashes": case((T.crashes > 0, T.crashes - 1), else_=0)}
 
@@ -178,22 +194,50 @@ class PublishQueueStore:
             execution_options={"synchronize_session": False},
         )
 
-    async def rescue_expired_leases(self, now: datetime) -> int:
+    async def rescue_expired_leases(self, now: datetime, rng: random.Random | None = None) -> int:
         """Crashed workers' claims: unsent ones wait again, sent ones are in doubt (never
-        re-sent blindly). The token bump fences the zombie if it is merely slow."""
-        unsent = await self._session.execute(
+        re-sent blindly). The token bump fences the zombie if it is merely slow.
+
+        A claim lost while a platform call was under way (past the send gate, or in a
+        reconciler's lookup) stays counted as a crash: the call may be what killed the worker.
+        One lost before any call is not this post's doing (a worker dies with all it holds)
+        and is taken back. Each comes back after its crash_backoff (due_at, which the
+        reconciler heeds too), so a dead worker's claims are not taken, and lost, together
+        again. Rows another transaction holds are skipped till next round."""
+        expired = await self._session.execute(
+            select(T.id, T.crashes, _sent_or_reconciling(), T.sent_at.is_not(None))
+            .where(T.state.in_(("publishing", "reconciling")), T.lease_until < now)
+            .with_for_update(skip_locked=True)
+        )
+        released: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+        for target_id, crashes, sent, in_a_call in expired:
+            left = crashes if in_a_call else max(crashes - 1, 0)
+            released[bool(sent)].append(
+                {"target_id": target_id, "left": left, "due": now + crash_backoff(left, rng)}
+            )
+        for sent, rows in released.items():
+            if rows:
+                values = {
+                    **(_released_sent(now) if sent else _RELEASED_UNSENT),
+                    "crashes": bindparam("left"),
+                    "due_at": bindparam("due", type_=_target.c.due_at.type),
+                }
+                await self._session.execute(
+                    update(_target).where(_target.c.id == bindparam("target_id")).values(values),
+                    rows,
+                )
+        return len(released[False]) + len(released[True])
+
+    async def start_lookup(self, target_id: str, token: int, now: datetime) -> bool:
+        """The reconciler's gate before it asks the platform: a worker that dies from here on
+        counts a crash (see rescue_expired_leases). False: the claim was lost; don't ask."""
+        result = await self._session.execute(
             update(T)
-            .where(_unlocked(T.state == "publishing", T.lease_until < now, T.sent_at.is_(None)))
-            .values(_RELEASED_UNSENT),
+            .where(T.id == target_id, T.claim_token == token, T.state == "reconciling")
+            .values(sent_at=now),
             execution_options={"synchronize_session": False},
         )
-        sent = await self._session.execute(
-            update(T)
-            .where(_unlocked(T.lease_until < now, _sent_or_reconciling()))
-            .values(_released_sent(now)),
-            execution_options={"synchronize_session": False},
-        )
-        return int(unsent.rowcount or 0) + int(sent.rowcount or 0)  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def release_crashed(self, target_id: str, token: int, now: datetime) -> str | None:
         """One claim whose worker raised, released at once as the rescuer would release it
@@ -217,7 +261,11 @@ class PublishQueueStore:
     ) -> Sequence[ClaimedTarget]:
         candidates = (
             select(T.id)
-            .where(T.state == "in_doubt", T.in_doubt_since <= settled_before)
+            .where(
+                T.state == "in_doubt",
+                T.in_doubt_since <= settled_before,
+                or_(T.crashes == 0, T.due_at <= now),  # a rescued claim waits out its backoff
+            )
             .order_by(T.in_doubt_since, T.id)
             .limit(batch)
         )
@@ -226,6 +274,7 @@ class PublishQueueStore:
             "lease_owner": worker,
             "lease_until": now + lease,
             "claim_token": T.claim_token + 1,
+            "sent_at": None,  # this claim's call, a lookup, has not begun (start_lookup)
             **_CRASH_COUNTED,
         }
         return await self._claim_rows(candidates, values)
