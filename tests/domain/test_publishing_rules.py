@@ -1,9 +1,9 @@
-"""Idempotency keys and retry backoff (DESIGN §4)."""
+"""Idempotency keys, retry backoff and the bound on platform delays (DESIGN §4)."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from herald.domain.publishing import (
     BACKOFF_BASE,
     BACKOFF_CAP,
+    MAX_PLATFORM_DELAY,
     backoff_delay,
+    bounded_delay,
     part_key,
     publish_key,
 )
@@ -42,3 +44,22 @@ def test_keys_are_stable_per_version_and_distinct_per_part() -> None:
     assert key != publish_key("6b0c4f240eeeda175c187ab5", 2)
     assert key != publish_key("6b0c4f240eeeda175c187ab6", 1)
     assert len({part_key(key, part) for part in range(5)}) == 5
+
+
+@given(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.integers(min_value=10**300, max_value=10**400),
+        st.floats(allow_nan=True, allow_infinity=True),
+    )
+)
+def test_a_bounded_delay_always_fits_datetime_arithmetic(seconds: float | None) -> None:
+    bounded = bounded_delay(seconds)
+    if bounded is None:
+        assert seconds is None or isinstance(seconds, bool) or not seconds >= 0
+        return
+    assert 0 <= bounded <= MAX_PLATFORM_DELAY.total_seconds()
+    assert datetime.now(UTC) + timedelta(seconds=bounded) > datetime.now(UTC) - timedelta(1)
+    assert bounded == min(seconds, MAX_PLATFORM_DELAY.total_seconds())  # type: ignore[type-var]

@@ -42,6 +42,7 @@ def claim(platform: str) -> ClaimedTarget:
         None,
         0,
         None,
+        1,
     )
 
 

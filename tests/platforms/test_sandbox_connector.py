@@ -161,6 +161,38 @@ def test_rate_limit_is_retryable_after_the_platforms_delay(sim: SimControl) -> N
     assert sim.stats()["posts"] == 0
 
 
+DAY = 86400.0  # the documented bound on a platform's delay
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "300000000000"}, DAY),
+        ({"Retry-After": "9" * 400}, DAY),
+        ({"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}, DAY),
+        ({"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0.0),
+        ({"Retry-After": "-5"}, None),
+        ({"Retry-After": "soon"}, None),
+        ({"Retry-After": "-5", "X-RateLimit-Reset": "12"}, 12.0),
+        ({"X-RateLimit-Reset": "-5"}, None),
+        ({"X-RateLimit-Reset": "nan"}, None),
+        ({"X-RateLimit-Reset": "inf"}, DAY),
+        ({"X-RateLimit-Reset": "1e300"}, DAY),
+        ({"X-RateLimit-Reset": "9999-12-31T23:59:59-05:00"}, DAY),
+        ({"X-RateLimit-Reset": "0001-01-01T00:00:00+05:00"}, 0.0),
+    ],
+)
+def test_a_platforms_delay_is_bounded_or_ignored(
+    sim: SimControl, headers: dict[str, str], expected: float | None
+) -> None:
+    sim.configure(rate_limit_headers=headers)
+    sim.script("rate_limit")
+    with pytest.raises(RetryableError) as caught:
+        publish(publish_request(sim.base_url))
+    assert caught.value.rate_limited
+    assert caught.value.retry_after == expected
+
+
 @pytest.mark.parametrize(
     ("fault", "error"), [("unavailable", RetryableError), ("timeout", OutcomeUnknownError)]
 )

@@ -171,6 +171,11 @@ async def _odd_answer(request: Request) -> Response:
         return PlainTextResponse("<html>Not here</html>", status_code=404)
     if kind == "proxy429":
         return PlainTextResponse("slow down", status_code=429, headers={"Retry-After": "12"})
+    if kind.startswith("wait"):  # a flood wait with any number Telegram's JSON could carry
+        wait = kind.removeprefix("wait")
+        text = '{"ok": false, "error_code": 429, "description": "Too Many Requests", '
+        text += f'"parameters": {{"retry_after": {wait}}}}}'
+        return Response(text, status_code=429, media_type="application/json")
     if kind == "leaky":
         token = request.path_params["token"]
         body = {"ok": False, "error_code": 400, "description": f"Bad Request: bot{token} broke"}
@@ -211,6 +216,18 @@ def test_a_proxys_rate_limit_is_retryable_after_its_header(odd_url: str) -> None
     with pytest.raises(RetryableError) as caught:
         publish(telegram_request(f"{odd_url}/proxy429"))
     assert (caught.value.rate_limited, caught.value.retry_after) == (True, 12)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "expected"),
+    [("300000000000", 86400.0), ("9" * 400, 86400.0), ("1e400", 86400.0), ("-5", None)],
+)
+def test_telegrams_retry_after_is_bounded_or_ignored(
+    odd_url: str, retry_after: str, expected: float | None
+) -> None:
+    with pytest.raises(RetryableError) as caught:
+        publish(telegram_request(f"{odd_url}/wait{retry_after}"))
+    assert (caught.value.rate_limited, caught.value.retry_after) == (True, expected)
 
 
 def test_a_token_echoed_back_is_redacted(odd_url: str) -> None:

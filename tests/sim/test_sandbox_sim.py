@@ -176,6 +176,29 @@ def test_rate_limit_fault(sim: SimControl) -> None:
     assert sim.stats()["posts"] == 0
 
 
+def test_rate_limit_headers_replace_the_derived_ones(sim: SimControl) -> None:
+    far = "Fri, 31 Dec 9999 23:59:59 GMT"
+    sim.configure(rate_limit_headers={"Retry-After": far})
+    sim.script("rate_limit")
+    response = sim.create(body())
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == far
+    assert "x-ratelimit-reset" not in response.headers
+    assert sim.configure(rate_limit_headers=None)["rate_limit_headers"] is None
+    sim.script("rate_limit")
+    assert sim.create(body()).headers["retry-after"] == "2"
+
+
+def test_success_body_is_sent_for_fresh_creates_only(sim: SimControl) -> None:
+    sim.configure(success_body='{"id": 7')
+    response = sim.create(body(ref="t:0"), key="k")
+    assert (response.status_code, response.text) == (200, '{"id": 7')
+    assert [post["ref"] for post in sim.posts()] == ["t:0"]
+    replayed = sim.create(body(ref="t:0"), key="k")
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.json()["ref"] == "t:0"
+
+
 FAULT_ANSWERS = {
     "unavailable": (503, "unavailable"),
     "timeout": (503, "unavailable"),
@@ -267,6 +290,10 @@ def test_config_merges_and_reads_back(sim: SimControl) -> None:
         {"latency_ms": True},
         {"retry_after_s": 1.5},
         {"token": ""},
+        {"rate_limit_headers": {"Retry-After": "1\r\nX-Injected: 1"}},
+        {"rate_limit_headers": {"Bad Name": "1"}},
+        {"rate_limit_headers": ["Retry-After"]},
+        {"success_body": 5},
         {"seed": "x"},
         {"faults": {"crash": 0.1}},
         {"faults": {"rate_limit": 1.5}},

@@ -11,6 +11,15 @@ _KEY_NAMESPACE = uuid.UUID("6c1f0a4e-5d1b-4c8e-9a57-3f1e8b2d7c40")
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(minutes=15)
 MAX_ATTEMPTS = 8
+# The longest a platform may hold a post back (Retry-After, a rate-limit reset, Telegram's
+# retry_after). A post more than a day late fails as TOO_LATE anyway, so a longer wait could
+# only ever end that way; and an unbounded one overflows datetime arithmetic.
+MAX_PLATFORM_DELAY = timedelta(hours=24)
+# A crash: the engine raised while holding a claim of the target, or the worker died (its
+# lease ran out) while the claim's platform call was under way. A target with more crashes than
+# this is parked as ENGINE_ERROR: three, so one unlucky restart or fault never parks a post.
+MAX_CRASHES = 3
+CRASH_BACKOFF_BASE = timedelta(seconds=10)
 
 
 def publish_key(target_id: str, version: int) -> str:
@@ -28,3 +37,26 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> timedelta:
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (1 << min(attempt, 30)))
     fraction: float = (rng or random).random()  # jitter, not a secret
     return ceiling * fraction
+
+
+def crash_backoff(crashes: int, rng: random.Random | None = None) -> timedelta:
+    """How long a claim lost with its worker waits before it is taken again: full jitter over
+    CRASH_BACKOFF_BASE * 2^(crashes - 1); none for a row that never counted a claim. The jitter
+    is the point: a dead worker's claims come back together, and taken together again they
+    would die together again, each counted against a post that did nothing wrong."""
+    if crashes <= 0:
+        return timedelta(0)
+    ceiling = CRASH_BACKOFF_BASE * (1 << min(crashes - 1, 10))
+    fraction: float = (rng or random).random()  # spreading, not a secret
+    return ceiling * fraction
+
+
+def bounded_delay(seconds: float | None) -> float | None:
+    """A platform-supplied delay in seconds, cut to MAX_PLATFORM_DELAY however large (an int
+    beyond any float, inf); None, meaning no usable delay, for NaN, a negative or a non-number."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return None
+    if seconds != seconds or seconds < 0:  # NaN is the one value unequal to itself
+        return None
+    # min() compares an int with a float exactly, so a huge int never goes through float().
+    return float(min(seconds, MAX_PLATFORM_DELAY.total_seconds()))

@@ -233,9 +233,14 @@ class Engine:
     async def _guarded(self, run: Callable[[TargetJob], Awaitable[None]], job: TargetJob) -> None:
         try:
             await run(job)
-        except Exception as exc:  # its lease expires and the rescuer takes over
+        except Exception as exc:
+            # Even recording the crash failed (the database is gone?): its lease expires, the
+            # rescuer releases it the same way, and the claim stays counted as a crash.
             logger.error(
-                "engine.target.crashed target=%s error=%s", job.claim.id, type(exc).__name__
+                "engine.target.unrecorded target=%s claim=%d error=%s",
+                job.claim.id,
+                job.claim.claim_token,
+                type(exc).__name__,
             )
 
     async def _heartbeat(self) -> None:

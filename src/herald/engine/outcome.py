@@ -10,17 +10,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.domain.publishing import MAX_ATTEMPTS, backoff_delay
+from herald.domain.publishing import MAX_ATTEMPTS, MAX_CRASHES, backoff_delay, bounded_delay
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GroupStatusBatcher, SuccessBatcher, WriteBatcher
 from herald.engine.metrics import EngineMetrics
 from herald.models import PublishAttempt
-from herald.platforms.base import PublishError, RetryableError
-from herald.store.publish_queue import ClaimedTarget
+from herald.platforms.base import OutcomeUnknownError, PublishError, RejectedError, RetryableError
+from herald.store.publish_queue import ClaimedTarget, PublishQueueStore
 from herald.store.publish_result import PublishResultStore, Success
 
 logger = logging.getLogger("herald.engine")
 NEVER = timedelta(days=36500)  # a needs-reauth gate lasts until the connection is replaced
+RATE_LIMIT_WAIT = timedelta(seconds=60)  # a 429 that says nothing usable about when to retry
+_STOPPED = f"Herald's publishing engine failed on this post {MAX_CRASHES} times and stopped trying"
+PARKED_UNSENT = RejectedError(f"{_STOPPED}; it was not sent")
+PARKED_UNKNOWN = OutcomeUnknownError(
+    f"{_STOPPED}, and could not confirm whether it was published: check the account before retrying"
+)
 
 
 @dataclass
@@ -177,8 +183,10 @@ class Recorder:
         """A definite "not created": wait and send again. A 429 gates the whole connection and
         costs no attempt; other failures back off with full jitter until the budget runs out."""
         now = utc_now()
+        # Bounded again here: a connector may have set the attribute after construction.
+        retry_after = bounded_delay(error.retry_after)
         if error.rate_limited:
-            wait = timedelta(seconds=error.retry_after if error.retry_after is not None else 60)
+            wait = RATE_LIMIT_WAIT if retry_after is None else timedelta(seconds=retry_after)
             until = now + wait
             due = until + timedelta(seconds=self.rng.uniform(0, 1))  # no stampede at the reset
 
@@ -197,8 +205,8 @@ class Recorder:
 
             return await self._write(claim, "rate_limited", part, gate_and_wait, error=error)
         delay = backoff_delay(claim.attempt, self.rng)
-        if error.retry_after is not None:
-            delay = max(delay, timedelta(seconds=error.retry_after))
+        if retry_after is not None:
+            delay = max(delay, timedelta(seconds=retry_after))
         due = now + delay
         if claim.attempt + 1 >= MAX_ATTEMPTS or (claim.expire_at and due > claim.expire_at):
             return await self.failed(claim, state, part, error, "PUBLISH_RETRIES_EXHAUSTED")
@@ -242,6 +250,59 @@ class Recorder:
 
         return await self._write(
             claim, "needs_reauth", part, fail_and_gate, error=error, refresh_group=True
+        )
+
+    async def crashed(self, claim: ClaimedTarget, state: str, exc: Exception) -> None:
+        """The engine raised while holding this claim. Release it now, as the rescuer would once
+        its lease ran out: in doubt if it passed the send gate (never re-sent blindly), else
+        waiting again; its crash stays counted. The log has ids and the exception type only:
+        an exception's text may quote a platform's answer or a credential."""
+        name, part = type(exc).__name__, len(claim.progress.get("partIds", []))
+        logger.error(
+            "engine.target.crashed target=%s claim=%d state=%s crashes=%d error=%s",
+            claim.id,
+            claim.claim_token,
+            state,
+            claim.crashes,
+            name,
+        )
+
+        async def release(session: AsyncSession) -> str | None:
+            released = await PublishQueueStore(session).release_crashed(
+                claim.id, claim.claim_token, utc_now()
+            )
+            if released is not None:
+                attempt = PublishAttempt(
+                    target_id=claim.id,
+                    claim_token=claim.claim_token,
+                    version=claim.version,
+                    part=part,
+                    outcome="engine_error",
+                    error=f"Herald's publishing engine failed ({name})",
+                )
+                await PublishResultStore(session).log_attempt(attempt)
+            return released
+
+        released: str | None = await self.writer.run(release)
+        self.metrics.outcomes.inc("engine_error")
+        logger.info(
+            "publish.attempt target=%s part=%d outcome=engine_error released=%s",
+            claim.id,
+            part,
+            released,
+        )
+
+    async def parked(self, claim: ClaimedTarget, state: str) -> bool:
+        """More than MAX_CRASHES claims of this target crashed: stop, visibly, as ENGINE_ERROR.
+        Never sent: failed. Maybe sent: only the reconciler may settle it, and it parks it as
+        outcome unknown (the owner checks the account), so a sent one goes in doubt first."""
+        part = len(claim.progress.get("partIds", []))
+        if state == "publishing" and claim.first_sent_at is not None:
+            return await self.in_doubt(claim, state, part, PARKED_UNKNOWN)
+        unsent = state == "publishing"
+        error = PARKED_UNSENT if unsent else PARKED_UNKNOWN
+        return await self.failed(
+            claim, state, part, error, "ENGINE_ERROR", outcome_unknown=not unsent
         )
 
     async def wait(self, claim: ClaimedTarget, state: str, until: datetime, reason: str) -> bool:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from herald.domain.platform import Platform
-from herald.domain.publishing import part_key
+from herald.domain.publishing import MAX_CRASHES, part_key
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher
 from herald.engine.http import HttpClients
@@ -18,7 +17,6 @@ from herald.platforms.base import (
     AuthExpiredError,
     Connector,
     MediaItem,
-    OutcomeUnknownError,
     PublishError,
     PublishRequest,
     RejectedError,
@@ -29,7 +27,7 @@ from herald.services.secret_box import SecretBox
 from herald.store.publish_context import ConnectionContext, GroupContext
 from herald.store.publish_queue import ClaimedTarget
 
-logger = logging.getLogger("herald.engine")
+STATE = "publishing"
 
 
 @dataclass(frozen=True)
@@ -53,31 +51,39 @@ class Publisher:
 
     async def publish(self, job: TargetJob) -> None:
         claim = job.claim
+        if claim.crashes > MAX_CRASHES:  # first: whatever crashed it may lie in anything below
+            await self.recorder.parked(claim, STATE)
+            return
+        try:
+            await self._publish(job)
+        except Exception as exc:  # a bug, or an answer nothing expected: never a blind re-send
+            await self.recorder.crashed(claim, STATE, exc)
+
+    async def _publish(self, job: TargetJob) -> None:
+        claim = job.claim
         if claim.expire_at is not None and utc_now() > claim.expire_at:
             error = RejectedError("The post was more than 24 hours late and was not published")
-            await self.recorder.failed(claim, "publishing", 0, error, "TOO_LATE")
+            await self.recorder.failed(claim, STATE, 0, error, "TOO_LATE")
             return
         connector = connector_for(Platform(claim.platform))
         if connector is None or job.connection is None or job.group is None:
             error = RejectedError(f"No connection or connector can publish to {claim.platform}")
-            await self.recorder.failed(claim, "publishing", 0, error, "CONNECTION_UNAVAILABLE")
+            await self.recorder.failed(claim, STATE, 0, error, "CONNECTION_UNAVAILABLE")
             return
         prepared = await self.media.prepare(claim, job.group)
         if isinstance(prepared, Wait):
-            await self.recorder.wait(
-                claim, "publishing", prepared.until, "Waiting for media uploads"
-            )
+            await self.recorder.wait(claim, STATE, prepared.until, "Waiting for media uploads")
             return
         if isinstance(prepared, Refuse):
             await self.recorder.failed(
-                claim, "publishing", 0, RejectedError(prepared.message), prepared.code
+                claim, STATE, 0, RejectedError(prepared.message), prepared.code
             )
             return
         sent_at = await self.gates.submit((claim.id, claim.claim_token))
         if sent_at is None:
             return  # edited, deleted or rescued after the claim: the edit wins
         self.metrics.start_lateness.observe(lateness(sent_at, claim.due_at))
-        await self.send_parts(job, connector, "publishing", prepared.items)
+        await self.send_parts(job, connector, STATE, prepared.items)
 
     async def send_parts(
         self, job: TargetJob, connector: Connector, state: str, media: list[MediaItem]
@@ -102,14 +108,9 @@ class Publisher:
             except PublishError as error:
                 await self.record_failure(job, state, part, error)
                 return
-            except Exception as exc:  # a connector bug: the call may have gone out
-                logger.error(
-                    "publish.connector.crashed target=%s error=%s", claim.id, type(exc).__name__
-                )
-                await self.recorder.in_doubt(
-                    claim, state, part, OutcomeUnknownError("Connector error")
-                )
-                return
+            # Any other exception (a connector bug, an answer it could not read) reaches
+            # publish(): past the gate the call may have gone out, so the target goes in doubt
+            # and the crash is counted.
             progress["partIds"].append(published.external_id)
             progress["partUrls"].append(published.url)
             if part == last:

@@ -2,7 +2,8 @@
 
 In order (engine-research §7.4): evidence a fenced worker logged; a re-send with the same
 idempotency key while the platform still honours it; a lookup on the platform; otherwise the
-target fails visibly as `outcome_unknown` for the user to check."""
+target fails visibly as `outcome_unknown` for the user to check. A target whose claims crashed
+more than MAX_CRASHES times is parked as `outcome_unknown` with ENGINE_ERROR without trying."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.platform import Platform
-from herald.domain.publishing import part_key
+from herald.domain.publishing import MAX_CRASHES, part_key
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import WriteBatcher
 from herald.engine.outcome import Recorder
 from herald.engine.publisher import Publisher, TargetJob
 from herald.platforms.base import Connector, OutcomeUnknownError, Published, PublishError
 from herald.platforms.registry import connector_for
+from herald.store.publish_queue import PublishQueueStore
 from herald.store.publish_result import PublishResultStore
 
 logger = logging.getLogger("herald.engine")
@@ -43,6 +45,16 @@ class Reconciler:
     unsafe_blind_retry: bool = False
 
     async def reconcile(self, job: TargetJob) -> None:
+        claim = job.claim
+        if claim.crashes > MAX_CRASHES:  # first, before anything that may be what crashed
+            await self.recorder.parked(claim, STATE)
+            return
+        try:
+            await self._reconcile(job)
+        except Exception as exc:  # a bug, or an answer nothing expected: still in doubt
+            await self.recorder.crashed(claim, STATE, exc)
+
+    async def _reconcile(self, job: TargetJob) -> None:
         claim = job.claim
         part = len(claim.progress.get("partIds", []))
         connector = connector_for(Platform(claim.platform))
@@ -87,6 +99,14 @@ class Reconciler:
     async def _look_up(self, job: TargetJob, connector: Connector, part: int) -> None:
         claim = job.claim
         request = self.publisher.request(job, part, list(claim.progress.get("partIds", [])))
+
+        async def start(session: AsyncSession) -> bool:
+            return await PublishQueueStore(session).start_lookup(
+                claim.id, claim.claim_token, utc_now()
+            )
+
+        if not await self.writer.run(start):
+            return  # the claim was lost meanwhile: whoever holds it now decides
         try:
             found = await connector.lookup(
                 self.publisher.clients.next_client(),

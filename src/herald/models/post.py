@@ -100,11 +100,16 @@ class PublishTarget(Base):
     claim_token: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(255))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When this claim's platform call began: the send gate, or the reconciler's lookup.
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     in_doubt_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     rate_limited: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Crashes of this target's claims (domain.publishing.MAX_CRASHES): each claim adds one,
+    # taken back when it records an outcome, finds itself fenced (its worker came back) or is
+    # rescued before any platform call began; past MAX_CRASHES it is parked as ENGINE_ERROR.
+    crashes: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     # Recovery points of multi-step publishes, e.g. the ids of thread parts already posted.
     progress: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)

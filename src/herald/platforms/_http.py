@@ -9,6 +9,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from herald.domain.publishing import bounded_delay
+
 # Failures before the request left this machine: the platform cannot have created anything.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -24,7 +26,11 @@ def redact(text: str, *secrets: str | None) -> str:
 
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds to wait, from `Retry-After` (RFC 9110: delta-seconds or an HTTP-date) or, failing
-    that, a rate-limit reset header (epoch seconds, or an ISO 8601 time as Mastodon sends)."""
+    that, a rate-limit reset header (epoch seconds, or an ISO 8601 time as Mastodon sends).
+
+    A platform's value is not trusted: a wait beyond MAX_PLATFORM_DELAY is cut to it, a time
+    already past means 0, and a value that does not parse, is negative or is not finite is
+    skipped (the next header, or None: the engine's own default)."""
     current = time.time() if now is None else now
     value = headers.get("retry-after")
     if value is not None:
@@ -41,13 +47,15 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
 
 
 def _seconds_or_date(value: str, now: float) -> float | None:
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        # float() reads any number of digits (int() refuses very long ones); at worst it
+        # is inf, which the bound cuts like any other wait past it.
+        return bounded_delay(float(value))
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, moment.timestamp() - now)
+    return _until(moment, now)
 
 
 def _reset(value: str, now: float) -> float | None:
@@ -58,8 +66,18 @@ def _reset(value: str, now: float) -> float | None:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return max(0.0, moment.timestamp() - now)
+        return _until(moment, now)
+    if number != number or number < 0:  # NaN, or no time at all
+        return None
     # Large numbers are epoch seconds; small ones are "seconds from now" (RateLimit-Reset draft).
-    return max(0.0, number - now) if number > 1_000_000_000 else max(0.0, number)
+    return bounded_delay(max(0.0, number - now) if number > 1_000_000_000 else number)
+
+
+def _until(moment: datetime, now: float) -> float | None:
+    """Seconds from `now` to `moment` (0 once it has passed), bounded."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return bounded_delay(max(0.0, moment.timestamp() - now))
+    except OverflowError:  # an offset that pushes the year past 1..9999
+        return None

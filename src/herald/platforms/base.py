@@ -5,7 +5,8 @@ raise only the errors below, and the engine decides what to do from the class al
 
     PublishError
     ├── RetryableError       definitely NOT created; safe to send again after `retry_after`
-    │                        (`rate_limited` marks a 429: the whole connection waits)
+    │                        (`rate_limited` marks a 429: the whole connection waits); a
+    │                        platform's delay is bounded here (domain.publishing.bounded_delay)
     ├── AuthExpiredError     credentials rejected; the connection needs re-authorisation
     ├── RejectedError        the platform refused this content for good (validation, policy)
     └── OutcomeUnknownError  the request may have been created (timeout after sending, reset,
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 import httpx
 
 from herald.domain.platform import Platform
+from herald.domain.publishing import bounded_delay
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ class RetryableError(PublishError):
         http_status: int | None = None,
     ) -> None:
         super().__init__(message, http_status=http_status)
-        self.retry_after = retry_after
+        # Whatever a connector parsed, the engine only ever sees a sane wait (or none).
+        self.retry_after = bounded_delay(retry_after)
         self.rate_limited = rate_limited
 
     @classmethod

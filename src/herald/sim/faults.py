@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import math
 import random
+import re
 import secrets
 import time
 from collections import deque
@@ -30,6 +31,10 @@ REFUSALS = frozenset({"rate_limit", "unavailable", "timeout", "rejected"})
 NO_FAULT = "ok"
 
 _SECONDS = ("latency_ms", "latency_jitter_ms", "hang_s", "idempotency_ttl_s")
+# Knobs only the sandbox honours; the other simulators neither take nor show them.
+SANDBOX_ONLY = ("rate_limit_headers", "success_body")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
 
 
 def _no_faults() -> dict[str, float]:
@@ -46,6 +51,12 @@ class SandboxConfig:
     token: str | None = None  # when set, /v1 requests need `Authorization: Bearer <token>`
     seed: int | None = None  # seeds fault draws and jitter
     faults: Mapping[str, float] = field(default_factory=_no_faults)
+    # Answers no platform should send but some do, for trying a client on them: the headers
+    # of a rate_limit answer instead of those derived from retry_after_s (an HTTP-date, a
+    # negative or enormous delay), and the raw body of each fresh create's 200 (the post is
+    # created all the same; a replay answers with the post as usual).
+    rate_limit_headers: Mapping[str, str] | None = None
+    success_body: str | None = None
 
 
 class ConfigError(ValueError):
@@ -81,6 +92,16 @@ def _field(config: SandboxConfig, name: str, value: object) -> Any:
         raise ConfigError("seed must be an integer or null")
     if name == "faults":
         return _faults(config.faults, value)
+    return _sandbox_only(name, value)
+
+
+def _sandbox_only(name: str, value: object) -> Any:
+    if name == "rate_limit_headers":
+        return _headers(name, value)
+    if name == "success_body":
+        if value is None or isinstance(value, str):
+            return value
+        raise ConfigError("success_body must be a string or null")
     raise ConfigError(f"unknown config field {name!r}")
 
 
@@ -88,7 +109,10 @@ def _number(value: object) -> float | None:
     # bool is an int subclass, but `true` is never a meaningful number of seconds.
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        return float(value) if math.isfinite(value) else None
+    except OverflowError:  # an integer beyond any float
+        return None
 
 
 def _non_negative(name: str, value: object) -> float:
@@ -103,6 +127,20 @@ def _whole(name: str, value: object) -> int:
     if number is None or number < 0 or not number.is_integer():
         raise ConfigError(f"{name} must be a non-negative whole number")
     return int(number)
+
+
+def _headers(name: str, value: object) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str)
+        and _HEADER_NAME.fullmatch(key)
+        and isinstance(text, str)
+        and _HEADER_VALUE.fullmatch(text)
+        for key, text in value.items()
+    ):
+        raise ConfigError(f"{name} must be an object of header names to printable ASCII values")
+    return dict(value)
 
 
 def _faults(current: Mapping[str, float], value: object) -> dict[str, float]:
@@ -198,6 +236,8 @@ async def refusal(request: Request, config: SandboxConfig, fault: str) -> Respon
             "X-RateLimit-Remaining": "0",
             "X-RateLimit-Reset": str(int(time.time()) + config.retry_after_s),
         }
+        if config.rate_limit_headers is not None:
+            headers = dict(config.rate_limit_headers)
         return error_response(429, "rate_limited", "Too many requests", headers=headers)
     if fault == "rejected":
         return error_response(422, "validation_failed", "rejected by fault injection")

@@ -6,7 +6,13 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from herald.sim.faults import ConfigError, SandboxConfig, config_wire, merge_config
+from herald.sim.faults import (
+    SANDBOX_ONLY,
+    ConfigError,
+    SandboxConfig,
+    config_wire,
+    merge_config,
+)
 
 MIB = 1024 * 1024
 RESET_FORMATS = ("iso", "epoch")
@@ -55,7 +61,8 @@ class MastodonConfig:
 
 def mastodon_config_wire(config: MastodonConfig) -> dict[str, Any]:
     wire = config_wire(config.common)
-    del wire["token"]
+    for name in ("token", *SANDBOX_ONLY):
+        del wire[name]
     own = {f.name: getattr(config, f.name) for f in fields(config)}
     del own["common"]
     own["accounts"] = [_account_wire(account) for account in config.accounts]

@@ -30,10 +30,16 @@ requests take no fault (a replay still waits the latency). The fault comes from 
     timeout             held `hang_s` (less if the client hangs up first), then 503; nothing created
     rejected            422 validation_failed "rejected by fault injection"
 
+Answers a platform should not send but might: with `rate_limit_headers` set, a rate_limit answer
+carries exactly those headers (say a `Retry-After` HTTP-date ten years ahead, or `-5`); with
+`success_body` set, each fresh create's 200 carries that text as its body instead of the post
+(the post is still created, and a replay still answers with it).
+
 Control API (no latency, no token):
 
     GET|POST B/_sim/config  read | merge {"latency_ms", "latency_jitter_ms", "retry_after_s",
-                            "hang_s", "idempotency_ttl_s", "token", "seed", "faults": {name: p}}
+                            "hang_s", "idempotency_ttl_s", "token", "seed", "faults": {name: p},
+                            "rate_limit_headers": {name: value} | null, "success_body": text | null}
     POST B/_sim/script      {"faults": [name | "ok", ...]}, appended to the script
     GET  B/_sim/stats       {"requests" (creates), "lookups", "posts", "replays", "refs" (distinct),
                             "duplicates" (refs with more than one post), "faults": {name: n}}
@@ -289,6 +295,8 @@ async def create_post(request: Request) -> Response:
         return error_response(500, "internal", "Internal error")
     if fault == "lost_response":
         await hold(request, sim.config.hang_s)
+    if sim.config.success_body is not None:
+        return Response(sim.config.success_body, media_type="application/json")
     return JSONResponse(post.wire(base_url(request)))
 
 

@@ -5,17 +5,32 @@ or a newer claim bumps the token, so a stale worker's write matches no row."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select, tuple_, update
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.domain.publishing import crash_backoff
 from herald.models import ConnectionGate, PublishTarget
 
 T = PublishTarget
+_target: Table = PublishTarget.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,7 @@ class ClaimedTarget:
     expire_at: datetime | None
     attempt: int
     first_sent_at: datetime | None
+    crashes: int  # counting this claim, until it is known not to be a crash
 
 
 _CLAIM_COLUMNS = (
@@ -51,6 +67,7 @@ _CLAIM_COLUMNS = (
     T.expire_at,
     T.attempt,
     T.first_sent_at,
+    T.crashes,
 )
 
 
@@ -75,6 +92,12 @@ _RELEASED_UNSENT = {
     "lease_owner": None,
     "lease_until": None,
 }
+# Every claim counts as a crash until it is known not to be one, so a process killed mid-call
+# counts with nothing written at the time. SETTLED takes it back: the claim's outcome write
+# (publish_result), a release on shutdown, a rescue before any call began. Never below 0, for
+# rows staged by hand.
+_CRASH_COUNTED = {"crashes": T.crashes + 1}
+SETTLED = {"crashes": case((T.crashes > 0, T.crashes - 1), else_=0)}
 
 
 def _released_sent(now: datetime) -> dict[str, Any]:
@@ -85,6 +108,11 @@ def _released_sent(now: datetime) -> dict[str, Any]:
         "lease_owner": None,
         "lease_until": None,
     }
+
+
+def _sent_or_reconciling() -> Any:
+    """Claims past the send gate: the platform may have the post."""
+    return (T.state == "reconciling") | and_(T.state == "publishing", T.sent_at.is_not(None))
 
 
 def _not_gated(now: datetime) -> Any:
@@ -127,6 +155,7 @@ class PublishQueueStore:
             "lease_until": now + lease,
             "claim_token": T.claim_token + 1,
             "sent_at": None,
+            **_CRASH_COUNTED,
         }
         return await self._claim_rows(candidates, values)
 
@@ -165,35 +194,78 @@ class PublishQueueStore:
             execution_options={"synchronize_session": False},
         )
 
-    async def rescue_expired_leases(self, now: datetime) -> int:
+    async def rescue_expired_leases(self, now: datetime, rng: random.Random | None = None) -> int:
         """Crashed workers' claims: unsent ones wait again, sent ones are in doubt (never
-        re-sent blindly). The token bump fences the zombie if it is merely slow."""
-        unsent = await self._session.execute(
-            update(T)
-            .where(_unlocked(T.state == "publishing", T.lease_until < now, T.sent_at.is_(None)))
-            .values(_RELEASED_UNSENT),
-            execution_options={"synchronize_session": False},
+        re-sent blindly). The token bump fences the zombie if it is merely slow.
+
+        A claim lost while a platform call was under way (past the send gate, or in a
+        reconciler's lookup) stays counted as a crash: the call may be what killed the worker.
+        One lost before any call is not this post's doing (a worker dies with all it holds)
+        and is taken back. Each comes back after its crash_backoff (due_at, which the
+        reconciler heeds too), so a dead worker's claims are not taken, and lost, together
+        again. Rows another transaction holds are skipped till next round."""
+        expired = await self._session.execute(
+            select(T.id, T.crashes, _sent_or_reconciling(), T.sent_at.is_not(None))
+            .where(T.state.in_(("publishing", "reconciling")), T.lease_until < now)
+            .with_for_update(skip_locked=True)
         )
-        sent = await self._session.execute(
-            update(T)
-            .where(
-                _unlocked(
-                    T.lease_until < now,
-                    (T.state == "reconciling")
-                    | and_(T.state == "publishing", T.sent_at.is_not(None)),
-                )
+        released: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+        for target_id, crashes, sent, in_a_call in expired:
+            left = crashes if in_a_call else max(crashes - 1, 0)
+            released[bool(sent)].append(
+                {"target_id": target_id, "left": left, "due": now + crash_backoff(left, rng)}
             )
-            .values(_released_sent(now)),
+        for sent, rows in released.items():
+            if rows:
+                values = {
+                    **(_released_sent(now) if sent else _RELEASED_UNSENT),
+                    "crashes": bindparam("left"),
+                    "due_at": bindparam("due", type_=_target.c.due_at.type),
+                }
+                await self._session.execute(
+                    update(_target).where(_target.c.id == bindparam("target_id")).values(values),
+                    rows,
+                )
+        return len(released[False]) + len(released[True])
+
+    async def start_lookup(self, target_id: str, token: int, now: datetime) -> bool:
+        """The reconciler's gate before it asks the platform: a worker that dies from here on
+        counts a crash (see rescue_expired_leases). False: the claim was lost; don't ask."""
+        result = await self._session.execute(
+            update(T)
+            .where(T.id == target_id, T.claim_token == token, T.state == "reconciling")
+            .values(sent_at=now),
             execution_options={"synchronize_session": False},
         )
-        return int(unsent.rowcount or 0) + int(sent.rowcount or 0)  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def release_crashed(self, target_id: str, token: int, now: datetime) -> str | None:
+        """One claim whose worker raised, released at once as the rescuer would release it
+        when its lease ran out: unsent waits again, sent is in doubt (never re-sent blindly).
+        Its crash stays counted. Returns the state it went to, or None if it was fenced."""
+        mine = (T.id == target_id, T.claim_token == token)
+        for condition, values in (
+            (and_(T.state == "publishing", T.sent_at.is_(None)), _RELEASED_UNSENT),
+            (_sent_or_reconciling(), _released_sent(now)),
+        ):
+            result = await self._session.execute(
+                update(T).where(*mine, condition).values(values),
+                execution_options={"synchronize_session": False},
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                return str(values["state"])
+        return None
 
     async def claim_in_doubt(
         self, worker: str, now: datetime, settled_before: datetime, batch: int, lease: timedelta
     ) -> Sequence[ClaimedTarget]:
         candidates = (
             select(T.id)
-            .where(T.state == "in_doubt", T.in_doubt_since <= settled_before)
+            .where(
+                T.state == "in_doubt",
+                T.in_doubt_since <= settled_before,
+                or_(T.crashes == 0, T.due_at <= now),  # a rescued claim waits out its backoff
+            )
             .order_by(T.in_doubt_since, T.id)
             .limit(batch)
         )
@@ -202,6 +274,8 @@ class PublishQueueStore:
             "lease_owner": worker,
             "lease_until": now + lease,
             "claim_token": T.claim_token + 1,
+            "sent_at": None,  # this claim's call, a lookup, has not begun (start_lookup)
+            **_CRASH_COUNTED,
         }
         return await self._claim_rows(candidates, values)
 
@@ -243,13 +317,13 @@ class PublishQueueStore:
         unsent = await self._session.execute(
             update(T)
             .where(T.lease_owner == worker, T.state == "publishing", T.sent_at.is_(None))
-            .values(_RELEASED_UNSENT),
+            .values({**_RELEASED_UNSENT, **SETTLED}),
             execution_options={"synchronize_session": False},
         )
         sent = await self._session.execute(
             update(T)
             .where(T.lease_owner == worker, T.state.in_(("publishing", "reconciling")))
-            .values(_released_sent(now)),
+            .values({**_released_sent(now), **SETTLED}),
             execution_options={"synchronize_session": False},
         )
         return int(unsent.rowcount or 0) + int(sent.rowcount or 0)  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.post_state import TargetState, group_status, transition, wire_status
 from herald.models import Connection, ConnectionGate, PostGroup, PublishAttempt, PublishTarget
+from herald.store.publish_queue import SETTLED
 
 T = PublishTarget
 _target: Table = PublishTarget.__table__  # type: ignore[assignment]
@@ -40,6 +41,7 @@ _SUCCEED = (
     )
     .values(
         state="published",
+        crashes=SETTLED["crashes"],
         external_id=bindparam("external_id"),
         external_url=bindparam("url"),
         published_at=_param("published_at", "published_at"),
@@ -92,9 +94,11 @@ class PublishResultStore:
         self, target_id: str, token: int, from_state: str, values: dict[str, Any]
     ) -> bool:
         """Apply `values` only if this claim still holds the row; False means we were fenced.
-        A state change is checked against the domain's transition table first."""
+        A state change is checked against the domain's transition table first, and, as the
+        claim's recorded outcome, takes back the crash its claim counted."""
         if "state" in values:
             transition(TargetState(from_state), TargetState(values["state"]))
+            values = {**values, **SETTLED}
         result = await self._session.execute(
             update(T)
             .where(T.id == target_id, T.claim_token == token, T.state == from_state)

@@ -194,7 +194,12 @@ def _expiry(jwt: str) -> float | None:
     except (IndexError, ValueError, binascii.Error):
         return None
     expires_at = claims.get("exp") if isinstance(claims, dict) else None
-    return float(expires_at) if isinstance(expires_at, int | float) else None
+    if not isinstance(expires_at, int | float) or isinstance(expires_at, bool):
+        return None
+    try:
+        return float(expires_at)
+    except OverflowError:  # an integer beyond any float: no expiry we can use
+        return None
 
 
 def _text(body: Any, name: str) -> str:

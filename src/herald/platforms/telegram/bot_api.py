@@ -14,6 +14,7 @@ from typing import Any, TypeGuard
 
 import httpx
 
+from herald.domain.publishing import bounded_delay
 from herald.platforms._http import redact
 from herald.platforms.base import AuthExpiredError, RejectedError
 from herald.platforms.telegram.multipart import MultipartBody, Upload
@@ -117,7 +118,7 @@ def _result(response: httpx.Response, endpoint: BotEndpoint) -> Any:
     raise RefusalError(
         status,
         endpoint.redact(description),
-        retry_after=float(retry_after) if _is_number(retry_after) else None,
+        retry_after=bounded_delay(retry_after) if _is_number(retry_after) else None,
         migrate_to_chat_id=migrate if _is_integer(migrate) else None,
     )
 
