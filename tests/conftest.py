@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -31,6 +32,10 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "HERALD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ("sqlite", "postgresql")
+# The simulators and the interop servers listen on loopback, which a new installation's egress
+# policy refuses; the engine tests script faults through the sandbox's /_sim/ routes.
+# tests/api/test_egress.py runs a server with the defaults instead.
+TEST_SETTINGS: dict[str, Any] = {"egress_allow": "127.0.0.0/8", "sandbox_control": True}
 
 
 async def _postgres_reachable() -> str | None:
@@ -71,7 +76,7 @@ def database(
     backend: str = request.param
     data_dir = tmp_path_factory.mktemp(f"herald-{backend}")
     if backend == "sqlite":
-        settings = Settings(data_dir=data_dir)
+        settings = Settings(data_dir=data_dir, **TEST_SETTINGS)
         asyncio.run(migrate(settings.resolved_database_url))
         yield settings
         return
@@ -83,7 +88,7 @@ def database(
         pytest.skip(message + ": PostgreSQL variants skipped")
     name = f"herald_test_{os.getpid()}_{secrets.token_hex(4)}"
     asyncio.run(_create_postgres_database(name))
-    settings = Settings(data_dir=data_dir, database_url=_postgres_url(name))
+    settings = Settings(data_dir=data_dir, database_url=_postgres_url(name), **TEST_SETTINGS)
     asyncio.run(migrate(settings.resolved_database_url))
     yield settings
     asyncio.run(_drop_postgres_database(name))

@@ -16,6 +16,8 @@ from herald.cli._runtime import (
     settings_of,
 )
 from herald.domain.platform import Platform, platform_id
+from herald.engine.http import one_off_client
+from herald.net.egress import EgressPolicy
 from herald.services import connection as connections
 from herald.services.connection_inputs import connection_input
 from herald.services.secret_box import SecretBox
@@ -86,7 +88,9 @@ def add_connection(
 
     async def connect() -> dict[str, Any]:
         request = connection_input(platform, fields, FLAG_NAMES)
-        profile = await connections.verify_account(request)
+        egress = EgressPolicy.from_settings(settings)
+        async with one_off_client(egress, connections.VERIFY_TIMEOUT_S) as client:
+            profile = await connections.verify_account(request, client, settings)
 
         async def save(session: AsyncSession, box: SecretBox) -> dict[str, Any]:
             saved = await connections.save_connection(session, box, account, request, profile)
