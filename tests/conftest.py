@@ -11,7 +11,6 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -26,16 +25,19 @@ from herald.db.base import Base
 from herald.db.migrate import migrate
 from herald.engine.dispatcher import Engine
 from herald.services.rate_limit import DatabaseRateLimiter, MemoryRateLimiter
-from support import LiveServer, Tenant, make_tenant, run_live_server, running_engine
+from support import (
+    TEST_SETTINGS,
+    LiveServer,
+    Tenant,
+    make_tenant,
+    run_live_server,
+    running_engine,
+)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "HERALD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ("sqlite", "postgresql")
-# The simulators and the interop servers listen on loopback, which a new installation's egress
-# policy refuses; the engine tests script faults through the sandbox's /_sim/ routes.
-# tests/api/test_egress.py runs a server with the defaults instead.
-TEST_SETTINGS: dict[str, Any] = {"egress_allow": "127.0.0.0/8", "sandbox_control": True}
 
 
 async def _postgres_reachable() -> str | None:
@@ -110,6 +112,15 @@ def _failing_route(app: FastAPI) -> None:
 def live_server(database: Settings) -> Iterator[LiveServer]:
     with run_live_server(database) as running:
         _failing_route(running.app)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def default_server(database: Settings) -> Iterator[LiveServer]:
+    """A live server with a new installation's settings (none of TEST_SETTINGS): egress to
+    loopback refused, no sandbox control routes, sandbox connections to its own simulator."""
+    defaults = Settings(data_dir=database.data_dir, database_url=database.database_url)
+    with run_live_server(defaults) as running:
         yield running
 
 

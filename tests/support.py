@@ -30,6 +30,12 @@ from herald.services.account import create_account, issue_api_key
 T = TypeVar("T")
 
 
+# The simulators and the interop servers listen on loopback, which a new installation's egress
+# policy refuses, and the engine tests script faults through the sandbox's /_sim/ routes: the
+# test servers open both. The `default_server` fixture runs one with the defaults instead.
+TEST_SETTINGS: dict[str, Any] = {"egress_allow": "127.0.0.0/8", "sandbox_control": True}
+
+
 def iso_in(**delta: float) -> str:
     """A wire timestamp relative to now, e.g. iso_in(days=1) or iso_in(hours=-1)."""
     return format_timestamp(datetime.now(UTC) + timedelta(**delta))
@@ -141,13 +147,14 @@ def add_raw_connection(server: LiveServer, account_id: str, platform: str, exter
 
 
 @contextmanager
-def herald_serve(data_dir: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+def herald_serve(data_dir: Path, **variables: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     """`herald serve` as a real process on a free port with SQLite in `data_dir`, until the
-    block ends; yields the port and the process (its output is read after it stops)."""
+    block ends; yields the port and the process (its output is read after it stops).
+    `variables` are its only HERALD_* environment (HERALD_EGRESS_ALLOW="127.0.0.0/8")."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")} | variables
     command = [sys.executable, "-m", "herald", "--data-dir", str(data_dir)]
     process = subprocess.Popen(  # noqa: S603
         [*command, "serve", "--port", str(port)],

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from herald.config import Settings
 from herald.domain.platform import Platform, platform_id
 from herald.platforms.base import Profile
 from herald.services.connection import save_connection
@@ -25,18 +24,13 @@ from support import (
     create_post,
     make_tenant,
     post_when,
-    run_live_server,
     running_engine,
 )
 
 
-@pytest.fixture(scope="module")
-def closed(database: Settings) -> Iterator[LiveServer]:
-    """A live server with the defaults a new installation has: no range opened, no sandbox
-    control routes, sandbox connections only to its own simulator."""
-    defaults = Settings(data_dir=database.data_dir, database_url=database.database_url)
-    with run_live_server(defaults) as running:
-        yield running
+@pytest.fixture
+def closed(default_server: LiveServer) -> LiveServer:
+    return default_server
 
 
 @pytest.fixture

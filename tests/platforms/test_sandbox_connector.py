@@ -99,7 +99,8 @@ def test_declares_the_sandbox_and_its_capabilities() -> None:
 def test_publish_sends_the_post(sim: SimControl) -> None:
     published = publish(publish_request(sim.base_url, target_id="tg", part_index=0), "key-1")
     [post] = sim.posts()
-    assert published == Published(post["id"], f"{sim.base_url}/p/{post['id']}")
+    assert published == Published(post["id"], post["url"])
+    assert post["url"].startswith(f"{sim.base_url}/p/")
     assert post["account"] == "acct-1"
     assert post["text"] == "Hello from Herald"
     assert (post["ref"], post["replyTo"], post["idempotencyKey"]) == ("tg:0", None, "key-1")
