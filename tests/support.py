@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ipaddress
 import os
 import re
 import socket
@@ -33,7 +34,10 @@ T = TypeVar("T")
 # The simulators and the interop servers listen on loopback, which a new installation's egress
 # policy refuses, and the engine tests script faults through the sandbox's /_sim/ routes: the
 # test servers open both. The `default_server` fixture runs one with the defaults instead.
-TEST_SETTINGS: dict[str, Any] = {"egress_allow": "127.0.0.0/8", "sandbox_control": True}
+TEST_SETTINGS: dict[str, Any] = {
+    "egress_allow": (ipaddress.ip_network("127.0.0.0/8"),),
+    "sandbox_control": True,
+}
 
 
 def iso_in(**delta: float) -> str:

@@ -68,7 +68,12 @@ def add_connection(
     api_url: str | None = typer.Option(
         None, "--api-url", help="Telegram: Bot API server (default https://api.telegram.org)."
     ),
-    base_url: str | None = typer.Option(None, "--base-url", help="Sandbox: the simulator's URL."),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        help="Sandbox: the simulator's URL; only Herald's own unless "
+        "HERALD_SANDBOX_ALLOW_ANY_URL=true.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Connect a social account: the platform checks the credentials first, then the profile
