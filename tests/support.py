@@ -224,6 +224,19 @@ def target_rows(server: LiveServer, group_id: str) -> list[Any]:
     return server.transaction(read)
 
 
+def as_connection(server: LiveServer, connection_id: str) -> dict[str, str]:
+    """The headers a sandbox connection sends: the simulator shows an account's posts, and
+    takes posts for it, only with the token of the connection that first posted for it."""
+    from herald.models import Connection
+
+    async def read(session: Any) -> dict[str, str]:
+        connection = await session.get(Connection, connection_id)
+        token = server.context.secret_box.open(connection.credentials)["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    return server.transaction(read)
+
+
 def update_target(server: LiveServer, group_id: str, **values: Any) -> None:
     """Set columns on a group's targets directly, to stage what a crash would leave behind."""
     from sqlalchemy import update
