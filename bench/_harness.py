@@ -164,8 +164,10 @@ def child_env(secret_key: str, **settings: object) -> dict[str, str]:
     """The inherited environment without any HERALD_* variable, plus the given settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")}
     env["PYTHONUNBUFFERED"] = "1"
-    # Every process opens the connection credentials the bench sealed, so they share the key.
-    return {**env, **herald_env(secret_key=secret_key, **settings)}
+    # Every process opens the connection credentials the bench sealed, so they share the key;
+    # the simulators listen on loopback, which the egress policy refuses unless opened.
+    loopback = {"egress_allow": "127.0.0.0/8", **settings}
+    return {**env, **herald_env(secret_key=secret_key, **loopback)}
 
 
 def new_secret_key() -> str:

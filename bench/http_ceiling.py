@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import os
 import subprocess
@@ -37,6 +38,7 @@ from _raw_http import RawClient, serialize
 from herald.cli._runtime import run_service_loop
 from herald.domain.platform import Platform
 from herald.engine.http import HttpClients
+from herald.net.egress import EgressPolicy
 from herald.platforms.base import PublishRequest
 from herald.platforms.sandbox.connector import SandboxConnector
 
@@ -111,7 +113,11 @@ async def client(url: str, first: int, count: int, concurrency: int, t0: float, 
     if mode == "raw":
         send = await raw_sender(url, indexes)
     else:
-        pools = HttpClients(concurrency, timeout_seconds=60, httpx_transports=mode == "httpx")
+        # The simulator listens on loopback, which the default policy refuses.
+        egress = EgressPolicy(allow=(ipaddress.ip_network("127.0.0.0/8"),))
+        pools = HttpClients(
+            concurrency, timeout_seconds=60, egress=egress, httpx_transports=mode == "httpx"
+        )
         send = connector_sender(url, pools)
     slots = asyncio.Semaphore(concurrency)
     starts: list[float] = []

@@ -28,6 +28,8 @@ def herald(
     if settings.database_url:
         command += ["--database-url", settings.database_url]
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERALD_")} | (env or {})
+    if settings.egress_allow:  # the simulators `connections add` verifies with are on loopback
+        env["HERALD_EGRESS_ALLOW"] = ",".join(str(network) for network in settings.egress_allow)
     result = subprocess.run(  # noqa: S603 (our own CLI, fixed arguments)
         [*command, *args], capture_output=True, text=True, timeout=60, env=env, check=False
     )

@@ -25,7 +25,14 @@ from herald.db.base import Base
 from herald.db.migrate import migrate
 from herald.engine.dispatcher import Engine
 from herald.services.rate_limit import DatabaseRateLimiter, MemoryRateLimiter
-from support import LiveServer, Tenant, make_tenant, run_live_server, running_engine
+from support import (
+    TEST_SETTINGS,
+    LiveServer,
+    Tenant,
+    make_tenant,
+    run_live_server,
+    running_engine,
+)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "HERALD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -71,7 +78,7 @@ def database(
     backend: str = request.param
     data_dir = tmp_path_factory.mktemp(f"herald-{backend}")
     if backend == "sqlite":
-        settings = Settings(data_dir=data_dir)
+        settings = Settings(data_dir=data_dir, **TEST_SETTINGS)
         asyncio.run(migrate(settings.resolved_database_url))
         yield settings
         return
@@ -83,7 +90,7 @@ def database(
         pytest.skip(message + ": PostgreSQL variants skipped")
     name = f"herald_test_{os.getpid()}_{secrets.token_hex(4)}"
     asyncio.run(_create_postgres_database(name))
-    settings = Settings(data_dir=data_dir, database_url=_postgres_url(name))
+    settings = Settings(data_dir=data_dir, database_url=_postgres_url(name), **TEST_SETTINGS)
     asyncio.run(migrate(settings.resolved_database_url))
     yield settings
     asyncio.run(_drop_postgres_database(name))
@@ -105,6 +112,15 @@ def _failing_route(app: FastAPI) -> None:
 def live_server(database: Settings) -> Iterator[LiveServer]:
     with run_live_server(database) as running:
         _failing_route(running.app)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def default_server(database: Settings) -> Iterator[LiveServer]:
+    """A live server with a new installation's settings (none of TEST_SETTINGS): egress to
+    loopback refused, no sandbox control routes, sandbox connections to its own simulator."""
+    defaults = Settings(data_dir=database.data_dir, database_url=database.database_url)
+    with run_live_server(defaults) as running:
         yield running
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ipaddress
 import os
 import re
 import socket
@@ -28,6 +29,15 @@ from herald.services import connection as connections
 from herald.services.account import create_account, issue_api_key
 
 T = TypeVar("T")
+
+
+# The simulators and the interop servers listen on loopback, which a new installation's egress
+# policy refuses, and the engine tests script faults through the sandbox's /_sim/ routes: the
+# test servers open both. The `default_server` fixture runs one with the defaults instead.
+TEST_SETTINGS: dict[str, Any] = {
+    "egress_allow": (ipaddress.ip_network("127.0.0.0/8"),),
+    "sandbox_control": True,
+}
 
 
 def iso_in(**delta: float) -> str:
@@ -240,6 +250,19 @@ def target_rows(server: LiveServer, group_id: str) -> list[Any]:
             .order_by(PublishTarget.position)
         )
         return list((await session.scalars(query)).all())
+
+    return server.transaction(read)
+
+
+def as_connection(server: LiveServer, connection_id: str) -> dict[str, str]:
+    """The headers a sandbox connection sends: the simulator shows an account's posts, and
+    takes posts for it, only with the token of the connection that first posted for it."""
+    from herald.models import Connection
+
+    async def read(session: Any) -> dict[str, str]:
+        connection = await session.get(Connection, connection_id)
+        token = server.context.secret_box.open(connection.credentials)["token"]
+        return {"Authorization": f"Bearer {token}"}
 
     return server.transaction(read)
 

@@ -78,7 +78,8 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     app.include_router(media.files_router)
     install_openapi(app)
     # The embedded default's sandbox connection publishes here (HERALD_SANDBOX_URL overrides).
-    app.mount(SANDBOX_PATH, create_sandbox_app())
+    # Anyone who reaches Herald reaches it, so its control routes are the operator's choice.
+    app.mount(SANDBOX_PATH, create_sandbox_app(control=settings.sandbox_control))
 
     # Added innermost first: the catch-all must wrap everything.
     app.add_middleware(RateLimitHeadersMiddleware, state_key=RATE_DECISION_STATE)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -57,6 +58,24 @@ class Settings(BaseSettings):
         default=None,
         description="Sandbox simulator base URL; default: the one `serve` mounts at /sim/sandbox.",
     )
+    sandbox_allow_any_url: bool = Field(
+        default=False,
+        description="Let a sandbox connection name any baseUrl the egress policy allows; by "
+        "default it can only publish to the sandbox simulator above.",
+    )
+    sandbox_control: bool = Field(
+        default=False,
+        description="Serve the mounted sandbox simulator's /_sim/ routes, which list every "
+        "tenant's sandbox posts and inject faults for everyone: for tests and demos only.",
+    )
+
+    # Egress (net/egress.py): where Herald may connect when a tenant supplies the address.
+    egress_allow: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field(
+        default=(),
+        description="Networks beyond the public internet that outbound calls may reach, as "
+        "comma-separated CIDRs (127.0.0.0/8,10.0.0.0/8); by default loopback, private, "
+        "link-local and every other non-public address is refused.",
+    )
 
     # Media (DESIGN §6): files on local disk under the data dir, or in an S3-compatible store.
     public_url: str | None = Field(
@@ -79,6 +98,13 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a due post waits for unfinished uploads before failing.",
     )
+
+    @field_validator("egress_allow", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @property
     def resolved_public_url(self) -> str:

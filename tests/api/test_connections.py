@@ -17,7 +17,7 @@ def _connect(tenant: Tenant, **body: Any) -> Any:
 
 
 def test_connecting_a_sandbox_lists_it_and_deleting_removes_it(tenant: Tenant) -> None:
-    response = _connect(tenant, platform="sandbox", baseUrl="http://127.0.0.1:9/")
+    response = _connect(tenant, platform="sandbox")  # publishes to Herald's own simulator
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["success"] is True

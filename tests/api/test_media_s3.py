@@ -19,6 +19,7 @@ from herald.db.migrate import migrate
 from herald.engine.dispatcher import Engine
 from media_support import ACCESS_KEY, REGION, SECRET_KEY, moto_server, s3_backend
 from support import (
+    TEST_SETTINGS,
     LiveServer,
     iso_in,
     make_tenant,
@@ -42,6 +43,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             s3_region=REGION,
             s3_access_key_id=ACCESS_KEY,
             s3_secret_access_key=SECRET_KEY,
+            **TEST_SETTINGS,
         )
         asyncio.run(migrate(settings.resolved_database_url))
         with run_live_server(settings) as server:

@@ -20,7 +20,9 @@ def test_serve_logs_attempts_without_the_bot_token(tmp_path: Path) -> None:
     account = herald_json(settings, "accounts", "create", "Acme")["accountId"]
     key = herald_json(settings, "keys", "create", account)["apiKey"]
     with serve_in_thread(create_telegram_app()) as bot_api:
-        with herald_serve(settings.data_dir) as (port, process):
+        # The Bot API simulator listens on loopback, which the egress policy refuses unless opened.
+        loopback = {"HERALD_EGRESS_ALLOW": "127.0.0.0/8"}
+        with herald_serve(settings.data_dir, env=loopback) as (port, process):
             api = httpx.Client(
                 base_url=f"http://127.0.0.1:{port}/api/v1", headers={"x-publora-key": key}
             )

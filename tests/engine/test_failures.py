@@ -17,6 +17,7 @@ from support import (
     LiveServer,
     Tenant,
     add_sandbox_connection,
+    as_connection,
     iso_in,
     post_when,
     running_engine,
@@ -136,7 +137,11 @@ def test_in_doubt_past_the_key_lifetime_is_looked_up(
             "text": "Hello from Herald",
             "ref": f"{row.id}:0",
         },
-        headers={"Idempotency-Key": f"{row.idempotency_key}-0"},
+        # As the connection sent it, with its token.
+        headers={
+            "Idempotency-Key": f"{row.idempotency_key}-0",
+            **as_connection(server, row.connection_id),
+        },
     ).json()
     long_ago = utc_now() - timedelta(hours=2)
     _stage_in_doubt(server, group_id, long_ago)
@@ -282,7 +287,11 @@ def test_a_thread_resumes_after_a_crash_between_parts(
             "text": row.thread_parts[0],
             "ref": f"{row.id}:0",
         },
-        headers={"Idempotency-Key": f"{row.idempotency_key}-0"},
+        # As the connection sent it, with its token.
+        headers={
+            "Idempotency-Key": f"{row.idempotency_key}-0",
+            **as_connection(server, row.connection_id),
+        },
     ).json()
     # The worker published part 1, saved its id, then died while sending part 2.
     update_target(

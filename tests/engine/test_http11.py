@@ -7,6 +7,7 @@ reuse is read off the server's count of accepted connections."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 from collections.abc import AsyncIterator, Iterator
 
@@ -15,8 +16,12 @@ import pytest
 
 from herald.engine import http11
 from herald.engine.http11 import Http11Transport
+from herald.net.egress import EgressPolicy
 from herald.platforms._http import NOT_SENT
 from raw_http_support import LOOPS, Handler, on_loop, raw_server, read_request, run
+
+# The raw servers listen on loopback, which the default policy refuses.
+LOOPBACK_OPEN = EgressPolicy(allow=(ipaddress.ip_network("127.0.0.0/8"),))
 
 
 @pytest.fixture(autouse=True, params=sorted(LOOPS))
@@ -26,7 +31,7 @@ def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def client(connections: int = 4, expiry: float = 5.0, timeout: float = 5.0) -> httpx.AsyncClient:
-    transport = Http11Transport(httpx.create_ssl_context(), connections, expiry)
+    transport = Http11Transport(httpx.create_ssl_context(), connections, expiry, LOOPBACK_OPEN)
     return httpx.AsyncClient(transport=transport, timeout=timeout)
 
 

@@ -22,6 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from herald.engine.asyncio_backend import READ_HIGH_WATER, AsyncioStream
 from herald.engine.http import SLICE, HttpClients
+from herald.net.egress import EgressPolicy
 from raw_http_support import (
     LOOPS,
     OK,
@@ -33,6 +34,9 @@ from raw_http_support import (
     run,
 )
 
+# The raw servers listen on loopback, which the default policy refuses.
+LOOPBACK_OPEN = EgressPolicy(allow=(ipaddress.ip_network("127.0.0.0/8"),))
+
 
 @pytest.fixture(autouse=True, params=sorted(LOOPS))
 def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
@@ -41,7 +45,7 @@ def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def clients(timeout: float = 5.0) -> HttpClients:
-    return HttpClients(concurrency=4, timeout_seconds=timeout)
+    return HttpClients(concurrency=4, timeout_seconds=timeout, egress=LOOPBACK_OPEN)
 
 
 def post_raises(
@@ -220,7 +224,9 @@ def test_https_goes_through_the_tls_handshake_and_verifies_the_certificate(
 
     async def scenario() -> None:
         async with raw_server(answer_ok_forever, tls=server_tls) as (url, accepted):
-            pools = HttpClients(concurrency=4, timeout_seconds=5.0, tls=trusting)
+            pools = HttpClients(
+                concurrency=4, timeout_seconds=5.0, tls=trusting, egress=LOOPBACK_OPEN
+            )
             client = pools.next_client()
             for _ in range(2):
                 response = await client.get(url)
@@ -271,7 +277,7 @@ def test_behind_a_proxy_calls_take_httpx_transport_slices_in_turn(
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
 
     async def scenario() -> None:
-        pools = HttpClients(concurrency=4 * SLICE, timeout_seconds=5.0)
+        pools = HttpClients(concurrency=4 * SLICE, timeout_seconds=5.0, egress=LOOPBACK_OPEN)
         picked = [pools.next_client() for _ in range(8)]
         assert len({id(client) for client in picked}) == 4
         assert picked[:4] == picked[4:]
@@ -282,7 +288,7 @@ def test_behind_a_proxy_calls_take_httpx_transport_slices_in_turn(
 
 def test_without_a_proxy_one_client_carries_every_call() -> None:
     async def scenario() -> None:
-        pools = HttpClients(concurrency=4 * SLICE, timeout_seconds=5.0)
+        pools = HttpClients(concurrency=4 * SLICE, timeout_seconds=5.0, egress=LOOPBACK_OPEN)
         assert len({id(pools.next_client()) for _ in range(8)}) == 1
         await pools.aclose()
 
@@ -316,7 +322,9 @@ def test_a_cookie_one_call_was_given_is_never_sent_on_another(
         async with raw_server(sets_a_cookie) as (url, _):
             if proxied:  # the fallback pools are httpx's own; a proxy that is the server itself
                 monkeypatch.setenv("HTTP_PROXY", url)
-            pools = HttpClients(concurrency=1, timeout_seconds=5.0)  # one slice: same client
+            pools = HttpClients(
+                concurrency=1, timeout_seconds=5.0, egress=LOOPBACK_OPEN
+            )  # one slice: same client
             first = await pools.next_client().post(url + "/posts", json={"account": "a"})
             assert first.headers["set-cookie"].startswith("session=account-a")
             await pools.next_client().post(url + "/posts", json={"account": "b"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from herald.domain.platform import Platform
 from herald.engine.dispatcher import Engine
 from herald.engine.http import HttpClients
+from herald.net.egress import EgressPolicy
 from herald.platforms.base import MediaItem, PublishRequest, RejectedError
 from herald.platforms.bluesky.connector import BlueskyConnector
 from herald.platforms.bluesky.record_key import record_key
@@ -33,6 +35,8 @@ from support import (
 )
 
 # About 650 graphemes: three Bluesky posts (300 each), two Mastodon statuses (500 each).
+# The interop servers listen on loopback, which the default policy refuses.
+LOOPBACK_OPEN = EgressPolicy(allow=(ipaddress.ip_network("127.0.0.0/8"),))
 SENTENCES = [
     "Release day at Herald 🎉: notes at https://example.com/release?x=1 for all.",
     "Thanks to @bob.test for the review, and to everyone who tried it #herald.",
@@ -234,7 +238,7 @@ def test_a_video_over_the_pds_upload_limit_is_rejected_not_retried(
     request = bluesky_request(bluesky_pds, account, "Too big", video)
 
     async def publish() -> Any:
-        clients = HttpClients(concurrency=4, timeout_seconds=20)
+        clients = HttpClients(concurrency=4, timeout_seconds=20, egress=LOOPBACK_OPEN)
         try:
             return await BlueskyConnector().publish(clients.next_client(), request, "key-big")
         finally:

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from herald.domain.platform import Platform
+from herald.platforms._http import MAX_PLATFORM_MESSAGE
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -58,6 +59,9 @@ async def _status_reply(request: Request) -> Response:
     if kind == "leaky":  # a platform that echoes the credential back in its error
         bearer = request.headers.get("authorization", "")
         return JSONResponse({"message": f"bad token: {bearer}"}, status_code=401)
+    if kind == "verbose":  # whatever some other service put in its error body
+        dump = "config:\n  password: hunter2\n" + "x" * 10_000
+        return JSONResponse({"message": dump}, status_code=422)
     return JSONResponse({"error": "x", "message": f"status {kind} says no"}, status_code=int(kind))
 
 
@@ -95,7 +99,8 @@ def test_declares_the_sandbox_and_its_capabilities() -> None:
 def test_publish_sends_the_post(sim: SimControl) -> None:
     published = publish(publish_request(sim.base_url, target_id="tg", part_index=0), "key-1")
     [post] = sim.posts()
-    assert published == Published(post["id"], f"{sim.base_url}/p/{post['id']}")
+    assert published == Published(post["id"], post["url"])
+    assert post["url"].startswith(f"{sim.base_url}/p/")
     assert post["account"] == "acct-1"
     assert post["text"] == "Hello from Herald"
     assert (post["ref"], post["replyTo"], post["idempotencyKey"]) == ("tg:0", None, "key-1")
@@ -272,6 +277,17 @@ def test_status_codes_map_onto_the_taxonomy(
     assert type(caught.value) is error
     if error is RejectedError:
         assert f"status {status} says no" in str(caught.value)
+
+
+def test_a_long_error_message_is_cut_to_one_short_line(status_url: str) -> None:
+    with pytest.raises(RejectedError) as caught:
+        publish(publish_request(f"{status_url}/verbose"))
+    prefix = "The sandbox rejected the post: "
+    message = caught.value.message
+    assert message.startswith(prefix + "config: password: hunter2 xxx")
+    assert len(message) == len(prefix) + MAX_PLATFORM_MESSAGE
+    assert message.endswith("x…")
+    assert "\n" not in message
 
 
 def test_success_with_an_unreadable_body_is_outcome_unknown(status_url: str) -> None:

@@ -42,7 +42,7 @@ def test_create_returns_the_post_at_its_public_url(sim: SimControl) -> None:
     assert response.status_code == 200, response.text
     post = response.json()
     assert post["id"].isdecimal()
-    assert post["url"] == f"{sim.base_url}/p/{post['id']}"
+    assert post["url"].startswith(f"{sim.base_url}/p/")
     expected = {"account": "ada", "text": "<b>Hi</b> there", "replyTo": None, "ref": "t1:0"}
     assert {name: post[name] for name in expected} == expected
     assert post["idempotencyKey"] == "k1"
@@ -358,9 +358,55 @@ def test_token_guards_the_platform_api(sim: SimControl) -> None:
         assert response.headers["www-authenticate"].startswith("Bearer")
     assert sim.http.get("/v1/posts", params={"account": "ada"}).status_code == 401
     assert sim.http.get(f"/v1/posts/{post['id']}").status_code == 401
-    authorised = sim.create(body(), Authorization="Bearer s3cret")
+    # "ada" posted before the token was set, without one, so it stays the tokenless account's.
+    authorised = sim.create(body(account="grace"), Authorization="Bearer s3cret")
     assert authorised.status_code == 200
     assert httpx.get(post["url"]).status_code == 200  # the public page needs no token
+
+
+def test_an_account_s_posts_are_read_only_with_the_token_that_created_them(
+    sim: SimControl,
+) -> None:
+    """Without a configured token anyone may post, but the first token that posts for an
+    account owns it: other callers neither read its posts nor post in its name."""
+    owner, other = {"Authorization": "Bearer owner-token"}, {"Authorization": "Bearer other"}
+    post = sim.create(body(account="ada"), key="k1", **owner).json()
+    for headers in (other, {}):
+        listed = sim.http.get("/v1/posts", params={"account": "ada"}, headers=headers)
+        assert listed.json() == {"posts": []}
+        by_key = {"account": "ada", "idempotencyKey": "k1"}
+        assert sim.http.get("/v1/posts", params=by_key, headers=headers).json() == {"posts": []}
+        assert sim.http.get(f"/v1/posts/{post['id']}", headers=headers).status_code == 404
+        taken = sim.http.post("/v1/posts", json=body(account="ada"), headers=headers)
+        assert taken.status_code == 401
+        assert taken.json()["error"] == "invalid_token"
+        replayed = sim.create(body(account="ada"), key="k1", **headers)
+        assert replayed.status_code == 401  # a replay would hand the owner's post back
+    assert sim.stats()["posts"] == 1
+    mine = sim.http.get("/v1/posts", params={"account": "ada"}, headers=owner).json()
+    assert mine == {"posts": [post]}
+    assert sim.http.get(f"/v1/posts/{post['id']}", headers=owner).json() == post
+    # The public page is at an address only the post's answer gives, not at its id.
+    assert sim.http.get(f"/p/{post['id']}").status_code == 404
+    assert "Hello" in httpx.get(post["url"]).text
+
+
+def test_without_control_the_sim_routes_do_not_exist() -> None:
+    app = create_sandbox_app(control=False)
+    with serve_in_thread(app) as base, httpx.Client(base_url=base) as http:
+        created = http.post("/v1/posts", json=body())
+        assert created.status_code == 200
+        for method, path in [
+            ("GET", "/_sim/posts"),
+            ("GET", "/_sim/config"),
+            ("POST", "/_sim/config"),
+            ("POST", "/_sim/script"),
+            ("GET", "/_sim/stats"),
+            ("POST", "/_sim/reset"),
+        ]:
+            json = {"faults": ["rejected"]} if method == "POST" else None
+            assert http.request(method, path, json=json).status_code == 404, path
+        assert http.post("/v1/posts", json=body()).status_code == 200  # no fault was scripted
 
 
 def test_reset_restores_the_initial_state(sim: SimControl) -> None:
@@ -391,7 +437,7 @@ def test_mounted_under_a_path_prefix() -> None:
         response = http.post(f"{base}/v1/posts", json=body(), headers={"Idempotency-Key": "k"})
         assert response.status_code == 200, response.text
         post = response.json()
-        assert post["url"] == f"{base}/p/{post['id']}"
+        assert post["url"].startswith(f"{base}/p/")
         assert "Hello" in http.get(post["url"]).text
         found = http.get(f"{base}/v1/posts", params={"account": "ada", "idempotencyKey": "k"})
         assert found.json()["posts"] == [post]

@@ -16,6 +16,8 @@ from herald.cli._runtime import (
     settings_of,
 )
 from herald.domain.platform import Platform, platform_id
+from herald.engine.http import one_off_client
+from herald.net.egress import EgressPolicy
 from herald.services import connection as connections
 from herald.services.connection_inputs import connection_input
 from herald.services.secret_box import SecretBox
@@ -66,7 +68,12 @@ def add_connection(
     api_url: str | None = typer.Option(
         None, "--api-url", help="Telegram: Bot API server (default https://api.telegram.org)."
     ),
-    base_url: str | None = typer.Option(None, "--base-url", help="Sandbox: the simulator's URL."),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        help="Sandbox: the simulator's URL; only Herald's own unless "
+        "HERALD_SANDBOX_ALLOW_ANY_URL=true.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Connect a social account: the platform checks the credentials first, then the profile
@@ -86,7 +93,9 @@ def add_connection(
 
     async def connect() -> dict[str, Any]:
         request = connection_input(platform, fields, FLAG_NAMES)
-        profile = await connections.verify_account(request)
+        egress = EgressPolicy.from_settings(settings)
+        async with one_off_client(egress, connections.VERIFY_TIMEOUT_S) as client:
+            profile = await connections.verify_account(request, client, settings)
 
         async def save(session: AsyncSession, box: SecretBox) -> dict[str, Any]:
             saved = await connections.save_connection(session, box, account, request, profile)

@@ -20,6 +20,8 @@ from typing import Any, cast
 import httpcore
 from httpcore import AsyncNetworkStream
 
+from herald.net.egress import EgressPolicy, IPAddress
+
 # Stop reading from the socket while this much is unread; responses the engine reads are small,
 # but a misbehaving server must not fill memory.
 READ_HIGH_WATER = 256 * 1024
@@ -201,16 +203,39 @@ class AsyncioStream(AsyncNetworkStream):
         return None
 
 
-async def connect_tcp(host: str, port: int, timeout: float | None) -> AsyncioStream:  # noqa: ASYNC109
+async def connect_tcp(
+    host: str,
+    port: int,
+    timeout: float | None,  # noqa: ASYNC109
+    egress: EgressPolicy,
+) -> AsyncioStream:
+    """A connection to host:port through the egress policy: the name is resolved once, and
+    only an address the policy checked is connected to (EgressDenied if it refuses)."""
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(timeout):
-            _, connection = await loop.create_connection(_Connection, host, port)
+            addresses = await egress.vet(host, port)
+            connection = await _connect_first(loop, addresses, port)
     except TimeoutError:
         raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
     except OSError as exc:
         raise httpcore.ConnectError(_describe(exc)) from None
     return AsyncioStream(connection)
+
+
+async def _connect_first(
+    loop: asyncio.AbstractEventLoop, addresses: list[IPAddress], port: int
+) -> _Connection:
+    """The first of the checked addresses that accepts, in the resolver's order."""
+    failure: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            _, connection = await loop.create_connection(_Connection, str(address), port)
+        except OSError as exc:
+            failure = exc
+        else:
+            return connection
+    raise failure
 
 
 def _describe(error: BaseException | str) -> str:

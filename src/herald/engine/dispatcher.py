@@ -27,6 +27,7 @@ from herald.engine.publisher import Publisher, TargetJob
 from herald.engine.reconciler import Reconciler
 from herald.media.base import MediaStore
 from herald.media.factory import create_media_store
+from herald.net.egress import EgressPolicy
 from herald.services.secret_box import SecretBox
 from herald.store.publish_context import PublishContextStore
 from herald.store.publish_queue import ClaimedTarget, PublishQueueStore
@@ -62,7 +63,9 @@ class Engine:
         self._inflight: dict[str, tuple[int, asyncio.Task[None]]] = {}
         self._loops: list[asyncio.Task[None]] = []
         self._clients = HttpClients(
-            settings.engine_concurrency, settings.engine_http_timeout_seconds
+            settings.engine_concurrency,
+            settings.engine_http_timeout_seconds,
+            egress=EgressPolicy.from_settings(settings),
         )
         self._writer = WriteBatcher(sessions)
         self._gates = GateBatcher(sessions)

@@ -41,14 +41,22 @@ from herald.engine.http11_response import (
     read_head,
     response,
 )
+from herald.net.egress import EgressPolicy
 
 # How often idle connections to every origin are swept for expiry, not only the one in use.
 SWEEP_EVERY_S = 1.0
 
 
 class Http11Transport(httpx.AsyncBaseTransport):
-    def __init__(self, tls: ssl.SSLContext, max_connections: int, keepalive_expiry: float) -> None:
+    def __init__(
+        self,
+        tls: ssl.SSLContext,
+        max_connections: int,
+        keepalive_expiry: float,
+        egress: EgressPolicy,
+    ) -> None:
         self._tls = tls
+        self._egress = egress
         self._expiry = keepalive_expiry
         self._slots = asyncio.Semaphore(max_connections)
         self._idle: dict[Origin, deque[Connection]] = {}
@@ -109,7 +117,9 @@ class Http11Transport(httpx.AsyncBaseTransport):
     ) -> Connection:
         scheme, host, port = origin
         try:
-            stream = await connect_tcp(host, port, timeout)
+            # The egress policy is checked here, where the address is chosen; TLS still
+            # verifies the certificate and sends SNI for the name the URL gave.
+            stream = await connect_tcp(host, port, timeout, self._egress)
             if scheme == b"https":
                 stream = await stream.start_tls(self._tls, host, timeout)
         except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:

@@ -129,7 +129,7 @@ class Publisher:
         elif isinstance(error, AuthExpiredError):
             await self.recorder.needs_reauth(claim, state, part, error, connection_id)
         elif isinstance(error, RejectedError):
-            await self.recorder.failed(claim, state, part, error, "PLATFORM_REJECTED")
+            await self.recorder.failed(claim, state, part, error, error.code)
         else:
             await self.recorder.in_doubt(claim, state, part, error)
 

@@ -1,18 +1,54 @@
-"""HTTP helpers shared by connectors: what "not sent" means, redaction, Retry-After parsing."""
+"""HTTP helpers shared by connectors: what "not sent" means, egress refusals, redaction, bounded
+platform messages, Retry-After parsing."""
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 
 from herald.domain.publishing import bounded_delay
+from herald.net.egress import EgressDenied
+from herald.platforms.base import RejectedError
 
 # Failures before the request left this machine: the platform cannot have created anything.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# A platform's message goes into the post's `error` for its owner to read; an error page or a
+# body some other service sent is not a message, so only this much of it is kept.
+MAX_PLATFORM_MESSAGE = 300
+
+
+def refuses_denied_egress(
+    call: Callable[P, Coroutine[Any, Any, R]],
+) -> Callable[P, Coroutine[Any, Any, R]]:
+    """For a connector's verify, publish and lookup: the egress policy refused the address
+    (the transport raised EgressDenied before connecting), which no retry will change, so it
+    becomes a RejectedError with the policy's code."""
+
+    @functools.wraps(call)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await call(*args, **kwargs)
+        except EgressDenied as exc:
+            raise RejectedError(str(exc), code=exc.code) from None
+
+    return guarded
+
+
+def bounded(text: str, limit: int = MAX_PLATFORM_MESSAGE) -> str:
+    """`text` cut to `limit` characters, with an ellipsis when cut, on one line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def redact(text: str, *secrets: str | None) -> str:

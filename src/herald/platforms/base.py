@@ -8,7 +8,8 @@ raise only the errors below, and the engine decides what to do from the class al
     │                        (`rate_limited` marks a 429: the whole connection waits); a
     │                        platform's delay is bounded here (domain.publishing.bounded_delay)
     ├── AuthExpiredError     credentials rejected; the connection needs re-authorisation
-    ├── RejectedError        the platform refused this content for good (validation, policy)
+    ├── RejectedError        the platform refused this content for good (validation, policy),
+    │                        or Herald's egress policy refused the address (code EGRESS_DENIED)
     └── OutcomeUnknownError  the request may have been created (timeout after sending, reset,
                              5xx after the body went out); never blindly retried
 
@@ -122,7 +123,13 @@ class AuthExpiredError(PublishError):
 
 
 class RejectedError(PublishError):
-    pass
+    """`code` is what the failed post shows as its errorCode."""
+
+    def __init__(
+        self, message: str, *, code: str = "PLATFORM_REJECTED", http_status: int | None = None
+    ) -> None:
+        super().__init__(message, http_status=http_status)
+        self.code = code
 
 
 class OutcomeUnknownError(PublishError):

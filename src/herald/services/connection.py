@@ -7,13 +7,15 @@ from collections.abc import Sequence
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.config import Settings
 from herald.domain.platform import Platform, split_platform_id
 from herald.errors import ConflictError, NotFoundError, UpstreamError, ValidationError
 from herald.models import Account, Connection
+from herald.net.egress import EGRESS_DENIED
 from herald.platforms.base import AuthExpiredError, Profile, PublishError, RejectedError
 from herald.platforms.registry import connector_for
 from herald.platforms.sandbox.connector import new_sandbox_profile
-from herald.services.connection_inputs import ConnectionInput
+from herald.services.connection_inputs import ConnectionInput, sandbox_input
 from herald.services.secret_box import SecretBox
 from herald.store.account import AccountStore
 from herald.store.connection import ConnectionStore
@@ -35,10 +37,13 @@ async def list_all_connections(session: AsyncSession) -> Sequence[tuple[Connecti
 VERIFY_TIMEOUT_S = 20.0
 
 
-async def verify_account(request: ConnectionInput) -> Profile:
+async def verify_account(
+    request: ConnectionInput, client: httpx.AsyncClient, settings: Settings
+) -> Profile:
     """Ask the platform whether the credentials work, before anything is stored. Runs outside
-    any transaction: a slow platform must not hold the database."""
-    if request.platform is Platform.SANDBOX:
+    any transaction: a slow platform must not hold the database. `client` carries the egress
+    policy: an address it refuses is a 400 EGRESS_DENIED, the same whether anything listens."""
+    if request.platform is Platform.SANDBOX and _own_sandbox(request, settings):
         # The embedded simulator may not be running yet (the CLI runs without the server).
         return new_sandbox_profile()
     connector = connector_for(request.platform)
@@ -48,15 +53,29 @@ async def verify_account(request: ConnectionInput) -> Profile:
             code="PLATFORM_NOT_SUPPORTED",
         )
     try:
-        # A client of its own: connecting is rare, and publishing's pools are the engine's.
-        async with httpx.AsyncClient(timeout=VERIFY_TIMEOUT_S) as client:
-            return await connector.verify(client, request.credentials, request.options)
+        return await connector.verify(client, request.credentials, request.options)
     except AuthExpiredError as exc:
         raise ValidationError(exc.message, code="PLATFORM_CREDENTIALS_REJECTED") from None
     except RejectedError as exc:
-        raise ValidationError(exc.message, code="PLATFORM_REJECTED") from None
+        raise ValidationError(exc.message, code=exc.code) from None
     except PublishError as exc:
         raise UpstreamError(exc.message) from None
+
+
+def _own_sandbox(request: ConnectionInput, settings: Settings) -> bool:
+    """True when the connection publishes to Herald's own simulator. Any other simulator is
+    another address for the engine to call, so it needs the operator's consent
+    (HERALD_SANDBOX_ALLOW_ANY_URL) and then passes the egress policy like any platform."""
+    base = request.options.get("baseUrl")
+    if base is None or str(base).rstrip("/") == settings.resolved_sandbox_url.rstrip("/"):
+        return True
+    if settings.sandbox_allow_any_url:
+        return False
+    raise ValidationError(
+        "A sandbox connection can only publish to Herald's own simulator: leave baseUrl out "
+        "(the operator can allow others with HERALD_SANDBOX_ALLOW_ANY_URL)",
+        code=EGRESS_DENIED,
+    )
 
 
 async def save_connection(
@@ -109,9 +128,9 @@ def _elsewhere(connection: Connection, request: ConnectionInput) -> bool:
 async def add_sandbox_connection(
     session: AsyncSession, box: SecretBox, account_id: str, options: dict[str, str] | None = None
 ) -> Connection:
-    """The credential-free sandbox needs no verifying: a new installation gets one on first
-    start, and tests make them freely."""
-    request = ConnectionInput(Platform.SANDBOX, options=dict(options or {}))
+    """The sandbox needs no verifying: a new installation gets one on first start, and tests
+    make them freely."""
+    request = sandbox_input(options)
     return await save_connection(session, box, account_id, request, new_sandbox_profile())
 
 

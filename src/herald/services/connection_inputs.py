@@ -8,6 +8,7 @@ The same fields come from `herald connections add` and from `POST /api/v1/platfo
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +111,14 @@ def _telegram(fields: _Fields) -> ConnectionInput:
 
 def _sandbox(fields: _Fields) -> ConnectionInput:
     base = _url(fields, "baseUrl", "The sandbox")
-    return ConnectionInput(Platform.SANDBOX, options={"baseUrl": base} if base else {})
+    return sandbox_input({"baseUrl": base} if base else {})
+
+
+def sandbox_input(options: Mapping[str, Any] | None = None) -> ConnectionInput:
+    """A sandbox connection with a token of its own: the simulator ties each sandbox account
+    to the first token that posts for it, so only that connection can read its posts back."""
+    credentials = {"token": secrets.token_urlsafe(32)}
+    return ConnectionInput(Platform.SANDBOX, credentials=credentials, options=dict(options or {}))
 
 
 def _required(fields: _Fields, name: str, platform: str) -> str:

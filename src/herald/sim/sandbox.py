@@ -3,11 +3,14 @@
 `B` is the base URL: `http://127.0.0.1:PORT` standalone, or the mount point when mounted under a
 path (`http://127.0.0.1:8080/sim/sandbox`); returned URLs come from the request's host and root
 path. /v1 needs `Authorization: Bearer <token>` only when `token` is configured (else 401
-invalid_token). Errors are `{"error": code, "message": text}`.
+invalid_token). Either way the first bearer token (or none) that posts for an account owns it
+(sim/sandbox_owners.py): another caller gets 401 invalid_token posting for it, no posts listing
+it and 404 for its posts by id. Errors are `{"error": code, "message": text}`.
 
     POST B/v1/posts  {"account", "text", "replyTo"?, "ref"?, "media"?: [{"url", "kind",
                      "contentType", "alt"}]}, optional header `Idempotency-Key`
-        200  {"id" (decimal string, increasing), "url": "B/p/<id>", "account", "text", "replyTo",
+        200  {"id" (decimal string, increasing), "url": "B/p/<key>" (a random key per post, so
+             pages cannot be found by counting ids), "account", "text", "replyTo",
              "ref", "idempotencyKey", "media", "createdAt" (ISO 8601, Z)}
         200  + `Idempotent-Replayed: true`: the account used the key within `idempotency_ttl_s`;
              the original post comes back, nothing is created and the body is not checked
@@ -15,11 +18,11 @@ invalid_token). Errors are `{"error": code, "message": text}`.
              graphemes; replyTo not a post of the account; ref not a string; media not a list
              of objects with a string url
     GET  B/v1/posts?account=A[&idempotencyKey=K][&ref=R]  200 {"posts": [...]}, oldest first
-    GET  B/v1/posts/{id}  the post, or 404 not_found;   GET B/p/{id}  the post's HTML page
+    GET  B/v1/posts/{id}  the post, or 404 not_found;   GET B/p/{key}  the post's HTML page
 
-A create goes: latency, token, body, replay, validation, fault, create; so replays and invalid
-requests take no fault (a replay still waits the latency). The fault comes from the script (FIFO,
-"ok" meaning none) or else from one draw over the configured probabilities:
+A create goes: latency, token, body, owner, replay, validation, fault, create; so replays and
+invalid requests take no fault (a replay still waits the latency). The fault comes from the
+script (FIFO, "ok" meaning none) or else from one draw over the configured probabilities:
 
     rate_limit          429 rate_limited, `Retry-After: retry_after_s`, `X-RateLimit-Remaining: 0`,
                         `X-RateLimit-Reset: <epoch s>`; nothing created
@@ -35,7 +38,8 @@ carries exactly those headers (say a `Retry-After` HTTP-date ten years ahead, or
 `success_body` set, each fresh create's 200 carries that text as its body instead of the post
 (the post is still created, and a replay still answers with it).
 
-Control API (no latency, no token):
+Control API (no latency, no token), served only when the app is created with `control`
+(`herald sim`, tests); `herald serve` mounts it without unless HERALD_SANDBOX_CONTROL is set:
 
     GET|POST B/_sim/config  read | merge {"latency_ms", "latency_jitter_ms", "retry_after_s",
                             "hang_s", "idempotency_ttl_s", "token", "seed", "faults": {name: p},
@@ -44,7 +48,7 @@ Control API (no latency, no token):
     GET  B/_sim/stats       {"requests" (creates), "lookups", "posts", "replays", "refs" (distinct),
                             "duplicates" (refs with more than one post), "faults": {name: n}}
     GET  B/_sim/posts[?ref=R]  {"posts": [...]}
-    POST B/_sim/reset       clears posts, script and stats and restores the config the app was
+    POST B/_sim/reset       clears posts, owners, script and stats, restores the config the app was
                             created with; ids keep increasing, so a stale id never names a new post
 """
 
@@ -52,6 +56,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import secrets
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -78,6 +83,7 @@ from herald.sim.faults import (
     refusal,
     token_refusal,
 )
+from herald.sim.sandbox_owners import AccountOwners, bearer_token
 
 TEXT_LIMIT = 500
 
@@ -95,11 +101,12 @@ class SandboxPost:
     media: list[dict[str, Any]]
     created_at: datetime
     created_monotonic: float
+    page: str  # the public page's key
 
     def wire(self, base: str) -> dict[str, Any]:
         return {
             "id": str(self.id),
-            "url": f"{base}/p/{self.id}",
+            "url": f"{base}/p/{self.page}",
             "account": self.account,
             "text": self.text,
             "replyTo": self.reply_to,
@@ -123,6 +130,8 @@ class SandboxSim:
         self.config = self.initial_config
         self.injector = FaultInjector(self.config.seed)
         self.posts: dict[int, SandboxPost] = {}
+        self.pages: dict[str, SandboxPost] = {}
+        self.owners = AccountOwners()
         self.by_account: defaultdict[str, list[SandboxPost]] = defaultdict(list)
         self.by_key: defaultdict[tuple[str, str], list[SandboxPost]] = defaultdict(list)
         self.by_ref: defaultdict[str, list[SandboxPost]] = defaultdict(list)
@@ -156,9 +165,11 @@ class SandboxSim:
             **draft,
             created_at=datetime.now(UTC),
             created_monotonic=time.monotonic(),
+            page=secrets.token_urlsafe(16),
         )
         self._next_id += 1
         self.posts[post.id] = post
+        self.pages[post.page] = post
         self.by_account[post.account].append(post)
         if post.idempotency_key is not None:
             self.by_key[(post.account, post.idempotency_key)].append(post)
@@ -278,6 +289,8 @@ async def create_post(request: Request) -> Response:
     try:
         body = await _json_object(request)
         account = _account(body)
+        if not sim.owners.claim(account, bearer_token(request)):
+            return _not_the_owner()
         # No await from the replay check to add(): two requests with one key cannot both create.
         original = sim.replay(account, key) if key is not None else None
         if original is not None:
@@ -309,20 +322,23 @@ async def list_posts(request: Request) -> Response:
     account = query.get("account")
     if not account:
         return error_response(422, "validation_failed", "account is required")
+    if not sim.owners.owns(account, bearer_token(request)):
+        return _posts(request, [])  # as for an account with no posts: no oracle of which exist
     return _posts(request, sim.find(account, query.get("idempotencyKey"), query.get("ref")))
 
 
 async def get_post(request: Request) -> Response:
     if (stop := await _enter_api(request)) is not None:
         return stop
-    post = _sim(request).post(request.path_params["id"])
-    if post is None:
+    sim = _sim(request)
+    post = sim.post(request.path_params["id"])
+    if post is None or not sim.owners.owns(post.account, bearer_token(request)):
         return error_response(404, "not_found", "No such post")
     return JSONResponse(post.wire(base_url(request)))
 
 
 async def public_page(request: Request) -> Response:
-    post = _sim(request).post(request.path_params["id"])
+    post = _sim(request).pages.get(request.path_params["page"])
     if post is None:
         return HTMLResponse("<!doctype html><title>Not found</title><p>No such post.", 404)
     account, text = html.escape(post.account), html.escape(post.text)
@@ -339,18 +355,27 @@ async def sim_posts(request: Request) -> Response:
     return _posts(request, sim.by_ref.get(ref, []) if ref is not None else list(sim.posts.values()))
 
 
-def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
-    """A fresh simulator; its state is `app.state.sandbox` (a SandboxSim)."""
-    app = Starlette(
-        routes=[
-            Route("/v1/posts", create_post, methods=["POST"]),
-            Route("/v1/posts", list_posts, methods=["GET"]),
-            Route("/v1/posts/{id}", get_post, methods=["GET"]),
-            Route("/p/{id}", public_page, methods=["GET"]),
+def _not_the_owner() -> Response:
+    challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    message = "The access token does not own this account"
+    return error_response(401, "invalid_token", message, challenge)
+
+
+def create_sandbox_app(config: SandboxConfig | None = None, *, control: bool = True) -> Starlette:
+    """A fresh simulator; its state is `app.state.sandbox` (a SandboxSim). `control` serves
+    the /_sim/ routes, which list every account's posts and change the faults for everyone."""
+    routes = [
+        Route("/v1/posts", create_post, methods=["POST"]),
+        Route("/v1/posts", list_posts, methods=["GET"]),
+        Route("/v1/posts/{id}", get_post, methods=["GET"]),
+        Route("/p/{page}", public_page, methods=["GET"]),
+    ]
+    if control:
+        routes += [
             *control_routes(_sim, config_wire),
             Route("/_sim/posts", sim_posts, methods=["GET"]),
         ]
-    )
+    app = Starlette(routes=routes)
     app.state.sandbox = SandboxSim(config or SandboxConfig())
     return app
 

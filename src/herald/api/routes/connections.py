@@ -15,6 +15,8 @@ from herald.api.schemas.connection import (
     CreateConnectionRequest,
     connection_read,
 )
+from herald.engine.http import one_off_client
+from herald.net.egress import EgressPolicy
 from herald.services import connection as connections
 from herald.services.connection_inputs import connection_input
 
@@ -42,7 +44,9 @@ async def connect_account(
     body: JsonBody, context: Context, principal: CurrentPrincipal
 ) -> JSONResponse:
     request = connection_input(body.get("platform"), body)
-    profile = await connections.verify_account(request)
+    egress = EgressPolicy.from_settings(context.settings)
+    async with one_off_client(egress, connections.VERIFY_TIMEOUT_S) as client:
+        profile = await connections.verify_account(request, client, context.settings)
     async with context.transaction() as session:
         saved = await connections.save_connection(
             session, context.secret_box, principal.account_id, request, profile

@@ -52,7 +52,7 @@ import httpx
 
 from herald.domain.platform import Platform
 from herald.domain.timestamps import utc_now
-from herald.platforms._http import NOT_SENT
+from herald.platforms._http import NOT_SENT, refuses_denied_egress
 from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
@@ -101,6 +101,7 @@ class BlueskyConnector:
     def __init__(self) -> None:
         self.sessions = SessionCache()
 
+    @refuses_denied_egress
     async def verify(
         self,
         client: httpx.AsyncClient,
@@ -121,6 +122,7 @@ class BlueskyConnector:
             options={"handle": handle},
         )
 
+    @refuses_denied_egress
     async def publish(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
@@ -146,6 +148,7 @@ class BlueskyConnector:
         )
         return await self._create(pds, account, ref, record, _profile(request, did))
 
+    @refuses_denied_egress
     async def lookup(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:

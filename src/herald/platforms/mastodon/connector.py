@@ -55,6 +55,7 @@ from typing import Any
 import httpx
 
 from herald.domain.platform import Platform
+from herald.platforms._http import refuses_denied_egress
 from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
@@ -82,6 +83,7 @@ class MastodonConnector:
     def __init__(self, processing_wait: ProcessingWait | None = None) -> None:
         self.processing_wait = processing_wait or ProcessingWait()
 
+    @refuses_denied_egress
     async def verify(
         self,
         client: httpx.AsyncClient,
@@ -93,6 +95,7 @@ class MastodonConnector:
             raise RejectedError("A Mastodon connection needs an accessToken credential")
         return await read_profile(MastodonApi(client, instance_url(options), token))
 
+    @refuses_denied_egress
     async def publish(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
@@ -119,6 +122,7 @@ class MastodonConnector:
             message = "Mastodon answered success with an unreadable body; the status may exist"
             raise OutcomeUnknownError(message, http_status=response.status_code) from None
 
+    @refuses_denied_egress
     async def lookup(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:

@@ -14,7 +14,13 @@ from typing import Any
 import httpx
 
 from herald.domain.platform import Platform
-from herald.platforms._http import NOT_SENT, redact, retry_after_seconds
+from herald.platforms._http import (
+    NOT_SENT,
+    bounded,
+    redact,
+    refuses_denied_egress,
+    retry_after_seconds,
+)
 from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
@@ -37,6 +43,7 @@ class SandboxConnector:
         idempotency_ttl=timedelta(hours=1), supports_lookup=True, threads=True
     )
 
+    @refuses_denied_egress
     async def verify(
         self,
         client: httpx.AsyncClient,
@@ -66,6 +73,7 @@ class SandboxConnector:
             raise _error_for(response.status_code, response, _token(probe))
         return profile
 
+    @refuses_denied_egress
     async def publish(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
@@ -83,6 +91,7 @@ class SandboxConnector:
             raise OutcomeUnknownError(message) from None
         return _published_or_raise(response, _token(request))
 
+    @refuses_denied_egress
     async def lookup(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:
@@ -181,7 +190,8 @@ def _platform_message(response: httpx.Response, token: str | None) -> str:
     message = body.get("message") if isinstance(body, Mapping) else None
     if not isinstance(message, str) or not message:
         message = f"HTTP {response.status_code}"
-    return redact(message, token)
+    # Shown to the post's owner in get-post: one short line, whatever the body held.
+    return bounded(redact(message, token))
 
 
 def _published(post: Any) -> Published:

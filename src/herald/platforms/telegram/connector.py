@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from herald.domain.platform import Platform
+from herald.platforms._http import refuses_denied_egress
 from herald.platforms.base import (
     Capabilities,
     OutcomeUnknownError,
@@ -44,6 +45,7 @@ class TelegramConnector:
         idempotency_ttl=None, supports_lookup=False, threads=True
     )
 
+    @refuses_denied_egress
     async def verify(
         self,
         client: httpx.AsyncClient,
@@ -58,6 +60,7 @@ class TelegramConnector:
             )
         return await verify_connection(client, endpoint, _chat_id(chat))
 
+    @refuses_denied_egress
     async def publish(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
@@ -79,6 +82,7 @@ class TelegramConnector:
             raise send_failure(exc, label) from None
         return _published(result, request)
 
+    @refuses_denied_egress
     async def lookup(
         self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:

@@ -1,0 +1,1 @@
+"""Outbound network rules shared by every client that calls a tenant-supplied address."""
