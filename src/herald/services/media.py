@@ -32,8 +32,11 @@ _FINISHED = frozenset({PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.PARTI
 class UploadRequest:
     post_group_id: str
     file_name: str
-    content_type: str
+    content_type: str  # one of the accepted types, lower case
     kind: str  # image | video
+    # The Content-Type the client will PUT: its own spelling of `content_type`, since S3 compares
+    # a signed header byte for byte.
+    put_type: str
 
 
 def media_not_found() -> NotFoundError:
@@ -62,7 +65,7 @@ async def request_upload(
     _check_rules(group, [*attached(existing), AttachedMedia(request.kind, request.content_type)])
     media_id = new_id()
     key = f"{group.id}/{media_id}/{safe_file_name(request.file_name)}"
-    ticket = await store.presign_upload(key, request.content_type, now + UPLOAD_URL_LIFETIME)
+    ticket = await store.presign_upload(key, request.put_type, now + UPLOAD_URL_LIFETIME)
     media = Media(
         id=media_id,
         post_group_id=group.id,
