@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import secrets
 import socket
 import time
 from collections.abc import Iterator
@@ -175,6 +177,33 @@ def test_files_of_other_types_are_downloads(server: LiveServer, stored_type: str
     assert served.headers["content-disposition"] == 'attachment; filename="page.html"'
     assert served.headers["x-content-type-options"] == "nosniff"
     assert served.headers["content-security-policy"] == SANDBOXED
+
+
+_FILE_URL = re.compile(r"/media/files/([0-9a-f]{24})/([0-9a-f]{24})/([0-9a-f]{32})/photo\.png")
+
+
+def test_file_urls_are_capabilities(tenant: Tenant) -> None:
+    """Platforms fetch file URLs without a key, so the URL itself must be unguessable: 128
+    random bits in the path, beside the two ids."""
+    group_id = create_post(tenant, status="draft")
+    issued = [ticket(tenant, group_id) for _ in range(2)]
+    for each in issued:
+        assert put(each["uploadUrl"], png()).status_code == 200
+    matches = [_FILE_URL.fullmatch(urlsplit(each["fileUrl"]).path) for each in issued]
+    assert all(matches), [each["fileUrl"] for each in issued]
+    (group, media, token), (_, other_media, other_token) = (m.groups() for m in matches if m)
+    assert (group, media) == (group_id, issued[0]["mediaId"])
+    assert len({token, other_token}) == 2
+    base = issued[0]["fileUrl"].split("/media/files/", 1)[0] + "/media/files"
+    guesses = [
+        f"{base}/{group}/{media}/photo.png",  # the layout before tokens
+        f"{base}/{group}/{media}/{other_token}/photo.png",  # the neighbour's token
+        f"{base}/{group}/{media}/{secrets.token_hex(16)}/photo.png",
+        f"{base}/{group}/{other_media}/{token}/photo.png",
+    ]
+    for guess in guesses:
+        assert httpx.get(guess).status_code == 404, guess
+    assert httpx.get(issued[0]["fileUrl"]).status_code == 200
 
 
 BAD_NAME = error_body(
