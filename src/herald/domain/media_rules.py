@@ -47,6 +47,14 @@ _RULES: dict[Platform, MediaRule] = {
 }
 
 
+def describe_bytes(size: int) -> str:
+    """`512 MB` for whole mebibytes, as Publora states its cap; otherwise the bytes."""
+    mebibyte = 1024 * 1024
+    if size % mebibyte == 0:
+        return f"{size // mebibyte} MB"
+    return f"{size:,} bytes"
+
+
 def media_rule(platform: Platform) -> MediaRule:
     return _RULES[platform]
 

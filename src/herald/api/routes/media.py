@@ -9,7 +9,7 @@ from herald.api.deps import Context, CurrentPrincipal, JsonBody
 from herald.api.routes._docs import errors
 from herald.api.schemas.base import request_body_doc, wire
 from herald.api.schemas.media import UploadUrlRequest, UploadUrlResponse, parse_upload_request
-from herald.domain.media_rules import accepted_type
+from herald.domain.media_rules import accepted_type, describe_bytes
 from herald.domain.timestamps import format_timestamp, utc_now
 from herald.errors import AppError, NotFoundError, PayloadTooLargeError
 from herald.media.local import LocalMediaStore, UploadRefused, UploadTooLarge
@@ -38,7 +38,7 @@ class UploadForbiddenError(AppError):
 
 
 def _too_large(limit: int) -> PayloadTooLargeError:
-    return PayloadTooLargeError(f"Files are limited to {limit // (1024 * 1024)} MB")
+    return PayloadTooLargeError(f"Files are limited to {describe_bytes(limit)}")
 
 
 @router.post(
