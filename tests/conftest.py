@@ -18,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from browser_support import chromium
 from herald.api.context import AppContext
 from herald.app import SANDBOX_PATH
 from herald.config import Settings
@@ -38,6 +39,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "HERALD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ("sqlite", "postgresql")
+# Imported fixtures are found by pytest through the module's names; __all__ marks them used.
+__all__ = ["chromium"]
 
 
 async def _postgres_reachable() -> str | None:

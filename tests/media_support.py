@@ -129,6 +129,18 @@ class S3Backend:
 Backend = LocalBackend | S3Backend
 
 
+def plant_legacy_file(store: LocalMediaStore, name: str, content_type: str, data: bytes) -> str:
+    """A file as versions before the content-type allowlist left it: under a key of two ids
+    and the name, its type (whatever the client named) in a `<name>.meta.json` beside it.
+    Returns the key."""
+    key = f"{secrets.token_hex(12)}/{secrets.token_hex(12)}/{name}"
+    path = store.root / key
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    path.with_name(f"{name}.meta.json").write_text(json.dumps({"contentType": content_type}))
+    return key
+
+
 def local_backend(root: Path) -> LocalBackend:
     return LocalBackend(LocalMediaStore(root, LOCAL_BASE_URL, secrets.token_bytes(32)))
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import re
+import secrets
 import socket
 import time
 from collections.abc import Iterator
@@ -14,6 +17,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from herald.media.local import LocalMediaStore
+from media_support import plant_legacy_file
 from support import (
     LiveServer,
     Tenant,
@@ -44,7 +49,9 @@ def media_rows(server: LiveServer, group_id: str) -> int:
 
 def upload_url(tenant: Tenant, group_id: str, **fields: Any) -> httpx.Response:
     body = {"postGroupId": group_id, "fileName": "photo.png", "contentType": "image/png", **fields}
-    return tenant.client.post("/get-upload-url", json=body)
+    # json.dumps escapes non-ASCII, so a lone surrogate can be sent as JSON writes it: "\ud800".
+    headers = {"Content-Type": "application/json"}
+    return tenant.client.post("/get-upload-url", content=json.dumps(body), headers=headers)
 
 
 def ticket(tenant: Tenant, group_id: str, **fields: Any) -> dict[str, Any]:
@@ -102,6 +109,146 @@ def test_bad_requests(tenant: Tenant, fields: dict[str, Any], message: str, code
     response = upload_url(tenant, group_id, **fields)
     assert response.status_code == 400
     assert response.json() == error_body(message, code)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "image/png; x=1, text/html",
+        "image/png;charset=binary",
+        "image/png, text/html",
+        "text/html, image/png",
+        "image/png image/gif",
+        "image/*",
+        "image/png\x00",
+        "image/svg+xml",
+        "text/html",
+    ],
+)
+def test_content_types_are_an_allowlist_of_bare_types(
+    server: LiveServer, tenant: Tenant, content_type: str
+) -> None:
+    group_id = create_post(tenant, status="draft")
+    response = upload_url(tenant, group_id, contentType=content_type)
+    assert response.status_code == 400
+    assert response.json() == error_body("Invalid content type", "INVALID_CONTENT_TYPE")
+    assert media_rows(server, group_id) == 0
+
+
+def test_content_types_match_whatever_their_case(tenant: Tenant) -> None:
+    """The client PUTs with the type it asked for (spec §2.7); the file is served lowercase."""
+    group_id = create_post(tenant, status="draft")
+    issued = ticket(tenant, group_id, contentType="Image/PNG")
+    assert put(issued["uploadUrl"], png(), content_type="Image/PNG").status_code == 200
+    assert httpx.get(issued["fileUrl"]).headers["content-type"] == "image/png"
+
+
+SANDBOXED = "default-src 'none'; sandbox"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "name"), [("image/png", "photo.png"), ("video/mp4", "clip.mp4")]
+)
+def test_served_media_are_never_sniffed_nor_scripted(
+    tenant: Tenant, content_type: str, name: str
+) -> None:
+    group_id = create_post(tenant, status="draft")
+    issued = ticket(tenant, group_id, contentType=content_type, fileName=name)
+    put(issued["uploadUrl"], png(), content_type=content_type)
+    served = httpx.get(issued["fileUrl"])
+    assert served.status_code == 200
+    assert served.headers["content-type"] == content_type
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["content-security-policy"] == SANDBOXED
+    assert "content-disposition" not in served.headers  # shown inline: it is an image or video
+
+
+@pytest.mark.parametrize(
+    "stored_type", ["text/html", "image/png; x=1, text/html", "image/svg+xml", "IMAGE/PNG, x/y"]
+)
+def test_files_of_other_types_are_downloads(server: LiveServer, stored_type: str) -> None:
+    """Only files kept from before the allowlist can have another type."""
+    store = server.context.media_store
+    assert isinstance(store, LocalMediaStore)
+    key = plant_legacy_file(store, "page.html", stored_type, b"<script>alert(1)</script>")
+    served = httpx.get(f"{server.settings.resolved_public_url}/media/files/{key}")
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["content-disposition"] == 'attachment; filename="page.html"'
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["content-security-policy"] == SANDBOXED
+
+
+_FILE_URL = re.compile(r"/media/files/([0-9a-f]{24})/([0-9a-f]{24})/([0-9a-f]{32})/photo\.png")
+
+
+def test_file_urls_are_capabilities(tenant: Tenant) -> None:
+    """Platforms fetch file URLs without a key, so the URL itself must be unguessable: 128
+    random bits in the path, beside the two ids."""
+    group_id = create_post(tenant, status="draft")
+    issued = [ticket(tenant, group_id) for _ in range(2)]
+    for each in issued:
+        assert put(each["uploadUrl"], png()).status_code == 200
+    matches = [_FILE_URL.fullmatch(urlsplit(each["fileUrl"]).path) for each in issued]
+    assert all(matches), [each["fileUrl"] for each in issued]
+    (group, media, token), (_, other_media, other_token) = (m.groups() for m in matches if m)
+    assert (group, media) == (group_id, issued[0]["mediaId"])
+    assert len({token, other_token}) == 2
+    base = issued[0]["fileUrl"].split("/media/files/", 1)[0] + "/media/files"
+    guesses = [
+        f"{base}/{group}/{media}/photo.png",  # the layout before tokens
+        f"{base}/{group}/{media}/{other_token}/photo.png",  # the neighbour's token
+        f"{base}/{group}/{media}/{secrets.token_hex(16)}/photo.png",
+        f"{base}/{group}/{other_media}/{token}/photo.png",
+    ]
+    for guess in guesses:
+        assert httpx.get(guess).status_code == 404, guess
+    assert httpx.get(issued[0]["fileUrl"]).status_code == 200
+
+
+BAD_NAME = error_body(
+    "fileName must be text without path separators or control characters", "INVALID_FILE_NAME"
+)
+TOO_LONG = {
+    **error_body("fileName is longer than 255 bytes (UTF-8)", "FILE_NAME_TOO_LONG"),
+    "limit": 255,
+}
+
+
+@pytest.mark.parametrize(
+    ("file_name", "error"),
+    [
+        ("photos/a.png", BAD_NAME),
+        ("C:\\a.png", BAD_NAME),
+        ("a\x00.png", BAD_NAME),
+        ("a\n.png", BAD_NAME),
+        ("a\x7f.png", BAD_NAME),
+        ("a\x85.png", BAD_NAME),
+        ("a\ud800.png", BAD_NAME),
+        ("a" * 252 + ".png", TOO_LONG),
+        ("é" * 126 + ".png", TOO_LONG),
+    ],
+    ids=["slash", "backslash", "nul", "newline", "del", "c1", "surrogate", "long", "long-utf8"],
+)
+def test_bad_file_names_are_400(
+    server: LiveServer, tenant: Tenant, file_name: str, error: dict[str, Any]
+) -> None:
+    group_id = create_post(tenant, status="draft")
+    response = upload_url(tenant, group_id, fileName=file_name)
+    assert response.status_code == 400
+    assert response.json() == error
+    assert media_rows(server, group_id) == 0
+
+
+@pytest.mark.parametrize(
+    "file_name", ["x.png.meta.json", "a" * 251 + ".png", "é" * 125 + ".png", "..png", "~.png"]
+)
+def test_any_other_file_name_is_kept_and_served(tenant: Tenant, file_name: str) -> None:
+    group_id = create_post(tenant, status="draft")
+    issued = ticket(tenant, group_id, fileName=file_name)
+    data = png()
+    assert put(issued["uploadUrl"], data).status_code == 200
+    assert httpx.get(issued["fileUrl"]).content == data
 
 
 def test_unknown_or_foreign_groups_are_404(tenant: Tenant, new_tenant: Any) -> None:

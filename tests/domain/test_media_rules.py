@@ -22,7 +22,14 @@ VIDEO = AttachedMedia("video", "video/mp4")
     ("content_type", "kind"),
     [
         ("image/jpeg", "image"),
-        ("IMAGE/PNG; charset=binary", "image"),
+        ("IMAGE/PNG", "image"),
+        ("Video/QuickTime", "video"),
+        # A browser reads the last of a list, so parameters and lists are refused, not stripped.
+        ("IMAGE/PNG; charset=binary", None),
+        ("image/png; x=1, text/html", None),
+        ("image/png, text/html", None),
+        (" image/png", None),
+        ("video/quic\u212atime", None),  # the Kelvin sign lowers to "k"
         ("image/webp", "image"),
         ("video/mp4", "video"),
         ("video/quicktime", "video"),

@@ -18,6 +18,8 @@ from herald.media.local import LocalMediaStore
 from herald.store.publish_context import GroupContext, MediaContext
 from herald.store.publish_queue import ClaimedTarget
 
+MIB = 1024 * 1024
+
 
 def webp() -> bytes:
     buffer = io.BytesIO()
@@ -60,7 +62,7 @@ def test_webp_is_streamed_as_jpeg_for_bluesky_and_as_is_for_x(tmp_path: Path) ->
         await store.receive(key, body())  # type: ignore[arg-type]
         media = [MediaContext("m" * 24, "image", "image/webp", key, store.public_url(key), True)]
         group = GroupContext({}, ["red square"], media, None)
-        preparer = MediaPreparer(store, writer=None, max_wait=timedelta(0))  # type: ignore[arg-type]
+        preparer = MediaPreparer(store, writer=None, max_wait=timedelta(0), max_bytes=MIB)  # type: ignore[arg-type]
         return (
             await preparer.prepare(claim("bluesky"), group),
             await preparer.prepare(claim("twitter"), group),
@@ -85,7 +87,7 @@ def test_webp_is_streamed_as_jpeg_for_bluesky_and_as_is_for_x(tmp_path: Path) ->
 
 def test_media_first_platforms_without_media_are_refused(tmp_path: Path) -> None:
     store = LocalMediaStore(tmp_path, "http://127.0.0.1:1", secrets.token_bytes(32))
-    preparer = MediaPreparer(store, writer=None, max_wait=timedelta(0))  # type: ignore[arg-type]
+    preparer = MediaPreparer(store, writer=None, max_wait=timedelta(0), max_bytes=MIB)  # type: ignore[arg-type]
     result = asyncio.run(
         preparer.prepare(claim(Platform.INSTAGRAM.value), GroupContext({}, [], [], None))
     )
@@ -109,7 +111,7 @@ def test_tiktok_video_frame_rate_is_probed(tmp_path: Path, fps: int, refused: bo
 
         await store.receive(key, body())  # type: ignore[arg-type]
         media = [MediaContext("v" * 24, "video", "video/mp4", key, store.public_url(key), True)]
-        preparer = MediaPreparer(store, writer=None, max_wait=timedelta(0))  # type: ignore[arg-type]
+        preparer = MediaPreparer(store, writer=None, max_wait=timedelta(0), max_bytes=MIB)  # type: ignore[arg-type]
         return await preparer.prepare(claim("tiktok"), GroupContext({}, [], media, None))
 
     result = asyncio.run(scenario())

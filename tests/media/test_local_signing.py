@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from herald.media.base import CHUNK_SIZE, MediaStoreError, UploadTicket
+from herald.media.base import CHUNK_SIZE, MediaStoreError, StoredFile, UploadTicket
 from herald.media.local import LocalMediaStore, UploadRefused, UploadTooLarge
 from media_support import chunks_of, read_chunks
 
@@ -148,7 +148,18 @@ def test_the_time_must_be_aware(store: LocalMediaStore, ticket: UploadTicket) ->
         verify(store, url_fields(ticket), now=datetime(2030, 1, 1))  # noqa: DTZ001
 
 
-@pytest.mark.parametrize("content_type", ["", "image", "image/png\r\nX-Evil: 1", "image/ png"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "",
+        "image",
+        "image/png\r\nX-Evil: 1",
+        "image/ png",
+        "image/png; x=1, text/html",
+        "image/png;charset=binary",
+        "image/png, text/html",
+    ],
+)
 def test_presign_refuses_a_malformed_content_type(
     store: LocalMediaStore, expires_at: datetime, content_type: str
 ) -> None:
@@ -156,10 +167,32 @@ def test_presign_refuses_a_malformed_content_type(
         asyncio.run(store.presign_upload(KEY, content_type, expires_at))
 
 
-def test_keys_cannot_name_a_sidecar(store: LocalMediaStore) -> None:
-    with pytest.raises(ValueError, match=r"\.meta\.json"):
-        store.path_for(KEY + ".meta.json")
-    assert store.path_for(KEY) == store.root / KEY
+def test_no_key_names_a_sidecar(store: LocalMediaStore) -> None:
+    """Sidecars end in "~meta.json", and "~" is outside the key alphabet: a key ending in the
+    old sidecar suffix is a file like any other, beside the file it would once have shadowed."""
+    for key, data, content_type in [
+        (KEY, b"png", "image/png"),
+        (KEY + ".meta.json", b"{", "video/mp4"),
+    ]:
+        asyncio.run(store.receive(key, chunks_of(data), content_type=content_type))
+    assert asyncio.run(store.stat(KEY)) == StoredFile(3, "image/png")
+    assert asyncio.run(store.stat(KEY + ".meta.json")) == StoredFile(1, "video/mp4")
+    asyncio.run(store.delete(KEY))
+    assert b"".join(read_chunks(store, KEY + ".meta.json")) == b"{"
+    with pytest.raises(ValueError, match="media key"):
+        store.path_for(KEY + "~meta.json")
+
+
+def test_files_stored_by_older_versions_keep_their_type(store: LocalMediaStore) -> None:
+    """Older versions wrote `<name>.meta.json`; such a file is read, and deleted with its file."""
+    path = store.path_for(KEY)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"png")
+    legacy = path.with_name("photo.png.meta.json")
+    legacy.write_text('{"contentType": "image/png"}')
+    assert asyncio.run(store.stat(KEY)) == StoredFile(3, "image/png")
+    asyncio.run(store.delete(KEY))
+    assert files_under(store.root) == []
 
 
 # --- receive --------------------------------------------------------------------------------
@@ -201,7 +234,7 @@ def test_a_refused_upload_leaves_the_earlier_file_alone(store: LocalMediaStore) 
     with pytest.raises(UploadTooLarge):
         asyncio.run(store.receive(KEY, CountingBody(2 * MIB).chunks(), max_bytes=MIB))
     assert b"".join(read_chunks(store, KEY)) == b"first version"
-    assert files_under(store.root) == sorted([KEY, KEY + ".meta.json"])
+    assert files_under(store.root) == sorted([KEY, KEY + "~meta.json"])
 
 
 def test_a_body_that_breaks_off_leaves_no_file(store: LocalMediaStore) -> None:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from herald.domain.platform import Platform
 
-MAX_FILE_BYTES = 512 * 1024 * 1024
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm", "video/x-msvideo"})
 _MP4 = frozenset({"video/mp4"})
@@ -48,18 +47,36 @@ _RULES: dict[Platform, MediaRule] = {
 }
 
 
+def describe_bytes(size: int) -> str:
+    """`512 MB` for whole mebibytes, as Publora states its cap; otherwise the bytes."""
+    mebibyte = 1024 * 1024
+    if size % mebibyte == 0:
+        return f"{size // mebibyte} MB"
+    return f"{size:,} bytes"
+
+
 def media_rule(platform: Platform) -> MediaRule:
     return _RULES[platform]
 
 
+def accepted_type(content_type: str) -> str | None:
+    """The accepted type `content_type` names, in lower case; None for anything else.
+
+    Exactly one bare `type/subtype` from the lists: a browser reads `image/png; x=1, text/html`
+    as HTML, so parameters and lists are refused, not stripped. ASCII only, since `str.lower`
+    maps some other letters (the Kelvin sign) onto ASCII ones."""
+    lowered = content_type.lower()
+    if content_type.isascii() and (lowered in IMAGE_TYPES or lowered in VIDEO_TYPES):
+        return lowered
+    return None
+
+
 def kind_of(content_type: str) -> str | None:
     """ "image" or "video" for the types Herald accepts, else None."""
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type in IMAGE_TYPES:
-        return "image"
-    if media_type in VIDEO_TYPES:
-        return "video"
-    return None
+    media_type = accepted_type(content_type)
+    if media_type is None:
+        return None
+    return "image" if media_type in IMAGE_TYPES else "video"
 
 
 @dataclass(frozen=True)

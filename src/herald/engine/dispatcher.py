@@ -80,7 +80,10 @@ class Engine:
         )
         self.media_store = media_store or create_media_store(settings)
         self._media = MediaPreparer(
-            self.media_store, self._writer, timedelta(seconds=settings.media_wait_seconds)
+            self.media_store,
+            self._writer,
+            timedelta(seconds=settings.media_wait_seconds),
+            settings.media_max_upload_bytes,
         )
         self._publisher = Publisher(
             self._clients,

@@ -15,22 +15,31 @@ from herald.domain.media_rules import (
     MediaRuleError,
     check_ready_to_publish,
     check_video,
+    describe_bytes,
     image_byte_limit,
     needs_jpeg,
 )
 from herald.domain.platform import Platform
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import WriteBatcher
-from herald.media.base import MediaStore
+from herald.media.base import MediaStore, StoredFile
 from herald.media.local import LocalMediaStore
 from herald.media.processing import fit_image, probe_video, webp_to_jpeg
 from herald.platforms.base import MediaItem
+from herald.services.media import delete_files
 from herald.store.media import MediaRecordStore
 from herald.store.publish_context import GroupContext, MediaContext
 from herald.store.publish_queue import ClaimedTarget
 
 RECHECK_AFTER = timedelta(seconds=5)
 SWEEP_BATCH = 100
+
+
+@dataclass(frozen=True)
+class _Unsettled:
+    id: str
+    key: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -54,10 +63,21 @@ class MediaPreparer:
     store: MediaStore
     writer: WriteBatcher
     max_wait: timedelta
+    max_bytes: int  # the upload cap: S3 takes any size the client PUTs, so it is checked here
 
     async def prepare(self, claim: ClaimedTarget, group: GroupContext) -> Ready | Wait | Refuse:
         platform, media = Platform(claim.platform), group.media
-        missing = await self._still_uploading(media)
+        too_large = [m for m in media if m.too_large]
+        missing: list[MediaContext] = []
+        if not too_large:
+            too_large, missing = await self._check_files(media)
+        if too_large:
+            name = too_large[0].storage_key.rsplit("/", 1)[-1]
+            return Refuse(
+                f"{name} is larger than the {describe_bytes(self.max_bytes)} upload limit; it "
+                "was deleted and the post was not published",
+                "MEDIA_TOO_LARGE",
+            )
         if missing:
             # From the time the user asked for: due_at itself moves with every wait.
             asked_for = group.scheduled_at or claim.due_at
@@ -82,20 +102,29 @@ class MediaPreparer:
         info = await asyncio.to_thread(probe_video, self.store.path_for(video.storage_key))
         return info.fps if info is not None else None
 
-    async def _still_uploading(self, media: list[MediaContext]) -> list[MediaContext]:
-        """Uploads go straight to the store (S3 never tells Herald), so ask the store."""
-        pending = [m for m in media if not m.ready]
-        if not pending:
-            return []
-        stats = await asyncio.gather(*(self.store.stat(m.storage_key) for m in pending))
-        arrived = {m.id: s.size for m, s in zip(pending, stats, strict=True) if s is not None}
-        if arrived:
+    async def _check_files(
+        self, media: list[MediaContext]
+    ) -> tuple[list[MediaContext], list[MediaContext]]:
+        """(over the cap, not there) after asking the store about every file: uploads go
+        straight to it (S3 never tells Herald), and until its URL dies a client may replace an
+        S3 object that was ready. Files over the cap are deleted and their rows marked."""
+        stats: list[StoredFile | None] = list(
+            await asyncio.gather(*(self.store.stat(m.storage_key) for m in media))
+        )
+        found = [(m, s) for m, s in zip(media, stats, strict=True) if s is not None]
+        too_large = [m for m, s in found if s.size > self.max_bytes]
+        arrived = {m.id: s.size for m, s in found if not m.ready and s.size <= self.max_bytes}
+        if too_large:
+            await delete_files(self.store, [m.storage_key for m in too_large])
+        if arrived or too_large:
 
             async def mark(session: AsyncSession) -> None:
-                await MediaRecordStore(session).mark_ready(arrived, arrived)
+                records = MediaRecordStore(session)
+                await records.mark_ready(arrived, arrived)
+                await records.mark_too_large(m.id for m in too_large)
 
             await self.writer.run(mark)
-        return [m for m in pending if m.id not in arrived]
+        return too_large, [m for m, s in zip(media, stats, strict=True) if s is None]
 
     def _items(
         self, platform: Platform, media: list[MediaContext], alt_texts: list[str]
@@ -139,20 +168,27 @@ class MediaPreparer:
         return processed
 
     async def sweep(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
-        """Uploads whose URL expired: kept if the file arrived after all, else forgotten.
+        """Uploads whose URL expired, looked at once more now that the file cannot change: kept
+        if it arrived within the cap, deleted and marked if over it, forgotten if it never came.
         The store is asked outside any transaction; rows change in short ones."""
         async with unit_of_work(sessions, write=False) as session:
-            rows = await MediaRecordStore(session).unfinished_before(now, SWEEP_BATCH)
-            stale = [(m.id, m.storage_key) for m in rows]  # plain values outlive the session
+            rows = await MediaRecordStore(session).unsettled_before(now, SWEEP_BATCH)
+            stale = [_Unsettled(m.id, m.storage_key, m.status) for m in rows]  # outlive the session
         if not stale:
             return 0
-        stats = await asyncio.gather(*(self.store.stat(key) for _, key in stale))
-        arrived = {mid: s.size for (mid, _), s in zip(stale, stats, strict=True) if s is not None}
-        gone = [(mid, key) for mid, key in stale if mid not in arrived]
+        stats = await asyncio.gather(*(self.store.stat(row.key) for row in stale))
+        seen = list(zip(stale, stats, strict=True))
+        too_large = [
+            r for r, s in seen if r.status == "too_large" or (s and s.size > self.max_bytes)
+        ]
+        arrived = {r.id: s.size for r, s in seen if s is not None and r not in too_large}
+        gone = [r for r, s in seen if s is None and r.status == "awaiting_upload"]
+        vanished = [r.id for r, s in seen if s is None and r.status == "ready"]
         async with unit_of_work(sessions) as session:
             records = MediaRecordStore(session)
-            await records.mark_ready(arrived, arrived)
-            await records.remove(mid for mid, _ in gone)
-        for _, key in gone:
-            await self.store.delete(key)
+            await records.mark_ready(arrived, arrived, settled=True)
+            await records.mark_too_large((r.id for r in too_large), settled=True)
+            await records.mark_settled(vanished)
+            await records.remove(r.id for r in gone)
+        await delete_files(self.store, [r.key for r in (*too_large, *gone)])
         return len(stale)

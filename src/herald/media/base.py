@@ -24,7 +24,7 @@ CHUNK_SIZE = 64 * 1024
 # S3 keys may be up to 1024 bytes; with the key's alphabet restricted to ASCII, characters = bytes.
 MAX_KEY_LENGTH = 1024
 _KEY_ALPHABET = re.compile(r"[A-Za-z0-9._\-/]+")
-_CONTENT_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(;[ -~]*)?")
+_CONTENT_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 RefusalReason = Literal["expired", "bad_signature", "content_type_mismatch"]
 
@@ -100,9 +100,10 @@ def validate_key(key: str) -> str:
 
 
 def validate_content_type(content_type: str) -> str:
-    """Return `content_type` if it is a `type/subtype[; params]` header value, else ValueError."""
+    """Return `content_type` if it is a bare `type/subtype`, else ValueError. Parameters are
+    refused too: after a comma in one, a browser may take the file for another type."""
     if not _CONTENT_TYPE.fullmatch(content_type):
-        raise ValueError("content type must look like type/subtype")
+        raise ValueError("content type must be a bare type/subtype")
     return content_type
 
 

@@ -33,7 +33,10 @@ from herald.media.base import (
 
 __all__ = ["LocalMediaStore", "UploadRefused", "UploadTooLarge"]
 
-META_SUFFIX = ".meta.json"
+# "~" is outside the key alphabet, so no key can name a sidecar (nor an upload in progress).
+META_SUFFIX = "~meta.json"
+# Versions before 2026-12 wrote `<name>.meta.json`, and reserved that ending in keys.
+LEGACY_META_SUFFIX = ".meta.json"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 T = TypeVar("T")
 # Upload chunks are gathered up to this size before each write, so a body arriving in small
@@ -42,7 +45,7 @@ WRITE_BUFFER_BYTES = 1024 * 1024
 
 
 class LocalMediaStore:
-    """Files under `root / key`, each with a `<file>.meta.json` sidecar holding its content type.
+    """Files under `root / key`, each with a `<file>~meta.json` sidecar holding its content type.
 
     The content type is recorded when the upload URL is signed (it is part of the signature), so
     `receive` needs only the bytes; uploads land in a temp file and are renamed into place."""
@@ -55,11 +58,7 @@ class LocalMediaStore:
         self._signing_key = signing_key
 
     def path_for(self, key: str) -> Path:
-        validate_key(key)
-        # Reserved so that no key can name another key's sidecar.
-        if key.endswith(META_SUFFIX):
-            raise ValueError(f"media key must not end in {META_SUFFIX}")
-        return self.root / key
+        return self.root / validate_key(key)
 
     def public_url(self, key: str) -> str:
         self.path_for(key)
@@ -196,10 +195,8 @@ class LocalMediaStore:
         return size
 
     async def _write_meta(self, key: str, content_type: str) -> None:
-        path = self.path_for(key)
-        meta = path.with_name(path.name + META_SUFFIX)
         body = json.dumps({"contentType": content_type}).encode()
-        await _on_disk(key, _write_atomically, meta, body)
+        await _on_disk(key, _write_atomically, _sidecar(self.path_for(key)), body)
 
 
 async def _on_disk(key: str, function: Callable[..., T], *args: Any) -> T:
@@ -259,6 +256,19 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + META_SUFFIX)
+
+
+def _existing_sidecar(path: Path) -> Path:
+    """The sidecar, or for a file stored by an older version, the one it wrote (only then:
+    today `<name>.meta.json` may be another key's file)."""
+    sidecar = _sidecar(path)
+    if sidecar.exists():
+        return sidecar
+    return path.with_name(path.name + LEGACY_META_SUFFIX)
+
+
 def _stat(path: Path) -> StoredFile | None:
     try:
         status = path.stat()
@@ -267,7 +277,7 @@ def _stat(path: Path) -> StoredFile | None:
     if not S_ISREG(status.st_mode):
         return None
     try:
-        meta = json.loads(path.with_name(path.name + META_SUFFIX).read_bytes())
+        meta = json.loads(_existing_sidecar(path).read_bytes())
     except FileNotFoundError:
         return StoredFile(status.st_size, DEFAULT_CONTENT_TYPE)
     except ValueError as exc:
@@ -279,7 +289,7 @@ def _stat(path: Path) -> StoredFile | None:
 
 
 def _remove(path: Path) -> None:
-    for target in (path, path.with_name(path.name + META_SUFFIX)):
+    for target in (_existing_sidecar(path), path):
         # A parent that is a file, or a key naming a directory: no file stored under this key.
         with contextlib.suppress(FileNotFoundError, NotADirectoryError, IsADirectoryError):
             target.unlink()

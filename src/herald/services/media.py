@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,14 +27,20 @@ logger = logging.getLogger("herald.media")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 _FINISHED = frozenset({PostStatus.PUBLISHED, PostStatus.FAILED, PostStatus.PARTIALLY_PUBLISHED})
+# File URLs need no key (platforms fetch them), so they are capabilities: 128 random bits in
+# the path make them unguessable, even knowing the group and media ids.
+FILE_URL_TOKEN_BYTES = 16
 
 
 @dataclass(frozen=True)
 class UploadRequest:
     post_group_id: str
     file_name: str
-    content_type: str
+    content_type: str  # one of the accepted types, lower case
     kind: str  # image | video
+    # The Content-Type the client will PUT: its own spelling of `content_type`, since S3 compares
+    # a signed header byte for byte.
+    put_type: str
 
 
 def media_not_found() -> NotFoundError:
@@ -61,8 +68,9 @@ async def request_upload(
     existing = await records.for_group(group.id)
     _check_rules(group, [*attached(existing), AttachedMedia(request.kind, request.content_type)])
     media_id = new_id()
-    key = f"{group.id}/{media_id}/{safe_file_name(request.file_name)}"
-    ticket = await store.presign_upload(key, request.content_type, now + UPLOAD_URL_LIFETIME)
+    token = secrets.token_hex(FILE_URL_TOKEN_BYTES)
+    key = f"{group.id}/{media_id}/{token}/{safe_file_name(request.file_name)}"
+    ticket = await store.presign_upload(key, request.put_type, now + UPLOAD_URL_LIFETIME)
     media = Media(
         id=media_id,
         post_group_id=group.id,

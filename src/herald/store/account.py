@@ -10,6 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.models import Account, ApiKey
 
+# Ids are random after their first four bytes (the second they were made): oldest first needs
+# the creation time, the id only breaks ties.
+_CREATION_ORDER = (Account.created_at, Account.id)
+
 
 class AccountStore:
     def __init__(self, session: AsyncSession) -> None:
@@ -27,7 +31,7 @@ class AccountStore:
         return (await self._session.scalar(select(func.count()).select_from(Account))) or 0
 
     async def list_all(self) -> Sequence[Account]:
-        return (await self._session.scalars(select(Account).order_by(Account.id))).all()
+        return (await self._session.scalars(select(Account).order_by(*_CREATION_ORDER))).all()
 
     async def get_managed_user(self, workspace_id: str, user_id: str) -> Account | None:
         query = select(Account).where(Account.id == user_id, Account.parent_id == workspace_id)
@@ -38,7 +42,7 @@ class AccountStore:
         return await self._session.scalar(query)
 
     async def list_managed_users(self, workspace_id: str) -> Sequence[Account]:
-        query = select(Account).where(Account.parent_id == workspace_id).order_by(Account.id)
+        query = select(Account).where(Account.parent_id == workspace_id).order_by(*_CREATION_ORDER)
         return (await self._session.scalars(query)).all()
 
     async def delete(self, account: Account) -> None:

@@ -9,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.models import Account, Connection, ConnectionGate
 
+# Ids are random after their first four bytes (the second they were made): oldest first needs
+# the creation time, the id only breaks ties.
+_CREATION_ORDER = (Connection.created_at, Connection.id)
+
 
 class ConnectionStore:
     def __init__(self, session: AsyncSession) -> None:
@@ -21,10 +25,10 @@ class ConnectionStore:
 
     async def list_for_account(self, account_id: str) -> Sequence[Connection]:
         query = select(Connection).where(Connection.account_id == account_id)
-        return (await self._session.scalars(query.order_by(Connection.id))).all()
+        return (await self._session.scalars(query.order_by(*_CREATION_ORDER))).all()
 
     async def list_all(self) -> Sequence[tuple[Connection, Account]]:
-        query = select(Connection, Account).join(Account).order_by(Connection.id)
+        query = select(Connection, Account).join(Account).order_by(*_CREATION_ORDER)
         return [(c, a) for c, a in await self._session.execute(query)]
 
     async def find(self, account_id: str, platform: str, external_id: str) -> Connection | None:
@@ -39,7 +43,7 @@ class ConnectionStore:
         query = select(Connection).where(
             Connection.platform == platform, Connection.external_id == external_id
         )
-        return await self._session.scalar(query.order_by(Connection.id).limit(1))
+        return await self._session.scalar(query.order_by(*_CREATION_ORDER).limit(1))
 
     async def delete(self, connection: Connection) -> None:
         await self._session.delete(connection)

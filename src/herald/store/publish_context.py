@@ -29,6 +29,7 @@ class MediaContext:
     public_url: str
     ready: bool
     size: int | None = None  # bytes, once the upload is known to have arrived
+    too_large: bool = False  # passed the upload cap; the file was deleted
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class PublishContextStore:
                     media.public_url,
                     media.status == "ready",
                     media.size,
+                    media.status == "too_large",
                 )
             )
         return found

@@ -9,6 +9,7 @@ from herald.api.deps import Context, CurrentPrincipal, JsonBody
 from herald.api.routes._docs import errors
 from herald.api.schemas.base import request_body_doc, wire
 from herald.api.schemas.media import UploadUrlRequest, UploadUrlResponse, parse_upload_request
+from herald.domain.media_rules import accepted_type, describe_bytes
 from herald.domain.timestamps import format_timestamp, utc_now
 from herald.errors import AppError, NotFoundError, PayloadTooLargeError
 from herald.media.local import LocalMediaStore, UploadRefused, UploadTooLarge
@@ -17,6 +18,12 @@ from herald.services import media as media_service
 router = APIRouter(tags=["media"])
 files_router = APIRouter(include_in_schema=False)
 UPLOAD_PATH = "/media/upload/"
+# Files are served on the API's origin: whatever a file holds, the browser must neither guess
+# another type for it (nosniff) nor run anything in it (no sources, a sandboxed origin).
+MEDIA_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
 
 _REFUSALS = {
     "expired": "Upload URL expired",
@@ -31,7 +38,7 @@ class UploadForbiddenError(AppError):
 
 
 def _too_large(limit: int) -> PayloadTooLargeError:
-    return PayloadTooLargeError(f"Files are limited to {limit // (1024 * 1024)} MB")
+    return PayloadTooLargeError(f"Files are limited to {describe_bytes(limit)}")
 
 
 @router.post(
@@ -109,4 +116,14 @@ async def file(key: str, context: Context) -> Response:
         stored = None
     if stored is None:
         raise NotFoundError("Not found")
-    return FileResponse(store.path_for(key), media_type=stored.content_type)
+    path = store.path_for(key)
+    shown = accepted_type(stored.content_type)
+    if shown is None:
+        # Only files kept from before types were an allowlist: saved, never shown.
+        return FileResponse(
+            path,
+            media_type="application/octet-stream",
+            filename=path.name,
+            headers=MEDIA_HEADERS,
+        )
+    return FileResponse(path, media_type=shown, headers=MEDIA_HEADERS)
