@@ -92,8 +92,16 @@ def load_key_ring(settings: Settings) -> KeyRing:
     if settings.secret_key:
         return KeyRing(_parse_keys(settings.secret_key))
     missing = missing_key_file(settings)
-    if missing is not None and create_key_file(missing):
-        logger.info("generated a new secret key at %s", missing)
+    if missing is not None:
+        try:
+            created = create_key_file(missing)
+        except OSError as exc:
+            raise SecretKeyError(
+                f"cannot create the key file {missing} ({type(exc).__name__}): set "
+                "HERALD_SECRET_KEY_FILE to a place Herald may write, or HERALD_SECRET_KEY"
+            ) from None
+        if created:
+            logger.info("generated a new secret key at %s", missing)
     return _read_ring(key_file_path(settings), legacy_key_file(settings))
 
 
