@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import deque
+from collections.abc import Iterable
 from itertools import accumulate
 from typing import Any, NoReturn
 
@@ -17,10 +17,16 @@ from herald.errors import ValidationError
 MAX_JSON_DEPTH = 32
 _PATH_SHOWN = 120  # a path in a message is cut here: keys are the client's own text
 
-_ESCAPE = re.compile(r"\\.", re.DOTALL)
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as signed bytes
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# NUL and lone surrogates can only arrive as \u escapes: a raw control character is not JSON,
+# and the body was decoded strictly. Once escaped backslashes are blanked out, every backslash
+# starts an escape, so these find each \u0000 and each surrogate escape not in a pair.
+_UNSTORABLE_ESCAPE = re.compile(
+    r"\\u(?:0000"  # one literal prefix, which the regex engine finds at memchr speed
+    r"|[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"  # a high half with no low one next
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u)[dD][c-fC-F][0-9a-fA-F]{2})"  # a low, no high before
+)
 
 
 class _NotFiniteError(ValueError):
@@ -51,7 +57,8 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raise ValidationError("Invalid JSON body", code="INVALID_JSON") from exc
     if not isinstance(value, dict):
         raise ValidationError("Request body must be a JSON object", code="INVALID_JSON")
-    check_text(value)
+    if _UNSTORABLE_ESCAPE.search(_without_escaped_backslashes(text)):
+        check_text(value)  # names the field; the search above only spares clean bodies the walk
     return value
 
 
@@ -59,10 +66,16 @@ def nesting_depth(text: str) -> int:
     """The deepest bracket nesting outside strings, counted without recursion or a per-character
     Python loop, so the decoder never sees a body that would recurse too deep. A malformed body
     may count oddly; the decoder refuses it anyway."""
-    # With escapes gone, every other quote opens a string: the even pieces are outside.
-    outside_strings = "".join(_ESCAPE.sub("", text).split('"')[::2]).encode()
+    # With escaped quotes gone, every other quote opens a string: the even pieces are outside.
+    unquoted = _without_escaped_backslashes(text).replace('\\"', "__")
+    outside_strings = "".join(unquoted.split('"')[::2]).encode()
     steps = outside_strings.translate(_STEPS, delete=_NOT_BRACKETS)
     return max(accumulate(memoryview(steps).cast("b")), default=0)
+
+
+def _without_escaped_backslashes(text: str) -> str:
+    """Left to right, as a decoder reads them; no other escape holds a backslash."""
+    return text.replace("\\\\", "__")
 
 
 def _refuse_constant(name: str) -> NoReturn:
@@ -77,30 +90,60 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def check_text(body: dict[str, Any]) -> None:
+def check_text(value: dict[str, Any]) -> None:
     """Refuse a NUL (PostgreSQL cannot store it in text) or an unpaired surrogate (not Unicode,
-    so not encodable as UTF-8) in any string of the body, keys included; the message names the
-    field. Breadth first, so the shallowest offender is named."""
-    pending: deque[tuple[Any, str]] = deque([(body, "")])
+    so not UTF-8) in any string of a decoded body or query, keys included; the message names
+    the first such field. The path to each value is kept as a chain of tuples and spelt out only
+    for the field refused, so a large body costs one cheap step per string or container."""
+    pending: list[tuple[Any, _Trail]] = [(value, None)]
     while pending:
-        value, where = pending.popleft()
-        if isinstance(value, str):
-            _check_string(value, where)
-        elif isinstance(value, dict):
-            for key, child in value.items():
-                _check_string(key, f"a key of {where or 'the body'}")
-                pending.append((child, f"{where}.{key}" if where else key))
-        elif isinstance(value, list):
-            pending.extend((child, f"{where}[{index}]") for index, child in enumerate(value))
+        item, trail = pending.pop()
+        if isinstance(item, str):
+            _check_string(item, trail)
+            continue
+        if isinstance(item, dict):
+            for key in item:
+                _check_string(key, (trail, _KEY_OF))
+            children: Iterable[tuple[Any, Any]] = item.items()
+        else:
+            children = enumerate(item)
+        walked = [(child, (trail, step)) for step, child in children if type(child) in _WALKED]
+        pending.extend(reversed(walked))  # popped in document order
 
 
-def _check_string(text: str, where: str) -> None:
+_Trail = tuple[Any, Any] | None  # (parent trail, key or index), innermost last
+_KEY_OF = object()  # the step that stands for "a key of" the object at the trail
+_WALKED = frozenset({str, dict, list})
+
+
+def _check_string(text: str, trail: _Trail) -> None:
     if "\x00" in text:
-        _invalid_text(where, "contains a NUL character")
-    if not text.isascii() and _SURROGATE.search(text):
-        _invalid_text(where, "contains an unpaired surrogate, which is not Unicode text")
+        _invalid_text(trail, "contains a NUL character")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            _invalid_text(trail, "contains an unpaired surrogate, which is not Unicode text")
 
 
-def _invalid_text(where: str, problem: str) -> NoReturn:
+def _invalid_text(trail: _Trail, problem: str) -> NoReturn:
+    where = _spelt(trail)
     shown = where if len(where) <= _PATH_SHOWN else where[:_PATH_SHOWN] + "…"
     raise ValidationError(f"{shown} {problem}", code="INVALID_TEXT")
+
+
+def _spelt(trail: _Trail) -> str:
+    """`platformSettings.x.y`, `altTexts[1]`, `a key of platformSettings`."""
+    steps: list[Any] = []
+    while trail is not None:
+        trail, step = trail
+        steps.append(step)
+    where = ""
+    for step in reversed(steps):
+        if step is _KEY_OF:
+            return f"a key of {where or 'the body'}"
+        if isinstance(step, int):
+            where += f"[{step}]"
+        else:
+            where = f"{where}.{step}" if where else step
+    return where
