@@ -179,7 +179,9 @@ class MediaPreparer:
         stats = await asyncio.gather(*(self.store.stat(row.key) for row in stale))
         seen = list(zip(stale, stats, strict=True))
         too_large = [
-            r for r, s in seen if r.status == "too_large" or (s and s.size > self.max_bytes)
+            r
+            for r, s in seen
+            if r.status == "too_large" or (s is not None and s.size > self.max_bytes)
         ]
         arrived = {r.id: s.size for r, s in seen if s is not None and r not in too_large}
         gone = [r for r, s in seen if s is None and r.status == "awaiting_upload"]

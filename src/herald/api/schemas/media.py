@@ -6,8 +6,10 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from pydantic import Field
+
 from herald.api.schemas.base import WireModel
-from herald.domain.media_rules import accepted_type, kind_of
+from herald.domain.media_rules import IMAGE_TYPES, VIDEO_TYPES, accepted_type, kind_of
 from herald.errors import ValidationError
 from herald.services.media import UploadRequest
 
@@ -18,8 +20,14 @@ _NOT_IN_NAMES = frozenset({"Cc", "Cs"})
 
 
 class UploadUrlRequest(WireModel):
-    file_name: str
-    content_type: str
+    file_name: str = Field(
+        description=f"At most {MAX_FILE_NAME_BYTES} bytes of UTF-8; no '/', '\\' or control "
+        "characters"
+    )
+    content_type: str = Field(
+        description=f"Exactly one of {', '.join(sorted(IMAGE_TYPES | VIDEO_TYPES))} (any case, "
+        "no parameters)"
+    )
     type: Literal["image", "video"] | None = None  # derived from contentType when left out
     post_group_id: str
 
