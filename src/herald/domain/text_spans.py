@@ -91,6 +91,7 @@ class SpanWeights:
             if self.counting in ("graphemes", "mastodon"):
                 # The clusters of a span that starts at a cluster boundary are the text's own.
                 return bisect_left(self._bounds, end, first) - first
+            # X weighs whole clusters (NFC composes inside one, an emoji is one): both ends.
             last = self._bound_index(end)
             if last >= 0:
                 return self._weights[last] - self._weights[first]
@@ -106,15 +107,17 @@ class SpanWeights:
             last = min(last, bisect_right(self._bytes, budget, first))
         reach = self._bounds[max(last - 1, first)]
         if self._bounds[first] != start:
-            # Inside a cluster (code points of one too big to fit alone): spans from here are
-            # measured, so the guess must not run to the end of a cluster of a million marks.
+            # Inside a cluster (a word that starts with a combining mark, or the code points of
+            # a cluster too big to fit alone): spans from here are measured, so the guess must
+            # not run to the end of a cluster of a million marks.
             reach = min(reach, start + max(self.limit - room, 1))
         return reach
 
     def clusters(self, start: int, end: int) -> list[int]:
-        """The cluster boundaries of text[start:end] on its own, from `start` to `end`, where
-        `start` follows whitespace or starts the text (a word): no cluster crosses whitespace
-        but a space followed by combining marks, which then start the word's first cluster."""
+        """The cluster boundaries of the word text[start:end] as if it stood alone, `start`
+        and `end` included: the text's own ones inside it. Whitespace joins a neighbour only
+        in a cluster that the word's edge then cuts (a space and the marks after it, a
+        prepended sign and the space after it), so the word's clusters start and end there."""
         self._prepare()
         inner = self._bounds[bisect_right(self._bounds, start) : bisect_left(self._bounds, end)]
         return [start, *inner, end]
