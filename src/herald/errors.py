@@ -27,6 +27,21 @@ class ValidationError(AppError):
     code = "VALIDATION_ERROR"
 
 
+class FieldTooLongError(ValidationError):
+    """A free-text field over its documented maximum, in characters (code points)."""
+
+    code = "FIELD_TOO_LONG"
+
+    def __init__(self, field: str, limit: int, message: str | None = None) -> None:
+        message = message or f"{field} must be at most {limit} characters"
+        super().__init__(message, field=field, limit=limit)
+
+
+def check_length(field: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise FieldTooLongError(field, limit)
+
+
 class AuthenticationError(AppError):
     status_code = 401
     code = "INVALID_API_KEY"

@@ -23,10 +23,23 @@ _TIKTOK_FLAGS = (
     "disableComment",
 )
 YOUTUBE_TITLE_LIMIT = 100
+# Any string in platformSettings, known field or not: YouTube's description limit, the longest
+# text limit of any per-platform field. Keys are names, never text.
+STRING_LIMIT = 5000
+KEY_LIMIT = 100
 
 
 class PlatformSettingsError(ValueError):
     """The message is the client-facing explanation."""
+
+
+class SettingTooLongError(PlatformSettingsError):
+    """A string (or a key) of platformSettings over its maximum; `field` is its path."""
+
+    def __init__(self, message: str, field: str, limit: int) -> None:
+        super().__init__(message)
+        self.field = field
+        self.limit = limit
 
 
 def validate_platform_settings(settings: Mapping[str, Any]) -> None:
@@ -37,6 +50,41 @@ def validate_platform_settings(settings: Mapping[str, Any]) -> None:
         if not isinstance(values, Mapping):
             raise PlatformSettingsError(f"platformSettings.{platform} must be an object")
         check(values)
+    _check_sizes(settings)
+
+
+# Where a value sits: its parent's place and its own key or index; rendered only for an error.
+_Place = tuple["_Place | None", str | int]
+
+
+def _check_sizes(settings: Mapping[str, Any]) -> None:
+    """Every string and key at any depth, walked without recursion (nesting is unbounded)."""
+    pending: list[tuple[_Place, Any]] = [((None, "platformSettings"), settings)]
+    while pending:
+        place, value = pending.pop()
+        if isinstance(value, str) and len(value) > STRING_LIMIT:
+            path = _path(place)
+            message = f"{path} must be at most {STRING_LIMIT} characters"
+            raise SettingTooLongError(message, path, STRING_LIMIT)
+        if isinstance(value, Mapping):
+            if any(len(str(key)) > KEY_LIMIT for key in value):
+                path = _path(place)
+                message = f"{path} keys must be at most {KEY_LIMIT} characters"
+                raise SettingTooLongError(message, path, KEY_LIMIT)
+            pending.extend(((place, str(key)), item) for key, item in reversed(list(value.items())))
+        elif isinstance(value, list):
+            pending.extend(
+                ((place, index), item) for index, item in reversed(list(enumerate(value)))
+            )
+
+
+def _path(place: _Place) -> str:
+    names: list[str] = []
+    node: _Place | None = place
+    while node is not None:
+        node, name = node
+        names.append(f"[{name}]" if isinstance(name, int) else f".{name}")
+    return "".join(reversed(names)).lstrip(".")
 
 
 def _one_of(platform: str, field: str, values: Mapping[str, Any], allowed: frozenset[str]) -> None:

@@ -15,10 +15,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from herald.domain.platform import Platform
-from herald.errors import ValidationError
+from herald.errors import ValidationError, check_length
 
 DEFAULT_BLUESKY_PDS = "https://bsky.social"
 DEFAULT_TELEGRAM_API = "https://api.telegram.org"
+# Any field: tokens and passwords are far shorter, and URLs longer than this are not in use.
+FIELD_MAX_CHARACTERS = 2048
 
 # `@name` (5–32 letters, digits, underscores) or a numeric id such as -1001234567890.
 _TELEGRAM_CHAT = re.compile(r"^(?:@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,20})$")
@@ -38,6 +40,10 @@ def connection_input(
 ) -> ConnectionInput:
     """Check the fields a platform needs and split them; ValidationError names what is wrong,
     calling each field by its label (the command line's flag names) when one is given."""
+    labels = labels or {}
+    for name, value in fields.items():
+        if isinstance(value, str):
+            check_length(labels.get(name, name), value, FIELD_MAX_CHARACTERS)
     if not isinstance(platform, str) or not platform:
         raise ValidationError("platform is required", code="MISSING_FIELD")
     parse = _PARSERS.get(platform)
@@ -48,7 +54,7 @@ def connection_input(
             f"Platform {platform!r} {detail}; connectable platforms: {known}",
             code="PLATFORM_NOT_SUPPORTED",
         )
-    return parse(_Fields(fields, labels or {}))
+    return parse(_Fields(fields, labels))
 
 
 @dataclass(frozen=True)

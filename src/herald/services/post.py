@@ -10,18 +10,24 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.ids import is_id, new_id
-from herald.domain.platform import Platform, split_platform_id
-from herald.domain.platform_settings import PlatformSettingsError, validate_platform_settings
+from herald.domain.platform import Platform, platform_id, split_platform_id
+from herald.domain.platform_settings import (
+    PlatformSettingsError,
+    SettingTooLongError,
+    validate_platform_settings,
+)
 from herald.domain.post_state import PostStatus, TargetState, group_status, wire_status
 from herald.domain.publishing import publish_key
 from herald.domain.text import TextTooLongError, plan_parts, text_rule
-from herald.errors import NotFoundError, ValidationError
+from herald.errors import FieldTooLongError, NotFoundError, ValidationError
 from herald.models import Connection, PostGroup, PublishTarget
 from herald.store.connection import ConnectionStore
 from herald.store.post import PostStore
 
 # A target more than this late is failed as too late rather than published out of context.
 EXPIRY_AFTER_DUE = timedelta(hours=24)
+# The connections one post may target: each is a row written under the write lock.
+MAX_PLATFORMS = 50
 INVALID_TIME = "Invalid scheduled time"
 
 
@@ -33,6 +39,23 @@ class NewPost:
     status: str | None = None  # "draft" | "scheduled" | None (publish now when no time)
     platform_settings: dict[str, Any] = field(default_factory=dict)
     alt_texts: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class CheckedPost:
+    """A new post whose time, settings and connections are valid, ready to be planned."""
+
+    account_id: str
+    new: NewPost
+    state: TargetState
+    scheduled_at: datetime | None
+    connections: Sequence[Connection]  # in the order asked for; read, not attached
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    checked: CheckedPost
+    thread_parts: Sequence[Sequence[str]]  # per connection
 
 
 @dataclass(frozen=True)
@@ -48,24 +71,77 @@ def post_not_found() -> NotFoundError:
 async def create_post(
     session: AsyncSession, account_id: str, new: NewPost, now: datetime
 ) -> PostGroup:
+    """Check, plan and store in one transaction, for callers whose posts are short. The API
+    runs the three steps itself, so that planning never holds the write lock."""
+    checked = await check_post(session, account_id, new, now)
+    return await store_post(session, plan_post(checked), now)
+
+
+async def check_post(
+    session: AsyncSession, account_id: str, new: NewPost, now: datetime
+) -> CheckedPost:
+    """Everything that can refuse the post before its text is planned; reads only."""
     state, scheduled_at = _initial_schedule(new, now)
     try:
         validate_platform_settings(new.platform_settings)
+    except SettingTooLongError as exc:
+        raise FieldTooLongError(exc.field, exc.limit, str(exc)) from exc
     except PlatformSettingsError as exc:
         raise ValidationError(str(exc), code="INVALID_PLATFORM_SETTINGS") from exc
     connections = await _resolve_connections(session, account_id, new.platform_ids)
+    return CheckedPost(account_id, new, state, scheduled_at, connections)
+
+
+def plan_post(checked: CheckedPost) -> PlannedPost:
+    """The thread of each target; CPU only (no I/O), linear in the content, once per distinct
+    rule (fifty sandbox connections share one plan)."""
+    plans: dict[tuple[Platform, int | None], list[str]] = {}
+    for connection in checked.connections:
+        platform, limit = Platform(connection.platform), account_text_limit(connection)
+        if (platform, limit) not in plans:
+            plans[platform, limit] = _plan(platform, checked.new.content, limit)
+    return PlannedPost(
+        checked,
+        [list(plans[Platform(c.platform), account_text_limit(c)]) for c in checked.connections],
+    )
+
+
+def _plan(platform: Platform, content: str, limit: int | None) -> list[str]:
+    try:
+        parts = plan_parts(platform, content, limit)
+    except TextTooLongError as exc:
+        raise ValidationError(
+            str(exc), code="CONTENT_TOO_LONG", platform=platform.value, limit=exc.limit
+        ) from exc
+    if not parts:  # nothing but `---` separators: no text to publish
+        raise ValidationError("Content is required", code="CONTENT_REQUIRED")
+    return parts
+
+
+async def store_post(session: AsyncSession, planned: PlannedPost, now: datetime) -> PostGroup:
+    """The write: only inserts, and one query to see that no connection went away since the
+    check."""
+    checked = planned.checked
+    ids = [c.id for c in checked.connections]
+    present = await ConnectionStore(session).existing_ids(checked.account_id, ids)
+    gone = [_public_id(c) for c in checked.connections if c.id not in present]
+    if gone:
+        raise _invalid_platform_ids(gone)
+    new = checked.new
     group = PostGroup(
-        account_id=account_id,
+        account_id=checked.account_id,
         content=new.content,
         platform_settings=new.platform_settings,
         alt_texts=list(new.alt_texts),
-        scheduled_at=scheduled_at,
+        scheduled_at=checked.scheduled_at,
         created_at=now,
         updated_at=now,
     )
     group.targets = [
-        _new_target(connection, position, new.content, state, scheduled_at, now)
-        for position, connection in enumerate(connections)
+        _new_target(connection, position, parts, checked.state, checked.scheduled_at, now)
+        for position, (connection, parts) in enumerate(
+            zip(checked.connections, planned.thread_parts, strict=True)
+        )
     ]
     refresh_group_status(group)
     return await PostStore(session).add(group)
@@ -87,21 +163,28 @@ def _initial_schedule(new: NewPost, now: datetime) -> tuple[TargetState, datetim
 async def _resolve_connections(
     session: AsyncSession, account_id: str, platform_ids: Sequence[str]
 ) -> list[Connection]:
-    store = ConnectionStore(session)
-    found: list[Connection] = []
-    invalid: list[str] = []
+    """One query for all of them: a query per id, thousands of ids, once held the write lock
+    for half a minute."""
+    wanted: list[tuple[str, tuple[str, str] | None]] = []
     for public_id in platform_ids:
         parts = split_platform_id(public_id)
-        connection = await store.find(account_id, *parts) if parts else None
-        if connection is None:
-            invalid.append(public_id)
-        else:
-            found.append(connection)
+        wanted.append((public_id, (parts[0].value, parts[1]) if parts else None))
+    keys = {key for _, key in wanted if key is not None}
+    found = await ConnectionStore(session).find_many(account_id, keys)
+    invalid = [public_id for public_id, key in wanted if key is None or key not in found]
     if invalid:
-        raise ValidationError(
-            "Invalid platform ID", code="INVALID_PLATFORM_ID", platformIds=invalid
-        )
-    return found
+        raise _invalid_platform_ids(invalid)
+    return [found[key] for _, key in wanted if key is not None]
+
+
+def _invalid_platform_ids(public_ids: list[str]) -> ValidationError:
+    return ValidationError(
+        "Invalid platform ID", code="INVALID_PLATFORM_ID", platformIds=public_ids
+    )
+
+
+def _public_id(connection: Connection) -> str:
+    return platform_id(Platform(connection.platform), connection.external_id)
 
 
 def account_text_limit(connection: Connection) -> int | None:
@@ -116,30 +199,21 @@ def account_text_limit(connection: Connection) -> int | None:
 def _new_target(
     connection: Connection,
     position: int,
-    content: str,
+    parts: Sequence[str],
     state: TargetState,
     scheduled_at: datetime | None,
     now: datetime,
 ) -> PublishTarget:
-    platform = Platform(connection.platform)
-    try:
-        parts = plan_parts(platform, content, account_text_limit(connection))
-    except TextTooLongError as exc:
-        raise ValidationError(
-            str(exc), code="CONTENT_TOO_LONG", platform=platform.value, limit=exc.limit
-        ) from exc
-    if not parts:  # nothing but `---` separators: no text to publish
-        raise ValidationError("Content is required", code="CONTENT_REQUIRED")
     target_id = new_id()
     target = PublishTarget(
         id=target_id,
         idempotency_key=publish_key(target_id, 1),
         connection_id=connection.id,
-        platform=platform.value,
+        platform=connection.platform,
         external_account_id=connection.external_id,
         position=position,
         state=state.value,
-        thread_parts=parts,
+        thread_parts=list(parts),
         updated_at=now,
     )
     set_due(target, state, scheduled_at)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,27 @@ class ConnectionStore:
             Connection.external_id == external_id,
         )
         return await self._session.scalar(query)
+
+    async def find_many(
+        self, account_id: str, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], Connection]:
+        """The account's connections among (platform, external id) pairs, in one query."""
+        if not keys:
+            return {}
+        query = select(Connection).where(
+            Connection.account_id == account_id,
+            Connection.external_id.in_({external_id for _, external_id in keys}),
+        )
+        found = (await self._session.scalars(query)).all()
+        return {
+            (c.platform, c.external_id): c for c in found if (c.platform, c.external_id) in keys
+        }
+
+    async def existing_ids(self, account_id: str, ids: Collection[str]) -> set[str]:
+        query = select(Connection.id).where(
+            Connection.account_id == account_id, Connection.id.in_(ids)
+        )
+        return set((await self._session.scalars(query)).all())
 
     async def find_any(self, platform: str, external_id: str) -> Connection | None:
         query = select(Connection).where(

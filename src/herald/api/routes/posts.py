@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -44,8 +46,14 @@ async def create_post(
     body: JsonBody, context: Context, principal: CurrentPrincipal
 ) -> JSONResponse:
     new_post = parse_create_post(body)
+    now = utc_now()
+    # Checked and planned before the write transaction, and planned off the event loop: a long
+    # content's plan never holds the write lock, nor keeps other requests waiting for the loop.
+    async with context.transaction(write=False) as session:
+        checked = await posts.check_post(session, principal.account_id, new_post, now)
+    planned = await asyncio.to_thread(posts.plan_post, checked)
     async with context.transaction() as session:
-        group = await posts.create_post(session, principal.account_id, new_post, utc_now())
+        group = await posts.store_post(session, planned, now)
     context.wake_publisher()
     return wire(create_post_response(group))
 

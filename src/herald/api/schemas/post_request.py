@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from herald.api.json_input import check_text
 from herald.api.schemas.base import WireModel
+from herald.domain.text import CONTENT_MAX_CHARACTERS
 from herald.domain.timestamps import LATEST_SCHEDULED_TIME, InvalidTimestampError, parse_timestamp
-from herald.errors import ValidationError
-from herald.services.post import INVALID_TIME, NewPost
+from herald.errors import ValidationError, check_length
+from herald.services.post import INVALID_TIME, MAX_PLATFORMS, NewPost
 from herald.services.post_update import PostChange
 from herald.store.post import PostListQuery, SortField
 
@@ -20,19 +21,26 @@ STATUS_VALUES = ("draft", "scheduled")
 LIST_STATUSES = ("draft", "scheduled", "published", "failed", "partially_published")
 SORT_FIELDS: tuple[SortField, ...] = ("createdAt", "updatedAt", "scheduledTime")
 DEFAULT_PAGE, DEFAULT_LIMIT, MAX_LIMIT = 1, 20, 100
+# Alt texts go to images by upload order: no platform takes more than 20 images (LinkedIn), and
+# none a longer alt text than Bluesky's 2,000 characters (Mastodon's default is 1,500).
+ALT_TEXTS_MAX, ALT_TEXT_MAX_CHARACTERS = 20, 2000
 
 
 class CreatePostRequest(WireModel):
     """Documentation of the body; parsing is done by parse_create_post."""
 
-    content: str
-    platforms: list[str] = Field(description="Connection ids, e.g. twitter-123456789")
+    content: str = Field(max_length=CONTENT_MAX_CHARACTERS)
+    platforms: list[str] = Field(
+        description="Connection ids, e.g. twitter-123456789", max_length=MAX_PLATFORMS
+    )
     scheduled_time: str | None = Field(
         default=None, description="RFC 3339 with a zone; omitted or null publishes now"
     )
     status: Literal["draft", "scheduled"] | None = None
     platform_settings: dict[str, Any] | None = None
-    alt_texts: list[str] | None = None
+    alt_texts: list[Annotated[str, Field(max_length=ALT_TEXT_MAX_CHARACTERS)]] | None = Field(
+        default=None, max_length=ALT_TEXTS_MAX
+    )
 
 
 class UpdatePostRequest(WireModel):
@@ -70,7 +78,19 @@ def parse_create_post(body: Mapping[str, Any]) -> NewPost:
     content = body.get("content")
     if not isinstance(content, str) or not content.strip():
         raise ValidationError("Content is required", code="CONTENT_REQUIRED")
+    if len(content) > CONTENT_MAX_CHARACTERS:
+        raise ValidationError(
+            f"Content too long: {len(content)} characters, the limit is {CONTENT_MAX_CHARACTERS}",
+            code="CONTENT_TOO_LONG",
+            limit=CONTENT_MAX_CHARACTERS,
+        )
     platforms = body.get("platforms")
+    if isinstance(platforms, list) and len(platforms) > MAX_PLATFORMS:
+        raise ValidationError(
+            f"Too many platforms: {len(platforms)}, the limit is {MAX_PLATFORMS}",
+            code="TOO_MANY_PLATFORMS",
+            limit=MAX_PLATFORMS,
+        )
     if (
         not isinstance(platforms, list)
         or not platforms
@@ -84,19 +104,31 @@ def parse_create_post(body: Mapping[str, Any]) -> NewPost:
         raise ValidationError(
             "platformSettings must be an object", code="INVALID_PLATFORM_SETTINGS"
         )
-    alt_texts = body.get("altTexts")
-    if alt_texts is not None and (
-        not isinstance(alt_texts, list) or not all(isinstance(a, str) for a in alt_texts)
-    ):
-        raise ValidationError("altTexts must be an array of strings", code="INVALID_ALT_TEXTS")
+    alt_texts = _alt_texts(body.get("altTexts"))
     return NewPost(
         content=content,
         platform_ids=list(dict.fromkeys(platforms)),  # duplicates merged, order kept
         scheduled_at=scheduled_at,
         status=status,
         platform_settings=settings or {},
-        alt_texts=alt_texts or [],
+        alt_texts=alt_texts,
     )
+
+
+def _alt_texts(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+        raise ValidationError("altTexts must be an array of strings", code="INVALID_ALT_TEXTS")
+    if len(value) > ALT_TEXTS_MAX:
+        raise ValidationError(
+            f"Too many altTexts: {len(value)}, the limit is {ALT_TEXTS_MAX}",
+            code="TOO_MANY_ALT_TEXTS",
+            limit=ALT_TEXTS_MAX,
+        )
+    for index, text in enumerate(value):
+        check_length(f"altTexts[{index}]", text, ALT_TEXT_MAX_CHARACTERS)
+    return value
 
 
 def parse_update_post(body: Mapping[str, Any]) -> PostChange:

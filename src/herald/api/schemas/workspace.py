@@ -5,16 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import Field
+
 from herald.api.schemas.base import WireModel
 from herald.domain.timestamps import format_timestamp
-from herald.errors import ValidationError
+from herald.errors import ValidationError, check_length
 from herald.models import Account
+
+# The display name defaults to the email, and both fit the account's name column. Addresses
+# longer than 200 characters are legal (up to 254) but unheard of.
+EMAIL_MAX_CHARACTERS = DISPLAY_NAME_MAX_CHARACTERS = 200
 
 
 class CreateUserRequest(WireModel):
-    email: str | None = None
-    username: str | None = None  # what the MCP client sends instead of email
-    display_name: str | None = None
+    email: str | None = Field(default=None, max_length=EMAIL_MAX_CHARACTERS)
+    # What the MCP client sends instead of email.
+    username: str | None = Field(default=None, max_length=EMAIL_MAX_CHARACTERS)
+    display_name: str | None = Field(default=None, max_length=DISPLAY_NAME_MAX_CHARACTERS)
 
 
 class WorkspaceUser(WireModel):
@@ -46,13 +53,18 @@ class UserKeyResponse(WireModel):
 
 
 def parse_create_user(body: Mapping[str, Any]) -> tuple[str, str | None]:
-    email = body.get("email") or body.get("username")
+    field = "email" if body.get("email") else "username"
+    email = body.get(field)
     if not isinstance(email, str) or not email.strip():
         raise ValidationError("email or username is required", code="EMAIL_REQUIRED")
+    email = email.strip()
+    check_length(field, email, EMAIL_MAX_CHARACTERS)
     display_name = body.get("displayName")
     if display_name is not None and not isinstance(display_name, str):
         raise ValidationError("displayName must be a string", code="INVALID_DISPLAY_NAME")
-    return email.strip(), display_name
+    if display_name is not None:
+        check_length("displayName", display_name, DISPLAY_NAME_MAX_CHARACTERS)
+    return email, display_name
 
 
 def workspace_user(account: Account) -> WorkspaceUser:
