@@ -220,15 +220,14 @@ TOO_LONG = {
     [
         ("photos/a.png", BAD_NAME),
         ("C:\\a.png", BAD_NAME),
-        ("a\x00.png", BAD_NAME),
         ("a\n.png", BAD_NAME),
         ("a\x7f.png", BAD_NAME),
         ("a\x85.png", BAD_NAME),
-        ("a\ud800.png", BAD_NAME),
         ("a" * 252 + ".png", TOO_LONG),
         ("é" * 126 + ".png", TOO_LONG),
     ],
-    ids=["slash", "backslash", "nul", "newline", "del", "c1", "surrogate", "long", "long-utf8"],
+    # NUL and lone surrogates never get this far: the body parser refuses them (test_bad_input).
+    ids=["slash", "backslash", "newline", "del", "c1", "long", "long-utf8"],
 )
 def test_bad_file_names_are_400(
     server: LiveServer, tenant: Tenant, file_name: str, error: dict[str, Any]

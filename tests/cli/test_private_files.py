@@ -40,7 +40,7 @@ def test_serve_and_upload_leave_only_owner_only_files(tmp_path: Path) -> None:
     media = {name: mode for name, mode in modes.items() if name.startswith("media")}
     uploaded = [name for name in media if name.endswith("photo.png")]
     assert len(uploaded) == 1, media
-    assert any(name.endswith(".meta.json") for name in media), media
+    assert any(name.endswith("~meta.json") for name in media), media
     for name, mode in media.items():
         assert mode == (0o700 if files[name].is_dir() else 0o600), name
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -389,17 +388,14 @@ def test_many_parts_are_full_and_fit() -> None:
         assert len(part) >= 278  # full up to the last word that fits
 
 
-def test_long_content_plans_fast() -> None:
+def test_the_longest_content_plans_into_parts_that_fit() -> None:
+    """How fast this goes is bench/text_planning.py's question; here, that the result is right."""
     chunk = f"Hello {FAMILY} world, see https://example.com/page and 日本語. Another line!\n"
     content = (chunk * (100_000 // len(chunk) + 1))[:100_000]
     for platform in THREADING:
-        started = time.perf_counter()
         parts = plan_parts(platform, content)
-        assert time.perf_counter() - started < 1.0
         assert all(fits(platform, part) for part in parts)
-    started = time.perf_counter()
     parts = plan_parts(Platform.TWITTER, "x" * 100_000)
-    assert time.perf_counter() - started < 1.0
     assert len(parts) == -(-100_000 // 270)  # room for " [999/999]" in each
 
 
