@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from herald.private_files import make_private_dir
+from herald.private_files import fsync_directory, make_private_dir
 
 FERNET_KEY_BYTES = 32
 
@@ -64,7 +64,7 @@ def create_key_file(path: Path) -> bool:
         return False
     finally:
         part.unlink()
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
     return True
 
 
@@ -84,7 +84,7 @@ def write_key_file(path: Path, keys: Sequence[bytes]) -> None:
         with contextlib.suppress(OSError):
             part.unlink()
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def file_stamp(path: Path | None) -> tuple[int, int, int] | None:
@@ -112,14 +112,3 @@ def _write_part(path: Path, keys: Sequence[bytes], mode: int) -> Path:
             part.unlink()
         raise
     return part
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the new name durable; directories cannot be opened this way on Windows.
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -92,3 +92,14 @@ def _tighten(path: Path) -> str:
         return "foreign"
     os.chmod(path, stat.S_IMODE(status.st_mode) & ~OPEN_TO_OTHERS)
     return "changed"
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename into `directory` durable; directories cannot be opened this way on Windows."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -30,6 +30,7 @@ from herald.media.base import (
     validate_content_type,
     validate_key,
 )
+from herald.private_files import fsync_directory
 
 __all__ = ["LocalMediaStore", "UploadRefused", "UploadTooLarge"]
 
@@ -230,7 +231,7 @@ def _finish(handle: BinaryIO, tail: bytes | bytearray) -> None:
 
 def _commit(part: Path, path: Path) -> None:
     os.replace(part, path)
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def _write_atomically(path: Path, body: bytes) -> None:
@@ -243,17 +244,6 @@ def _write_atomically(path: Path, body: bytes) -> None:
     except BaseException:
         _discard(part)
         raise
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; directories cannot be opened this way on Windows.
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _sidecar(path: Path) -> Path:
