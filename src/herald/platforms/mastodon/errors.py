@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from herald.platforms._http import redact, retry_after_seconds
+from herald.platforms._http import bounded, redact, retry_after_seconds
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -17,7 +17,6 @@ from herald.platforms.base import (
 
 # Statuses that refuse this request for good: bad parameters, a missing parent, too large.
 _REFUSED = frozenset({400, 404, 405, 410, 413, 415, 422})
-_MAX_DETAIL = 300  # an error page is no message; keep what reaches the owner short
 
 
 def error_for(
@@ -83,5 +82,4 @@ def platform_message(response: httpx.Response, token: str) -> str:
             message = f"{message}: {description}" if message else description
     if not message:
         message = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-    message = redact(message, token)
-    return message if len(message) <= _MAX_DETAIL else message[: _MAX_DETAIL - 1] + "…"
+    return bounded(redact(message, token))
