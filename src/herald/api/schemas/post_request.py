@@ -85,12 +85,8 @@ def parse_create_post(body: Mapping[str, Any]) -> NewPost:
             limit=CONTENT_MAX_CHARACTERS,
         )
     platforms = body.get("platforms")
-    if isinstance(platforms, list) and len(platforms) > MAX_PLATFORMS:
-        raise ValidationError(
-            f"Too many platforms: {len(platforms)}, the limit is {MAX_PLATFORMS}",
-            code="TOO_MANY_PLATFORMS",
-            limit=MAX_PLATFORMS,
-        )
+    if isinstance(platforms, list):
+        _at_most("platforms", platforms, MAX_PLATFORMS, "TOO_MANY_PLATFORMS")
     if (
         not isinstance(platforms, list)
         or not platforms
@@ -120,15 +116,17 @@ def _alt_texts(value: Any) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
         raise ValidationError("altTexts must be an array of strings", code="INVALID_ALT_TEXTS")
-    if len(value) > ALT_TEXTS_MAX:
-        raise ValidationError(
-            f"Too many altTexts: {len(value)}, the limit is {ALT_TEXTS_MAX}",
-            code="TOO_MANY_ALT_TEXTS",
-            limit=ALT_TEXTS_MAX,
-        )
+    _at_most("altTexts", value, ALT_TEXTS_MAX, "TOO_MANY_ALT_TEXTS")
     for index, text in enumerate(value):
         check_length(f"altTexts[{index}]", text, ALT_TEXT_MAX_CHARACTERS)
     return value
+
+
+def _at_most(name: str, items: list[Any], limit: int, code: str) -> None:
+    if len(items) > limit:
+        raise ValidationError(
+            f"Too many {name}: {len(items)}, the limit is {limit}", code=code, limit=limit
+        )
 
 
 def parse_update_post(body: Mapping[str, Any]) -> PostChange:
