@@ -148,3 +148,14 @@ def publish_request(base_url: str, **fields: Any) -> PublishRequest:
     }
     values.update(fields)
     return PublishRequest(**values)
+
+
+# Every /_sim/ route of the sandbox simulator: served only when its app is made with `control`.
+SANDBOX_CONTROL_ROUTES = [
+    ("GET", "/_sim/posts"),
+    ("GET", "/_sim/config"),
+    ("POST", "/_sim/config"),
+    ("POST", "/_sim/script"),
+    ("GET", "/_sim/stats"),
+    ("POST", "/_sim/reset"),
+]

@@ -7,20 +7,11 @@ import httpx
 import pytest
 
 from herald.app import SANDBOX_PATH
+from sim_support import SANDBOX_CONTROL_ROUTES
 from support import LiveServer, create_post, make_tenant, post_when, running_engine
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/_sim/posts"),
-        ("GET", "/_sim/config"),
-        ("POST", "/_sim/config"),
-        ("POST", "/_sim/script"),
-        ("GET", "/_sim/stats"),
-        ("POST", "/_sim/reset"),
-    ],
-)
+@pytest.mark.parametrize(("method", "path"), SANDBOX_CONTROL_ROUTES)
 def test_the_control_routes_are_off_by_default(
     default_server: LiveServer, method: str, path: str
 ) -> None:

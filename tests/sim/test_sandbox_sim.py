@@ -15,7 +15,14 @@ from starlette.types import Receive, Scope, Send
 
 from herald.sim.faults import FAULTS
 from herald.sim.sandbox import SandboxConfig, SandboxSim, create_sandbox_app
-from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, reset_for_test, serve_in_thread
+from sim_support import (
+    CLIENT_TIMEOUT_S,
+    HANG_S,
+    SANDBOX_CONTROL_ROUTES,
+    SimControl,
+    reset_for_test,
+    serve_in_thread,
+)
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
@@ -396,14 +403,7 @@ def test_without_control_the_sim_routes_do_not_exist() -> None:
     with serve_in_thread(app) as base, httpx.Client(base_url=base) as http:
         created = http.post("/v1/posts", json=body())
         assert created.status_code == 200
-        for method, path in [
-            ("GET", "/_sim/posts"),
-            ("GET", "/_sim/config"),
-            ("POST", "/_sim/config"),
-            ("POST", "/_sim/script"),
-            ("GET", "/_sim/stats"),
-            ("POST", "/_sim/reset"),
-        ]:
+        for method, path in SANDBOX_CONTROL_ROUTES:
             json = {"faults": ["rejected"]} if method == "POST" else None
             assert http.request(method, path, json=json).status_code == 404, path
         assert http.post("/v1/posts", json=body()).status_code == 200  # no fault was scripted
