@@ -1,8 +1,9 @@
 """A client that costs next to nothing: HTTP/1.1 keep-alive over asyncio Protocols, for the floor.
 
 bench/http_ceiling.py --raw-client uses it to ask what the simulator alone allows on this machine.
-Each request is serialized before T0 from the request httpx would send (the same bytes on the
-wire); after T0 a call is a socket write and a Content-Length-framed read. It knows only what
+Each request is captured before T0 as Herald's HTTP client writes it (the same bytes on the
+wire, sent to a capturing server on loopback); after T0 a call is a socket write and a
+Content-Length-framed read. It knows only what
 the sandbox simulator answers with (a status line, headers, a Content-Length body) and is not a
 general HTTP client: never use it outside bench/.
 """
@@ -10,19 +11,45 @@ general HTTP client: never use it outside bench/.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import cast
 
-import httpx
-
 HEAD_END = b"\r\n\r\n"
+_CAPTURED_ANSWER = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 29\r\n\r\n"
+    b'{"id": "captured", "url": ""}'
+)
 
 
-def serialize(request: httpx.Request) -> bytes:
-    """The bytes httpx would put on the wire for `request` (body read, so never streamed)."""
-    target = request.url.raw_path.decode("ascii")
-    lines = [f"{request.method} {target} HTTP/1.1".encode("ascii")]
-    lines += [name + b": " + value for name, value in request.headers.raw]
-    return b"\r\n".join(lines) + HEAD_END + request.read()
+async def capture_requests(
+    url: str, indexes: range, send: Callable[[str, int], Awaitable[None]]
+) -> dict[int, bytes]:
+    """The bytes `send(capture_url, index)` puts on the wire for each index, captured by a
+    loopback server and readdressed to `url`'s host (Content-Length bodies only)."""
+    captured: list[bytes] = []
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(HEAD_END)
+                body = await reader.readexactly(_content_length(head))
+                captured.append(head + body)
+                writer.write(_CAPTURED_ANSWER)
+        except asyncio.IncompleteReadError:
+            writer.close()
+
+    server = await asyncio.start_server(record, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    own_host = f"Host: 127.0.0.1:{port}".encode()
+    real_host = f"Host: {url.removeprefix('http://').rstrip('/')}".encode()
+    requests: dict[int, bytes] = {}
+    try:
+        for index in indexes:
+            await send(f"http://127.0.0.1:{port}", index)
+            requests[index] = captured.pop().replace(own_host, real_host, 1)
+    finally:
+        server.close()
+    return requests
 
 
 class RawConnection(asyncio.Protocol):

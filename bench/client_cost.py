@@ -1,10 +1,12 @@
-"""What one platform call costs in the HTTP client alone, with no network: the engine's floor.
+"""What one platform call costs the engine's HTTP client, against a server that answers at once.
 
-The engine calls platforms through httpx (DESIGN §4). Here httpx.AsyncClient sends to an
-in-memory transport that answers at once, so nothing is left but httpx's own work per call:
-building the request, its headers and URL, cookies, the response object and reading its JSON.
-The second figure adds the sandbox connector on top (the same call bench/lateness.py makes).
-Figures are CPU time of this process (time.process_time), on the engine's event loop.
+The engine calls platforms through net/http_client.py (aiohttp). Here it posts to a loopback
+server in another process that answers every request at once, keep-alive, so what this process
+spends is the client's own work per call: building the request, writing it, parsing the answer
+and reading its JSON. The second figure adds the sandbox connector on top (the call
+bench/lateness.py makes); the third is bench/_raw_http.py's client, which does no HTTP work at
+all beyond a write and a read: the floor of any client in Python on this machine. Figures are
+CPU time of this process (time.process_time) on the engine's event loop, with C calls in flight.
 
 What it bounds: in bench/lateness.py, for the share p of N posts to have started within a
 second with C calls in flight, at least p*N - C calls must have finished in that second. One
@@ -12,100 +14,173 @@ process cannot finish more calls in a second than one second of CPU pays for, so
 (p*N - C) * (cost per call) must stay under 1 s even if nothing else (database, engine,
 sockets) cost anything. The script prints that product for the N, C and p asked.
 
-Usage: python bench/client_cost.py [--calls 20000] [--groups 10000] [--concurrency 4096]
+Usage: python bench/client_cost.py [--calls 20000] [--groups 10000] [--concurrency 256]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 
-import httpx
 from _harness import source_digest
+from _raw_http import HEAD_END, RawClient, capture_requests
 
 from herald.cli._runtime import run_service_loop
 from herald.domain.platform import Platform
+from herald.net.egress import EgressPolicy
+from herald.net.http_client import HttpClient
 from herald.platforms.base import PublishRequest
 from herald.platforms.sandbox.connector import SandboxConnector
 
-URL = "http://127.0.0.1:9/v1/posts"  # never dialled: the transport below answers in memory
 ANSWER = b'{"id":"p1","url":"http://127.0.0.1:9/@bench/p1"}'
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+    len(ANSWER),
+    ANSWER,
+)
 WARM_UP = 500
+LOOPBACK_OPEN = EgressPolicy(allow=(ipaddress.ip_network("127.0.0.0/8"),))
 
 
-class InstantTransport(httpx.AsyncBaseTransport):
-    """Answers every request at once with a created post, after reading its body."""
+async def serve() -> None:
+    """The answering server (in its own process): every request answered at once."""
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        return httpx.Response(200, headers={"Content-Type": "application/json"}, content=ANSWER)
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(HEAD_END)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                writer.write(RESPONSE)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, backlog=4096)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
 
 
-def bare_call(client: httpx.AsyncClient) -> Callable[[int], Awaitable[None]]:
+def bare_call(client: HttpClient, url: str) -> Callable[[int], Awaitable[None]]:
     """A POST with a JSON body and an idempotency key, and its JSON answer read."""
 
     async def call(index: int) -> None:
         body = {"account": "bench", "text": f"Post {index}", "ref": f"t{index}:0"}
         headers = {"Idempotency-Key": f"key-{index}"}
-        response = await client.post(URL, json=body, headers=headers)
+        response = await client.post(f"{url}/v1/posts", json=body, headers=headers)
         response.json()
 
     return call
 
 
-def connector_call(client: httpx.AsyncClient) -> Callable[[int], Awaitable[None]]:
+def request(url: str, index: int) -> PublishRequest:
+    return PublishRequest(
+        target_id=f"t{index}",
+        platform=Platform.SANDBOX,
+        account_external_id="bench",
+        text=f"Post {index}",
+        options={"baseUrl": url},
+    )
+
+
+def connector_call(client: HttpClient, url: str) -> Callable[[int], Awaitable[None]]:
     """The sandbox connector's publish, as the engine calls it."""
     connector = SandboxConnector()
 
     async def call(index: int) -> None:
-        request = PublishRequest(
-            target_id=f"t{index}",
-            platform=Platform.SANDBOX,
-            account_external_id="bench",
-            text=f"Post {index}",
-            options={"baseUrl": "http://127.0.0.1:9"},
-        )
-        await connector.publish(client, request, f"key-{index}")
+        await connector.publish(client, request(url, index), f"key-{index}")
 
     return call
 
 
-async def cpu_per_call(call: Callable[[int], Awaitable[None]], calls: int) -> float:
-    """Microseconds of CPU per call, with all `calls` in flight together as in a burst."""
-    for index in range(WARM_UP):
+async def raw_call(client: HttpClient, url: str, calls: int) -> Callable[[int], Awaitable[None]]:
+    """The connector's requests captured beforehand and written by the raw client."""
+    connector = SandboxConnector()
+
+    async def publish(capture_url: str, index: int) -> None:
+        await connector.publish(client, request(capture_url, index), f"key-{index}")
+
+    captured = await capture_requests(url, range(calls + WARM_UP), publish)
+    host, _, port = url.removeprefix("http://").partition(":")
+    raw = RawClient(host, int(port))
+
+    async def call(index: int) -> None:
+        await raw.exchange(captured.pop(index))
+
+    return call
+
+
+async def cpu_per_call(call: Callable[[int], Awaitable[None]], calls: int, c: int) -> float:
+    """Microseconds of CPU per call, with `c` calls in flight as in a burst."""
+    for index in range(calls, calls + WARM_UP):
         await call(index)
+    slots = asyncio.Semaphore(c)
+
+    async def one(index: int) -> None:
+        async with slots:
+            await call(index)
+
     began = time.process_time()
-    await asyncio.gather(*(call(index) for index in range(calls)))
+    await asyncio.gather(*(one(index) for index in range(calls)))
     return (time.process_time() - began) / calls * 1e6
 
 
-async def measure(calls: int) -> tuple[float, float]:
-    async with httpx.AsyncClient(transport=InstantTransport()) as client:
-        bare = await cpu_per_call(bare_call(client), calls)
-        connector = await cpu_per_call(connector_call(client), calls)
-    return bare, connector
+async def measure(url: str, calls: int, c: int) -> tuple[float, float, float]:
+    client = HttpClient(c, 60.0, egress=LOOPBACK_OPEN)
+    try:
+        bare = await cpu_per_call(bare_call(client, url), calls, c)
+        connector = await cpu_per_call(connector_call(client, url), calls, c)
+        raw = await cpu_per_call(await raw_call(client, url, calls), calls, c)
+    finally:
+        await client.aclose()
+    return bare, connector, raw
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=20_000, help="calls measured per figure")
     parser.add_argument("--groups", type=int, default=10_000, help="N posts due at once")
-    parser.add_argument("--concurrency", type=int, default=4096, help="C calls in flight")
+    parser.add_argument("--concurrency", type=int, default=256, help="C calls in flight")
     parser.add_argument("--share", type=float, default=0.99, help="p, the percentile's share")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(f"calls {args.calls}; CPUs {os.cpu_count()}; herald sources {source_digest()}")
-    bare, connector = run_service_loop(measure(args.calls))
-    print(f"httpx alone, in-memory transport:        {bare:6.0f} us of CPU per call")
-    print(f"sandbox connector over httpx, in memory: {connector:6.0f} us of CPU per call")
+    if args.serve:
+        run_service_loop(serve())
+        return
+    server = subprocess.Popen(  # noqa: S603 (this script)
+        [sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        url = f"http://127.0.0.1:{int(server.stdout.readline())}"
+        print(
+            f"calls {args.calls}; C {args.concurrency}; CPUs {os.cpu_count()}; "
+            f"herald sources {source_digest()}"
+        )
+        bare, connector, raw = run_service_loop(measure(url, args.calls, args.concurrency))
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"HttpClient alone:               {bare:6.0f} us of client CPU per call")
+    print(f"sandbox connector + HttpClient: {connector:6.0f} us of client CPU per call")
+    print(f"raw client (the floor):         {raw:6.0f} us of client CPU per call")
     must_finish = max(0, int(args.share * args.groups) - args.concurrency)
     print(
         f"for p{args.share * 100:g} start <= 1 s at N {args.groups}, C {args.concurrency}: "
         f"{must_finish} calls must finish within the first second; in one process their "
         f"client work alone is {must_finish * connector / 1e6:.2f} s of CPU "
-        f"(httpx alone {must_finish * bare / 1e6:.2f} s)"
+        f"(HttpClient alone {must_finish * bare / 1e6:.2f} s)"
     )
 
 

@@ -1,10 +1,11 @@
 """The ceiling under bench/lateness.py: the same burst with no database and no engine.
 
 N requests due at one instant go from K client processes, each with C/K concurrency over the
-engine's own HTTP client slices and the sandbox connector's request building, to the sandbox
-simulator (`herald sim`, latency L) in its own process. What remains is the cost of the HTTP
-exchange itself on both sides, which every publishing engine written in Python pays on this
-machine. Its start lateness and throughput bound what bench/lateness.py can reach here.
+engine's HTTP client (net/http_client.py, aiohttp) and the sandbox connector's request
+building, to the sandbox simulator (`herald sim`, latency L) in its own process. What remains
+is the cost of the HTTP exchange itself on both sides, which every publishing engine written in
+Python pays on this machine. Its start lateness and throughput bound what bench/lateness.py can
+reach here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from _harness import (
     Children,
     CpuMeter,
@@ -33,12 +33,12 @@ from _harness import (
     source_digest,
     workspace,
 )
-from _raw_http import RawClient, serialize
+from _raw_http import RawClient, capture_requests
 
 from herald.cli._runtime import run_service_loop
 from herald.domain.platform import Platform
-from herald.engine.http import HttpClients
 from herald.net.egress import EgressPolicy
+from herald.net.http_client import HttpClient
 from herald.platforms.base import PublishRequest
 from herald.platforms.sandbox.connector import SandboxConnector
 
@@ -51,7 +51,6 @@ class Options:
     latency_ms: float
     concurrency: int
     clients: int
-    httpx_backend: bool
     raw_client: bool
 
 
@@ -61,12 +60,6 @@ def parse_options() -> Options:
     parser.add_argument("--latency-ms", type=float, default=200.0, help="simulated platform L")
     parser.add_argument("--concurrency", type=int, default=4096, help="C, across all clients")
     parser.add_argument("--clients", type=int, default=4, help="K client processes")
-    parser.add_argument(
-        "--httpx-backend",
-        action="store_true",
-        help="httpx's own transports (httpcore, h11, anyio) in slices, as the engine uses behind "
-        "a proxy and used everywhere before engine/http11.py, for comparison",
-    )
     parser.add_argument(
         "--raw-client",
         action="store_true",
@@ -80,17 +73,14 @@ def parse_options() -> Options:
         url, first, count, t0 = args.client
         per = args.concurrency // args.clients
         # The engine's own loop: uvloop where installed (see herald.cli._runtime).
-        mode = "raw" if args.raw_client else "httpx" if args.httpx_backend else "engine"
+        mode = "raw" if args.raw_client else "engine"
         run_service_loop(client(url, int(first), int(count), per, float(t0), mode))
         sys.exit(0)
-    if args.raw_client and args.httpx_backend:
-        parser.error("--raw-client and --httpx-backend are two different clients: pick one")
     return Options(
         args.requests,
         args.latency_ms,
         args.concurrency,
         args.clients,
-        args.httpx_backend,
         args.raw_client,
     )
 
@@ -109,16 +99,13 @@ async def client(url: str, first: int, count: int, concurrency: int, t0: float, 
     """Send `count` posts from T0 with `concurrency` in flight; print each one's start and
     finish (epoch seconds) as JSON on stdout."""
     indexes = range(first, first + count)
-    pools: HttpClients | None = None
+    # The simulator listens on loopback, which the default policy refuses.
+    egress = EgressPolicy(allow=(ipaddress.ip_network("127.0.0.0/8"),))
+    http = HttpClient(concurrency, timeout_seconds=60, egress=egress)
     if mode == "raw":
-        send = await raw_sender(url, indexes)
+        send = await raw_sender(url, indexes, http)
     else:
-        # The simulator listens on loopback, which the default policy refuses.
-        egress = EgressPolicy(allow=(ipaddress.ip_network("127.0.0.0/8"),))
-        pools = HttpClients(
-            concurrency, timeout_seconds=60, egress=egress, httpx_transports=mode == "httpx"
-        )
-        send = connector_sender(url, pools)
+        send = connector_sender(url, http)
     slots = asyncio.Semaphore(concurrency)
     starts: list[float] = []
     ends: list[float] = []
@@ -131,38 +118,33 @@ async def client(url: str, first: int, count: int, concurrency: int, t0: float, 
 
     await asyncio.sleep(max(0.0, t0 - time.time()))
     await asyncio.gather(*(one(i) for i in indexes))
-    if pools is not None:
-        await pools.aclose()
+    await http.aclose()
     print(json.dumps({"starts": starts, "ends": ends}))
 
 
-def connector_sender(url: str, clients: HttpClients) -> Callable[[int], Awaitable[None]]:
-    """A call as the engine makes it: the sandbox connector over the engine's pools."""
+def connector_sender(url: str, http: HttpClient) -> Callable[[int], Awaitable[None]]:
+    """A call as the engine makes it: the sandbox connector over the engine's client."""
     connector = SandboxConnector()
 
     async def send(index: int) -> None:
         request = publish_request(url, index)
-        await connector.publish(clients.next_client(), request, f"key-{index}")
+        await connector.publish(http, request, f"key-{index}")
 
     return send
 
 
-async def raw_sender(url: str, indexes: range) -> Callable[[int], Awaitable[None]]:
-    """The connector's exact requests, captured and serialized before T0, written raw."""
-    sent: list[httpx.Request] = []
-
-    def created(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(200, json={"id": "captured", "url": None})
-
-    capture = httpx.AsyncClient(transport=httpx.MockTransport(created))
+async def raw_sender(
+    url: str, indexes: range, http: HttpClient
+) -> Callable[[int], Awaitable[None]]:
+    """The connector's exact requests, captured before T0, written raw."""
     connector = SandboxConnector()
-    captured: dict[int, bytes] = {}
-    for index in indexes:
-        await connector.publish(capture, publish_request(url, index), f"key-{index}")
-        captured[index] = serialize(sent.pop())
-    address = httpx.URL(url)
-    raw = RawClient(address.host, address.port or 80)
+
+    async def publish(capture_url: str, index: int) -> None:
+        await connector.publish(http, publish_request(capture_url, index), f"key-{index}")
+
+    captured = await capture_requests(url, indexes, publish)
+    host, _, port = url.removeprefix("http://").partition(":")
+    raw = RawClient(host, int(port or 80))
 
     async def send(index: int) -> None:
         status = await raw.exchange(captured.pop(index))
@@ -190,7 +172,6 @@ def start_clients(options: Options, url: str, t0: float) -> list[subprocess.Pope
                 str(options.concurrency),
                 "--clients",
                 str(options.clients),
-                *(["--httpx-backend"] if options.httpx_backend else []),
                 *(["--raw-client"] if options.raw_client else []),
                 "--client",
                 url,
@@ -244,7 +225,6 @@ def main() -> None:
         f"N {options.requests}; L {options.latency_ms:.0f} ms; C {options.concurrency} "
         f"({options.clients} x {options.concurrency // options.clients}); "
         f"CPUs {os.cpu_count()}; herald sources {source_digest()}"
-        + ("; httpx's own network backend" if options.httpx_backend else "")
         + ("; raw client (no HTTP library)" if options.raw_client else "")
     )
     with workspace() as workdir:

@@ -16,11 +16,18 @@ import pytest
 from PIL import Image
 
 from herald.domain.platform import Platform
+from herald.net.http_client import HttpClient
 from herald.platforms.base import MediaItem, Profile, Published, PublishRequest
 from herald.platforms.bluesky import BlueskyConnector
 from herald.sim.bluesky import DEMO_ACCOUNT, BlueskyConfig, create_bluesky_app
 from herald.sim.faults import SandboxConfig
-from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, reset_for_test, serve_in_thread
+from sim_support import (
+    HANG_S,
+    SimControl,
+    platform_client,
+    reset_for_test,
+    serve_in_thread,
+)
 
 ALICE = DEMO_ACCOUNT
 SCHEDULED_AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -150,11 +157,11 @@ def media_item(
     return MediaItem(kind, content_type, f"https://cdn.example/{len(data)}", alt, chunks)
 
 
-def run(call: Callable[[httpx.AsyncClient], Coroutine[Any, Any, T]]) -> T:
+def run(call: Callable[[HttpClient], Coroutine[Any, Any, T]]) -> T:
     """`call` with a fresh client on a fresh event loop."""
 
     async def main() -> T:
-        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as client:
+        async with platform_client() as client:
             return await call(client)
 
     return asyncio.run(main())

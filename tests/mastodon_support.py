@@ -10,12 +10,19 @@ import httpx
 import pytest
 
 from herald.domain.platform import Platform
+from herald.net.http_client import HttpClient
 from herald.platforms.base import MediaItem, Profile, Published, PublishRequest
 from herald.platforms.mastodon import MastodonConnector
 from herald.platforms.mastodon.media import ProcessingWait
 from herald.sim.faults import SandboxConfig
 from herald.sim.mastodon import MastodonAccount, MastodonConfig, create_mastodon_app
-from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, reset_for_test, serve_in_thread
+from sim_support import (
+    HANG_S,
+    SimControl,
+    platform_client,
+    reset_for_test,
+    serve_in_thread,
+)
 
 TOKEN = "mtok-3c9a71-very-secret"
 OTHER_TOKEN = "mtok-other-5511"
@@ -123,9 +130,9 @@ def mastodon_request(base_url: str, **fields: Any) -> PublishRequest:
     return PublishRequest(**values)
 
 
-def _run(call: Callable[[httpx.AsyncClient], Awaitable[Any]]) -> Any:
+def _run(call: Callable[[HttpClient], Awaitable[Any]]) -> Any:
     async def scenario() -> Any:
-        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+        async with platform_client() as http:
             return await call(http)
 
     return asyncio.run(scenario())

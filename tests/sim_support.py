@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -14,6 +15,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from herald.domain.platform import Platform
+from herald.net.egress import EgressPolicy
+from herald.net.http_client import HttpClient
 from herald.platforms.base import Connector, MediaItem, Published, PublishRequest
 
 # Short enough that a held ("timeout"/"lost_response") request outlasts the client's timeout
@@ -21,6 +24,23 @@ from herald.platforms.base import Connector, MediaItem, Published, PublishReques
 HANG_S = 3.0
 CLIENT_TIMEOUT_S = 1.0
 ControlT = TypeVar("ControlT", bound="SimControl")
+# The simulators listen on loopback, which the default policy refuses.
+LOOPBACK_OPEN = EgressPolicy(allow=(ipaddress.ip_network("127.0.0.0/8"),))
+
+
+@asynccontextmanager
+async def platform_client(
+    timeout_seconds: float = CLIENT_TIMEOUT_S,
+    *,
+    connections: int = 8,
+    pool_timeout: float | None = None,
+) -> AsyncIterator[HttpClient]:
+    """The client connectors get from the engine, open to loopback; closed when the block ends."""
+    client = HttpClient(connections, timeout, egress=LOOPBACK_OPEN, pool_timeout=pool_timeout)
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 @contextmanager
@@ -70,7 +90,7 @@ def publish_to_a_hang_up(
     async def scenario() -> Published:
         server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        async with server, httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+        async with server, platform_client() as http:
             return await connector.publish(http, request_at(f"http://127.0.0.1:{port}"), key)
 
     return asyncio.run(scenario())

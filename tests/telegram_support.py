@@ -18,7 +18,13 @@ from herald.platforms.telegram import TelegramConnector
 from herald.sim.faults import SandboxConfig
 from herald.sim.telegram import create_telegram_app
 from herald.sim.telegram_config import SimBot, SimChat, SimMember, TelegramConfig
-from sim_support import CLIENT_TIMEOUT_S, HANG_S, SimControl, reset_for_test, serve_in_thread
+from sim_support import (
+    HANG_S,
+    SimControl,
+    platform_client,
+    reset_for_test,
+    serve_in_thread,
+)
 
 TOKEN = "5550001:AAH-herald-test-token-0123456789"
 OTHER_TOKEN = "5550002:AAH-other-bot-token-9876543210"
@@ -147,9 +153,9 @@ def telegram_request(base_url: str, chat: int = PUBLIC_CHANNEL, **fields: Any) -
 connector = TelegramConnector()
 
 
-def publish(request: PublishRequest, **client: Any) -> Published:
+def publish(request: PublishRequest) -> Published:
     async def run() -> Published:
-        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S, **client) as http:
+        async with platform_client() as http:
             return await connector.publish(http, request, "key-1")
 
     return asyncio.run(run())
@@ -157,7 +163,7 @@ def publish(request: PublishRequest, **client: Any) -> Published:
 
 def verify(base_url: str, chat: str, token: str = TOKEN) -> Profile:
     async def run() -> Profile:
-        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+        async with platform_client() as http:
             options = {"apiUrl": base_url, "chat": chat}
             return await connector.verify(http, {"botToken": token}, options)
 

@@ -16,14 +16,13 @@ import pytest
 
 from herald.domain.platform import Platform
 from herald.engine.dispatcher import Engine
-from herald.engine.http import HttpClients
 from herald.net.egress import EgressPolicy
 from herald.platforms.base import MediaItem, PublishRequest, RejectedError
 from herald.platforms.bluesky.connector import BlueskyConnector
 from herald.platforms.bluesky.record_key import record_key
 from herald.platforms.mastodon.connector import MastodonConnector
 from interop_support import BlueskyAccount, BlueskyPds, MastodonMock
-from sim_support import publish_request
+from sim_support import platform_client, publish_request
 from support import (
     Tenant,
     connect_account,
@@ -151,7 +150,7 @@ def test_a_resend_with_the_same_key_never_makes_a_second_bluesky_post(
     request = bluesky_request(bluesky_pds, account, "Once only")
 
     async def twice() -> tuple[Any, Any, Any]:
-        async with httpx.AsyncClient(timeout=20) as client:
+        async with platform_client(20) as client:
             first = await BlueskyConnector().publish(client, request, "key-once")
             again = await BlueskyConnector().publish(client, request, "key-once")
             found = await BlueskyConnector().lookup(client, request, "key-once")
@@ -207,7 +206,7 @@ def test_mastodon_mock_replays_a_status_for_the_same_idempotency_key(
     )
 
     async def twice() -> tuple[Any, Any]:
-        async with httpx.AsyncClient(timeout=20) as client:
+        async with platform_client(20) as client:
             first = await MastodonConnector().publish(client, request, "key-said-once")
             again = await MastodonConnector().publish(client, request, "key-said-once")
             return first, again
@@ -224,7 +223,7 @@ def test_mastodon_mock_replays_a_status_for_the_same_idempotency_key(
 def test_a_video_over_the_pds_upload_limit_is_rejected_not_retried(
     bluesky_pds: BlueskyPds,
 ) -> None:
-    """Streamed through the engine's own HTTP pools, as publishing does: the reference PDS
+    """Streamed through the engine's own HTTP client, as publishing does: the reference PDS
     answers 413 for a blob over its 5 MiB limit, and that must come back as a clean rejection
     (nothing posted, nothing to retry), not as a broken pipe that looks like a network fault."""
     account = bluesky_pds.create_account(f"dave{secrets.token_hex(3)}.test")
@@ -238,11 +237,8 @@ def test_a_video_over_the_pds_upload_limit_is_rejected_not_retried(
     request = bluesky_request(bluesky_pds, account, "Too big", video)
 
     async def publish() -> Any:
-        clients = HttpClients(concurrency=4, timeout_seconds=20, egress=LOOPBACK_OPEN)
-        try:
-            return await BlueskyConnector().publish(clients.next_client(), request, "key-big")
-        finally:
-            await clients.aclose()
+        async with platform_client(20, connections=4) as client:
+            return await BlueskyConnector().publish(client, request, "key-big")
 
     with pytest.raises(RejectedError) as refused:
         asyncio.run(publish())

@@ -7,7 +7,6 @@ import asyncio
 import json
 import re
 
-import httpx
 import pytest
 
 from bluesky_support import (
@@ -30,7 +29,7 @@ from herald.platforms.base import (
 )
 from herald.platforms.bluesky import BlueskyConnector
 from herald.platforms.bluesky.record_key import record_key
-from sim_support import CLIENT_TIMEOUT_S, closed_port
+from sim_support import closed_port, platform_client
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
@@ -323,7 +322,7 @@ def test_no_answer_and_no_way_to_check_is_outcome_unknown(
         server = await asyncio.start_server(serve, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         request = bluesky_request(f"http://127.0.0.1:{port}")
-        async with server, httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+        async with server, platform_client() as http:
             with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError") as caught:
                 await bluesky_connector.publish(http, request, "key-1")
             assert "checking whether the post exists failed too" in caught.value.message

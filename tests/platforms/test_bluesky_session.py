@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
 from bluesky_support import (
@@ -17,7 +16,7 @@ from bluesky_support import (
 )
 from herald.platforms.base import AuthExpiredError, Published, RetryableError
 from herald.platforms.bluesky import BlueskyConnector
-from sim_support import CLIENT_TIMEOUT_S
+from sim_support import CLIENT_TIMEOUT_S, platform_client
 
 WRONG = {"identifier": ALICE.handle, "appPassword": "zzzz-zzzz-zzzz-zzzz"}
 
@@ -44,7 +43,7 @@ def test_a_burst_of_posts_makes_one_login(
     bluesky_sim: BlueskyControl, bluesky_connector: BlueskyConnector
 ) -> None:
     async def burst() -> list[Published]:
-        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S * 5) as client:
+        async with platform_client(CLIENT_TIMEOUT_S * 5) as client:
             calls = [
                 bluesky_connector.publish(
                     client, bluesky_request(bluesky_sim.base_url, text=f"n{n}"), f"k{n}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
 from herald.domain.platform import Platform
@@ -26,7 +25,7 @@ from mastodon_support import (
     publish,
     verify,
 )
-from sim_support import closed_port
+from sim_support import closed_port, platform_client
 
 
 def test_declares_mastodon_and_its_one_hour_keys() -> None:
@@ -82,7 +81,7 @@ def test_verify_refuses_an_unusable_connection(
     credentials: dict[str, str], options: dict[str, str], match: str
 ) -> None:
     async def call() -> None:
-        async with httpx.AsyncClient() as http:
+        async with platform_client() as http:
             await connector.verify(http, credentials, options)
 
     with pytest.raises(RejectedError, match=match):

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import re
 
-import httpx
 import pytest
 
 from herald.platforms.base import MediaItem, OutcomeUnknownError, RejectedError, RetryableError
@@ -22,7 +21,7 @@ from mastodon_support import (
     media_item,
     publish,
 )
-from sim_support import CLIENT_TIMEOUT_S
+from sim_support import platform_client
 
 
 def test_images_are_uploaded_intact_with_their_alt_text(mastodon_sim: MastodonControl) -> None:
@@ -87,7 +86,7 @@ def test_processing_longer_than_the_budget_is_retryable(mastodon_sim: MastodonCo
     )
 
     async def call() -> None:
-        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+        async with platform_client() as http:
             await impatient.publish(http, request, "k")
 
     with pytest.raises(RetryableError, match=r"still processing the media file after 0\.3 s"):

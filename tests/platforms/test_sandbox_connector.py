@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,10 +24,10 @@ from herald.platforms.base import (
 from herald.platforms.sandbox.connector import SandboxConnector
 from herald.sim.sandbox import SandboxConfig, create_sandbox_app
 from sim_support import (
-    CLIENT_TIMEOUT_S,
     HANG_S,
     SimControl,
     closed_port,
+    platform_client,
     publish_request,
     publish_to_a_hang_up,
     reset_for_test,
@@ -72,9 +70,9 @@ def status_url() -> Iterator[str]:
         yield base_url
 
 
-def publish(request: PublishRequest, key: str = "key-1", **client: Any) -> Published:
+def publish(request: PublishRequest, key: str = "key-1") -> Published:
     async def call() -> Published:
-        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S, **client) as http:
+        async with platform_client() as http:
             return await connector.publish(http, request, key)
 
     return asyncio.run(call())
@@ -82,7 +80,7 @@ def publish(request: PublishRequest, key: str = "key-1", **client: Any) -> Publi
 
 def lookup(request: PublishRequest, key: str = "key-1") -> Published | None:
     async def call() -> Published | None:
-        async with httpx.AsyncClient(timeout=CLIENT_TIMEOUT_S) as http:
+        async with platform_client() as http:
             return await connector.lookup(http, request, key)
 
     return asyncio.run(call())
@@ -313,9 +311,7 @@ def test_a_pool_timeout_is_retryable(sim: SimControl) -> None:
     sim.script("timeout")  # the first request holds the only connection
 
     async def scenario() -> tuple[BaseException | Published, BaseException | Published]:
-        limits = httpx.Limits(max_connections=1)
-        timeout = httpx.Timeout(CLIENT_TIMEOUT_S, pool=0.2)
-        async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+        async with platform_client(connections=1, pool_timeout=0.2) as http:
             held = asyncio.create_task(connector.publish(http, publish_request(sim.base_url), "a"))
             await asyncio.sleep(0.1)
             queued = connector.publish(http, publish_request(sim.base_url), "b")
@@ -326,7 +322,7 @@ def test_a_pool_timeout_is_retryable(sim: SimControl) -> None:
     first, second = asyncio.run(scenario())
     assert isinstance(first, OutcomeUnknownError)
     assert isinstance(second, RetryableError)
-    assert "PoolTimeout" in second.message
+    assert "ConnectTimeout" in second.message
     assert sim.stats()["posts"] == 0
 
 

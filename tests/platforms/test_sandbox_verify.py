@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from herald.engine.http import one_off_client
 
 from herald.config import Settings
-from herald.engine.http import one_off_client
 from herald.errors import ValidationError
 from herald.net.egress import EgressPolicy
 from herald.platforms.base import AuthExpiredError, Profile, RejectedError, RetryableError
@@ -19,7 +18,7 @@ from herald.platforms.sandbox.connector import SandboxConnector
 from herald.services.connection import verify_account
 from herald.services.connection_inputs import sandbox_input
 from herald.sim.sandbox import SandboxConfig, create_sandbox_app
-from sim_support import closed_port, serve_in_thread
+from sim_support import closed_port, platform_client, serve_in_thread
 from support import TEST_SETTINGS
 
 
@@ -31,7 +30,7 @@ def guarded_sim() -> Iterator[str]:
 
 def verify(options: dict[str, Any], credentials: dict[str, Any]) -> Profile:
     async def call() -> Profile:
-        async with httpx.AsyncClient(timeout=5) as client:
+        async with platform_client(5) as client:
             return await SandboxConnector().verify(client, credentials, options)
 
     return asyncio.run(call())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,7 +19,7 @@ from herald.platforms.base import (
     RejectedError,
     RetryableError,
 )
-from sim_support import closed_port, serve_in_thread
+from sim_support import closed_port, platform_client, serve_in_thread
 from telegram_support import (
     ABSENT_CHANNEL,
     BOT,
@@ -48,7 +47,7 @@ def test_declares_telegram_and_what_it_can_do() -> None:
 
 def test_lookup_never_claims_a_message_was_not_sent(telegram_sim: TelegramControl) -> None:
     async def run() -> None:
-        async with httpx.AsyncClient() as http:
+        async with platform_client() as http:
             await connector.lookup(http, telegram_request(telegram_sim.base_url), "key-1")
 
     with pytest.raises(OutcomeUnknownError, match="cannot check"):
@@ -170,7 +169,7 @@ def test_unusable_connection_fields_are_rejected(
     credentials: dict[str, str], options: dict[str, str], message: str
 ) -> None:
     async def run() -> None:
-        async with httpx.AsyncClient() as http:
+        async with platform_client() as http:
             await connector.verify(http, credentials, options)
 
     with pytest.raises(RejectedError, match=message):

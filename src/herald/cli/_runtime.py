@@ -129,7 +129,7 @@ JSON_OPTION = typer.Option(False, "--json", help="Print exactly one JSON object.
 
 # Libraries whose INFO lines carry whole request URLs, and a Telegram Bot API URL carries the bot
 # token (`/bot<token>/sendMessage`): they log only warnings, whatever HERALD_LOG_LEVEL says.
-URL_LOGGING_LIBRARIES = ("httpx", "httpcore")
+URL_LOGGING_LIBRARIES = ("aiohttp",)
 
 
 def configure_logging(settings: Settings) -> None:

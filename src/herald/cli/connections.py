@@ -16,8 +16,8 @@ from herald.cli._runtime import (
     settings_of,
 )
 from herald.domain.platform import Platform, platform_id
-from herald.engine.http import one_off_client
 from herald.net.egress import EgressPolicy
+from herald.net.http_client import one_off_client
 from herald.services import connection as connections
 from herald.services.connection_inputs import connection_input
 from herald.services.secret_box import SecretBox

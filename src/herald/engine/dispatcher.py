@@ -19,7 +19,6 @@ from herald.config import Settings
 from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher, GroupStatusBatcher, SuccessBatcher, WriteBatcher
-from herald.engine.http import HttpClients
 from herald.engine.media_prep import MediaPreparer
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
@@ -28,6 +27,7 @@ from herald.engine.reconciler import Reconciler
 from herald.media.base import MediaStore
 from herald.media.factory import create_media_store
 from herald.net.egress import EgressPolicy
+from herald.net.http_client import HttpClient
 from herald.services.secret_box import SecretBox
 from herald.store.publish_context import PublishContextStore
 from herald.store.publish_queue import ClaimedTarget, PublishQueueStore
@@ -62,7 +62,7 @@ class Engine:
         self._stopping = False
         self._inflight: dict[str, tuple[int, asyncio.Task[None]]] = {}
         self._loops: list[asyncio.Task[None]] = []
-        self._clients = HttpClients(
+        self._client = HttpClient(
             settings.engine_concurrency,
             settings.engine_http_timeout_seconds,
             egress=EgressPolicy.from_settings(settings),
@@ -86,7 +86,7 @@ class Engine:
             settings.media_max_upload_bytes,
         )
         self._publisher = Publisher(
-            self._clients,
+            self._client,
             self._gates,
             recorder,
             self.metrics,
@@ -154,7 +154,7 @@ class Engine:
         await self._groups.stop()
         async with unit_of_work(self.sessions) as session:
             released = await PublishQueueStore(session).release(self.worker, utc_now())
-        await self._clients.aclose()
+        await self._client.aclose()
         logger.info("engine.stopped worker=%s released=%d", self.worker, released)
 
     async def _every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:

@@ -9,10 +9,10 @@ from herald.domain.platform import Platform
 from herald.domain.publishing import MAX_CRASHES, part_key
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher
-from herald.engine.http import HttpClients
 from herald.engine.media_prep import MediaPreparer, Refuse, Wait
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
+from herald.net.http_client import HttpClient
 from herald.platforms.base import (
     AuthExpiredError,
     Connector,
@@ -41,7 +41,7 @@ class TargetJob:
 
 @dataclass
 class Publisher:
-    clients: HttpClients
+    client: HttpClient
     gates: GateBatcher
     recorder: Recorder
     metrics: EngineMetrics
@@ -101,7 +101,7 @@ class Publisher:
             request = self.request(job, part, progress["partIds"], media if part == 0 else [])
             try:
                 published = await connector.publish(
-                    self.clients.next_client(),
+                    self.client,
                     request,
                     part_key(claim.idempotency_key, part),
                 )

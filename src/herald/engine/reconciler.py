@@ -109,7 +109,7 @@ class Reconciler:
             return  # the claim was lost meanwhile: whoever holds it now decides
         try:
             found = await connector.lookup(
-                self.publisher.clients.next_client(),
+                self.publisher.client,
                 request,
                 part_key(claim.idempotency_key, part),
             )

@@ -1,5 +1,5 @@
-"""HTTP helpers shared by connectors: what "not sent" means, egress refusals, redaction, bounded
-platform messages, Retry-After parsing."""
+"""HTTP helpers shared by connectors: egress refusals, failure names, redaction, bounded platform
+messages, Retry-After parsing."""
 
 from __future__ import annotations
 
@@ -10,15 +10,10 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ParamSpec, TypeVar
 
-import httpx
-
 from herald.domain.publishing import bounded_delay
 from herald.net.egress import EgressDenied
+from herald.net.http_client import HttpError
 from herald.platforms.base import RejectedError
-
-# Failures before the request left this machine: the platform cannot have created anything.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -43,6 +38,12 @@ def refuses_denied_egress(
             raise RejectedError(str(exc), code=exc.code) from None
 
     return guarded
+
+
+def cause(exc: Exception) -> str:
+    """How a call failed, for a message: the HTTP failure's kind (ConnectError, ReadTimeout),
+    or the exception's type. Never its text, which may quote the URL and its credential."""
+    return exc.kind if isinstance(exc, HttpError) else type(exc).__name__
 
 
 def bounded(text: str, limit: int = MAX_PLATFORM_MESSAGE) -> str:

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-import httpx
-
 from herald.domain.platform import Platform
 from herald.domain.publishing import bounded_delay
+from herald.net.http_client import (
+    HttpClient,
+)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class Connector(Protocol):
 
     async def verify(
         self,
-        client: httpx.AsyncClient,
+        client: HttpClient,
         credentials: Mapping[str, Any],
         options: Mapping[str, Any],
     ) -> Profile:
@@ -154,12 +155,12 @@ class Connector(Protocol):
         and the reason, and never contain a secret."""
 
     async def publish(
-        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+        self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
         """Create the post (or thread part). Must send `idempotency_key` where the platform
         takes one, so a re-send within the key's lifetime cannot create a second post."""
 
     async def lookup(
-        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+        self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:
         """Find a post an earlier, in-doubt attempt may have created; None if there is none."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.config import Settings
@@ -12,6 +11,9 @@ from herald.domain.platform import Platform, split_platform_id
 from herald.errors import ConflictError, NotFoundError, UpstreamError, ValidationError
 from herald.models import Account, Connection
 from herald.net.egress import EGRESS_DENIED
+from herald.net.http_client import (
+    HttpClient,
+)
 from herald.platforms.base import AuthExpiredError, Profile, PublishError, RejectedError
 from herald.platforms.registry import connector_for
 from herald.platforms.sandbox.connector import new_sandbox_profile
@@ -38,7 +40,7 @@ VERIFY_TIMEOUT_S = 20.0
 
 
 async def verify_account(
-    request: ConnectionInput, client: httpx.AsyncClient, settings: Settings
+    request: ConnectionInput, client: HttpClient, settings: Settings
 ) -> Profile:
     """Ask the platform whether the credentials work, before anything is stored. Runs outside
     any transaction: a slow platform must not hold the database. `client` carries the egress

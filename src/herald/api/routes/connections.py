@@ -15,8 +15,8 @@ from herald.api.schemas.connection import (
     CreateConnectionRequest,
     connection_read,
 )
-from herald.engine.http import one_off_client
 from herald.net.egress import EgressPolicy
+from herald.net.http_client import one_off_client
 from herald.services import connection as connections
 from herald.services.connection_inputs import connection_input
 

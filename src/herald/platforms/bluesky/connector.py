@@ -1,4 +1,4 @@
-"""BlueskyConnector: publishes to an AT Protocol PDS over XRPC, with a thin httpx client.
+"""BlueskyConnector: publishes to an AT Protocol PDS over XRPC, with Herald's HTTP client.
 
 A connection stores credentials {"identifier": handle or DID, "appPassword"} and options
 {"pdsUrl"} (https://bsky.social when absent) plus {"handle"}, learnt by verify; its external id is
@@ -48,11 +48,15 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-import httpx
-
 from herald.domain.platform import Platform
 from herald.domain.timestamps import utc_now
-from herald.platforms._http import NOT_SENT, refuses_denied_egress
+from herald.net.http_client import (
+    HttpClient,
+    HttpError,
+    HttpResponse,
+    NotSent,
+)
+from herald.platforms._http import refuses_denied_egress
 from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
@@ -104,7 +108,7 @@ class BlueskyConnector:
     @refuses_denied_egress
     async def verify(
         self,
-        client: httpx.AsyncClient,
+        client: HttpClient,
         credentials: Mapping[str, Any],
         options: Mapping[str, Any],
     ) -> Profile:
@@ -124,7 +128,7 @@ class BlueskyConnector:
 
     @refuses_denied_egress
     async def publish(
-        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+        self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
         pds = Pds(client, pds_url(request.options))
         account = account_of(request.credentials, pds.base_url)
@@ -150,7 +154,7 @@ class BlueskyConnector:
 
     @refuses_denied_egress
     async def lookup(
-        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+        self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:
         try:
             pds = Pds(client, pds_url(request.options))
@@ -168,15 +172,15 @@ class BlueskyConnector:
     ) -> Published:
         body = {"repo": ref.did, "collection": ref.collection, "rkey": ref.rkey, "record": record}
 
-        async def send(session: Session) -> httpx.Response:
+        async def send(session: Session) -> HttpResponse:
             return await pds.post(CREATE_RECORD, token=session.access_jwt, json=body)
 
         try:
             session, response = await self.sessions.call(pds, account, send)
-        except NOT_SENT as exc:
+        except NotSent as exc:
             raise unreachable(exc) from None
-        except httpx.HTTPError as exc:
-            cause = f"No answer from Bluesky ({type(exc).__name__})"
+        except HttpError as exc:
+            cause = f"No answer from Bluesky ({exc.kind})"
             return await self._confirm(pds, account, ref, profile, cause, None)
         status = response.status_code
         if 200 <= status < 300:
@@ -216,7 +220,7 @@ class BlueskyConnector:
     ) -> Published | None:
         try:
             response = await self._get_record(pds, account, ref)
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise unreachable(exc) from None
         if response.status_code == 200:
             uri = _response_text(response, "uri")
@@ -228,7 +232,7 @@ class BlueskyConnector:
             return None
         raise failure(error, "the post lookup", _secrets(self.sessions, account))
 
-    async def _get_record(self, pds: Pds, account: Account, ref: RecordRef) -> httpx.Response:
+    async def _get_record(self, pds: Pds, account: Account, ref: RecordRef) -> HttpResponse:
         params = {"repo": ref.did, "collection": ref.collection, "rkey": ref.rkey}
         session = self.sessions.cached(account)
         if session is not None:
@@ -254,7 +258,7 @@ class BlueskyConnector:
             raise RejectedError(f"This part replies to {uri!r}, which is not a Bluesky post URI")
         try:
             response = await self._get_record(pds, account, ref)
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise unreachable(exc) from None
         if response.status_code == 200:
             found_uri, cid = _response_text(response, "uri"), _response_text(response, "cid")
@@ -269,14 +273,14 @@ class BlueskyConnector:
     async def _upload(
         self, pds: Pds, account: Account, opener: Opener, content_type: str, subject: str
     ) -> dict[str, Any]:
-        async def send(session: Session) -> httpx.Response:
+        async def send(session: Session) -> HttpResponse:
             return await pds.post(
                 UPLOAD_BLOB, token=session.access_jwt, content=opener(), content_type=content_type
             )
 
         try:
             session, response = await self.sessions.call(pds, account, send)
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise unreachable(exc) from None  # an upload creates no post: safe to try again
         if response.status_code != 200:
             raise failure(XrpcError.of(response), subject, session.secrets(account))
@@ -292,7 +296,7 @@ class BlueskyConnector:
 async def _repo_handle(pds: Pds, session: Session, account: Account) -> str:
     try:
         response = await pds.get(DESCRIBE_REPO, {"repo": session.did})
-    except httpx.HTTPError as exc:
+    except HttpError as exc:
         raise unreachable(exc) from None
     if response.status_code != 200:
         raise failure(XrpcError.of(response), "the account lookup", session.secrets(account))
@@ -307,7 +311,7 @@ async def _profile_facts(pds: Pds, session: Session) -> tuple[str, str]:
     try:
         response = await pds.get(GET_PROFILE, {"actor": session.did}, token=session.access_jwt)
         body = response.json() if response.status_code == 200 else {}
-    except (httpx.HTTPError, ValueError):
+    except (HttpError, ValueError):
         return "", ""
     if not isinstance(body, dict):
         return "", ""
@@ -323,7 +327,7 @@ async def _resolve_handles(pds: Pds, handles: list[str]) -> dict[str, str]:
     for handle in handles:
         try:
             response = await pds.get(RESOLVE_HANDLE, {"handle": handle})
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise unreachable(exc) from None
         if response.status_code == 400:
             continue  # no such handle: the mention stays plain text
@@ -351,7 +355,7 @@ def _profile(request: PublishRequest, did: str) -> str:
     return handle if isinstance(handle, str) and handle else did
 
 
-def _response_text(response: httpx.Response, name: str) -> str | None:
+def _response_text(response: HttpResponse, name: str) -> str | None:
     try:
         body = response.json()
     except ValueError:

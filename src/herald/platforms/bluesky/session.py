@@ -29,8 +29,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
+from herald.net.http_client import (
+    HttpError,
+    HttpResponse,
+)
 from herald.platforms.base import AuthExpiredError, RetryableError
 from herald.platforms.bluesky.xrpc import Pds, XrpcError, failure, stale_session, unreachable
 
@@ -78,7 +80,7 @@ class Session:
         return (account.password, self.access_jwt, self.refresh_jwt)
 
 
-Send = Callable[[Session], Awaitable[httpx.Response]]
+Send = Callable[[Session], Awaitable[HttpResponse]]
 
 
 class SessionCache:
@@ -111,7 +113,7 @@ class SessionCache:
         async with self._lock(account):
             return await self._login(pds, account)
 
-    async def call(self, pds: Pds, account: Account, send: Send) -> tuple[Session, httpx.Response]:
+    async def call(self, pds: Pds, account: Account, send: Send) -> tuple[Session, HttpResponse]:
         """`send` with the account's session; once more with a renewed one if it was stale. A
         stale-session answer is a refusal before any work, so sending again is always safe."""
         session = await self.session(pds, account)
@@ -138,7 +140,7 @@ class SessionCache:
     async def _refresh(self, pds: Pds, account: Account, stale: Session) -> Session | None:
         try:
             response = await pds.post(REFRESH_SESSION, token=stale.refresh_jwt)
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise unreachable(exc) from None
         if response.status_code != 200:
             error = XrpcError.of(response)
@@ -153,7 +155,7 @@ class SessionCache:
         body = {"identifier": account.identifier, "password": account.password}
         try:
             response = await pds.post(CREATE_SESSION, json=body)
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise unreachable(exc) from None
         if response.status_code != 200:
             error = XrpcError.of(response)
@@ -167,7 +169,7 @@ class SessionCache:
         logger.info("bluesky.session.created pds=%s", account.pds)
         return self._store(account, response, "login")
 
-    def _store(self, account: Account, response: httpx.Response, what: str) -> Session:
+    def _store(self, account: Account, response: HttpResponse, what: str) -> Session:
         try:
             body = response.json()
             session = Session(

@@ -1,4 +1,5 @@
-"""XRPC over httpx: the PDS's address, its error bodies, and how its answers map onto the taxonomy.
+"""XRPC over Herald's HTTP client: the PDS's address, its error bodies, and how its answers map
+onto the taxonomy.
 
 Every call is `GET|POST {pds}/xrpc/{nsid}`; a failure answers `{"error": Name, "message": text}`
 with an HTTP status (https://atproto.com/specs/xrpc). The names the connector acts on:
@@ -17,9 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from herald.platforms._http import redact, retry_after_seconds
+from herald.net.http_client import (
+    HttpClient,
+    HttpResponse,
+    InvalidUrl,
+)
+from herald.platforms._http import cause, redact, retry_after_seconds
 from herald.platforms.base import (
     AuthExpiredError,
     PublishError,
@@ -49,7 +53,7 @@ class XrpcError:
     retry_after: float | None
 
     @classmethod
-    def of(cls, response: httpx.Response) -> XrpcError:
+    def of(cls, response: HttpResponse) -> XrpcError:
         try:
             body = response.json()
         except ValueError:
@@ -72,7 +76,7 @@ class XrpcError:
         return redact(text, *secrets)
 
 
-def stale_session(response: httpx.Response) -> bool:
+def stale_session(response: HttpResponse) -> bool:
     return response.status_code in (400, 401) and XrpcError.of(response).stale_session
 
 
@@ -99,31 +103,31 @@ def failure(error: XrpcError, subject: str, secrets: Sequence[str]) -> PublishEr
 
 
 def unreachable(exc: Exception) -> RetryableError:
-    return RetryableError(f"Could not reach Bluesky ({type(exc).__name__})")
+    return RetryableError(f"Could not reach Bluesky ({cause(exc)})")
 
 
 class Pds:
     """One PDS reached through the shared client; transport errors are left to the caller,
     which alone knows whether the call may have created something."""
 
-    def __init__(self, client: httpx.AsyncClient, base_url: str) -> None:
+    def __init__(self, client: HttpClient, base_url: str) -> None:
         self.client = client
         self.base_url = base_url
 
     async def get(
         self, nsid: str, params: Mapping[str, str], token: str | None = None
-    ) -> httpx.Response:
+    ) -> HttpResponse:
         return await self._send("GET", nsid, token, params=params)
 
-    async def post(self, nsid: str, token: str | None = None, **body: Any) -> httpx.Response:
-        """`body` is httpx's: `json=...`, or `content=...` with a `content_type`."""
+    async def post(self, nsid: str, token: str | None = None, **body: Any) -> HttpResponse:
+        """`body` is the client's: `json=...`, or `content=...` with a `content_type`."""
         content_type = body.pop("content_type", None)
         headers = {"Content-Type": content_type} if content_type else {}
         return await self._send("POST", nsid, token, headers=headers, **body)
 
     async def _send(
         self, method: str, nsid: str, token: str | None, **arguments: Any
-    ) -> httpx.Response:
+    ) -> HttpResponse:
         headers = dict(arguments.pop("headers", {}))
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -131,5 +135,5 @@ class Pds:
             return await self.client.request(
                 method, f"{self.base_url}/xrpc/{nsid}", headers=headers, **arguments
             )
-        except httpx.InvalidURL:
+        except InvalidUrl:
             raise RejectedError("The Bluesky connection's pdsUrl is not a valid URL") from None

@@ -1,4 +1,4 @@
-"""One Mastodon instance's client API over the shared httpx client: its address, the bearer
+"""One Mastodon instance's client API over the shared HTTP client: its address, the bearer
 token, and transport failures mapped onto the error taxonomy."""
 
 from __future__ import annotations
@@ -7,21 +7,28 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+from yarl import URL
 
-from herald.platforms._http import NOT_SENT
+from herald.net.http_client import (
+    HttpClient,
+    HttpError,
+    HttpResponse,
+    InvalidUrl,
+    NotSent,
+)
 from herald.platforms.base import OutcomeUnknownError, Published, RejectedError, RetryableError
 
 
 @dataclass(frozen=True)
 class MastodonApi:
-    client: httpx.AsyncClient
+    client: HttpClient
     base_url: str  # "https://mastodon.social", no trailing slash
     token: str
 
     @property
     def host(self) -> str:
-        return httpx.URL(self.base_url).netloc.decode("ascii")
+        parsed = URL(self.base_url)
+        return parsed.host_port_subcomponent or parsed.host or self.base_url
 
     async def send(
         self,
@@ -33,7 +40,7 @@ class MastodonApi:
         json: Any = None,
         content: AsyncIterator[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> HttpResponse:
         """The instance's answer, whatever its status. `may_exist`: the request could create a
         status, so losing the answer after sending leaves the outcome unknown."""
         all_headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
@@ -46,17 +53,17 @@ class MastodonApi:
                 content=content,
                 headers=all_headers,
             )
-        except NOT_SENT as exc:
-            message = f"Could not reach the Mastodon instance at {self.host} ({type(exc).__name__})"
+        except NotSent as exc:
+            message = f"Could not reach the Mastodon instance at {self.host} ({exc.kind})"
             raise RetryableError(message) from None
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+        except InvalidUrl:
             raise RejectedError(_BAD_URL) from None
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             # The request may have reached the instance before the failure.
             if may_exist:
-                message = f"No answer from Mastodon ({type(exc).__name__}); the status may exist"
+                message = f"No answer from Mastodon ({exc.kind}); the status may exist"
                 raise OutcomeUnknownError(message) from None
-            raise RetryableError(f"No answer from Mastodon ({type(exc).__name__})") from None
+            raise RetryableError(f"No answer from Mastodon ({exc.kind})") from None
 
 
 _BAD_URL = (
@@ -71,8 +78,8 @@ def instance_url(options: Mapping[str, Any]) -> str:
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise RejectedError(_BAD_URL)
     try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
+        parsed = URL(url)
+    except (ValueError, TypeError):
         raise RejectedError(_BAD_URL) from None
     if not parsed.host or parsed.query or parsed.fragment:
         raise RejectedError(_BAD_URL)

@@ -52,10 +52,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-import httpx
-
 from herald.domain.platform import Platform
-from herald.platforms._http import refuses_denied_egress
+from herald.net.http_client import (
+    HttpClient,
+)
+from herald.platforms._http import cause, refuses_denied_egress
 from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
@@ -86,7 +87,7 @@ class MastodonConnector:
     @refuses_denied_egress
     async def verify(
         self,
-        client: httpx.AsyncClient,
+        client: HttpClient,
         credentials: Mapping[str, Any],
         options: Mapping[str, Any],
     ) -> Profile:
@@ -97,7 +98,7 @@ class MastodonConnector:
 
     @refuses_denied_egress
     async def publish(
-        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+        self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
         api = _api(client, request)
         media_ids = [await upload_media(api, m, self.processing_wait) for m in request.media]
@@ -124,7 +125,7 @@ class MastodonConnector:
 
     @refuses_denied_egress
     async def lookup(
-        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+        self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:
         try:
             return await find_status(_api(client, request), request)
@@ -133,11 +134,11 @@ class MastodonConnector:
         except PublishError as error:  # every lookup failure is temporary to the reconciler
             raise RetryableError(error.message, http_status=error.http_status) from None
         except (ValueError, LookupError, TypeError) as exc:
-            message = f"Mastodon lookup got an answer it could not read ({type(exc).__name__})"
+            message = f"Mastodon lookup got an answer it could not read ({cause(exc)})"
             raise RetryableError(message) from None
 
 
-def _api(client: httpx.AsyncClient, request: PublishRequest) -> MastodonApi:
+def _api(client: HttpClient, request: PublishRequest) -> MastodonApi:
     token = access_token(request.credentials)
     if token is None:
         raise AuthExpiredError("The Mastodon connection has no access token; reconnect it")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import httpx
-
+from herald.net.http_client import (
+    HttpResponse,
+)
 from herald.platforms._http import bounded, redact, retry_after_seconds
 from herald.platforms.base import (
     AuthExpiredError,
@@ -19,9 +20,7 @@ from herald.platforms.base import (
 _REFUSED = frozenset({400, 404, 405, 410, 413, 415, 422})
 
 
-def error_for(
-    response: httpx.Response, token: str, subject: str, *, may_exist: bool
-) -> PublishError:
+def error_for(response: HttpResponse, token: str, subject: str, *, may_exist: bool) -> PublishError:
     """The error for a non-success answer about `subject` ("the status", "the media file").
 
     `may_exist`: the request could have created a status (POST /api/v1/statuses), so a 5xx
@@ -68,7 +67,7 @@ def _token_problem(status: int, detail: str) -> bool:
     return status == 422 and "requires an authenticated user" in text
 
 
-def platform_message(response: httpx.Response, token: str) -> str:
+def platform_message(response: HttpResponse, token: str) -> str:
     """Mastodon's `error` (and `error_description`), or the HTTP status; never the token."""
     try:
         body = response.json()

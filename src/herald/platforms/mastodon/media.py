@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import httpx
-
+from herald.net.http_client import (
+    HttpResponse,
+)
 from herald.platforms.base import MediaItem, RejectedError, RetryableError
 from herald.platforms.mastodon.api import MastodonApi
 from herald.platforms.mastodon.errors import error_for, platform_message
@@ -94,7 +95,7 @@ async def _processed(api: MastodonApi, media_id: str, wait: ProcessingWait) -> N
     )
 
 
-def _media_id(response: httpx.Response) -> str:
+def _media_id(response: HttpResponse) -> str:
     try:
         media_id = response.json()["id"]
     except (ValueError, LookupError, TypeError):

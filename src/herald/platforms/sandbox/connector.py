@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-import httpx
-
 from herald.domain.platform import Platform
+from herald.net.http_client import HttpClient, HttpError, HttpResponse, InvalidUrl, NotSent
 from herald.platforms._http import (
-    NOT_SENT,
     bounded,
+    cause,
     redact,
     refuses_denied_egress,
     retry_after_seconds,
@@ -46,7 +45,7 @@ class SandboxConnector:
     @refuses_denied_egress
     async def verify(
         self,
-        client: httpx.AsyncClient,
+        client: HttpClient,
         credentials: Mapping[str, Any],
         options: Mapping[str, Any],
     ) -> Profile:
@@ -67,45 +66,49 @@ class SandboxConnector:
                 params={"account": profile.external_id},
                 headers=_auth_headers(probe),
             )
-        except httpx.HTTPError as exc:
-            raise RetryableError(f"Could not reach the sandbox ({type(exc).__name__})") from None
+        except HttpError as exc:
+            raise RetryableError(f"Could not reach the sandbox ({exc.kind})") from None
         if response.status_code != 200:
             raise _error_for(response.status_code, response, _token(probe))
         return profile
 
     @refuses_denied_egress
     async def publish(
-        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+        self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
         url = f"{_base_url(request)}/v1/posts"
         headers = {**_auth_headers(request), "Idempotency-Key": idempotency_key}
         try:
             response = await client.post(url, json=_body(request), headers=headers)
-        except NOT_SENT as exc:
-            raise RetryableError(f"Could not reach the sandbox ({type(exc).__name__})") from None
-        except httpx.InvalidURL:
+        except NotSent as exc:
+            raise RetryableError(f"Could not reach the sandbox ({exc.kind})") from None
+        except InvalidUrl:
             raise RejectedError("The sandbox connection's baseUrl is not a valid URL") from None
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             # The request may have reached the sandbox before the failure: it may exist.
-            message = f"No answer from the sandbox ({type(exc).__name__}); the post may exist"
+            message = f"No answer from the sandbox ({exc.kind}); the post may exist"
             raise OutcomeUnknownError(message) from None
         return _published_or_raise(response, _token(request))
 
     @refuses_denied_egress
     async def lookup(
-        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+        self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:
         url = f"{_base_url(request)}/v1/posts"
         params = {"account": request.account_external_id, "idempotencyKey": idempotency_key}
         try:
             response = await client.get(url, params=params, headers=_auth_headers(request))
-            response.raise_for_status()
+        except (HttpError, InvalidUrl) as exc:
+            # Every lookup failure is temporary to the reconciler: it asks again later.
+            raise RetryableError(f"Sandbox lookup failed ({cause(exc)})") from None
+        if not response.is_success:
+            status = response.status_code
+            raise RetryableError(f"Sandbox lookup failed (HTTP {status})", http_status=status)
+        try:
             posts = response.json()["posts"]
             return _published(posts[0]) if posts else None
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError, LookupError, TypeError) as exc:
-            # Every lookup failure is temporary to the reconciler: it asks again later.
-            message = f"Sandbox lookup failed ({type(exc).__name__})"
-            raise RetryableError(message, http_status=_status(exc)) from None
+        except (ValueError, LookupError, TypeError) as exc:
+            raise RetryableError(f"Sandbox lookup failed ({cause(exc)})") from None
 
 
 def new_sandbox_profile() -> Profile:
@@ -148,7 +151,7 @@ def _body(request: PublishRequest) -> dict[str, Any]:
     }
 
 
-def _published_or_raise(response: httpx.Response, token: str | None) -> Published:
+def _published_or_raise(response: HttpResponse, token: str | None) -> Published:
     status = response.status_code
     if status in (200, 201):
         try:
@@ -160,7 +163,7 @@ def _published_or_raise(response: httpx.Response, token: str | None) -> Publishe
     raise _error_for(status, response, token)
 
 
-def _error_for(status: int, response: httpx.Response, token: str | None) -> PublishError:
+def _error_for(status: int, response: HttpResponse, token: str | None) -> PublishError:
     if status == 429:
         return RetryableError.rate_limit(
             "Rate limited by the sandbox", retry_after_seconds(response.headers), status
@@ -182,7 +185,7 @@ def _error_for(status: int, response: httpx.Response, token: str | None) -> Publ
     )
 
 
-def _platform_message(response: httpx.Response, token: str | None) -> str:
+def _platform_message(response: HttpResponse, token: str | None) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -200,7 +203,3 @@ def _published(post: Any) -> Published:
         raise TypeError("post id must be a non-empty string")
     url = post.get("url")
     return Published(external_id=external_id, url=url if isinstance(url, str) else None)
-
-
-def _status(exc: Exception) -> int | None:
-    return exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None

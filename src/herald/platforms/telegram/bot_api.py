@@ -12,9 +12,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-import httpx
-
 from herald.domain.publishing import bounded_delay
+from herald.net.http_client import (
+    HttpClient,
+    HttpResponse,
+)
 from herald.platforms._http import redact
 from herald.platforms.base import AuthExpiredError, RejectedError
 from herald.platforms.telegram.multipart import MultipartBody, Upload
@@ -45,7 +47,7 @@ class RefusalError(Exception):
 class UnreadableAnswerError(Exception):
     """An answer that is not the Bot API's envelope (a proxy's error page, a cut body)."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: HttpResponse) -> None:
         super().__init__(f"HTTP {response.status_code}")
         self.status = response.status_code
         self.headers = response.headers
@@ -80,14 +82,14 @@ class BotEndpoint:
 
 
 async def call(
-    client: httpx.AsyncClient,
+    client: HttpClient,
     endpoint: BotEndpoint,
     method: str,
     fields: Mapping[str, Any],
     uploads: Sequence[Upload] = (),
 ) -> Any:
     """The method's `result`; raises RefusalError, UnreadableAnswerError, MediaReadError (an upload
-    failed to read) or httpx's errors. None of their messages contains the token."""
+    failed to read) or the HTTP client's errors. None of their messages contains the token."""
     if uploads:
         body = MultipartBody(fields, uploads)
         headers = {"Content-Type": body.content_type}
@@ -97,7 +99,7 @@ async def call(
     return _result(response, endpoint)
 
 
-def _result(response: httpx.Response, endpoint: BotEndpoint) -> Any:
+def _result(response: HttpResponse, endpoint: BotEndpoint) -> Any:
     try:
         answer = response.json()
     except ValueError:

@@ -19,9 +19,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
 from herald.domain.platform import Platform
+from herald.net.http_client import (
+    HttpClient,
+)
 from herald.platforms._http import refuses_denied_egress
 from herald.platforms.base import (
     Capabilities,
@@ -48,7 +49,7 @@ class TelegramConnector:
     @refuses_denied_egress
     async def verify(
         self,
-        client: httpx.AsyncClient,
+        client: HttpClient,
         credentials: Mapping[str, Any],
         options: Mapping[str, Any],
     ) -> Profile:
@@ -62,7 +63,7 @@ class TelegramConnector:
 
     @refuses_denied_egress
     async def publish(
-        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+        self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
         """`idempotency_key` is unused: the Bot API takes none."""
         endpoint = BotEndpoint.of(request.credentials, request.options)
@@ -84,7 +85,7 @@ class TelegramConnector:
 
     @refuses_denied_egress
     async def lookup(
-        self, client: httpx.AsyncClient, request: PublishRequest, idempotency_key: str
+        self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:
         """Bots cannot read a channel's history, so Herald cannot tell whether an in-doubt send
         arrived. Returning None would claim it did not, and the reconciler would send it again;
@@ -96,12 +97,12 @@ class TelegramConnector:
         )
 
 
-async def _send(client: httpx.AsyncClient, endpoint: BotEndpoint, api: ApiCall) -> Any:
+async def _send(client: HttpClient, endpoint: BotEndpoint, api: ApiCall) -> Any:
     return await call(client, endpoint, api.method, api.fields, api.uploads)
 
 
 async def _send_or_raise(
-    client: httpx.AsyncClient, endpoint: BotEndpoint, api: ApiCall, label: str
+    client: HttpClient, endpoint: BotEndpoint, api: ApiCall, label: str
 ) -> Any:
     try:
         return await _send(client, endpoint, api)

@@ -18,9 +18,12 @@ nothing was sent:
 
 from __future__ import annotations
 
-import httpx
-
-from herald.platforms._http import NOT_SENT, retry_after_seconds
+from herald.net.http_client import (
+    HttpError,
+    InvalidUrl,
+    NotSent,
+)
+from herald.platforms._http import cause, retry_after_seconds
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -36,8 +39,8 @@ CALL_FAILURES = (
     RefusalError,
     UnreadableAnswerError,
     MediaReadError,
-    httpx.HTTPError,
-    httpx.InvalidURL,
+    HttpError,
+    InvalidUrl,
 )
 _ADMIN_ACTION = ("need administrator rights", "not enough rights")
 
@@ -61,14 +64,14 @@ def needs_admin_action(refusal: RefusalError) -> bool:
 
 def send_failure(exc: Exception, chat: str) -> PublishError:
     """The taxonomy error for a send method's failure; `chat` names the chat for the owner."""
-    name = type(exc).__name__
+    name = cause(exc)
     if isinstance(exc, RefusalError):
         return _send_refusal(exc, chat)
     if isinstance(exc, MediaReadError):
         return RetryableError(f"Could not read a media file for Telegram ({exc}); nothing was sent")
-    if isinstance(exc, NOT_SENT):
+    if isinstance(exc, NotSent):
         return RetryableError(f"Could not reach Telegram ({name})")
-    if isinstance(exc, httpx.InvalidURL):
+    if isinstance(exc, InvalidUrl):
         return RejectedError("The Telegram connection's apiUrl is not a valid URL")
     if isinstance(exc, UnreadableAnswerError):
         return _unreadable(exc)
@@ -116,8 +119,8 @@ def _unreadable(answer: UnreadableAnswerError) -> PublishError:
 
 def verify_unreachable(exc: Exception) -> PublishError:
     """A failure of a read-only call (getMe, getChat...) that says nothing about the token."""
-    if isinstance(exc, httpx.InvalidURL):
+    if isinstance(exc, InvalidUrl):
         return RejectedError("The Telegram connection's apiUrl is not a valid URL")
     status = getattr(exc, "status", None)
-    detail = f"HTTP {status}" if isinstance(status, int) else type(exc).__name__
+    detail = f"HTTP {status}" if isinstance(status, int) else cause(exc)
     return RetryableError(f"Could not reach Telegram ({detail})", http_status=status)

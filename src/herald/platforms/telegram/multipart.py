@@ -1,8 +1,7 @@
 """A multipart/form-data body that streams uploads from Herald's media store as it is sent.
 
-httpx builds multipart bodies only from bytes or synchronous files; the media store gives async
-chunks, and a file is never read whole (CONVENTIONS: media bytes are streamed), so the body is
-written here and sent with chunked transfer encoding."""
+The media store gives async chunks, and a file is never read whole (CONVENTIONS: media bytes are
+streamed), so the body is written here and sent with chunked transfer encoding."""
 
 from __future__ import annotations
 

@@ -14,8 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx
-
+from herald.net.http_client import (
+    HttpClient,
+    HttpError,
+    InvalidUrl,
+)
 from herald.platforms.base import Profile, PublishError, RejectedError, RetryableError
 from herald.platforms.telegram.bot_api import BotEndpoint, RefusalError, UnreadableAnswerError, call
 from herald.platforms.telegram.errors import rate_limited, token_refused, verify_unreachable
@@ -30,7 +33,7 @@ class _ChatMovedError(Exception):
 
 
 async def _ask(
-    client: httpx.AsyncClient,
+    client: HttpClient,
     endpoint: BotEndpoint,
     method: str,
     fields: Mapping[str, Any],
@@ -46,7 +49,7 @@ async def _ask(
         if refusal.status >= 500:
             raise verify_unreachable(refusal) from None
         raise refused(refusal) from None
-    except (UnreadableAnswerError, httpx.HTTPError, httpx.InvalidURL) as exc:
+    except (UnreadableAnswerError, HttpError, InvalidUrl) as exc:
         raise verify_unreachable(exc) from None
     if not isinstance(result, dict):
         raise _unreadable(method)
@@ -78,7 +81,7 @@ def _not_admin(bot: str, chat: str) -> RejectedError:
 
 
 async def verify_connection(
-    client: httpx.AsyncClient, endpoint: BotEndpoint, chat_ref: int | str
+    client: HttpClient, endpoint: BotEndpoint, chat_ref: int | str
 ) -> Profile:
     def bot_refused(refusal: RefusalError) -> PublishError:
         return token_refused(refusal)
