@@ -36,7 +36,9 @@ async def platform_client(
     pool_timeout: float | None = None,
 ) -> AsyncIterator[HttpClient]:
     """The client connectors get from the engine, open to loopback; closed when the block ends."""
-    client = HttpClient(connections, timeout, egress=LOOPBACK_OPEN, pool_timeout=pool_timeout)
+    client = HttpClient(
+        connections, timeout_seconds, egress=LOOPBACK_OPEN, pool_timeout=pool_timeout
+    )
     try:
         yield client
     finally:

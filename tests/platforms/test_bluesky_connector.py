@@ -323,7 +323,7 @@ def test_no_answer_and_no_way_to_check_is_outcome_unknown(
         port = server.sockets[0].getsockname()[1]
         request = bluesky_request(f"http://127.0.0.1:{port}")
         async with server, platform_client() as http:
-            with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError") as caught:
+            with pytest.raises(OutcomeUnknownError, match="ServerDisconnected") as caught:
                 await bluesky_connector.publish(http, request, "key-1")
             assert "checking whether the post exists failed too" in caught.value.message
 

@@ -161,5 +161,5 @@ def test_every_lookup_failure_is_retryable(scripted_url: str, kind: str) -> None
 
 
 def test_a_connection_dropped_after_sending_is_outcome_unknown() -> None:
-    with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
+    with pytest.raises(OutcomeUnknownError, match="ServerDisconnected"):
         publish_to_a_hang_up(connector, mastodon_request, "k")

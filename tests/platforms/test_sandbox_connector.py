@@ -303,7 +303,7 @@ def test_a_refused_connection_is_retryable() -> None:
 
 
 def test_a_connection_dropped_after_sending_is_outcome_unknown() -> None:
-    with pytest.raises(OutcomeUnknownError, match="RemoteProtocolError"):
+    with pytest.raises(OutcomeUnknownError, match="ServerDisconnected"):
         publish_to_a_hang_up(connector, publish_request, "k")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from herald.engine.http import one_off_client
+from herald.net.http_client import one_off_client
 
 from herald.config import Settings
 from herald.errors import ValidationError
