@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from herald.net.http_client import one_off_client
 
 from herald.config import Settings
 from herald.errors import ValidationError
 from herald.net.egress import EgressPolicy
+from herald.net.http_client import one_off_client
 from herald.platforms.base import AuthExpiredError, Profile, RejectedError, RetryableError
 from herald.platforms.sandbox.connector import SandboxConnector
 from herald.services.connection import verify_account
