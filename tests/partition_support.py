@@ -160,7 +160,7 @@ async def claims_of(database: AsyncEngine, pid: int, *, sent: bool = False) -> d
     if sent:
         query = query.where(PublishTarget.sent_at.is_not(None))
     async with database.connect() as connection:
-        return dict((await connection.execute(query)).tuples().all())
+        return {row.id: row.claim_token for row in await connection.execute(query)}
 
 
 async def open_targets(database: AsyncEngine) -> int:

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -59,9 +60,11 @@ ENGINE = {
 # A cut-off worker's open transaction would keep its row locks, and so the rows it holds from
 # the rescuer (which skips locked rows), until the network came back: the server ends it.
 POSTGRES_SETTINGS = ("idle_in_transaction_session_timeout=3s", "max_connections=200")
+METRICS_PORT = 9100
 IN_CALLS_AT_CUT = 10  # the cut comes once the worker is in this many platform calls
 # What a worker logs when it tries to finish a claim: a fenced result write, a fenced release
 # after a crash, a fenced send gate, or a write that failed outright.
+FENCED_METRIC = re.compile(r'herald_fenced_writes_total\{at="(\w+)"\} (\d+)')
 TRIED = re.compile(
     r"publish\.attempt target=(\w+) .*(?:applied|released)=(\S+)"
     r"|publish\.fenced target=(\w+)()"
@@ -119,10 +122,9 @@ async def _scenario(children: Children, site: Site) -> None:
     async with httpx.AsyncClient(base_url=site.platform_url, timeout=30) as platform:
         config = {"latency_ms": 600, "latency_jitter_ms": 300}
         (await platform.post("/_sim/config", json=config)).raise_for_status()
-        worker_env = site.env(secret_key, **ENGINE)
         workers = (
-            children.start("worker-a", "worker-a", herald("worker-a", "worker"), worker_env),
-            children.start("worker-b", "worker-b", herald("worker-b", "worker"), worker_env),
+            _worker(children, site, "worker-a", secret_key),
+            _worker(children, site, "worker-b", secret_key),
         )
         due = datetime.now(UTC) + timedelta(seconds=12)
         await create_posts(site, key, platform_id, POSTS, due)
@@ -133,6 +135,13 @@ async def _scenario(children: Children, site: Site) -> None:
             await _partition(children, database, platform, workers)
         finally:
             await database.dispose()
+
+
+def _worker(children: Children, site: Site, name: str, secret_key: str) -> Child:
+    """`herald worker` with its /metrics on its host's address, for the API host to read."""
+    env = site.env(secret_key, host=children.lab.hosts[name].address, **ENGINE)
+    argv = herald(name, "worker", "--metrics-port", str(METRICS_PORT))
+    return children.start(name, name, argv, env)
 
 
 async def _partition(
@@ -166,20 +175,28 @@ async def _partition(
         tried = _tried(victim.text()[offset:])
         return tried if set(stale) <= set(tried) else None
 
+    healed_at = time.monotonic()
     tried = await wait_for(tried_all, "worker-b's stale writes", children, 60, alive=workers)
+    retried_after = time.monotonic() - healed_at
     assert await snapshot(database) == before, "a stale write changed a target"
     posts_after = (await platform.get("/_sim/stats")).json()
+    address = children.lab.hosts["worker-b"].address
+    metrics = (await platform.get(f"http://{address}:{METRICS_PORT}/metrics")).text
+    fenced = {at: int(n) for at, n in FENCED_METRIC.findall(metrics)}
     for worker in workers:
         assert children.stop(worker) == 0, worker.tail()
     await _check_outcome(database, platform)
     outcomes = Counter(tried[target_id] for target_id in stale)
     print(
-        f"\nworker-b held {len(stale)} claims when cut; after the heal it tried each: "
-        f"{dict(outcomes)}; simulator requests {posts_before['requests']} -> "
-        f"{posts_after['requests']}, replays {posts_before['replays']} -> "
-        f"{posts_after['replays']}"
+        f"\nworker-b held {len(stale)} claims when cut; within {retried_after:.1f} s of the "
+        f"heal it tried each: {dict(outcomes)}; its herald_fenced_writes_total {fenced}; "
+        f"simulator creates {posts_before['requests']} -> {posts_after['requests']}, "
+        f"replays {posts_before['replays']} -> {posts_after['replays']}"
     )
-    assert set(outcomes) <= {"False", "None", "unrecorded", "fenced gate"}, outcomes
+    refused = sum(outcomes[how] for how in ("False", "None", "fenced gate"))
+    assert refused + outcomes["unrecorded"] == len(stale), outcomes  # no try was applied
+    assert refused > 0, outcomes  # the fence itself answered, not only a broken connection
+    assert sum(fenced.values()) >= refused, (fenced, outcomes)
 
 
 def _tried(log: str) -> dict[str, str]:
