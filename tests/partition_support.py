@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
@@ -17,7 +16,6 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from herald.domain.timestamps import format_timestamp
 from herald.models import PublishTarget
 from netns_support import SUBNET, Child, Children, Lab
 
@@ -130,18 +128,14 @@ def banner(api: Child) -> tuple[str, str]:
     return key.group(1), platform_id.group(1)
 
 
-async def create_posts(site: Site, key: str, platform_id: str, count: int, due: datetime) -> None:
-    """`count` posts through the API, all scheduled at `due`, a few requests at a time."""
+async def create_posts(site: Site, key: str, platform_id: str, count: int) -> None:
+    """`count` posts to publish now, through the API, a few requests at a time."""
     gate = asyncio.Semaphore(8)
     headers = {"x-publora-key": key}
     async with httpx.AsyncClient(base_url=site.api_url, headers=headers, timeout=60) as client:
 
         async def one(number: int) -> None:
-            body = {
-                "content": f"Partition post {number}",
-                "platforms": [platform_id],
-                "scheduledTime": format_timestamp(due),
-            }
+            body = {"content": f"Partition post {number}", "platforms": [platform_id]}
             async with gate:
                 response = await client.post("/api/v1/create-post", json=body)
             assert response.status_code == 200, response.text

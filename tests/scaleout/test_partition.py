@@ -11,7 +11,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -122,12 +121,13 @@ async def _scenario(children: Children, site: Site) -> None:
     async with httpx.AsyncClient(base_url=site.platform_url, timeout=30) as platform:
         config = {"latency_ms": 600, "latency_jitter_ms": 300}
         (await platform.post("/_sim/config", json=config)).raise_for_status()
+        # Due at once, before any worker runs (the API host runs none): the burst starts as
+        # the workers come up, however long the posts took to create.
+        await create_posts(site, key, platform_id, POSTS)
         workers = (
             _worker(children, site, "worker-a", secret_key),
             _worker(children, site, "worker-b", secret_key),
         )
-        due = datetime.now(UTC) + timedelta(seconds=12)
-        await create_posts(site, key, platform_id, POSTS, due)
         for worker in workers:
             await wait_for(partial(logged, worker, "engine.started"), worker.name, children)
         database = create_engine(site.database_url)
@@ -158,6 +158,7 @@ async def _partition(
 
     await wait_for(in_calls, "worker-b in platform calls", children, alive=workers)
     lab.cut("worker-b")
+    cut_at = time.monotonic()
     await asyncio.sleep(1)  # writes already at the server when the cable went finish
     stale = await claims_of(database, victim.pid)
 
@@ -166,6 +167,7 @@ async def _partition(
         return True if rescued and await open_targets(database) == 0 else None
 
     await wait_for(handed_over, "rescue and drain", children, within=90, alive=workers)
+    handed_over_after = time.monotonic() - cut_at
     before = await snapshot(database)
     posts_before = (await platform.get("/_sim/stats")).json()
     offset = len(victim.text())
@@ -188,7 +190,8 @@ async def _partition(
     await _check_outcome(database, platform)
     outcomes = Counter(tried[target_id] for target_id in stale)
     print(
-        f"\nworker-b held {len(stale)} claims when cut; within {retried_after:.1f} s of the "
+        f"\nworker-b held {len(stale)} claims when cut; worker-a had them all published "
+        f"{handed_over_after:.1f} s after the cut; within {retried_after:.1f} s of the "
         f"heal it tried each: {dict(outcomes)}; its herald_fenced_writes_total {fenced}; "
         f"simulator creates {posts_before['requests']} -> {posts_after['requests']}, "
         f"replays {posts_before['replays']} -> {posts_after['replays']}"
