@@ -80,8 +80,14 @@ class EngineMetrics:
             "herald_publish_lateness_seconds", "Published time minus due time."
         )
         self.outcomes = Counter("herald_publish_outcomes_total", "Platform call outcomes.")
+        self.fenced = Counter(
+            "herald_fenced_writes_total",
+            "Writes refused because the claim was lost (rescued, edited or claimed again): "
+            "a stale worker's, by where (gate, lookup, result, release).",
+        )
 
     def render(self) -> Iterable[str]:
         for histogram in (self.claim_lateness, self.start_lateness, self.publish_lateness):
             yield from histogram.render()
         yield from self.outcomes.render("outcome")
+        yield from self.fenced.render("at")

@@ -87,6 +87,8 @@ class Recorder:
         if applied and refresh_group:
             await self.groups.submit(claim.post_group_id)
         self.metrics.outcomes.inc(outcome)
+        if not applied:
+            self.metrics.fenced.inc("result")
         logger.info(
             "publish.attempt target=%s part=%d outcome=%s applied=%s status=%s",
             claim.id,
@@ -285,6 +287,8 @@ class Recorder:
 
         released: str | None = await self.writer.run(release)
         self.metrics.outcomes.inc("engine_error")
+        if released is None:
+            self.metrics.fenced.inc("release")
         logger.info(
             "publish.attempt target=%s part=%d outcome=engine_error released=%s",
             claim.id,

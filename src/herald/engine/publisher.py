@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from herald.services.secret_box import SecretBox
 from herald.store.publish_context import ConnectionContext, GroupContext
 from herald.store.publish_queue import ClaimedTarget
 
+logger = logging.getLogger("herald.engine")
 STATE = "publishing"
 
 
@@ -80,8 +82,10 @@ class Publisher:
             )
             return
         sent_at = await self.gates.submit((claim.id, claim.claim_token))
-        if sent_at is None:
-            return  # edited, deleted or rescued after the claim: the edit wins
+        if sent_at is None:  # edited, deleted or rescued after the claim: the edit wins
+            self.metrics.fenced.inc("gate")
+            logger.info("publish.fenced target=%s claim=%d at=gate", claim.id, claim.claim_token)
+            return
         self.metrics.start_lateness.observe(lateness(sent_at, claim.due_at))
         await self.send_parts(job, connector, STATE, prepared.items)
 

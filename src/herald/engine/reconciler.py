@@ -105,8 +105,10 @@ class Reconciler:
                 claim.id, claim.claim_token, utc_now()
             )
 
-        if not await self.writer.run(start):
-            return  # the claim was lost meanwhile: whoever holds it now decides
+        if not await self.writer.run(start):  # the claim was lost: whoever holds it decides
+            self.recorder.metrics.fenced.inc("lookup")
+            logger.info("publish.fenced target=%s claim=%d at=lookup", claim.id, claim.claim_token)
+            return
         try:
             found = await connector.lookup(
                 self.publisher.client,
