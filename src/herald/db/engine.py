@@ -31,11 +31,20 @@ _sqlite_writers: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
+# A PostgreSQL session idle inside a transaction this long is ended by the server. Herald never
+# waits on anything but the database inside a transaction, so only a client that vanished
+# mid-transaction (a worker host cut off by a partition) reaches it; without it that client's
+# row locks stay until TCP notices, hours by default, and the rescuer skips the rows they lock.
+IDLE_IN_TRANSACTION_MS = 30_000
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
+    settings = {"idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS)}
+    kwargs.setdefault("connect_args", {}).setdefault("server_settings", settings)
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
