@@ -117,9 +117,11 @@ async def client(url: str, first: int, count: int, concurrency: int, t0: float, 
             ends.append(time.time())
 
     await asyncio.sleep(max(0.0, t0 - time.time()))
+    cpu_began = time.process_time()
     await asyncio.gather(*(one(i) for i in indexes))
+    cpu = time.process_time() - cpu_began
     await http.aclose()
-    print(json.dumps({"starts": starts, "ends": ends}))
+    print(json.dumps({"starts": starts, "ends": ends, "cpu": cpu}))
 
 
 def connector_sender(url: str, http: HttpClient) -> Callable[[int], Awaitable[None]]:
@@ -201,10 +203,12 @@ async def run(options: Options, workdir: Path) -> None:
         stats = await sim.call("GET", "/_sim/stats")
     starts: list[float] = []
     ends: list[float] = []
+    client_cpu = 0.0
     for stdout, _ in outputs:
         result = json.loads(stdout)
         starts += [s - t0 for s in result["starts"]]
         ends += [e - t0 for e in result["ends"]]
+        client_cpu += result["cpu"]
     print(f"start lateness (call begins - T0):  {spread(starts)}")
     print(f"finish lateness (answer read - T0): {spread(ends)}")
     throughput = len(ends) / max(ends)
@@ -214,6 +218,7 @@ async def run(options: Options, workdir: Path) -> None:
         f"fraction {throughput / ideal:.4f}"
     )
     print(f"simulator: posts {stats['posts']}")
+    print(f"client CPU: {client_cpu / len(ends) * 1e6:.0f} us per request, in all client processes")
     # The clients are not the harness's children: their CPU shows under "other processes".
     print("\n".join(cpu_lines))
 
