@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 
@@ -72,6 +73,21 @@ def test_unexpected_errors_are_json_500_without_internals(
     assert response.status_code == 500
     assert response.json() == error_body("Internal server error", "INTERNAL_ERROR")
     assert "sk_should_never_leak" not in response.text
+
+
+def test_a_failed_request_is_logged_on_one_line_whatever_its_path(
+    server: LiveServer, tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The path is the client's: a decoded %0A in it must not break the line (routes match a
+    path with one trailing newline, as Python's `$` does)."""
+    with caplog.at_level(logging.ERROR, logger="herald.api"):
+        response = tenant.client.get("/__test/explode%0A")
+    assert response.status_code == 500
+    lines = [r.getMessage() for r in caplog.records if r.name == "herald.api"]
+    assert len(lines) == 1
+    assert "\n" not in lines[0]
+    assert "\r" not in lines[0]
+    assert "path=/api/v1/__test/explode%0A " in lines[0]
 
 
 def test_rate_limit_headers_on_every_authenticated_response(tenant: Tenant) -> None:

@@ -54,7 +54,7 @@ class CatchAllMiddleware:
             logger.error(
                 "request.failed method=%s path=%s error=%s",
                 scope.get("method"),
-                scope.get("path"),
+                logged_path(scope),
                 type(exc).__name__,
             )
             if not started:
@@ -113,3 +113,16 @@ class RateLimitHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+MAX_LOGGED_PATH = 200
+
+
+def logged_path(scope: Scope) -> str:
+    """The request path for a log line as the client sent it, still percent-encoded, so that a
+    %0A in it cannot start a forged line, and cut to MAX_LOGGED_PATH characters."""
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else str(scope.get("path", ""))
+    path = path.encode("unicode_escape").decode("ascii")  # control characters, if any, escaped
+    return path if len(path) <= MAX_LOGGED_PATH else path[: MAX_LOGGED_PATH - 1] + "…"
+
