@@ -112,7 +112,14 @@ def load_secret_key(settings: Settings) -> bytes:
 
 def derived_key(settings: Settings, purpose: str) -> bytes:
     """A separate key per purpose (e.g. signing upload URLs), so one leaking reveals no other."""
-    return hmac.new(load_secret_key(settings), purpose.encode(), hashlib.sha256).digest()
+    return derived_keys(settings, purpose)[0]
+
+
+def derived_keys(settings: Settings, purpose: str) -> tuple[bytes, ...]:
+    """The purpose's key from every key of the ring, the signing one first: what was signed
+    before a rotation still verifies until the old key is pruned."""
+    ring = load_key_ring(settings).keys
+    return tuple(hmac.new(key, purpose.encode(), hashlib.sha256).digest() for key in ring)
 
 
 def _parse_keys(value: str) -> tuple[bytes, ...]:

@@ -12,8 +12,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from cryptography.fernet import Fernet
 
+from herald.config import Settings
 from herald.media.base import CHUNK_SIZE, MediaStoreError, StoredFile, UploadTicket
+from herald.media.factory import create_media_store
 from herald.media.local import LocalMediaStore, UploadRefused, UploadTooLarge
 from media_support import chunks_of, read_chunks
 
@@ -310,3 +313,26 @@ def test_a_key_under_a_file_is_a_store_error_not_a_crash(store: LocalMediaStore)
         asyncio.run(store.receive("a/b/c.png", chunks_of(b"nested"), content_type="image/png"))
     assert asyncio.run(store.stat("a/b/c.png")) is None
     asyncio.run(store.delete("a/b/c.png"))
+
+
+def test_an_upload_url_signed_before_a_key_rotation_still_works_until_the_key_is_pruned(
+    tmp_path: Path, expires_at: datetime
+) -> None:
+    """`herald secrets rotate` puts a new key first; URLs handed out before it (valid for an
+    hour) must keep working after a restart, and stop once the old key is pruned."""
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+
+    def store_with(ring: str) -> LocalMediaStore:
+        settings = Settings(data_dir=tmp_path / "data", secret_key=ring, public_url=BASE_URL)
+        made = create_media_store(settings)
+        assert isinstance(made, LocalMediaStore)
+        return made
+
+    before = store_with(old)
+    fields = url_fields(asyncio.run(before.presign_upload(KEY, "image/png", expires_at)))
+    verify(store_with(f"{new},{old}"), fields)  # rotated: the old key still opens
+    assert refusal(store_with(new), fields) == "bad_signature"  # pruned
+    fresh = url_fields(
+        asyncio.run(store_with(f"{new},{old}").presign_upload(KEY, "image/png", expires_at))
+    )
+    verify(store_with(new), fresh)  # new URLs are signed with the new key

@@ -125,4 +125,3 @@ def logged_path(scope: Scope) -> str:
     path = raw.decode("latin-1") if isinstance(raw, bytes) else str(scope.get("path", ""))
     path = path.encode("unicode_escape").decode("ascii")  # control characters, if any, escaped
     return path if len(path) <= MAX_LOGGED_PATH else path[: MAX_LOGGED_PATH - 1] + "…"
-

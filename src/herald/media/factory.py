@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from herald.config import Settings
-from herald.keys import derived_key
+from herald.keys import derived_keys
 from herald.media.base import MediaStore
 from herald.media.local import LocalMediaStore
 from herald.media.s3 import S3MediaStore
@@ -19,8 +19,7 @@ def create_media_store(settings: Settings) -> MediaStore:
             secret_key=settings.s3_secret_access_key,
             public_base_url=settings.s3_public_url,
         )
+    signing, *older = derived_keys(settings, "herald media upload URLs")
     return LocalMediaStore(
-        settings.data_dir / "media",
-        settings.resolved_public_url,
-        derived_key(settings, "herald media upload URLs"),
+        settings.data_dir / "media", settings.resolved_public_url, signing, older_keys=older
     )

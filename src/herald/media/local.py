@@ -9,7 +9,7 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from stat import S_ISREG
@@ -51,12 +51,22 @@ class LocalMediaStore:
     The content type is recorded when the upload URL is signed (it is part of the signature), so
     `receive` needs only the bytes; uploads land in a temp file and are renamed into place."""
 
-    def __init__(self, root: Path, public_base_url: str, signing_key: bytes) -> None:
-        if not signing_key:
-            raise ValueError("signing_key must not be empty")
+    def __init__(
+        self,
+        root: Path,
+        public_base_url: str,
+        signing_key: bytes,
+        *,
+        older_keys: Sequence[bytes] = (),
+    ) -> None:
+        """URLs are signed with `signing_key`; those signed with `older_keys` (before a key
+        rotation) still verify."""
+        if not signing_key or not all(older_keys):
+            raise ValueError("signing keys must not be empty")
         self.root = root
         self.public_base_url = public_base_url.rstrip("/")
         self._signing_key = signing_key
+        self._verifying_keys = (signing_key, *older_keys)
 
     def path_for(self, key: str) -> Path:
         return self.root / validate_key(key)
@@ -103,8 +113,11 @@ class LocalMediaStore:
             self.path_for(key)
         except ValueError:
             raise UploadRefused("bad_signature") from None
-        expected = self._sign(key, expires, content_type).encode()
-        if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
+        sent = signature.encode("utf-8", "replace")
+        if not any(
+            hmac.compare_digest(self._sign(key, expires, content_type, signer).encode(), sent)
+            for signer in self._verifying_keys
+        ):
             raise UploadRefused("bad_signature")
         if not (expires.isascii() and expires.isdigit()):
             raise UploadRefused("bad_signature")
@@ -169,9 +182,9 @@ class LocalMediaStore:
     def close(self) -> None:
         """Nothing to release; present so both backends close the same way."""
 
-    def _sign(self, key: str, expires: str, content_type: str) -> str:
+    def _sign(self, key: str, expires: str, content_type: str, signer: bytes | None = None) -> str:
         message = f"{key}\n{expires}\n{content_type}".encode()
-        return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()
+        return hmac.new(signer or self._signing_key, message, hashlib.sha256).hexdigest()
 
     async def _write_part(
         self, key: str, part: Path, chunks: AsyncIterator[bytes], max_bytes: int
