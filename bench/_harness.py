@@ -465,7 +465,9 @@ class CpuMeter:
     def start(self) -> None:
         self._start, self._machine, self._at = self._sample(), machine_cpu(), time.monotonic()
 
-    def report(self) -> list[str]:
+    def report(self, per: int = 0, unit: str = "post") -> list[str]:
+        """One line per process; with `per`, also its CPU milliseconds per `unit` (a figure
+        that travels between machines better than wall-clock rates)."""
         wall = max(time.monotonic() - self._at, 1e-9)
         used = {n: (v - self._start.get(n, 0.0)) / wall for n, v in self._sample().items()}
         used = {name: share for name, share in used.items() if share > 0}  # gone: counted above
@@ -474,6 +476,10 @@ class CpuMeter:
         machine = cpus * (busy - self._machine[0]) / max(total - self._machine[1], 1.0)
         # Whatever else runs on the box (e.g. a test suite) competes for the same cores.
         used["other processes"] = max(0.0, machine - sum(used.values()))
-        lines = [f"  {name:<26} {100 * share:6.1f} %" for name, share in used.items()]
+
+        def cost(share: float) -> str:
+            return f"  {1000 * share * wall / per:6.3f} ms per {unit}" if per else ""
+
+        lines = [f"  {name:<26} {100 * share:6.1f} %{cost(share)}" for name, share in used.items()]
         lines.append(f"  {'machine (all CPUs)':<26} {100 * machine:6.1f} % of {100 * cpus} %")
         return [f"CPU over {wall:.1f} s (100 % = one core):", *lines]
