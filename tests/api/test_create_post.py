@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from herald.domain.timestamps import parse_timestamp
+from herald.domain.timestamps import format_timestamp, parse_timestamp
 from support import (
     LiveServer,
     Tenant,
@@ -20,13 +20,18 @@ from support import (
 def test_create_answers_the_documented_shape_plus_posts(tenant: Tenant) -> None:
     response = tenant.client.post(
         "/create-post",
-        json={"content": "Hi", "platforms": [tenant.platform_id], "scheduledTime": iso_in(days=1)},
+        json={
+            "content": "Hi",
+            "platforms": [tenant.platform_id],
+            "scheduledTime": "2031-01-01T00:00:00+01:00",
+        },
     )
     assert response.status_code == 200
     body = response.json()
     assert body == {
         "success": True,
         "postGroupId": body["postGroupId"],
+        "scheduledTime": "2030-12-31T23:00:00.000Z",
         "posts": [{"platform": "sandbox", "platformId": tenant.platform_id, "status": "scheduled"}],
     }
     assert len(body["postGroupId"]) == 24
@@ -81,16 +86,17 @@ def test_duplicate_platform_ids_are_merged(tenant: Tenant) -> None:
     assert len(response.json()["posts"]) == 1
 
 
-def test_without_a_time_it_is_due_now(tenant: Tenant) -> None:
-    before = datetime.now(UTC).replace(microsecond=0)
+def test_without_a_time_it_is_a_draft(tenant: Tenant) -> None:
+    """publora-latest §2.14 and the newest OpenAPI: "If omitted, the post is saved as a draft"."""
     for extra in ({}, {"scheduledTime": None}):
-        group_id = tenant.client.post(
-            "/create-post", json={"content": "Now", "platforms": [tenant.platform_id], **extra}
-        ).json()["postGroupId"]
-        got = tenant.client.get(f"/get-post/{group_id}").json()
-        assert got["status"] == "scheduled"
-        due = parse_timestamp(got["scheduledTime"])
-        assert before <= due <= datetime.now(UTC)
+        created = tenant.client.post(
+            "/create-post", json={"content": "Later", "platforms": [tenant.platform_id], **extra}
+        ).json()
+        assert created["scheduledTime"] is None
+        assert "warnings" not in created
+        assert created["posts"][0]["status"] == "draft"
+        got = tenant.client.get(f"/get-post/{created['postGroupId']}").json()
+        assert (got["status"], got["scheduledTime"]) == ("draft", None)
 
 
 def test_status_draft_creates_a_draft_with_or_without_time(tenant: Tenant) -> None:
@@ -107,23 +113,93 @@ def test_status_draft_creates_a_draft_with_or_without_time(tenant: Tenant) -> No
         assert got["posts"][0]["status"] == "draft"
 
 
-def test_status_scheduled_without_a_time_is_an_invalid_time(tenant: Tenant) -> None:
-    response = tenant.client.post(
+def test_status_scheduled_without_a_time_is_due_now(tenant: Tenant) -> None:
+    """As update-post does when a post is scheduled with no time at all (§2.15)."""
+    before = datetime.now(UTC).replace(microsecond=0)
+    created = tenant.client.post(
         "/create-post",
         json={"content": "S", "platforms": [tenant.platform_id], "status": "scheduled"},
+    ).json()
+    assert created["posts"][0]["status"] == "scheduled"
+    assert "warnings" not in created
+    due = parse_timestamp(created["scheduledTime"])
+    assert before <= due <= datetime.now(UTC)
+
+
+def test_a_time_just_past_is_moved_to_now_with_a_warning(tenant: Tenant) -> None:
+    requested = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=4)
+    sent = format_timestamp(requested).replace(".000Z", "+00:00")
+    response = tenant.client.post(
+        "/create-post",
+        json={"content": "Late", "platforms": [tenant.platform_id], "scheduledTime": sent},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    effective = body["scheduledTime"]
+    assert parse_timestamp(effective) > requested + timedelta(minutes=3)
+    assert body["warnings"] == [
+        {
+            "code": "SCHEDULED_TIME_COERCED",
+            "message": f"Requested scheduled time {format_timestamp(requested)} was in the past"
+            f" and was changed to server time {effective}.",
+            "requested": format_timestamp(requested),
+            "effective": effective,
+        }
+    ]
+    assert body["posts"][0]["status"] == "scheduled"
+    got = tenant.client.get(f"/get-post/{body['postGroupId']}").json()
+    assert got["scheduledTime"] == effective
+
+
+def test_a_time_five_minutes_past_is_refused_in_strict_mode(tenant: Tenant) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    response = tenant.client.post(
+        "/create-post",
+        json={
+            "content": "Late",
+            "platforms": [tenant.platform_id],
+            "scheduledTime": iso_in(minutes=-5),
+        },
     )
     assert response.status_code == 400
-    assert response.json()["error"] == "Invalid scheduled time"
+    body = response.json()
+    server_time = body["serverTime"]
+    assert before <= parse_timestamp(server_time) <= datetime.now(UTC)
+    message = f"Scheduled time is in the past. Server time is {server_time} UTC."
+    assert body == {**error_body(message, "SCHEDULED_TIME_IN_PAST"), "serverTime": server_time}
+    assert tenant.client.get("/list-posts").json()["pagination"]["totalItems"] == 0
 
 
-@pytest.mark.parametrize("value", ["2020-01-01T00:00:00Z", "2031-01-01", "soon", 7])
-def test_invalid_scheduled_time(tenant: Tenant, value: object) -> None:
+def test_strict_mode_can_be_turned_off(
+    server: LiveServer, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HERALD_STRICT_SCHEDULED_TIME=false: any past time is moved to now with the warning."""
+    lenient = server.settings.model_copy(update={"strict_scheduled_time": False})
+    monkeypatch.setattr(server.context, "settings", lenient)
+    response = tenant.client.post(
+        "/create-post",
+        json={
+            "content": "Old",
+            "platforms": [tenant.platform_id],
+            "scheduledTime": "2020-01-01T00:00:00Z",
+        },
+    )
+    assert response.status_code == 200, response.text
+    (warning,) = response.json()["warnings"]
+    assert (warning["code"], warning["requested"]) == (
+        "SCHEDULED_TIME_COERCED",
+        "2020-01-01T00:00:00.000Z",
+    )
+
+
+@pytest.mark.parametrize("value", ["2031-01-01", "soon", 7, "9999-06-01T00:00:00Z"])
+def test_invalid_scheduled_time_format(tenant: Tenant, value: object) -> None:
     response = tenant.client.post(
         "/create-post",
         json={"content": "T", "platforms": [tenant.platform_id], "scheduledTime": value},
     )
     assert response.status_code == 400
-    assert response.json() == error_body("Invalid scheduled time", "INVALID_SCHEDULED_TIME")
+    assert response.json() == error_body("Invalid scheduled time format", "INVALID_SCHEDULED_TIME")
 
 
 def test_invalid_status_on_create(tenant: Tenant) -> None:

@@ -24,6 +24,7 @@ from support import (
     Tenant,
     connect_account,
     facet_spans,
+    iso_in,
     png,
     post_when,
     schedule_with_files,
@@ -182,7 +183,8 @@ def test_a_revoked_mastodon_token_holds_the_connection_until_it_is_reconnected(
 
     def create() -> str:
         response = tenant.client.post(
-            "/create-post", json={"content": "Hello", "platforms": [platform_id]}
+            "/create-post",
+            json={"content": "Hello", "platforms": [platform_id], "scheduledTime": iso_in()},
         )
         assert response.status_code == 200, response.text
         group_id: str = response.json()["postGroupId"]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.ids import is_id, new_id
+from herald.domain.past_time import CoercedTime, TimeInPastError, effective_time
 from herald.domain.platform import Platform, platform_id, split_platform_id
 from herald.domain.platform_settings import (
     PlatformSettingsError,
@@ -19,6 +20,7 @@ from herald.domain.platform_settings import (
 from herald.domain.post_state import PostStatus, TargetState, group_status, wire_status
 from herald.domain.publishing import publish_key
 from herald.domain.text import TextTooLongError, plan_parts, text_rule
+from herald.domain.timestamps import format_timestamp
 from herald.errors import FieldTooLongError, NotFoundError, ValidationError
 from herald.models import Connection, PostGroup, PublishTarget
 from herald.store.connection import ConnectionStore
@@ -36,7 +38,7 @@ class NewPost:
     content: str
     platform_ids: Sequence[str]
     scheduled_at: datetime | None = None
-    status: str | None = None  # "draft" | "scheduled" | None (publish now when no time)
+    status: str | None = None  # "draft" | "scheduled" | None (a draft when there is no time)
     platform_settings: dict[str, Any] = field(default_factory=dict)
     alt_texts: Sequence[str] = ()
 
@@ -50,6 +52,7 @@ class CheckedPost:
     state: TargetState
     scheduled_at: datetime | None
     connections: Sequence[Connection]  # in the order asked for; read, not attached
+    coerced: CoercedTime | None = None  # a past time moved to now, told as a warning
 
 
 @dataclass(frozen=True)
@@ -69,19 +72,20 @@ def post_not_found() -> NotFoundError:
 
 
 async def create_post(
-    session: AsyncSession, account_id: str, new: NewPost, now: datetime
+    session: AsyncSession, account_id: str, new: NewPost, now: datetime, *, strict: bool = True
 ) -> PostGroup:
     """Check, plan and store in one transaction, for callers whose posts are short. The API
     runs the three steps itself, so that planning never holds the write lock."""
-    checked = await check_post(session, account_id, new, now)
+    checked = await check_post(session, account_id, new, now, strict=strict)
     return await store_post(session, plan_post(checked), now)
 
 
 async def check_post(
-    session: AsyncSession, account_id: str, new: NewPost, now: datetime
+    session: AsyncSession, account_id: str, new: NewPost, now: datetime, *, strict: bool = True
 ) -> CheckedPost:
-    """Everything that can refuse the post before its text is planned; reads only."""
-    state, scheduled_at = _initial_schedule(new, now)
+    """Everything that can refuse the post before its text is planned; reads only. `strict`
+    refuses a time 5 minutes or more in the past instead of moving it to now."""
+    state, scheduled_at, coerced = _initial_schedule(new, now, strict)
     try:
         validate_platform_settings(new.platform_settings)
     except SettingTooLongError as exc:
@@ -89,7 +93,7 @@ async def check_post(
     except PlatformSettingsError as exc:
         raise ValidationError(str(exc), code="INVALID_PLATFORM_SETTINGS") from exc
     connections = await _resolve_connections(session, account_id, new.platform_ids)
-    return CheckedPost(account_id, new, state, scheduled_at, connections)
+    return CheckedPost(account_id, new, state, scheduled_at, connections, coerced)
 
 
 def plan_post(checked: CheckedPost) -> PlannedPost:
@@ -147,17 +151,25 @@ async def store_post(session: AsyncSession, planned: PlannedPost, now: datetime)
     return await PostStore(session).add(group)
 
 
-def _initial_schedule(new: NewPost, now: datetime) -> tuple[TargetState, datetime | None]:
-    """DESIGN §3.3: a draft keeps an optional time; no time and no status means publish now."""
-    if new.scheduled_at is not None and new.scheduled_at < now:
-        raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
-    if new.status == "draft":
-        return TargetState.DRAFT, new.scheduled_at
-    if new.scheduled_at is not None:
-        return TargetState.SCHEDULED, new.scheduled_at
-    if new.status == "scheduled":
-        raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
-    return TargetState.SCHEDULED, now
+def _initial_schedule(
+    new: NewPost, now: datetime, strict: bool
+) -> tuple[TargetState, datetime | None, CoercedTime | None]:
+    """DESIGN §3.3: no time makes a draft, unless `status: "scheduled"` asks for now; a past
+    time follows publora-latest §2.14.1. A draft keeps an optional time."""
+    scheduled_at, coerced = new.scheduled_at, None
+    if scheduled_at is not None:
+        try:
+            scheduled_at, coerced = effective_time(scheduled_at, now, strict=strict)
+        except TimeInPastError as exc:
+            server_time = format_timestamp(exc.now)
+            raise ValidationError(
+                f"Scheduled time is in the past. Server time is {server_time} UTC.",
+                code="SCHEDULED_TIME_IN_PAST",
+                serverTime=server_time,
+            ) from exc
+    if new.status == "draft" or (scheduled_at is None and new.status is None):
+        return TargetState.DRAFT, scheduled_at, coerced
+    return TargetState.SCHEDULED, scheduled_at or now, coerced
 
 
 async def _resolve_connections(

@@ -39,6 +39,10 @@ async def update_post(
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
     scheduled_at = change.scheduled_at or group.scheduled_at
     state = _requested_state(status, change)
+    if state is TargetState.SCHEDULED and scheduled_at is None:
+        # publora-latest §2.15: with no time at all, scheduling means now. The seed's
+        # "Invalid scheduled time" is about a past or malformed time, which is still refused.
+        scheduled_at = now
     if state is TargetState.SCHEDULED and not _schedulable(scheduled_at, now):
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
     _apply(group, state, scheduled_at, now)

@@ -34,7 +34,10 @@ class CreatePostRequest(WireModel):
         description="Connection ids, e.g. twitter-123456789", max_length=MAX_PLATFORMS
     )
     scheduled_time: str | None = Field(
-        default=None, description="RFC 3339 with a zone; omitted or null publishes now"
+        default=None,
+        description="RFC 3339 with a zone; omitted or null makes a draft. Less than 5 minutes "
+        "past is moved to now with a SCHEDULED_TIME_COERCED warning; further back is 400 "
+        "SCHEDULED_TIME_IN_PAST (unless HERALD_STRICT_SCHEDULED_TIME is false)",
     )
     status: Literal["draft", "scheduled"] | None = None
     platform_settings: dict[str, Any] | None = None
@@ -48,21 +51,22 @@ class UpdatePostRequest(WireModel):
     scheduled_time: str | None = None
 
 
-def _bad_time() -> ValidationError:
-    return ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+# create-post's wording (publora-latest §2.14.1); update-post keeps the seed's INVALID_TIME.
+INVALID_TIME_FORMAT = "Invalid scheduled time format"
 
 
-def _optional_time(value: Any) -> datetime | None:
+def _optional_time(value: Any, message: str = INVALID_TIME) -> datetime | None:
     if value is None:
         return None
+    bad_time = ValidationError(message, code="INVALID_SCHEDULED_TIME")
     if not isinstance(value, str):
-        raise _bad_time()
+        raise bad_time
     try:
         moment = parse_timestamp(value)
     except InvalidTimestampError as exc:
-        raise _bad_time() from exc
+        raise bad_time from exc
     if moment >= LATEST_SCHEDULED_TIME:  # as Publora words any time it cannot schedule
-        raise _bad_time()
+        raise bad_time
     return moment
 
 
@@ -94,7 +98,7 @@ def parse_create_post(body: Mapping[str, Any]) -> NewPost:
     ):
         raise ValidationError("Platforms are required", code="PLATFORMS_REQUIRED")
     status = _optional_status(body.get("status"))
-    scheduled_at = _optional_time(body.get("scheduledTime"))
+    scheduled_at = _optional_time(body.get("scheduledTime"), INVALID_TIME_FORMAT)
     settings = body.get("platformSettings")
     if settings is not None and not isinstance(settings, dict):
         raise ValidationError(

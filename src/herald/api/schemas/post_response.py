@@ -6,6 +6,7 @@ from pydantic import Field
 
 from herald.api.schemas.base import WireModel, omitted_when_none
 from herald.api.schemas.connection import optional_timestamp
+from herald.domain.past_time import CoercedTime
 from herald.domain.platform import Platform, platform_id
 from herald.domain.post_state import PostStatus
 from herald.domain.timestamps import format_timestamp
@@ -20,9 +21,20 @@ class CreatedTarget(WireModel):
     status: str
 
 
+class PostWarning(WireModel):
+    """A notice on a request that succeeded (publora-latest §2.0); match on `code`."""
+
+    code: str
+    message: str
+    requested: str | None = omitted_when_none("SCHEDULED_TIME_COERCED: the time sent")
+    effective: str | None = omitted_when_none("SCHEDULED_TIME_COERCED: the time stored")
+
+
 class CreatePostResponse(WireModel):
     success: bool = True
     post_group_id: str
+    scheduled_time: str | None = Field(description="The time stored; null for a draft")
+    warnings: list[PostWarning] | None = omitted_when_none("Sent only when one applies")
     posts: list[CreatedTarget]
 
 
@@ -108,9 +120,22 @@ def _connection_id(target: PublishTarget) -> str:
     return platform_id(Platform(target.platform), target.external_account_id)
 
 
-def create_post_response(group: PostGroup) -> CreatePostResponse:
+def _coerced_warning(coerced: CoercedTime) -> PostWarning:
+    requested, effective = format_timestamp(coerced.requested), format_timestamp(coerced.effective)
+    return PostWarning(
+        code="SCHEDULED_TIME_COERCED",
+        message=f"Requested scheduled time {requested} was in the past and was changed to "
+        f"server time {effective}.",
+        requested=requested,
+        effective=effective,
+    )
+
+
+def create_post_response(group: PostGroup, coerced: CoercedTime | None) -> CreatePostResponse:
     return CreatePostResponse(
         post_group_id=group.id,
+        scheduled_time=optional_timestamp(group.scheduled_at),
+        warnings=[_coerced_warning(coerced)] if coerced else None,
         posts=[
             CreatedTarget(
                 platform=t.platform,
