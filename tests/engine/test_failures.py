@@ -255,7 +255,9 @@ def test_an_edit_before_the_gate_wins_and_after_it_is_refused(
     assert refused.status_code == 400
     assert refused.json()["error"] == "Cannot update post: post is currently in processing status"
     deleted = tenant.client.delete(f"/delete-post/{group_id}")
+    assert deleted.status_code == 409
     assert deleted.json()["error"] == "Cannot delete post: post is currently in processing status"
+    assert deleted.json()["code"] == "POST_IS_PROCESSING"
 
 
 def test_targets_more_than_a_day_late_fail_visibly(

@@ -21,7 +21,7 @@ from herald.domain.post_state import PostStatus, TargetState, group_status, wire
 from herald.domain.publishing import publish_key
 from herald.domain.text import TextTooLongError, plan_parts, text_rule
 from herald.domain.timestamps import format_timestamp
-from herald.errors import FieldTooLongError, NotFoundError, ValidationError
+from herald.errors import ConflictError, FieldTooLongError, NotFoundError, ValidationError
 from herald.models import Connection, PostGroup, PublishTarget
 from herald.store.connection import ConnectionStore
 from herald.store.post import PostStore
@@ -270,29 +270,49 @@ async def find_post(session: AsyncSession, account_id: str, group_id: str) -> Po
     return group
 
 
-_DELETABLE = frozenset({PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.FAILED})
-_SENT_OR_LIVE = frozenset({PostStatus.PROCESSING, PostStatus.PUBLISHED})
+_BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
+_MAYBE_LIVE = frozenset({TargetState.PUBLISHED, TargetState.OUTCOME_UNKNOWN})
+PUBLISHED_NOT_DELETABLE = "Published posts cannot be deleted through this operation."
+LIVE_NOT_DELETABLE = (
+    "Posts with published or possibly published content cannot be deleted through this operation."
+)
 
 
-def _delete_blocker(group: PostGroup) -> PostStatus | None:
-    """A group goes only while nothing of it may be on a platform: a target past its send gate
-    blocks deletion even when another target keeps the group reading as scheduled."""
+def _maybe_live(target: PublishTarget) -> bool:
+    """Evidence that something of the target may be on its platform: a thread part that went
+    out, an id or a publication time, or an outcome nobody could confirm."""
+    return (
+        TargetState(target.state) in _MAYBE_LIVE
+        or bool(target.progress.get("partIds"))
+        or target.external_id is not None
+        or target.published_at is not None
+    )
+
+
+def _check_deletable(group: PostGroup) -> None:
+    """publora-latest §2.18: a group goes only while nothing of it is, or may be, on a platform.
+    A claim not yet past its send gate does not block (the delete wins, DESIGN §4)."""
     status = current_status(group)
-    if status not in _DELETABLE:
-        return status
-    return next((s for s in map(target_status, group.targets) if s in _SENT_OR_LIVE), None)
+    sending = status if status in _BEING_SENT else None
+    sending = sending or next(
+        (s for s in map(target_status, group.targets) if s is PostStatus.PROCESSING), None
+    )
+    if sending is not None:
+        raise ConflictError(
+            f"Cannot delete post: post is currently in {sending.value} status",
+            code="POST_IS_PROCESSING",
+        )
+    if status is PostStatus.PUBLISHED:
+        raise ConflictError(PUBLISHED_NOT_DELETABLE, code="POST_IS_PUBLISHED")
+    if any(_maybe_live(t) for t in group.targets):
+        raise ConflictError(LIVE_NOT_DELETABLE, code="POST_HAS_LIVE_CONTENT")
 
 
 async def delete_post(session: AsyncSession, account_id: str, group_id: str) -> Sequence[str]:
     """Delete a group with its targets and media rows; returns the storage keys whose files the
     caller removes after commit (DESIGN §3.9)."""
     group = await find_post(session, account_id, group_id)
-    blocker = _delete_blocker(group)
-    if blocker is not None:
-        raise ValidationError(
-            f"Cannot delete post: post is currently in {blocker.value} status",
-            code="POST_NOT_DELETABLE",
-        )
+    _check_deletable(group)
     store = PostStore(session)
     keys = await store.storage_keys(group.id)
     await store.delete(group)

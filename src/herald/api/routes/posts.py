@@ -107,7 +107,7 @@ async def update_post_route(
 
 @router.delete(
     "/delete-post/{post_group_id}",
-    responses={200: {"model": SuccessResponse}, **errors(400, 404)},
+    responses={200: {"model": SuccessResponse}, **errors(400, 404, 409)},
 )
 async def delete_post(
     post_group_id: str, context: Context, principal: CurrentPrincipal
