@@ -227,11 +227,11 @@ def test_long_text_becomes_a_numbered_thread_visible_in_get_post(tenant: Tenant)
     assert post["isThread"] is True
     assert len(parts) > 1
     total = len(parts)
-    for index, part in enumerate(parts, start=1):
-        assert part["index"] == index
-        assert part["content"].endswith(f" [{index}/{total}]")
+    for index, part in enumerate(parts):
+        assert part["index"] == index  # zero-based (publora-latest §2.16)
+        assert part["content"].endswith(f" [{index + 1}/{total}]")
         assert len(part["content"]) <= 500
-        assert part["status"] == "scheduled"
+        assert part["status"] == "pending"
         assert part["publishedId"] is None
     rebuilt = " ".join(p["content"].rsplit(" [", 1)[0] for p in parts)
     assert rebuilt == content
@@ -291,19 +291,94 @@ def test_platform_settings_are_validated(tenant: Tenant, settings: object, messa
 
 
 def test_valid_platform_settings_and_alt_texts_are_accepted(tenant: Tenant) -> None:
+    settings = {
+        "tiktok": {"commercialContent": True, "brandOrganic": True},
+        "youtube": {
+            "privacy": "unlisted",
+            "tags": ["a", "b"],
+            "playlist": {"id": "", "platformId": ""},
+        },
+        "twitter": {"replyTo": "", "quoteTweet": ""},
+        "telegram": {"disableNotification": True, "parseMode": "HTML"},
+        "linkedin": {"repostEnabled": False},
+        "threads": {"replyControl": "everyone"},
+        "instagram": {"videoType": "REELS", "shareToFeed": False},
+        "bluesky": {"langs": ["en"]},
+    }
     response = tenant.client.post(
         "/create-post",
         json={
             "content": "T",
             "platforms": [tenant.platform_id],
-            "platformSettings": {
-                "tiktok": {"commercialContent": True, "brandOrganic": True},
-                "unknown": {"x": 1},
-            },
+            "platformSettings": settings,
             "altTexts": ["a cat"],
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
+    got = tenant.client.get(f"/get-post/{response.json()['postGroupId']}").json()
+    assert got["platformSettings"] == settings
+
+
+@pytest.mark.parametrize(
+    ("settings", "path"),
+    [
+        ({"facebook": {}}, "facebook"),
+        ({"mastodon": {"visibility": "public"}}, "mastodon"),
+        ({"youtube": {"thumbnail": {"typo": "x"}}}, "youtube.thumbnail.typo"),
+        ({"telegram": {"showCaptionAboveMedia": True}}, "telegram.showCaptionAboveMedia"),
+        ({"tiktok": {"disableDuet": True}}, "tiktok.disableDuet"),
+        ({"bluesky": {"lang": "en", "labels": []}}, "bluesky.labels"),
+    ],
+)
+def test_unknown_platform_settings_paths_are_refused(
+    server: LiveServer, tenant: Tenant, settings: object, path: str
+) -> None:
+    """publora-latest §5.1: strict allowlist, 400 PLATFORM_SETTING_UNKNOWN, nothing stored."""
+    response = tenant.client.post(
+        "/create-post",
+        json={"content": "T", "platforms": [tenant.platform_id], "platformSettings": settings},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        **error_body(f"Unknown platformSettings path: {path}", "PLATFORM_SETTING_UNKNOWN"),
+        "field": path,
+    }
+    assert tenant.client.get("/list-posts").json()["pagination"]["totalItems"] == 0
+
+
+def test_platform_settings_aliases_and_string_booleans_are_normalised(tenant: Tenant) -> None:
+    settings = {
+        "instagram": {"cover_url": "https://example.com/c.jpg"},
+        "telegram": {"protectContent": "yes", "disableNotification": "off"},
+        "tiktok": {"allowComments": "0"},
+        "youtube": {"thumbnail": {"id": "m1", "path": "/x.jpg"}},
+    }
+    group_id = tenant.client.post(
+        "/create-post",
+        json={"content": "T", "platforms": [tenant.platform_id], "platformSettings": settings},
+    ).json()["postGroupId"]
+    assert tenant.client.get(f"/get-post/{group_id}").json()["platformSettings"] == {
+        "instagram": {"coverUrl": "https://example.com/c.jpg"},
+        "telegram": {"protectContent": True, "disableNotification": False},
+        "tiktok": {"allowComments": False},
+        "youtube": {"thumbnail": {"mediaId": "m1", "url": "/x.jpg"}},
+    }
+
+
+def test_legacy_youtube_settings_answer_with_a_hint(tenant: Tenant) -> None:
+    response = tenant.client.post(
+        "/create-post",
+        json={
+            "content": "T",
+            "platforms": [tenant.platform_id],
+            "platformSettings": {"youtube": {"playlistId": "PL1"}},
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "platformSettings.youtube.playlistId is not supported; "
+        "use platformSettings.youtube.playlist."
+    )
 
 
 def test_alt_texts_must_be_strings(tenant: Tenant) -> None:

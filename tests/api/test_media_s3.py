@@ -171,7 +171,7 @@ def test_an_object_over_the_cap_is_deleted_and_never_published(
         assert scheduled.status_code == 200
         post = post_when(tenant, group_id, "failed")["posts"][0]
         assert post["errorCode"] == "MEDIA_TOO_LARGE"
-        assert post["error"] == (
+        assert post["errorMessage"] == (
             "big.png is larger than the 1 MB upload limit; it was deleted and the post was "
             "not published"
         )

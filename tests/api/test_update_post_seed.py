@@ -296,3 +296,40 @@ def test_extra_fields_are_ignored(tenant: Tenant) -> None:
     got = tenant.client.get(f"/get-post/{group_id}").json()
     assert got["content"] == "Hello from Herald"
     assert got["scheduledTime"] == when
+
+
+# --- platformSettings (publora-latest §2.15, §5.1) --------------------------------------------
+
+
+def test_platform_settings_are_merged_per_platform(tenant: Tenant) -> None:
+    group_id = create(
+        tenant,
+        scheduledTime=iso_in(days=1),
+        platformSettings={"youtube": {"privacy": "private", "title": "T"}},
+    )
+    response = tenant.client.put(
+        f"/update-post/{group_id}",
+        json={
+            "platformSettings": {"youtube": {"privacy": "public"}, "threads": {"replyControl": ""}}
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert tenant.client.get(f"/get-post/{group_id}").json()["platformSettings"] == {
+        "youtube": {"privacy": "public", "title": "T"},
+        "threads": {"replyControl": ""},
+    }
+
+
+def test_unknown_platform_settings_change_nothing(tenant: Tenant) -> None:
+    group_id = create(tenant, status="draft")
+    response = tenant.client.put(
+        f"/update-post/{group_id}",
+        json={"scheduledTime": iso_in(days=1), "platformSettings": {"youtube": {"typo": 1}}},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        **error_body("Unknown platformSettings path: youtube.typo", "PLATFORM_SETTING_UNKNOWN"),
+        "field": "youtube.typo",
+    }
+    got = tenant.client.get(f"/get-post/{group_id}").json()
+    assert (got["status"], got["platformSettings"]) == ("draft", {})

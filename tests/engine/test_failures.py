@@ -105,7 +105,7 @@ def test_a_rejection_fails_at_once_with_the_platform_message(
     body = post_when(tenant, _create(tenant), "failed")
     post = body["posts"][0]
     assert post["errorCode"] == "PLATFORM_REJECTED"
-    assert post["error"] == "The sandbox rejected the post: rejected by fault injection"
+    assert post["errorMessage"] == "The sandbox rejected the post: rejected by fault injection"
     assert sandbox.get("/_sim/stats").json()["requests"] == 1
 
 
@@ -194,7 +194,7 @@ def test_unreachable_platform_for_a_day_is_outcome_unknown(
     _stage_in_doubt(server, group_id, long_ago)
     body = post_when(tenant, group_id, "failed")
     assert body["posts"][0]["errorCode"] == "PUBLISH_OUTCOME_UNKNOWN"
-    assert "could not confirm" in body["posts"][0]["error"]
+    assert "could not confirm" in body["posts"][0]["errorMessage"]
     assert tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]["status"] == "failed"
 
 

@@ -99,7 +99,7 @@ def test_an_upload_that_never_finishes_fails_the_post(
     body = post_when(tenant, group_id, "failed")
     post = body["posts"][0]
     assert post["errorCode"] == "MEDIA_NOT_UPLOADED"
-    assert post["error"] == "1 media upload(s) never finished; the post was not published"
+    assert post["errorMessage"] == "1 media upload(s) never finished; the post was not published"
     assert sandbox.get("/_sim/stats").json()["requests"] == 0
     assert target_rows(server, group_id)[0].attempt == 0
 

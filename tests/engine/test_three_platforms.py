@@ -192,7 +192,7 @@ def test_a_revoked_mastodon_token_holds_the_connection_until_it_is_reconnected(
 
     first = post_when(tenant, create(), "failed")["posts"][0]
     assert first["errorCode"] == "NEEDS_REAUTH"
-    assert "Mastodon refused the access token" in first["error"]
+    assert "Mastodon refused the access token" in first["errorMessage"]
     held = create()
     assert tenant.client.get(f"/get-post/{held}").json()["status"] == "scheduled"
     assert httpx.get(f"{instance}/_sim/statuses").json()["statuses"] == []

@@ -19,10 +19,11 @@ from herald.domain.platform_settings import (
 )
 from herald.domain.post_state import PostStatus, TargetState, group_status, wire_status
 from herald.domain.publishing import publish_key
+from herald.domain.settings_allowlist import UnknownSettingError
 from herald.domain.text import TextTooLongError, plan_parts, text_rule
 from herald.domain.timestamps import format_timestamp
 from herald.errors import ConflictError, FieldTooLongError, NotFoundError, ValidationError
-from herald.models import Connection, PostGroup, PublishTarget
+from herald.models import Connection, Media, PostGroup, PublishTarget
 from herald.store.connection import ConnectionStore
 from herald.store.post import PostStore
 
@@ -31,6 +32,7 @@ EXPIRY_AFTER_DUE = timedelta(hours=24)
 # The connections one post may target: each is a row written under the write lock.
 MAX_PLATFORMS = 50
 INVALID_TIME = "Invalid scheduled time"
+READY = "ready"  # a media file whose bytes are stored
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class CheckedPost:
     scheduled_at: datetime | None
     connections: Sequence[Connection]  # in the order asked for; read, not attached
     coerced: CoercedTime | None = None  # a past time moved to now, told as a warning
+    platform_settings: dict[str, Any] = field(default_factory=dict)  # as stored
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,8 @@ class PlannedPost:
 @dataclass(frozen=True)
 class PostDetails:
     group: PostGroup
-    media_urls: Sequence[str]
+    media_urls: Sequence[str]  # the files that are there, in upload order
+    media: Sequence[Media] = ()  # every file attached, whatever its state (get-post only)
 
 
 def post_not_found() -> NotFoundError:
@@ -86,14 +90,21 @@ async def check_post(
     """Everything that can refuse the post before its text is planned; reads only. `strict`
     refuses a time 5 minutes or more in the past instead of moving it to now."""
     state, scheduled_at, coerced = _initial_schedule(new, now, strict)
+    settings = checked_settings(new.platform_settings)
+    connections = await _resolve_connections(session, account_id, new.platform_ids)
+    return CheckedPost(account_id, new, state, scheduled_at, connections, coerced, settings)
+
+
+def checked_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """platformSettings as stored, or the 400 that refuses them (nothing is stored)."""
     try:
-        validate_platform_settings(new.platform_settings)
+        return validate_platform_settings(settings)
     except SettingTooLongError as exc:
         raise FieldTooLongError(exc.field, exc.limit, str(exc)) from exc
+    except UnknownSettingError as exc:
+        raise ValidationError(str(exc), code="PLATFORM_SETTING_UNKNOWN", field=exc.path) from exc
     except PlatformSettingsError as exc:
         raise ValidationError(str(exc), code="INVALID_PLATFORM_SETTINGS") from exc
-    connections = await _resolve_connections(session, account_id, new.platform_ids)
-    return CheckedPost(account_id, new, state, scheduled_at, connections, coerced)
 
 
 def plan_post(checked: CheckedPost) -> PlannedPost:
@@ -135,7 +146,7 @@ async def store_post(session: AsyncSession, planned: PlannedPost, now: datetime)
     group = PostGroup(
         account_id=checked.account_id,
         content=new.content,
-        platform_settings=new.platform_settings,
+        platform_settings=checked.platform_settings,
         alt_texts=list(new.alt_texts),
         scheduled_at=checked.scheduled_at,
         created_at=now,
@@ -257,8 +268,8 @@ def target_status(target: PublishTarget) -> PostStatus:
 
 async def get_post(session: AsyncSession, account_id: str, group_id: str) -> PostDetails:
     group = await find_post(session, account_id, group_id)
-    media = await PostStore(session).media_for([group.id])
-    return PostDetails(group, [m.public_url for m in media])
+    media = await PostStore(session).all_media_of(group.id)
+    return PostDetails(group, [m.public_url for m in media if m.status == READY], media)
 
 
 async def find_post(session: AsyncSession, account_id: str, group_id: str) -> PostGroup:

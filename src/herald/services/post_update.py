@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,7 @@ from herald.errors import ValidationError
 from herald.models import PostGroup
 from herald.services.post import (
     INVALID_TIME,
+    checked_settings,
     current_status,
     find_post,
     refresh_group_status,
@@ -27,6 +29,7 @@ _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 class PostChange:
     status: str | None  # "draft" | "scheduled" | None
     scheduled_at: datetime | None
+    platform_settings: dict[str, Any] | None = None  # checked; merged per platform
 
 
 async def update_post(
@@ -45,9 +48,20 @@ async def update_post(
         scheduled_at = now
     if state is TargetState.SCHEDULED and not _schedulable(scheduled_at, now):
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+    if change.platform_settings is not None:
+        group.platform_settings = _merged(group.platform_settings, change.platform_settings)
     _apply(group, state, scheduled_at, now)
     await session.flush()
     return group
+
+
+def _merged(stored: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """publora-latest §5.1: update merges over the stored values, per platform; the result is
+    checked again, since a rule may span fields (TikTok's brand content must be commercial)."""
+    merged = {**stored}
+    for platform, values in change.items():
+        merged[platform] = {**stored.get(platform, {}), **values}
+    return checked_settings(merged)
 
 
 def _schedulable(scheduled_at: datetime | None, now: datetime) -> bool:
