@@ -472,3 +472,66 @@ def test_content_of_only_separators_is_refused(tenant: Tenant) -> None:
     )
     assert response.status_code == 400
     assert response.json() == error_body("Content is required", "CONTENT_REQUIRED")
+
+
+def _envelope(platform: str, code: str, message: str, first_hint: str) -> dict[str, object]:
+    return {
+        "error": "Validation failed",
+        "message": "Validation failed",
+        "code": "VALIDATION_FAILED",
+        "validation": {
+            "valid": False,
+            "errors": [
+                {
+                    "platform": platform,
+                    "code": code,
+                    "message": message,
+                    "field": "media",
+                    "severity": "error",
+                    "suggestions": [
+                        first_hint,
+                        "Create the post without scheduledTime, upload the file with POST "
+                        "/api/v1/get-upload-url and a PUT to its uploadUrl, then schedule it "
+                        "with PUT /api/v1/update-post/{postGroupId}",
+                    ],
+                }
+            ],
+            "warnings": [],
+            "summary": {"errorCount": 1, "warningCount": 0, "affectedPlatforms": [platform]},
+        },
+    }
+
+
+INSTAGRAM_NEEDS_MEDIA = (
+    "instagram",
+    "MEDIA_REQUIRED",
+    "Instagram posts require media",
+    "Upload an image or video for this platform",
+)
+YOUTUBE_NEEDS_VIDEO = (
+    "youtube",
+    "VIDEO_REQUIRED",
+    "YouTube requires a video",
+    "Upload a video for this platform",
+)
+
+
+@pytest.mark.parametrize("expected", [INSTAGRAM_NEEDS_MEDIA, YOUTUBE_NEEDS_VIDEO])
+def test_scheduling_without_the_media_a_platform_needs_is_refused(
+    server: LiveServer, tenant: Tenant, expected: tuple[str, str, str, str]
+) -> None:
+    """publora-latest §2.14 and §5.8: validated at the scheduling gate; a draft skips it."""
+    platform = add_raw_connection(server, tenant.account_id, expected[0], "1784")
+    body = {"content": "Look", "platforms": [platform, tenant.platform_id]}
+    scheduled = tenant.client.post("/create-post", json={**body, "scheduledTime": iso_in(days=1)})
+    assert scheduled.status_code == 400
+    assert scheduled.json() == _envelope(*expected)
+    assert tenant.client.get("/list-posts").json()["pagination"]["totalItems"] == 0
+    draft = tenant.client.post("/create-post", json=body)
+    assert draft.status_code == 200, draft.text
+    group_id = draft.json()["postGroupId"]
+    refused = tenant.client.put(f"/update-post/{group_id}", json={"scheduledTime": iso_in(days=1)})
+    assert refused.status_code == 400
+    assert refused.json() == _envelope(*expected)
+    got = tenant.client.get(f"/get-post/{group_id}").json()
+    assert (got["status"], got["scheduledTime"]) == ("draft", None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from herald.domain.platform_settings import (
 )
 from herald.domain.post_state import PostStatus, TargetState, group_status, wire_status
 from herald.domain.publishing import publish_key
+from herald.domain.scheduling_gate import scheduling_errors, validation_envelope
 from herald.domain.settings_allowlist import UnknownSettingError
 from herald.domain.text import TextTooLongError, plan_parts, text_rule
 from herald.domain.timestamps import format_timestamp
@@ -92,7 +93,18 @@ async def check_post(
     state, scheduled_at, coerced = _initial_schedule(new, now, strict)
     settings = checked_settings(new.platform_settings)
     connections = await _resolve_connections(session, account_id, new.platform_ids)
+    if state is TargetState.SCHEDULED:  # no file can be attached yet
+        check_schedulable((Platform(c.platform) for c in connections), media_count=0)
     return CheckedPost(account_id, new, state, scheduled_at, connections, coerced, settings)
+
+
+def check_schedulable(platforms: Iterable[Platform], media_count: int) -> None:
+    """The scheduling gate (publora-latest §5.8): drafts skip it."""
+    errors = scheduling_errors(platforms, media_count)
+    if errors:
+        raise ValidationError(
+            "Validation failed", code="VALIDATION_FAILED", validation=validation_envelope(errors)
+        )
 
 
 def checked_settings(settings: dict[str, Any]) -> dict[str, Any]:

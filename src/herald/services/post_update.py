@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.domain.platform import Platform
 from herald.domain.post_state import EDITABLE_STATES, PostStatus, TargetState, transition
 from herald.domain.publishing import publish_key
 from herald.domain.timestamps import LATEST_SCHEDULED_TIME
@@ -15,12 +16,14 @@ from herald.errors import ValidationError
 from herald.models import PostGroup
 from herald.services.post import (
     INVALID_TIME,
+    check_schedulable,
     checked_settings,
     current_status,
     find_post,
     refresh_group_status,
     set_due,
 )
+from herald.store.post import PostStore
 
 _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 
@@ -48,6 +51,9 @@ async def update_post(
         scheduled_at = now
     if state is TargetState.SCHEDULED and not _schedulable(scheduled_at, now):
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+    if state is TargetState.SCHEDULED:
+        media = await PostStore(session).all_media_of(group.id)
+        check_schedulable((Platform(t.platform) for t in group.targets), len(media))
     if change.platform_settings is not None:
         group.platform_settings = _merged(group.platform_settings, change.platform_settings)
     _apply(group, state, scheduled_at, now)
