@@ -123,7 +123,7 @@ def test_upload_to_s3_then_publish(
             posts = sandbox.get("/_sim/posts").json()["posts"]
         assert [m["url"] for m in posts[-1]["media"]] == [issued["fileUrl"]]
         deleted = tenant.client.delete(f"/delete-post/{group_id}")
-        assert deleted.status_code == 400  # published posts stay
+        assert deleted.status_code == 409  # published posts stay (POST_IS_PUBLISHED)
     finally:
         tenant.client.close()
 
