@@ -133,7 +133,11 @@ def error_body(message: str, code: str) -> dict[str, str]:
 
 
 def create_post(tenant: Tenant, **fields: Any) -> str:
+    """A post due now, unless `fields` give a `status` or a `scheduledTime` (a post created
+    with neither is a draft)."""
     body = {"content": "Hello from Herald", "platforms": [tenant.platform_id], **fields}
+    if "status" not in fields and "scheduledTime" not in fields:
+        body["scheduledTime"] = iso_in()  # now: moved to the server's now if just past
     response = tenant.client.post("/create-post", json=body)
     assert response.status_code == 200, response.text
     return str(response.json()["postGroupId"])
@@ -203,7 +207,8 @@ def read_banner(process: subprocess.Popen[str]) -> dict[str, str]:
 
 def publish_now(client: httpx.Client, platform_id: str) -> None:
     """Publish a post through `client` at once and wait until the platform has it."""
-    created = client.post("/create-post", json={"content": "Now", "platforms": [platform_id]})
+    body = {"content": "Now", "platforms": [platform_id], "scheduledTime": iso_in()}
+    created = client.post("/create-post", json=body)
     assert created.status_code == 200, created.text
     group_id = created.json()["postGroupId"]
     wait_until(lambda: client.get(f"/get-post/{group_id}").json()["status"] == "published")
@@ -276,6 +281,20 @@ def update_target(server: LiveServer, group_id: str, **values: Any) -> None:
     async def write(session: Any) -> None:
         await session.execute(
             update(PublishTarget).where(PublishTarget.post_group_id == group_id).values(**values)
+        )
+
+    server.transaction(write)
+
+
+def set_group_time(server: LiveServer, group_id: str, scheduled_at: datetime) -> None:
+    """Set a group's stored time directly, e.g. to a past one that the API no longer accepts."""
+    from sqlalchemy import update
+
+    from herald.models import PostGroup
+
+    async def write(session: Any) -> None:
+        await session.execute(
+            update(PostGroup).where(PostGroup.id == group_id).values(scheduled_at=scheduled_at)
         )
 
     server.transaction(write)

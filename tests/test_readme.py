@@ -24,6 +24,8 @@ VOLATILE_TIMES = ("createdAt", "updatedAt", "publishedAt")
 SET_BY_COMMANDS = "2030"
 # A sandbox post's page is at a random key (sim/sandbox.py), which differs on every run.
 SANDBOX_PAGE = re.compile(r"/sim/sandbox/p/[^/]+$")
+# Ids the commands never see, such as get-post's per-platform `_id`, differ on every run too.
+NEW_IDS = ("_id",)
 
 
 @dataclass
@@ -56,8 +58,9 @@ def _documented(name: str) -> str:
 
 def _volatile(key: str, value: Any) -> bool:
     now_time = key == "scheduledTime" and isinstance(value, str) and value < SET_BY_COMMANDS
-    page = key == "publishedUrl" and isinstance(value, str) and SANDBOX_PAGE.search(value)
-    return key in VOLATILE_TIMES or now_time or bool(page)
+    is_page = key in ("publishedUrl", "permalink") and isinstance(value, str)
+    page = is_page and SANDBOX_PAGE.search(value)
+    return key in VOLATILE_TIMES or key in NEW_IDS or now_time or bool(page)
 
 
 def _mask_times(value: Any) -> Any:

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         "a backup of the data dir does not hold the key to its credentials.",
     )
     rate_limit_per_minute: int = Field(default=1200, ge=0)
+    strict_scheduled_time: bool = Field(
+        default=True,
+        description="create-post refuses a scheduledTime 5 minutes or more in the past (400 "
+        "SCHEDULED_TIME_IN_PAST), as Publora's strict mode does; false moves any past time to "
+        "now with a SCHEDULED_TIME_COERCED warning.",
+    )
     max_json_body_bytes: int = 1024 * 1024
     log_level: str = "info"
 

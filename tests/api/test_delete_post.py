@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,6 +14,7 @@ from support import (
     create_post,
     error_body,
     force_target_states,
+    update_target,
 )
 
 
@@ -30,33 +32,75 @@ def test_drafts_and_scheduled_groups_are_deleted(tenant: Tenant, fields: dict[st
 
 def test_failed_groups_are_deleted(server: LiveServer, tenant: Tenant) -> None:
     group_id = create_post(tenant)
-    force_target_states(server, group_id, ["outcome_unknown"], sent=True)
+    force_target_states(server, group_id, ["failed"], sent=True)
     assert tenant.client.delete(f"/delete-post/{group_id}").json() == {"success": True}
 
 
+PUBLISHED = "Published posts cannot be deleted through this operation."
+LIVE = (
+    "Posts with published or possibly published content cannot be deleted through this operation."
+)
+
+
 @pytest.mark.parametrize(
-    ("states", "sent", "shown"),
+    ("states", "sent", "message", "code"),
     [
-        (["published"], True, "published"),
-        (["published", "failed"], True, "partially_published"),
-        (["publishing", "publishing"], False, "pending"),
-        (["in_doubt", "published"], True, "processing"),
-        (["in_doubt", "scheduled"], True, "processing"),
-        (["published", "scheduled"], True, "published"),
+        (["published"], True, PUBLISHED, "POST_IS_PUBLISHED"),
+        (["published", "failed"], True, LIVE, "POST_HAS_LIVE_CONTENT"),
+        # Another platform waits for a retry while one has published (§2.18).
+        (["published", "scheduled"], True, LIVE, "POST_HAS_LIVE_CONTENT"),
+        # The outcome is unknown: the post may be on the platform.
+        (["outcome_unknown"], True, LIVE, "POST_HAS_LIVE_CONTENT"),
+        (
+            ["publishing", "publishing"],
+            False,
+            "Cannot delete post: post is currently in pending status",
+            "POST_IS_PROCESSING",
+        ),
+        (
+            ["in_doubt", "published"],
+            True,
+            "Cannot delete post: post is currently in processing status",
+            "POST_IS_PROCESSING",
+        ),
+        (
+            ["in_doubt", "scheduled"],
+            True,
+            "Cannot delete post: post is currently in processing status",
+            "POST_IS_PROCESSING",
+        ),
     ],
 )
-def test_groups_being_sent_or_published_are_kept(
-    server: LiveServer, tenant: Tenant, states: list[str], sent: bool, shown: str
+def test_published_or_possibly_published_groups_are_kept(
+    server: LiveServer, tenant: Tenant, states: list[str], sent: bool, message: str, code: str
 ) -> None:
+    """publora-latest §2.18: 409 with a code; the group, its targets and files stay."""
     second = add_sandbox_connection(server, tenant.account_id)
     group_id = create_post(tenant, platforms=[tenant.platform_id, second][: len(states)])
     force_target_states(server, group_id, states, sent=sent)
     response = tenant.client.delete(f"/delete-post/{group_id}")
-    assert response.status_code == 400
-    assert response.json() == error_body(
-        f"Cannot delete post: post is currently in {shown} status", "POST_NOT_DELETABLE"
-    )
-    assert tenant.client.get(f"/get-post/{group_id}").status_code == 200
+    assert response.status_code == 409
+    assert response.json() == error_body(message, code)
+    assert len(tenant.client.get(f"/get-post/{group_id}").json()["posts"]) == len(states)
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"progress": {"partIds": ["1"]}},  # a thread whose first part went out
+        {"external_id": "1"},
+        {"published_at": datetime(2030, 1, 1, tzinfo=UTC)},
+    ],
+)
+def test_a_failed_group_with_evidence_of_publication_is_kept(
+    server: LiveServer, tenant: Tenant, evidence: dict[str, object]
+) -> None:
+    group_id = create_post(tenant)
+    force_target_states(server, group_id, ["failed"], sent=True)
+    update_target(server, group_id, **evidence)
+    response = tenant.client.delete(f"/delete-post/{group_id}")
+    assert response.status_code == 409
+    assert response.json() == error_body(LIVE, "POST_HAS_LIVE_CONTENT")
 
 
 def test_a_claim_not_yet_sent_does_not_block_deletion(server: LiveServer, tenant: Tenant) -> None:

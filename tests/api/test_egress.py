@@ -208,4 +208,4 @@ def test_publishing_to_a_denied_address_fails_for_good_without_connecting(
     assert listener.seen == []
     post = body["posts"][0]
     assert post["errorCode"] == "EGRESS_DENIED"
-    assert "2130706433" in post["error"]
+    assert "2130706433" in post["errorMessage"]

@@ -83,8 +83,8 @@ def test_alt_texts_have_a_length_and_a_count(tenant: Tenant) -> None:
 @pytest.mark.parametrize(
     ("settings", "field"),
     [
-        ({"youtube": {"description": "d" * 5001}}, "platformSettings.youtube.description"),
-        ({"custom": {"notes": ["fine", "n" * 5001]}}, "platformSettings.custom.notes[1]"),
+        ({"youtube": {"categoryId": "d" * 5001}}, "platformSettings.youtube.categoryId"),
+        ({"youtube": {"tags": ["fine", "n" * 5001]}}, "platformSettings.youtube.tags[1]"),
     ],
 )
 def test_platform_settings_strings_have_a_maximum(
@@ -96,18 +96,18 @@ def test_platform_settings_strings_have_a_maximum(
 
 
 def test_platform_settings_keys_have_a_maximum(tenant: Tenant) -> None:
-    response = _create(tenant, platformSettings={"custom": {"k" * 101: True}})
+    response = _create(tenant, platformSettings={"youtube": {"k" * 101: True}})
     assert response.status_code == 400
-    message = "platformSettings.custom keys must be at most 100 characters"
+    message = "platformSettings.youtube keys must be at most 100 characters"
     assert response.json() == {
         **error_body(message, "FIELD_TOO_LONG"),
-        "field": "platformSettings.custom",
+        "field": "platformSettings.youtube",
         "limit": 100,
     }
 
 
 def test_platform_settings_strings_at_the_maximum_are_kept(tenant: Tenant) -> None:
-    settings = {"custom": {"notes": "n" * 5000}}
+    settings = {"youtube": {"categoryId": "n" * 5000}}
     response = _create(tenant, platformSettings=settings)
     assert response.status_code == 200, response.text
 

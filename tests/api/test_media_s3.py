@@ -123,7 +123,7 @@ def test_upload_to_s3_then_publish(
             posts = sandbox.get("/_sim/posts").json()["posts"]
         assert [m["url"] for m in posts[-1]["media"]] == [issued["fileUrl"]]
         deleted = tenant.client.delete(f"/delete-post/{group_id}")
-        assert deleted.status_code == 400  # published posts stay
+        assert deleted.status_code == 409  # published posts stay (POST_IS_PUBLISHED)
     finally:
         tenant.client.close()
 
@@ -171,7 +171,7 @@ def test_an_object_over_the_cap_is_deleted_and_never_published(
         assert scheduled.status_code == 200
         post = post_when(tenant, group_id, "failed")["posts"][0]
         assert post["errorCode"] == "MEDIA_TOO_LARGE"
-        assert post["error"] == (
+        assert post["errorMessage"] == (
             "big.png is larger than the 1 MB upload limit; it was deleted and the post was "
             "not published"
         )

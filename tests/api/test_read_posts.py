@@ -8,63 +8,132 @@ from support import (
     LiveServer,
     Tenant,
     add_raw_connection,
+    attach_file,
     create_post,
     error_body,
     force_target_states,
+    png,
+    update_target,
 )
 
 
 def test_get_post_shape(tenant: Tenant) -> None:
+    """publora-latest §2.16, plus the fields Herald sent before (DESIGN §3.7)."""
     when = "2031-05-01T08:30:00.000Z"
-    group_id = create_post(tenant, scheduledTime=when, content="Shape check")
+    group_id = create_post(
+        tenant,
+        scheduledTime=when,
+        content="Shape check",
+        platformSettings={"youtube": {"privacy": "unlisted"}},
+    )
     body = tenant.client.get(f"/get-post/{group_id}").json()
-    assert set(body) == {
-        "success",
-        "postGroupId",
-        "status",
-        "content",
-        "scheduledTime",
-        "createdAt",
-        "updatedAt",
-        "mediaUrls",
-        "posts",
+    assert body == {
+        "success": True,
+        "postGroupId": group_id,
+        "status": "scheduled",
+        "scheduledTime": when,
+        "platforms": [tenant.platform_id],
+        "platformSettings": {"youtube": {"privacy": "unlisted"}},
+        "firstComment": None,
+        "media": [],
+        "content": "Shape check",
+        "createdAt": body["createdAt"],
+        "updatedAt": body["updatedAt"],
+        "mediaUrls": [],
+        "posts": body["posts"],
     }
-    assert (body["success"], body["postGroupId"], body["status"]) == (True, group_id, "scheduled")
-    assert (body["content"], body["scheduledTime"], body["mediaUrls"]) == ("Shape check", when, [])
-    post = body["posts"][0]
-    assert "postedId" not in post  # only once published
+    (post,) = body["posts"]
+    assert len(post["_id"]) == 24
+    assert post["_id"] != group_id
     assert post == {
+        "_id": post["_id"],
         "platform": "sandbox",
         "platformId": tenant.platform_id.split("-", 1)[1],
         "platformConnectionId": tenant.platform_id,
         "content": "Shape check",
         "status": "scheduled",
-        "publishedUrl": None,
-        "publishedAt": None,
-        "error": None,
-        "errorCode": None,
+        "postedId": None,
+        "permalink": None,
         "isThread": False,
         "threadParts": [
-            {"index": 1, "content": "Shape check", "status": "scheduled", "publishedId": None}
+            {"index": 0, "content": "Shape check", "status": "pending", "publishedId": None}
         ],
+        "firstCommentResult": None,
+        "publishedUrl": None,
+        "publishedAt": None,
+        "errorMessage": None,
+        "errorCode": None,
     }
 
 
-def test_get_post_shows_posted_id_once_published(server: LiveServer, tenant: Tenant) -> None:
-    from herald.store.post import PostStore
+def test_get_post_lists_media_with_their_state(tenant: Tenant) -> None:
+    group_id = create_post(tenant, status="draft")
+    ready = attach_file(tenant, group_id, "ready.png", png((1, 2, 3), (4, 4)))
+    waiting = tenant.client.post(
+        "/get-upload-url",
+        json={"postGroupId": group_id, "fileName": "later.png", "contentType": "image/png"},
+    ).json()
+    body = tenant.client.get(f"/get-post/{group_id}").json()
+    assert body["mediaUrls"] == [ready["fileUrl"]]
+    assert body["media"] == [
+        {
+            "mediaId": ready["mediaId"],
+            "sourceFileName": "ready.png",
+            "fileName": "ready.png",
+            "type": "image",
+            "mimeType": "image/png",
+            "status": "ready",
+            "failureReason": None,
+            "url": ready["fileUrl"],
+        },
+        {
+            "mediaId": waiting["mediaId"],
+            "sourceFileName": "later.png",
+            "fileName": "later.png",
+            "type": "image",
+            "mimeType": "image/png",
+            "status": "awaiting_upload",
+            "failureReason": None,
+            "url": None,
+        },
+    ]
 
+
+def test_get_post_shows_posted_id_once_published(server: LiveServer, tenant: Tenant) -> None:
     group_id = create_post(tenant)
     force_target_states(server, group_id, ["published"], sent=True)
-
-    async def work(session: object) -> None:
-        group = await PostStore(session).get_by_id(group_id)  # type: ignore[arg-type]
-        assert group is not None
-        group.targets[0].external_id = "1234567890123456789"
-
-    server.transaction(work)
+    update_target(
+        server, group_id, external_id="1234567890123456789", external_url="https://x.test/1"
+    )
     post = tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]
     assert post["postedId"] == "1234567890123456789"
+    assert post["permalink"] == post["publishedUrl"] == "https://x.test/1"
     assert post["status"] == "published"
+    assert post["threadParts"][0]["status"] == "published"
+    assert "error" not in post
+
+
+def test_a_failed_post_carries_an_error_object(server: LiveServer, tenant: Tenant) -> None:
+    """§2.16's `error` object; the message stays readable as a string in `errorMessage`."""
+    group_id = create_post(tenant)
+    force_target_states(server, group_id, ["failed"], sent=True)
+    update_target(
+        server, group_id, last_error="Sandbox refused the post", last_error_code="PLATFORM_REJECTED"
+    )
+    post = tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]
+    failed_at = post["error"].pop("failedAt")
+    assert failed_at.endswith("Z")
+    assert post["error"] == {
+        "code": "PLATFORM_REJECTED",
+        "message": "Sandbox refused the post",
+        "platformError": "Sandbox refused the post",
+        "retryable": False,
+    }
+    assert (post["errorMessage"], post["errorCode"]) == (
+        "Sandbox refused the post",
+        "PLATFORM_REJECTED",
+    )
+    assert post["threadParts"][0]["status"] == "failed"
 
 
 @pytest.mark.parametrize("group_id", ["507f1f77bcf86cd799439011", "pg_abc123", "%20", "x" * 300])

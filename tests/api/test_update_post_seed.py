@@ -5,10 +5,12 @@ The seed (`update-post.seed.md`) is the contract: status codes and bodies are as
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from herald.domain.timestamps import parse_timestamp
 from support import (
     LiveServer,
     Tenant,
@@ -16,6 +18,7 @@ from support import (
     error_body,
     force_target_states,
     iso_in,
+    set_group_time,
 )
 from support import create_post as create
 
@@ -235,11 +238,27 @@ def test_draft_with_a_time_stays_a_draft(tenant: Tenant) -> None:
     }
 
 
-def test_scheduling_a_draft_without_any_time_is_an_invalid_time(tenant: Tenant) -> None:
-    group_id = create(tenant, status="draft")
+def test_scheduling_a_draft_without_any_time_makes_it_due_now(tenant: Tenant) -> None:
+    """publora-latest §2.15: "If there is no time at all when the result is scheduled, it
+    defaults to now" (the seed is silent: its time row is about past or malformed times)."""
+    group_id = create(tenant, status="draft")  # no time
+    before = datetime.now(UTC).replace(microsecond=0)
+    response = tenant.client.put(f"/update-post/{group_id}", json={"status": "scheduled"})
+    assert response.status_code == 200, response.text
+    group = response.json()["postGroup"]
+    assert group["status"] == "scheduled"
+    assert before <= parse_timestamp(group["scheduledTime"]) <= datetime.now(UTC)
+
+
+def test_scheduling_a_draft_whose_time_has_passed_is_an_invalid_time(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    """The seed's row: a time in the past, here the one the draft kept."""
+    group_id = create(tenant, status="draft", scheduledTime=iso_in(days=1))
+    set_group_time(server, group_id, datetime(2020, 1, 1, tzinfo=UTC))
     response = tenant.client.put(f"/update-post/{group_id}", json={"status": "scheduled"})
     assert response.status_code == 400
-    assert response.json()["error"] == "Invalid scheduled time"
+    assert response.json() == error_body("Invalid scheduled time", "INVALID_SCHEDULED_TIME")
 
 
 def test_scheduled_time_is_left_out_when_the_group_has_none(tenant: Tenant) -> None:
@@ -277,3 +296,40 @@ def test_extra_fields_are_ignored(tenant: Tenant) -> None:
     got = tenant.client.get(f"/get-post/{group_id}").json()
     assert got["content"] == "Hello from Herald"
     assert got["scheduledTime"] == when
+
+
+# --- platformSettings (publora-latest §2.15, §5.1) --------------------------------------------
+
+
+def test_platform_settings_are_merged_per_platform(tenant: Tenant) -> None:
+    group_id = create(
+        tenant,
+        scheduledTime=iso_in(days=1),
+        platformSettings={"youtube": {"privacy": "private", "title": "T"}},
+    )
+    response = tenant.client.put(
+        f"/update-post/{group_id}",
+        json={
+            "platformSettings": {"youtube": {"privacy": "public"}, "threads": {"replyControl": ""}}
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert tenant.client.get(f"/get-post/{group_id}").json()["platformSettings"] == {
+        "youtube": {"privacy": "public", "title": "T"},
+        "threads": {"replyControl": ""},
+    }
+
+
+def test_unknown_platform_settings_change_nothing(tenant: Tenant) -> None:
+    group_id = create(tenant, status="draft")
+    response = tenant.client.put(
+        f"/update-post/{group_id}",
+        json={"scheduledTime": iso_in(days=1), "platformSettings": {"youtube": {"typo": 1}}},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        **error_body("Unknown platformSettings path: youtube.typo", "PLATFORM_SETTING_UNKNOWN"),
+        "field": "youtube.typo",
+    }
+    got = tenant.client.get(f"/get-post/{group_id}").json()
+    assert (got["status"], got["platformSettings"]) == ("draft", {})

@@ -12,7 +12,7 @@ from herald.config import Settings
 from herald.sim.telegram import create_telegram_app
 from herald.sim.telegram_config import DEMO_TOKEN
 from sim_support import serve_in_thread
-from support import herald_serve, wait_until
+from support import herald_serve, iso_in, wait_until
 
 
 def test_serve_logs_attempts_without_the_bot_token(tmp_path: Path) -> None:
@@ -38,7 +38,12 @@ def test_serve_logs_attempts_without_the_bot_token(tmp_path: Path) -> None:
             assert connected.status_code == 201, connected.text
             platform_id = connected.json()["connection"]["platformId"]
             created = api.post(
-                "/create-post", json={"content": "Hello **world**", "platforms": [platform_id]}
+                "/create-post",
+                json={
+                    "content": "Hello **world**",
+                    "platforms": [platform_id],
+                    "scheduledTime": iso_in(),
+                },
             )
             group_id = created.json()["postGroupId"]
             wait_until(lambda: api.get(f"/get-post/{group_id}").json()["status"] == "published")

@@ -144,7 +144,7 @@ def test_a_target_that_keeps_crashing_the_engine_is_parked(
         body = post_when(tenant, group_id, "failed")
     post = body["posts"][0]
     assert post["errorCode"] == "ENGINE_ERROR"
-    assert "could not confirm" in post["error"]
+    assert "could not confirm" in post["errorMessage"]
     assert _attempts(server, group_id).count("engine_error") == MAX_CRASHES
     assert sandbox.get("/_sim/stats").json()["requests"] == 0
 

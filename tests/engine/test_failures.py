@@ -18,6 +18,7 @@ from support import (
     Tenant,
     add_sandbox_connection,
     as_connection,
+    create_post,
     iso_in,
     post_when,
     running_engine,
@@ -28,10 +29,8 @@ from support import (
 
 
 def _create(tenant: Tenant, **fields: object) -> str:
-    body = {"content": "Hello from Herald", "platforms": [tenant.platform_id], **fields}
-    response = tenant.client.post("/create-post", json=body)
-    assert response.status_code == 200, response.text
-    return str(response.json()["postGroupId"])
+    """Due now unless `fields` give a time or a status (support.create_post)."""
+    return create_post(tenant, **fields)
 
 
 def _script(sandbox: httpx.Client, *faults: str, **config: Any) -> None:
@@ -106,7 +105,7 @@ def test_a_rejection_fails_at_once_with_the_platform_message(
     body = post_when(tenant, _create(tenant), "failed")
     post = body["posts"][0]
     assert post["errorCode"] == "PLATFORM_REJECTED"
-    assert post["error"] == "The sandbox rejected the post: rejected by fault injection"
+    assert post["errorMessage"] == "The sandbox rejected the post: rejected by fault injection"
     assert sandbox.get("/_sim/stats").json()["requests"] == 1
 
 
@@ -195,7 +194,7 @@ def test_unreachable_platform_for_a_day_is_outcome_unknown(
     _stage_in_doubt(server, group_id, long_ago)
     body = post_when(tenant, group_id, "failed")
     assert body["posts"][0]["errorCode"] == "PUBLISH_OUTCOME_UNKNOWN"
-    assert "could not confirm" in body["posts"][0]["error"]
+    assert "could not confirm" in body["posts"][0]["errorMessage"]
     assert tenant.client.get(f"/get-post/{group_id}").json()["posts"][0]["status"] == "failed"
 
 
@@ -256,7 +255,9 @@ def test_an_edit_before_the_gate_wins_and_after_it_is_refused(
     assert refused.status_code == 400
     assert refused.json()["error"] == "Cannot update post: post is currently in processing status"
     deleted = tenant.client.delete(f"/delete-post/{group_id}")
+    assert deleted.status_code == 409
     assert deleted.json()["error"] == "Cannot delete post: post is currently in processing status"
+    assert deleted.json()["code"] == "POST_IS_PROCESSING"
 
 
 def test_targets_more_than_a_day_late_fail_visibly(

@@ -19,6 +19,24 @@ def image(fmt: str = "PNG") -> bytes:
     return buffer.getvalue()
 
 
+def test_the_documented_flow_create_then_upload_then_schedule(
+    engine: Engine, tenant: Tenant, sandbox: httpx.Client
+) -> None:
+    """create-post without a time makes a draft (publora-latest §2.14), so the file uploaded
+    afterwards (get-upload-url, PUT) goes out with the post once it is scheduled."""
+    created = tenant.client.post(
+        "/create-post", json={"content": "With a picture", "platforms": [tenant.platform_id]}
+    ).json()
+    group_id = created["postGroupId"]
+    attached = attach_file(tenant, group_id, "photo.png", image(), "image/png")
+    assert tenant.client.get(f"/get-post/{group_id}").json()["status"] == "draft"
+    scheduled = tenant.client.put(f"/update-post/{group_id}", json={"status": "scheduled"})
+    assert scheduled.status_code == 200, scheduled.text
+    post_when(tenant, group_id, "published")
+    (posted,) = sandbox.get("/_sim/posts").json()["posts"]
+    assert [m["url"] for m in posted["media"]] == [attached["fileUrl"]]
+
+
 def test_images_are_published_with_alt_texts_on_the_first_part(
     engine: Engine, tenant: Tenant, sandbox: httpx.Client
 ) -> None:
@@ -81,7 +99,7 @@ def test_an_upload_that_never_finishes_fails_the_post(
     body = post_when(tenant, group_id, "failed")
     post = body["posts"][0]
     assert post["errorCode"] == "MEDIA_NOT_UPLOADED"
-    assert post["error"] == "1 media upload(s) never finished; the post was not published"
+    assert post["errorMessage"] == "1 media upload(s) never finished; the post was not published"
     assert sandbox.get("/_sim/stats").json()["requests"] == 0
     assert target_rows(server, group_id)[0].attempt == 0
 

@@ -24,6 +24,7 @@ from support import (
     Tenant,
     connect_account,
     facet_spans,
+    iso_in,
     png,
     post_when,
     schedule_with_files,
@@ -182,7 +183,8 @@ def test_a_revoked_mastodon_token_holds_the_connection_until_it_is_reconnected(
 
     def create() -> str:
         response = tenant.client.post(
-            "/create-post", json={"content": "Hello", "platforms": [platform_id]}
+            "/create-post",
+            json={"content": "Hello", "platforms": [platform_id], "scheduledTime": iso_in()},
         )
         assert response.status_code == 200, response.text
         group_id: str = response.json()["postGroupId"]
@@ -190,7 +192,7 @@ def test_a_revoked_mastodon_token_holds_the_connection_until_it_is_reconnected(
 
     first = post_when(tenant, create(), "failed")["posts"][0]
     assert first["errorCode"] == "NEEDS_REAUTH"
-    assert "Mastodon refused the access token" in first["error"]
+    assert "Mastodon refused the access token" in first["errorMessage"]
     held = create()
     assert tenant.client.get(f"/get-post/{held}").json()["status"] == "scheduled"
     assert httpx.get(f"{instance}/_sim/statuses").json()["statuses"] == []

@@ -1,12 +1,15 @@
-"""Validation of `platformSettings`, per platform (publora-spec §4.14).
+"""Validation of `platformSettings`, per platform (publora-spec §4.14, publora-latest §5).
 
-Known fields are checked for type and allowed values; unknown keys are kept and ignored, as the
-Publora snapshot never rejected them."""
+Sizes first, then the strict allowlist of paths (settings_allowlist), then the allowed values."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from herald.domain.settings_allowlist import PlatformSettingsError, normalised
+
+__all__ = ["PlatformSettingsError", "SettingTooLongError", "validate_platform_settings"]
 
 _TIKTOK_VIEWERS = frozenset(
     {"PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"}
@@ -18,19 +21,12 @@ _TIKTOK_FLAGS = (
     "commercialContent",
     "brandOrganic",
     "brandedContent",
-    "disableDuet",
-    "disableStitch",
-    "disableComment",
 )
 YOUTUBE_TITLE_LIMIT = 100
 # Any string in platformSettings, known field or not: YouTube's description limit, the longest
 # text limit of any per-platform field. Keys are names, never text.
 STRING_LIMIT = 5000
 KEY_LIMIT = 100
-
-
-class PlatformSettingsError(ValueError):
-    """The message is the client-facing explanation."""
 
 
 class SettingTooLongError(PlatformSettingsError):
@@ -42,15 +38,16 @@ class SettingTooLongError(PlatformSettingsError):
         self.limit = limit
 
 
-def validate_platform_settings(settings: Mapping[str, Any]) -> None:
-    for platform, values in settings.items():
-        check = _CHECKS.get(platform)
-        if check is None:
-            continue
-        if not isinstance(values, Mapping):
-            raise PlatformSettingsError(f"platformSettings.{platform} must be an object")
-        check(values)
+def validate_platform_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings as they are stored; raises PlatformSettingsError (UnknownSettingError for a
+    path Publora does not know)."""
     _check_sizes(settings)
+    result = normalised(settings)
+    for platform, values in result.items():
+        check = _CHECKS.get(platform)
+        if check is not None:
+            check(values)
+    return result
 
 
 # Where a value sits: its parent's place and its own key or index; rendered only for an error.
@@ -135,7 +132,21 @@ def _check_telegram(values: Mapping[str, Any]) -> None:
     _boolean("telegram", "disableWebPagePreview", values)
 
 
+def _check_threads(values: Mapping[str, Any]) -> None:
+    allowed = frozenset({"everyone", "accounts_you_follow", "mentioned_only", ""})
+    _one_of("threads", "replyControl", values, allowed)
+
+
+def _check_linkedin(values: Mapping[str, Any]) -> None:
+    if values.get("repostVisibility") not in (None, "", "PUBLIC", "CONNECTIONS"):
+        raise PlatformSettingsError(
+            "platformSettings.linkedin.repostVisibility must be one of: PUBLIC, CONNECTIONS"
+        )
+
+
 _CHECKS: dict[str, Callable[[Mapping[str, Any]], None]] = {
+    "threads": _check_threads,
+    "linkedin": _check_linkedin,
     "tiktok": _check_tiktok,
     "instagram": _check_instagram,
     "youtube": _check_youtube,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.ids import is_id, new_id
+from herald.domain.past_time import CoercedTime, TimeInPastError, effective_time
 from herald.domain.platform import Platform, platform_id, split_platform_id
 from herald.domain.platform_settings import (
     PlatformSettingsError,
@@ -18,9 +19,12 @@ from herald.domain.platform_settings import (
 )
 from herald.domain.post_state import PostStatus, TargetState, group_status, wire_status
 from herald.domain.publishing import publish_key
+from herald.domain.scheduling_gate import scheduling_errors, validation_envelope
+from herald.domain.settings_allowlist import UnknownSettingError
 from herald.domain.text import TextTooLongError, plan_parts, text_rule
-from herald.errors import FieldTooLongError, NotFoundError, ValidationError
-from herald.models import Connection, PostGroup, PublishTarget
+from herald.domain.timestamps import format_timestamp
+from herald.errors import ConflictError, FieldTooLongError, NotFoundError, ValidationError
+from herald.models import Connection, Media, PostGroup, PublishTarget
 from herald.store.connection import ConnectionStore
 from herald.store.post import PostStore
 
@@ -29,6 +33,7 @@ EXPIRY_AFTER_DUE = timedelta(hours=24)
 # The connections one post may target: each is a row written under the write lock.
 MAX_PLATFORMS = 50
 INVALID_TIME = "Invalid scheduled time"
+READY = "ready"  # a media file whose bytes are stored
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class NewPost:
     content: str
     platform_ids: Sequence[str]
     scheduled_at: datetime | None = None
-    status: str | None = None  # "draft" | "scheduled" | None (publish now when no time)
+    status: str | None = None  # "draft" | "scheduled" | None (a draft when there is no time)
     platform_settings: dict[str, Any] = field(default_factory=dict)
     alt_texts: Sequence[str] = ()
 
@@ -50,6 +55,8 @@ class CheckedPost:
     state: TargetState
     scheduled_at: datetime | None
     connections: Sequence[Connection]  # in the order asked for; read, not attached
+    coerced: CoercedTime | None = None  # a past time moved to now, told as a warning
+    platform_settings: dict[str, Any] = field(default_factory=dict)  # as stored
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,8 @@ class PlannedPost:
 @dataclass(frozen=True)
 class PostDetails:
     group: PostGroup
-    media_urls: Sequence[str]
+    media_urls: Sequence[str]  # the files that are there, in upload order
+    media: Sequence[Media] = ()  # every file attached, whatever its state (get-post only)
 
 
 def post_not_found() -> NotFoundError:
@@ -69,27 +77,46 @@ def post_not_found() -> NotFoundError:
 
 
 async def create_post(
-    session: AsyncSession, account_id: str, new: NewPost, now: datetime
+    session: AsyncSession, account_id: str, new: NewPost, now: datetime, *, strict: bool = True
 ) -> PostGroup:
     """Check, plan and store in one transaction, for callers whose posts are short. The API
     runs the three steps itself, so that planning never holds the write lock."""
-    checked = await check_post(session, account_id, new, now)
+    checked = await check_post(session, account_id, new, now, strict=strict)
     return await store_post(session, plan_post(checked), now)
 
 
 async def check_post(
-    session: AsyncSession, account_id: str, new: NewPost, now: datetime
+    session: AsyncSession, account_id: str, new: NewPost, now: datetime, *, strict: bool = True
 ) -> CheckedPost:
-    """Everything that can refuse the post before its text is planned; reads only."""
-    state, scheduled_at = _initial_schedule(new, now)
+    """Everything that can refuse the post before its text is planned; reads only. `strict`
+    refuses a time 5 minutes or more in the past instead of moving it to now."""
+    state, scheduled_at, coerced = _initial_schedule(new, now, strict)
+    settings = checked_settings(new.platform_settings)
+    connections = await _resolve_connections(session, account_id, new.platform_ids)
+    if state is TargetState.SCHEDULED:  # no file can be attached yet
+        check_schedulable((Platform(c.platform) for c in connections), media_count=0)
+    return CheckedPost(account_id, new, state, scheduled_at, connections, coerced, settings)
+
+
+def check_schedulable(platforms: Iterable[Platform], media_count: int) -> None:
+    """The scheduling gate (publora-latest §5.8): drafts skip it."""
+    errors = scheduling_errors(platforms, media_count)
+    if errors:
+        raise ValidationError(
+            "Validation failed", code="VALIDATION_FAILED", validation=validation_envelope(errors)
+        )
+
+
+def checked_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """platformSettings as stored, or the 400 that refuses them (nothing is stored)."""
     try:
-        validate_platform_settings(new.platform_settings)
+        return validate_platform_settings(settings)
     except SettingTooLongError as exc:
         raise FieldTooLongError(exc.field, exc.limit, str(exc)) from exc
+    except UnknownSettingError as exc:
+        raise ValidationError(str(exc), code="PLATFORM_SETTING_UNKNOWN", field=exc.path) from exc
     except PlatformSettingsError as exc:
         raise ValidationError(str(exc), code="INVALID_PLATFORM_SETTINGS") from exc
-    connections = await _resolve_connections(session, account_id, new.platform_ids)
-    return CheckedPost(account_id, new, state, scheduled_at, connections)
 
 
 def plan_post(checked: CheckedPost) -> PlannedPost:
@@ -131,7 +158,7 @@ async def store_post(session: AsyncSession, planned: PlannedPost, now: datetime)
     group = PostGroup(
         account_id=checked.account_id,
         content=new.content,
-        platform_settings=new.platform_settings,
+        platform_settings=checked.platform_settings,
         alt_texts=list(new.alt_texts),
         scheduled_at=checked.scheduled_at,
         created_at=now,
@@ -147,17 +174,25 @@ async def store_post(session: AsyncSession, planned: PlannedPost, now: datetime)
     return await PostStore(session).add(group)
 
 
-def _initial_schedule(new: NewPost, now: datetime) -> tuple[TargetState, datetime | None]:
-    """DESIGN §3.3: a draft keeps an optional time; no time and no status means publish now."""
-    if new.scheduled_at is not None and new.scheduled_at < now:
-        raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
-    if new.status == "draft":
-        return TargetState.DRAFT, new.scheduled_at
-    if new.scheduled_at is not None:
-        return TargetState.SCHEDULED, new.scheduled_at
-    if new.status == "scheduled":
-        raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
-    return TargetState.SCHEDULED, now
+def _initial_schedule(
+    new: NewPost, now: datetime, strict: bool
+) -> tuple[TargetState, datetime | None, CoercedTime | None]:
+    """DESIGN §3.3: no time makes a draft, unless `status: "scheduled"` asks for now; a past
+    time follows publora-latest §2.14.1. A draft keeps an optional time."""
+    scheduled_at, coerced = new.scheduled_at, None
+    if scheduled_at is not None:
+        try:
+            scheduled_at, coerced = effective_time(scheduled_at, now, strict=strict)
+        except TimeInPastError as exc:
+            server_time = format_timestamp(exc.now)
+            raise ValidationError(
+                f"Scheduled time is in the past. Server time is {server_time} UTC.",
+                code="SCHEDULED_TIME_IN_PAST",
+                serverTime=server_time,
+            ) from exc
+    if new.status == "draft" or (scheduled_at is None and new.status is None):
+        return TargetState.DRAFT, scheduled_at, coerced
+    return TargetState.SCHEDULED, scheduled_at or now, coerced
 
 
 async def _resolve_connections(
@@ -245,8 +280,8 @@ def target_status(target: PublishTarget) -> PostStatus:
 
 async def get_post(session: AsyncSession, account_id: str, group_id: str) -> PostDetails:
     group = await find_post(session, account_id, group_id)
-    media = await PostStore(session).media_for([group.id])
-    return PostDetails(group, [m.public_url for m in media])
+    media = await PostStore(session).all_media_of(group.id)
+    return PostDetails(group, [m.public_url for m in media if m.status == READY], media)
 
 
 async def find_post(session: AsyncSession, account_id: str, group_id: str) -> PostGroup:
@@ -258,29 +293,49 @@ async def find_post(session: AsyncSession, account_id: str, group_id: str) -> Po
     return group
 
 
-_DELETABLE = frozenset({PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.FAILED})
-_SENT_OR_LIVE = frozenset({PostStatus.PROCESSING, PostStatus.PUBLISHED})
+_BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
+_MAYBE_LIVE = frozenset({TargetState.PUBLISHED, TargetState.OUTCOME_UNKNOWN})
+PUBLISHED_NOT_DELETABLE = "Published posts cannot be deleted through this operation."
+LIVE_NOT_DELETABLE = (
+    "Posts with published or possibly published content cannot be deleted through this operation."
+)
 
 
-def _delete_blocker(group: PostGroup) -> PostStatus | None:
-    """A group goes only while nothing of it may be on a platform: a target past its send gate
-    blocks deletion even when another target keeps the group reading as scheduled."""
+def _maybe_live(target: PublishTarget) -> bool:
+    """Evidence that something of the target may be on its platform: a thread part that went
+    out, an id or a publication time, or an outcome nobody could confirm."""
+    return (
+        TargetState(target.state) in _MAYBE_LIVE
+        or bool(target.progress.get("partIds"))
+        or target.external_id is not None
+        or target.published_at is not None
+    )
+
+
+def _check_deletable(group: PostGroup) -> None:
+    """publora-latest §2.18: a group goes only while nothing of it is, or may be, on a platform.
+    A claim not yet past its send gate does not block (the delete wins, DESIGN §4)."""
     status = current_status(group)
-    if status not in _DELETABLE:
-        return status
-    return next((s for s in map(target_status, group.targets) if s in _SENT_OR_LIVE), None)
+    sending = status if status in _BEING_SENT else None
+    sending = sending or next(
+        (s for s in map(target_status, group.targets) if s is PostStatus.PROCESSING), None
+    )
+    if sending is not None:
+        raise ConflictError(
+            f"Cannot delete post: post is currently in {sending.value} status",
+            code="POST_IS_PROCESSING",
+        )
+    if status is PostStatus.PUBLISHED:
+        raise ConflictError(PUBLISHED_NOT_DELETABLE, code="POST_IS_PUBLISHED")
+    if any(_maybe_live(t) for t in group.targets):
+        raise ConflictError(LIVE_NOT_DELETABLE, code="POST_HAS_LIVE_CONTENT")
 
 
 async def delete_post(session: AsyncSession, account_id: str, group_id: str) -> Sequence[str]:
     """Delete a group with its targets and media rows; returns the storage keys whose files the
     caller removes after commit (DESIGN §3.9)."""
     group = await find_post(session, account_id, group_id)
-    blocker = _delete_blocker(group)
-    if blocker is not None:
-        raise ValidationError(
-            f"Cannot delete post: post is currently in {blocker.value} status",
-            code="POST_NOT_DELETABLE",
-        )
+    _check_deletable(group)
     store = PostStore(session)
     keys = await store.storage_keys(group.id)
     await store.delete(group)

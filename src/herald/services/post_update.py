@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.domain.platform import Platform
 from herald.domain.post_state import EDITABLE_STATES, PostStatus, TargetState, transition
 from herald.domain.publishing import publish_key
 from herald.domain.timestamps import LATEST_SCHEDULED_TIME
@@ -14,11 +16,14 @@ from herald.errors import ValidationError
 from herald.models import PostGroup
 from herald.services.post import (
     INVALID_TIME,
+    check_schedulable,
+    checked_settings,
     current_status,
     find_post,
     refresh_group_status,
     set_due,
 )
+from herald.store.post import PostStore
 
 _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 
@@ -27,6 +32,7 @@ _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 class PostChange:
     status: str | None  # "draft" | "scheduled" | None
     scheduled_at: datetime | None
+    platform_settings: dict[str, Any] | None = None  # checked; merged per platform
 
 
 async def update_post(
@@ -39,11 +45,29 @@ async def update_post(
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
     scheduled_at = change.scheduled_at or group.scheduled_at
     state = _requested_state(status, change)
+    if state is TargetState.SCHEDULED and scheduled_at is None:
+        # publora-latest §2.15: with no time at all, scheduling means now. The seed's
+        # "Invalid scheduled time" is about a past or malformed time, which is still refused.
+        scheduled_at = now
     if state is TargetState.SCHEDULED and not _schedulable(scheduled_at, now):
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+    if state is TargetState.SCHEDULED:
+        media = await PostStore(session).all_media_of(group.id)
+        check_schedulable((Platform(t.platform) for t in group.targets), len(media))
+    if change.platform_settings is not None:
+        group.platform_settings = _merged(group.platform_settings, change.platform_settings)
     _apply(group, state, scheduled_at, now)
     await session.flush()
     return group
+
+
+def _merged(stored: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """publora-latest §5.1: update merges over the stored values, per platform; the result is
+    checked again, since a rule may span fields (TikTok's brand content must be commercial)."""
+    merged = {**stored}
+    for platform, values in change.items():
+        merged[platform] = {**stored.get(platform, {}), **values}
+    return checked_settings(merged)
 
 
 def _schedulable(scheduled_at: datetime | None, now: datetime) -> bool:

@@ -77,6 +77,11 @@ class PostStore:
         query = select(Media).where(Media.post_group_id.in_(group_ids), Media.status == "ready")
         return (await self._session.scalars(query.order_by(Media.position, Media.id))).all()
 
+    async def all_media_of(self, group_id: str) -> Sequence[Media]:
+        """Every file of the group, uploaded or not, in upload order."""
+        query = select(Media).where(Media.post_group_id == group_id)
+        return (await self._session.scalars(query.order_by(Media.position, Media.id))).all()
+
     async def storage_keys(self, group_id: str) -> Sequence[str]:
         query = select(Media.storage_key).where(Media.post_group_id == group_id)
         return (await self._session.scalars(query)).all()

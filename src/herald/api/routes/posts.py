@@ -50,12 +50,18 @@ async def create_post(
     # Checked and planned before the write transaction, and planned off the event loop: a long
     # content's plan never holds the write lock, nor keeps other requests waiting for the loop.
     async with context.transaction(write=False) as session:
-        checked = await posts.check_post(session, principal.account_id, new_post, now)
+        checked = await posts.check_post(
+            session,
+            principal.account_id,
+            new_post,
+            now,
+            strict=context.settings.strict_scheduled_time,
+        )
     planned = await asyncio.to_thread(posts.plan_post, checked)
     async with context.transaction() as session:
         group = await posts.store_post(session, planned, now)
     context.wake_publisher()
-    return wire(create_post_response(group))
+    return wire(create_post_response(group, checked.coerced))
 
 
 @router.get(
@@ -101,7 +107,7 @@ async def update_post_route(
 
 @router.delete(
     "/delete-post/{post_group_id}",
-    responses={200: {"model": SuccessResponse}, **errors(400, 404)},
+    responses={200: {"model": SuccessResponse}, **errors(400, 404, 409)},
 )
 async def delete_post(
     post_group_id: str, context: Context, principal: CurrentPrincipal

@@ -13,7 +13,7 @@ from herald.api.schemas.base import WireModel
 from herald.domain.text import CONTENT_MAX_CHARACTERS
 from herald.domain.timestamps import LATEST_SCHEDULED_TIME, InvalidTimestampError, parse_timestamp
 from herald.errors import ValidationError, check_length
-from herald.services.post import INVALID_TIME, MAX_PLATFORMS, NewPost
+from herald.services.post import INVALID_TIME, MAX_PLATFORMS, NewPost, checked_settings
 from herald.services.post_update import PostChange
 from herald.store.post import PostListQuery, SortField
 
@@ -34,7 +34,10 @@ class CreatePostRequest(WireModel):
         description="Connection ids, e.g. twitter-123456789", max_length=MAX_PLATFORMS
     )
     scheduled_time: str | None = Field(
-        default=None, description="RFC 3339 with a zone; omitted or null publishes now"
+        default=None,
+        description="RFC 3339 with a zone; omitted or null makes a draft. Less than 5 minutes "
+        "past is moved to now with a SCHEDULED_TIME_COERCED warning; further back is 400 "
+        "SCHEDULED_TIME_IN_PAST (unless HERALD_STRICT_SCHEDULED_TIME is false)",
     )
     status: Literal["draft", "scheduled"] | None = None
     platform_settings: dict[str, Any] | None = None
@@ -46,23 +49,27 @@ class CreatePostRequest(WireModel):
 class UpdatePostRequest(WireModel):
     status: Literal["draft", "scheduled"] | None = None
     scheduled_time: str | None = None
+    platform_settings: dict[str, Any] | None = Field(
+        default=None, description="Merged per platform into the stored settings"
+    )
 
 
-def _bad_time() -> ValidationError:
-    return ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+# create-post's wording (publora-latest §2.14.1); update-post keeps the seed's INVALID_TIME.
+INVALID_TIME_FORMAT = "Invalid scheduled time format"
 
 
-def _optional_time(value: Any) -> datetime | None:
+def _optional_time(value: Any, message: str = INVALID_TIME) -> datetime | None:
     if value is None:
         return None
+    bad_time = ValidationError(message, code="INVALID_SCHEDULED_TIME")
     if not isinstance(value, str):
-        raise _bad_time()
+        raise bad_time
     try:
         moment = parse_timestamp(value)
     except InvalidTimestampError as exc:
-        raise _bad_time() from exc
+        raise bad_time from exc
     if moment >= LATEST_SCHEDULED_TIME:  # as Publora words any time it cannot schedule
-        raise _bad_time()
+        raise bad_time
     return moment
 
 
@@ -94,12 +101,8 @@ def parse_create_post(body: Mapping[str, Any]) -> NewPost:
     ):
         raise ValidationError("Platforms are required", code="PLATFORMS_REQUIRED")
     status = _optional_status(body.get("status"))
-    scheduled_at = _optional_time(body.get("scheduledTime"))
-    settings = body.get("platformSettings")
-    if settings is not None and not isinstance(settings, dict):
-        raise ValidationError(
-            "platformSettings must be an object", code="INVALID_PLATFORM_SETTINGS"
-        )
+    scheduled_at = _optional_time(body.get("scheduledTime"), INVALID_TIME_FORMAT)
+    settings = _platform_settings(body.get("platformSettings"))
     alt_texts = _alt_texts(body.get("altTexts"))
     return NewPost(
         content=content,
@@ -109,6 +112,14 @@ def parse_create_post(body: Mapping[str, Any]) -> NewPost:
         platform_settings=settings or {},
         alt_texts=alt_texts,
     )
+
+
+def _platform_settings(value: Any) -> dict[str, Any] | None:
+    if value is not None and not isinstance(value, dict):
+        raise ValidationError(
+            "platformSettings must be an object", code="INVALID_PLATFORM_SETTINGS"
+        )
+    return value
 
 
 def _alt_texts(value: Any) -> list[str]:
@@ -130,13 +141,19 @@ def _at_most(name: str, items: list[Any], limit: int, code: str) -> None:
 
 
 def parse_update_post(body: Mapping[str, Any]) -> PostChange:
-    """Only `status` and `scheduledTime` are read; other fields are ignored (publora-spec §1.1)."""
+    """`status`, `scheduledTime` and `platformSettings` are read; other fields are ignored
+    (publora-spec §1.1). The settings are checked here, before the write lock is taken."""
     status, scheduled_time = body.get("status"), body.get("scheduledTime")
-    if status is None and scheduled_time is None:
+    settings = _platform_settings(body.get("platformSettings"))
+    if status is None and scheduled_time is None and settings is None:
         raise ValidationError(
             "Either status or scheduledTime must be provided", code="NOTHING_TO_UPDATE"
         )
-    return PostChange(status=_optional_status(status), scheduled_at=_optional_time(scheduled_time))
+    return PostChange(
+        status=_optional_status(status),
+        scheduled_at=_optional_time(scheduled_time),
+        platform_settings=None if settings is None else checked_settings(settings),
+    )
 
 
 def _int_or_default(raw: str | None, default: int) -> int:

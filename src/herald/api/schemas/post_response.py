@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from herald.api.schemas.base import WireModel, omitted_when_none
 from herald.api.schemas.connection import optional_timestamp
+from herald.domain.past_time import CoercedTime
 from herald.domain.platform import Platform, platform_id
 from herald.domain.post_state import PostStatus
 from herald.domain.timestamps import format_timestamp
-from herald.models import PostGroup, PublishTarget
-from herald.services.post import PostDetails, current_status, target_status
+from herald.models import Media, PostGroup, PublishTarget
+from herald.services.post import READY, PostDetails, current_status, target_status
 from herald.services.post_list import PostPage
 
 
@@ -20,40 +23,80 @@ class CreatedTarget(WireModel):
     status: str
 
 
+class PostWarning(WireModel):
+    """A notice on a request that succeeded (publora-latest §2.0); match on `code`."""
+
+    code: str
+    message: str
+    requested: str | None = omitted_when_none("SCHEDULED_TIME_COERCED: the time sent")
+    effective: str | None = omitted_when_none("SCHEDULED_TIME_COERCED: the time stored")
+
+
 class CreatePostResponse(WireModel):
     success: bool = True
     post_group_id: str
+    scheduled_time: str | None = Field(description="The time stored; null for a draft")
+    warnings: list[PostWarning] | None = omitted_when_none("Sent only when one applies")
     posts: list[CreatedTarget]
 
 
 class ThreadPart(WireModel):
-    index: int  # 1-based, as in the " [i/N]" markers
+    index: int  # zero-based (publora-latest §2.16); the " [i/N]" markers count from 1
     content: str
-    status: str
+    status: str  # pending | published | failed
     published_id: str | None
 
 
+class PostError(WireModel):
+    """Why a post failed (publora-latest §2.16); `code` is one of Herald's (see Publishing)."""
+
+    code: str | None
+    message: str | None
+    platform_error: str | None
+    failed_at: str
+    retryable: bool
+
+
 class PostRead(WireModel):
+    id: str = Field(alias="_id")
     platform: str
     platform_id: str  # the bare account id, as EP/get-post shows it
     platform_connection_id: str  # the same with its platform prefix, as used in create-post
     content: str
     status: str
-    posted_id: str | None = omitted_when_none("The platform's post id, once published")
-    published_url: str | None
-    published_at: str | None
-    error: str | None
-    error_code: str | None
+    posted_id: str | None = Field(description="The platform's post id; null until published")
+    permalink: str | None
     is_thread: bool
     thread_parts: list[ThreadPart]
+    first_comment_result: None = None  # Herald does not post first comments yet
+    error: PostError | None = omitted_when_none("Sent only for a failed post")
+    published_url: str | None  # = permalink, the name Herald used first
+    published_at: str | None
+    error_message: str | None  # = error.message, as a string
+    error_code: str | None  # = error.code
+
+
+class MediaRead(WireModel):
+    media_id: str
+    source_file_name: str | None
+    file_name: str | None
+    type: str | None
+    mime_type: str | None
+    status: str
+    failure_reason: str | None = None
+    url: str | None
 
 
 class GetPostResponse(WireModel):
     success: bool = True
     post_group_id: str
     status: str
-    content: str
     scheduled_time: str | None
+    platforms: list[str]
+    platform_settings: dict[str, Any]
+    first_comment: None = None  # Herald does not post first comments yet
+    media: list[MediaRead]
+    content: str
     created_at: str
     updated_at: str
     media_urls: list[str]
@@ -108,9 +151,22 @@ def _connection_id(target: PublishTarget) -> str:
     return platform_id(Platform(target.platform), target.external_account_id)
 
 
-def create_post_response(group: PostGroup) -> CreatePostResponse:
+def _coerced_warning(coerced: CoercedTime) -> PostWarning:
+    requested, effective = format_timestamp(coerced.requested), format_timestamp(coerced.effective)
+    return PostWarning(
+        code="SCHEDULED_TIME_COERCED",
+        message=f"Requested scheduled time {requested} was in the past and was changed to "
+        f"server time {effective}.",
+        requested=requested,
+        effective=effective,
+    )
+
+
+def create_post_response(group: PostGroup, coerced: CoercedTime | None) -> CreatePostResponse:
     return CreatePostResponse(
         post_group_id=group.id,
+        scheduled_time=optional_timestamp(group.scheduled_at),
+        warnings=[_coerced_warning(coerced)] if coerced else None,
         posts=[
             CreatedTarget(
                 platform=t.platform,
@@ -123,32 +179,69 @@ def create_post_response(group: PostGroup) -> CreatePostResponse:
 
 
 def _thread_parts(target: PublishTarget, status: PostStatus) -> list[ThreadPart]:
-    posted = target.progress.get("partIds", [])
+    """The post id is the first part's (§2.16), and a published post has every part out."""
+    posted = list(target.progress.get("partIds", [])) or [target.external_id]
+    unsent = "failed" if status is PostStatus.FAILED else "pending"
     parts = []
-    for index, text in enumerate(target.thread_parts, start=1):
-        published_id = posted[index - 1] if index <= len(posted) else None
-        part_status = PostStatus.PUBLISHED if published_id else status
+    for index, text in enumerate(target.thread_parts):
+        published_id = posted[index] if index < len(posted) else None
+        out = published_id is not None or status is PostStatus.PUBLISHED
         parts.append(
-            ThreadPart(index=index, content=text, status=part_status, published_id=published_id)
+            ThreadPart(
+                index=index,
+                content=text,
+                status="published" if out else unsent,
+                published_id=published_id,
+            )
         )
     return parts
 
 
+# Failures that another attempt may get past: the platform kept failing for a while, or Herald did.
+_RETRYABLE = frozenset({"PUBLISH_RETRIES_EXHAUSTED", "ENGINE_ERROR"})
+
+
+def _post_error(target: PublishTarget) -> PostError:
+    return PostError(
+        code=target.last_error_code,
+        message=target.last_error,
+        platform_error=target.last_error,
+        failed_at=format_timestamp(target.updated_at),
+        retryable=target.last_error_code in _RETRYABLE,
+    )
+
+
 def post_read(group: PostGroup, target: PublishTarget) -> PostRead:
     status = target_status(target)
+    failed = status is PostStatus.FAILED
     return PostRead(
+        id=target.id,
         platform=target.platform,
         platform_id=target.external_account_id,
         platform_connection_id=_connection_id(target),
         content=group.content,
         status=status.value,
-        published_url=target.external_url,
-        published_at=optional_timestamp(target.published_at),
-        error=target.last_error if status is PostStatus.FAILED else None,
-        error_code=target.last_error_code if status is PostStatus.FAILED else None,
+        posted_id=target.external_id,
+        permalink=target.external_url,
         is_thread=len(target.thread_parts) > 1,
         thread_parts=_thread_parts(target, status),
-        posted_id=target.external_id,
+        error=_post_error(target) if failed else None,
+        published_url=target.external_url,
+        published_at=optional_timestamp(target.published_at),
+        error_message=target.last_error if failed else None,
+        error_code=target.last_error_code if failed else None,
+    )
+
+
+def _media_read(media: Media) -> MediaRead:
+    return MediaRead(
+        media_id=media.id,
+        source_file_name=media.file_name,
+        file_name=media.file_name,
+        type=media.kind,
+        mime_type=media.content_type,
+        status=media.status,
+        url=media.public_url if media.status == READY else None,
     )
 
 
@@ -157,8 +250,11 @@ def get_post_response(details: PostDetails) -> GetPostResponse:
     return GetPostResponse(
         post_group_id=group.id,
         status=current_status(group).value,
-        content=group.content,
         scheduled_time=optional_timestamp(group.scheduled_at),
+        platforms=[_connection_id(t) for t in group.targets],
+        platform_settings=group.platform_settings or {},
+        media=[_media_read(m) for m in details.media],
+        content=group.content,
         created_at=format_timestamp(group.created_at),
         updated_at=format_timestamp(group.updated_at),
         media_urls=list(details.media_urls),
