@@ -135,7 +135,11 @@ async def create_posts(site: Site, key: str, platform_id: str, count: int) -> No
     async with httpx.AsyncClient(base_url=site.api_url, headers=headers, timeout=60) as client:
 
         async def one(number: int) -> None:
-            body = {"content": f"Partition post {number}", "platforms": [platform_id]}
+            body = {
+                "content": f"Partition post {number}",
+                "platforms": [platform_id],
+                "status": "scheduled",  # with no time: due now (a bare create is a draft)
+            }
             async with gate:
                 response = await client.post("/api/v1/create-post", json=body)
             assert response.status_code == 200, response.text
