@@ -28,6 +28,7 @@ from herald.media.base import MediaStore
 from herald.media.factory import create_media_store
 from herald.net.egress import EgressPolicy
 from herald.net.http_client import HttpClient
+from herald.services import idempotency
 from herald.services.secret_box import SecretBox
 from herald.store.publish_context import PublishContextStore
 from herald.store.publish_queue import ClaimedTarget, PublishQueueStore
@@ -265,6 +266,8 @@ class Engine:
             logger.info("engine.rescued leases=%d expired_groups=%d", rescued, len(groups))
             self._wake.set()
         await self._media.sweep(self.sessions, now)
+        async with unit_of_work(self.sessions) as session:
+            await idempotency.prune(session, now)
 
     async def _reconcile(self) -> None:
         free = self.settings.engine_concurrency - len(self._inflight)
