@@ -8,6 +8,7 @@ from herald.models.idempotency import IdempotencyRecord
 from herald.models.media import Media
 from herald.models.post import PostGroup, PublishAttempt, PublishTarget
 from herald.models.rate_limit import RateLimitWindow
+from herald.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "Account",
@@ -20,4 +21,6 @@ __all__ = [
     "PublishAttempt",
     "PublishTarget",
     "RateLimitWindow",
+    "Webhook",
+    "WebhookDelivery",
 ]

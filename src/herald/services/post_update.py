@@ -19,6 +19,7 @@ from herald.services.post import (
     refresh_group_status,
     set_due,
 )
+from herald.store.webhook_events import post_scheduled
 
 _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 
@@ -41,8 +42,14 @@ async def update_post(
     state = _requested_state(status, change)
     if state is TargetState.SCHEDULED and not _schedulable(scheduled_at, now):
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
+    was = (status, group.scheduled_at)
     _apply(group, state, scheduled_at, now)
     await session.flush()
+    if current_status(group) == PostStatus.SCHEDULED and was != (
+        PostStatus.SCHEDULED,
+        group.scheduled_at,
+    ):
+        await post_scheduled(session, group, now)
     return group
 
 
