@@ -8,6 +8,7 @@ Deterministic (`derandomize`) and bounded: about 120 requests per operation and 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -64,16 +65,25 @@ def known(server: LiveServer, tenant: Tenant) -> Known:
         tenant.client.post("/workspace/users", json={"email": f"user{n}@example.com"}).json()["id"]
         for n in range(3)
     ]
+    hook = {"name": "Fuzz", "url": "https://example.com/hook", "events": ["post.scheduled"]}
+    webhooks = [tenant.client.post("/webhooks", json=hook).json()["webhook"]["_id"] for _ in "ab"]
     drafts = [create_post(tenant, status="draft") for _ in range(2)]
-    due_now = [create_post(tenant) for _ in range(2)]
+    due_now = [create_post(tenant) for _ in range(2)]  # each queues a delivery to both webhooks
+    deliveries = tenant.client.get(f"/webhooks/{webhooks[0]}/deliveries").json()["deliveries"]
     return Known(
         key=tenant.api_key,
         platform_id=tenant.platform_id,
         managed_user=users[0],
         draft=drafts[0],
-        kept={"post_group_id": [drafts[0], due_now[0]], "user_id": [users[0]]},
+        kept={
+            "post_group_id": [drafts[0], due_now[0]],
+            "user_id": [users[0]],
+            "webhook_id": [webhooks[0]],
+            "delivery_id": [d["_id"] for d in deliveries],
+        },
         disposable={
             "post_group_id": [drafts[1], due_now[1]],
+            "webhook_id": [webhooks[1]],
             "platform_id": [add_sandbox_connection(server, tenant.account_id) for _ in "ab"],
             "user_id": users[1:],
         },
@@ -116,10 +126,14 @@ def strategies(operation: Any, known: Known) -> Iterator[tuple[str, Any]]:
         owned = operation.as_strategy(GenerationMode.POSITIVE, headers=as_owner)
         yield "as the owner", owned.map(aimed_at(known))
         return
-    (name,) = names
+    choices = itertools.product(*(known.path_values(operation.method, n) for n in names))
     at_each = [
-        operation.as_strategy(GenerationMode.POSITIVE, headers=as_owner, path_parameters={name: v})
-        for v in known.path_values(operation.method, name)
+        operation.as_strategy(
+            GenerationMode.POSITIVE,
+            headers=as_owner,
+            path_parameters=dict(zip(names, values, strict=True)),
+        )
+        for values in choices
     ]
     yield "as the owner, at real resources", st.one_of(at_each)
 
