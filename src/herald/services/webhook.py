@@ -110,7 +110,7 @@ async def create_webhook(
 
 
 async def list_webhooks(session: AsyncSession, account_id: str) -> Sequence[Webhook]:
-    return await WebhookStore(session).list(account_id)
+    return await WebhookStore(session).of_account(account_id)
 
 
 async def find_webhook(session: AsyncSession, account_id: str, webhook_id: str) -> Webhook:
