@@ -16,7 +16,15 @@ from herald.app import SANDBOX_PATH
 from herald.domain.timestamps import utc_now
 from herald.engine.dispatcher import Engine
 from herald.models import WebhookDelivery
-from support import LiveServer, Tenant, iso_in, post_when, running_engine, wait_until
+from support import (
+    LiveServer,
+    Tenant,
+    iso_in,
+    post_when,
+    running_engine,
+    update_target,
+    wait_until,
+)
 from webhook_support import Receiver, webhook_receiver
 
 ALL = ["post.scheduled", "post.published", "post.failed"]
@@ -29,6 +37,7 @@ def hooks_engine(server: LiveServer, sandbox: httpx.Client) -> Iterator[Engine]:
             "sandbox_url": server.base_url + SANDBOX_PATH,
             "engine_http_timeout_seconds": 1.0,
             "engine_settle_seconds": 0.0,
+            "engine_rescue_interval_seconds": 0.2,
             "webhook_retry_base_seconds": 0.1,
             "webhook_poll_seconds": 0.05,
         }
@@ -94,6 +103,22 @@ def test_a_failed_post_sends_post_failed(
     data = json.loads(receiver.accepted[0].body)["data"]
     assert set(data) == {"postId", "postGroupId", "platform", "error", "failedAt"}
     assert set(data["error"]) == {"code", "message"}
+
+
+def test_a_post_too_late_sends_post_failed(
+    server: LiveServer, hooks_engine: Engine, tenant: Tenant, receiver: Receiver
+) -> None:
+    _subscribe(tenant, receiver, ["post.failed"])
+    group_id = _create(tenant, scheduledTime=iso_in(days=1))
+    update_target(
+        server,
+        group_id,
+        due_at=utc_now() - timedelta(hours=25),
+        expire_at=utc_now() - timedelta(hours=1),
+    )
+    post_when(tenant, group_id, "failed")
+    wait_until(lambda: receiver.events() == ["post.failed"])
+    assert json.loads(receiver.accepted[0].body)["data"]["error"]["code"] == "TOO_LATE"
 
 
 def test_failed_attempts_are_retried_in_order_and_logged(
