@@ -156,11 +156,16 @@ def add_raw_connection(server: LiveServer, account_id: str, platform: str, exter
 
 @contextmanager
 def herald_serve(
-    data_dir: Path, *, database_url: str | None = None, env: dict[str, str] | None = None
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
 ) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     """`herald serve` as a real process on a free port with SQLite in `data_dir` (or
     `database_url`), until the block ends; yields the port and the process (its output is read
-    after it stops). `env` adds HERALD_* variables; the caller's own are never passed on."""
+    after it stops). `env` adds HERALD_* variables; the caller's own are never passed on. `args`
+    go to `serve` (e.g. `--no-engine`)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -169,7 +174,7 @@ def herald_serve(
     if database_url is not None:
         command += ["--database-url", database_url]
     process = subprocess.Popen(  # noqa: S603
-        [*command, "serve", "--port", str(port)],
+        [*command, "serve", "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -179,7 +184,9 @@ def herald_serve(
         deadline = time.monotonic() + 30
         while not _healthy(port):
             assert time.monotonic() < deadline, "herald serve did not come up"
-            assert process.poll() is None, "herald serve exited"
+            if process.poll() is not None:
+                output = process.stdout.read() if process.stdout else ""
+                raise AssertionError(f"herald serve exited:\n{output[-4000:]}")
             time.sleep(0.1)
         yield port, process
     except BaseException:

@@ -16,7 +16,7 @@ from herald.api.middleware import (
     RateLimitHeadersMiddleware,
 )
 from herald.api.openapi import install_openapi
-from herald.api.routes import connections, media, operations, posts, workspace
+from herald.api.routes import connections, media, operations, posts, webhooks, workspace
 from herald.config import Settings
 from herald.db.engine import create_engine, create_session_factory
 from herald.engine.dispatcher import Engine
@@ -72,7 +72,13 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (connections.router, posts.router, workspace.router, media.router):
+    for router in (
+        connections.router,
+        posts.router,
+        workspace.router,
+        media.router,
+        webhooks.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
     app.include_router(media.files_router)

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     engine_settle_seconds: float = Field(
         default=5.0, ge=0, description="How long an in-doubt target waits before reconciling."
     )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_base_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="First wait before a failed webhook delivery is sent again; it doubles "
+        "per attempt up to an hour, for 24 hours after the event.",
+    )
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
     engine_unsafe_blind_retry: bool = Field(
         default=False,
         description="Re-send in-doubt posts with a new key. Only for the chaos benchmark's "

@@ -3,13 +3,21 @@ server keeps publishing, and pruning drops the old key; on both databases."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from cli_support import herald, herald_json, opened_by, sealed_credentials
 from herald.config import Settings
+from herald.db.engine import create_engine, create_session_factory, unit_of_work
+from herald.domain.timestamps import utc_now
+from herald.models import Webhook
+from herald.services.secret_box import load_secret_box
+from herald.services.webhook import create_webhook
 from support import LiveServer, herald_serve, publish_now, read_banner
 
 
@@ -102,3 +110,44 @@ def test_rotate_moves_an_older_installs_key_out_of_the_data_dir(tmp_path: Path) 
 
 def _fernet_key() -> str:
     return Fernet.generate_key().decode()
+
+
+def test_rotation_reseals_webhook_secrets_too(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    account = herald_json(settings, "accounts", "create", "Acme")["accountId"]
+    secret = asyncio.run(_add_webhook(settings, account))
+    key_file = tmp_path / "data-keys" / "secret.key"
+    [old] = key_file.read_text().split()
+
+    rotated = herald_json(settings, "secrets", "rotate")
+    assert rotated["resealed"] == 1
+    new = key_file.read_text().split()[0]
+    [sealed] = asyncio.run(_webhook_secrets(settings))
+    assert opened_by(sealed, {"old": old, "new": new}) == ["new"]
+    assert herald_json(settings, "secrets", "prune")["removed"] == 1
+    assert json.loads(Fernet(new).decrypt(sealed)) == {"secret": secret}
+
+
+async def _add_webhook(settings: Settings, account_id: str) -> str:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            _, secret = await create_webhook(
+                session,
+                load_secret_box(settings),
+                account_id,
+                ("Hook", "https://example.com/hook", ["post.published"]),
+                utc_now(),
+            )
+        return secret
+    finally:
+        await engine.dispose()
+
+
+async def _webhook_secrets(settings: Settings) -> list[bytes]:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with engine.connect() as connection:
+            return [bytes(s) for s in await connection.scalars(select(Webhook.secret))]
+    finally:
+        await engine.dispose()

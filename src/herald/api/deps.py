@@ -10,7 +10,7 @@ from fastapi.security import APIKeyHeader
 
 from herald.api.context import AppContext
 from herald.api.json_input import parse_json_object
-from herald.errors import RateLimitedError
+from herald.errors import AppError, RateLimitedError
 from herald.services.auth import Principal, act_as, authenticate_key
 
 RATE_DECISION_STATE = "rate_limit"
@@ -44,13 +44,23 @@ async def current_principal(
 ) -> Principal:
     async with context.transaction(write=False) as session:
         owner = await authenticate_key(session, api_key)
-        # Counted per key owner before anything else can fail, so rejected requests count too.
-        decision = await context.rate_limiter.hit(owner.account_id)
-        if decision is not None:
-            setattr(request.state, RATE_DECISION_STATE, decision)
-            if not decision.allowed:
-                raise RateLimitedError(decision.retry_after(time.time()))
-        return await act_as(session, owner, managed_user_id)
+        outcome: Principal | AppError
+        try:
+            outcome = await act_as(session, owner, managed_user_id)
+        except AppError as exc:
+            outcome = exc
+    # Counted per key owner before a refusal to act as the user is answered, so rejected
+    # requests count too. Counted after the read transaction closed: the database limiter takes
+    # a connection of its own, and a request holding two at once let 50 concurrent requests
+    # hold the whole pool while each waited for a second connection.
+    decision = await context.rate_limiter.hit(owner.account_id)
+    if decision is not None:
+        setattr(request.state, RATE_DECISION_STATE, decision)
+        if not decision.allowed:
+            raise RateLimitedError(decision.retry_after(time.time()))
+    if isinstance(outcome, AppError):
+        raise outcome
+    return outcome
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -1,4 +1,4 @@
-"""Herald's OpenAPI document: FastAPI's, without the 422 answers Herald never gives."""
+"""Herald's OpenAPI document: FastAPI's, without its validation 422s, which Herald never gives."""
 
 from __future__ import annotations
 
@@ -26,7 +26,10 @@ def install_openapi(app: FastAPI) -> None:
 def _drop_validation_answers(schema: dict[str, Any]) -> None:
     for path in schema.get("paths", {}).values():
         for operation in path.values():
-            operation.get("responses", {}).pop("422", None)
+            responses = operation.get("responses", {})
+            # A 422 a route documents itself (Idempotency-Key conflicts) stays.
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                responses.pop("422")
     components = schema.get("components", {}).get("schemas", {})
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         components.pop(name, None)

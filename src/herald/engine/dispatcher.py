@@ -24,10 +24,12 @@ from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
 from herald.engine.publisher import Publisher, TargetJob
 from herald.engine.reconciler import Reconciler
+from herald.engine.webhooks import WebhookDeliverer
 from herald.media.base import MediaStore
 from herald.media.factory import create_media_store
 from herald.net.egress import EgressPolicy
 from herald.net.http_client import HttpClient
+from herald.services import idempotency
 from herald.services.secret_box import SecretBox
 from herald.store.publish_context import PublishContextStore
 from herald.store.publish_queue import ClaimedTarget, PublishQueueStore
@@ -94,6 +96,7 @@ class Engine:
             settings.resolved_sandbox_url,
             self._media,
         )
+        self._webhooks = WebhookDeliverer(settings, sessions, secret_box)
         self._reconciler = Reconciler(
             self._publisher, recorder, self._writer, settings.engine_unsafe_blind_retry
         )
@@ -125,6 +128,10 @@ class Engine:
                 self._every(self.settings.engine_reconcile_interval_seconds, self._reconcile),
                 name="engine.reconcile",
             ),
+            asyncio.create_task(
+                self._every(self.settings.webhook_poll_seconds, self._webhooks.deliver),
+                name="engine.webhooks",
+            ),
         ]
         logger.info(
             "engine.started worker=%s concurrency=%d loop=%s",
@@ -155,6 +162,7 @@ class Engine:
         async with unit_of_work(self.sessions) as session:
             released = await PublishQueueStore(session).release(self.worker, utc_now())
         await self._client.aclose()
+        await self._webhooks.aclose()
         logger.info("engine.stopped worker=%s released=%d", self.worker, released)
 
     async def _every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:
@@ -265,6 +273,8 @@ class Engine:
             logger.info("engine.rescued leases=%d expired_groups=%d", rescued, len(groups))
             self._wake.set()
         await self._media.sweep(self.sessions, now)
+        async with unit_of_work(self.sessions) as session:
+            await idempotency.prune(session, now)
 
     async def _reconcile(self) -> None:
         free = self.settings.engine_concurrency - len(self._inflight)

@@ -1,16 +1,32 @@
-"""Key rotation: re-seal every connection's credentials under the first key, in short batches."""
+"""Key rotation: re-seal every sealed secret (connection credentials, webhook signing secrets)
+under the first key, in short batches."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.db.engine import unit_of_work
 from herald.services.secret_box import SecretBox
 from herald.store.connection import ConnectionStore
+from herald.store.webhook import WebhookStore
 
 BATCH_SIZE = 200
+
+
+class SealedRows(Protocol):
+    async def sealed_after(self, after_id: str, limit: int) -> list[tuple[str, bytes]]: ...
+
+    async def count_sealed(self) -> int: ...
+
+    async def replace_sealed(self, row_id: str, expected: bytes, sealed: bytes) -> bool: ...
+
+
+# Every table holding something SecretBox sealed; a key is pruned only once none needs it.
+SOURCES: tuple[Callable[[AsyncSession], SealedRows], ...] = (ConnectionStore, WebhookStore)
 
 
 @dataclass
@@ -33,7 +49,7 @@ class Census:
 
 
 async def count_sealed_credentials(session: AsyncSession) -> int:
-    return await ConnectionStore(session).count_sealed()
+    return sum([await source(session).count_sealed() for source in SOURCES])
 
 
 async def reseal_all(
@@ -44,8 +60,20 @@ async def reseal_all(
     keeps a credential only if nobody replaced it meanwhile, so servers and workers carry on
     publishing and connecting throughout."""
     report = ResealReport()
+    for source in SOURCES:
+        await _reseal(sessions, box, source, batch_size, report)
+    return report
+
+
+async def _reseal(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    source: Callable[[AsyncSession], SealedRows],
+    batch_size: int,
+    report: ResealReport,
+) -> None:
     after = ""
-    while batch := await _batch(sessions, after, batch_size):
+    while batch := await _batch(sessions, source, after, batch_size):
         after = batch[-1][0]
         updates: list[tuple[str, bytes, bytes]] = []
         for connection_id, sealed in batch:
@@ -57,33 +85,36 @@ async def reseal_all(
         if not updates:
             continue
         async with unit_of_work(sessions) as session:
-            store = ConnectionStore(session)
-            for connection_id, old, new in updates:
-                if await store.replace_credentials(connection_id, old, new):
+            store = source(session)
+            for row_id, old, new in updates:
+                if await store.replace_sealed(row_id, old, new):
                     report.resealed += 1
                 else:
                     report.changed_meanwhile += 1
-    return report
 
 
 async def census(
     sessions: async_sessionmaker[AsyncSession], box: SecretBox, batch_size: int = BATCH_SIZE
 ) -> Census:
     counts = Census(per_key=[0] * len(box.ring.keys))
-    after = ""
-    while batch := await _batch(sessions, after, batch_size):
-        after = batch[-1][0]
-        for _connection_id, sealed in batch:
-            index = box.key_index(sealed)
-            if index is None:
-                counts.unreadable += 1
-            else:
-                counts.per_key[index] += 1
+    for source in SOURCES:
+        after = ""
+        while batch := await _batch(sessions, source, after, batch_size):
+            after = batch[-1][0]
+            for _row_id, sealed in batch:
+                index = box.key_index(sealed)
+                if index is None:
+                    counts.unreadable += 1
+                else:
+                    counts.per_key[index] += 1
     return counts
 
 
 async def _batch(
-    sessions: async_sessionmaker[AsyncSession], after: str, limit: int
+    sessions: async_sessionmaker[AsyncSession],
+    source: Callable[[AsyncSession], SealedRows],
+    after: str,
+    limit: int,
 ) -> list[tuple[str, bytes]]:
     async with unit_of_work(sessions, write=False) as session:
-        return await ConnectionStore(session).sealed_after(after, limit)
+        return await source(session).sealed_after(after, limit)

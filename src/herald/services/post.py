@@ -27,6 +27,7 @@ from herald.errors import ConflictError, FieldTooLongError, NotFoundError, Valid
 from herald.models import Connection, Media, PostGroup, PublishTarget
 from herald.store.connection import ConnectionStore
 from herald.store.post import PostStore
+from herald.store.webhook_events import post_scheduled
 
 # A target more than this late is failed as too late rather than published out of context.
 EXPIRY_AFTER_DUE = timedelta(hours=24)
@@ -171,7 +172,10 @@ async def store_post(session: AsyncSession, planned: PlannedPost, now: datetime)
         )
     ]
     refresh_group_status(group)
-    return await PostStore(session).add(group)
+    stored = await PostStore(session).add(group)
+    if stored.status == PostStatus.SCHEDULED:
+        await post_scheduled(session, stored, now)
+    return stored
 
 
 def _initial_schedule(

@@ -24,6 +24,7 @@ from herald.services.post import (
     set_due,
 )
 from herald.store.post import PostStore
+from herald.store.webhook_events import post_scheduled
 
 _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 
@@ -56,8 +57,14 @@ async def update_post(
         check_schedulable((Platform(t.platform) for t in group.targets), len(media))
     if change.platform_settings is not None:
         group.platform_settings = _merged(group.platform_settings, change.platform_settings)
+    was = (status, group.scheduled_at)
     _apply(group, state, scheduled_at, now)
     await session.flush()
+    if current_status(group) == PostStatus.SCHEDULED and was != (
+        PostStatus.SCHEDULED,
+        group.scheduled_at,
+    ):
+        await post_scheduled(session, group, now)
     return group
 
 

@@ -98,6 +98,9 @@ class ConnectionStore:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def replace_sealed(self, row_id: str, expected: bytes, sealed: bytes) -> bool:
+        return await self.replace_credentials(row_id, expected, sealed)
+
     async def lift_reauth_gate(self, connection_id: str) -> None:
         """New credentials end a `needs_reauth` block; a rate-limit block runs its course."""
         await self._session.execute(

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.publishing import crash_backoff
 from herald.models import ConnectionGate, PublishTarget
+from herald.store.webhook_events import targets_finished
 
 T = PublishTarget
 _target: Table = PublishTarget.__table__  # type: ignore[assignment]
@@ -307,10 +308,13 @@ class PublishQueueStore:
                 claim_token=T.claim_token + 1,
                 updated_at=now,
             )
-            .returning(T.post_group_id),
+            .returning(T.post_group_id, T.id),
             execution_options={"synchronize_session": False},
         )
-        return set(result.scalars())
+        failed = result.all()
+        if failed:
+            await targets_finished(self._session, "post.failed", [t for _, t in failed], now)
+        return {group_id for group_id, _ in failed}
 
     async def release(self, worker: str, now: datetime) -> int:
         """On shutdown: this worker's unsent claims wait again; sent ones are in doubt."""

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.domain.post_state import TargetState, group_status, transition, wire_status
 from herald.models import Connection, ConnectionGate, PostGroup, PublishAttempt, PublishTarget
 from herald.store.publish_queue import SETTLED
+from herald.store.webhook_events import targets_finished
 
 T = PublishTarget
 _target: Table = PublishTarget.__table__  # type: ignore[assignment]
@@ -143,6 +144,9 @@ class PublishResultStore:
                     external_id=success.part_external_id,
                 )
             )
+        published = [s.target_id for s, ok in zip(successes, applied, strict=True) if ok]
+        if published:
+            await targets_finished(self._session, "post.published", published, successes[0].now)
         return applied
 
     async def reschedule(
@@ -197,7 +201,10 @@ class PublishResultStore:
             "lease_until": None,
             "updated_at": now,
         }
-        return await self._fenced(target_id, token, from_state, values)
+        applied = await self._fenced(target_id, token, from_state, values)
+        if applied and not outcome_unknown:
+            await targets_finished(self._session, "post.failed", [target_id], now)
+        return applied
 
     async def mark_in_doubt(
         self, target_id: str, token: int, from_state: str, now: datetime

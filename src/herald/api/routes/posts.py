@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from herald.api.deps import Context, CurrentPrincipal, JsonBody
+from herald.api.idempotency import IdempotencyKey, Once
 from herald.api.routes._docs import errors
 from herald.api.schemas.base import SuccessResponse, request_body_doc, wire
 from herald.api.schemas.post_request import (
@@ -30,6 +31,7 @@ from herald.api.schemas.post_response import (
 )
 from herald.domain.timestamps import utc_now
 from herald.services import post as posts
+from herald.services.idempotency import fingerprint
 from herald.services.media import delete_files
 from herald.services.post_list import list_posts
 from herald.services.post_update import update_post
@@ -39,29 +41,36 @@ router = APIRouter(tags=["posts"])
 
 @router.post(
     "/create-post",
-    responses={200: {"model": CreatePostResponse}, **errors(400)},
+    responses={200: {"model": CreatePostResponse}, **errors(400, 409, 422)},
     openapi_extra=request_body_doc(CreatePostRequest),
 )
 async def create_post(
-    body: JsonBody, context: Context, principal: CurrentPrincipal
-) -> JSONResponse:
+    body: JsonBody, context: Context, principal: CurrentPrincipal, key: IdempotencyKey = None
+) -> Response:
     new_post = parse_create_post(body)
-    now = utc_now()
-    # Checked and planned before the write transaction, and planned off the event loop: a long
-    # content's plan never holds the write lock, nor keeps other requests waiting for the loop.
-    async with context.transaction(write=False) as session:
-        checked = await posts.check_post(
-            session,
-            principal.account_id,
-            new_post,
-            now,
-            strict=context.settings.strict_scheduled_time,
-        )
-    planned = await asyncio.to_thread(posts.plan_post, checked)
-    async with context.transaction() as session:
-        group = await posts.store_post(session, planned, now)
+    async with Once(
+        context, principal.account_id, key, fingerprint("create-post", None, body)
+    ) as once:
+        if once.replayed is not None:
+            return once.replayed
+        now = utc_now()
+        # Checked and planned before the write transaction, and planned off the event loop: a
+        # long content's plan never holds the write lock, nor keeps other requests waiting.
+        async with context.transaction(write=False) as session:
+            checked = await posts.check_post(
+                session,
+                principal.account_id,
+                new_post,
+                now,
+                strict=context.settings.strict_scheduled_time,
+            )
+        planned = await asyncio.to_thread(posts.plan_post, checked)
+        async with context.transaction() as session:
+            group = await posts.store_post(session, planned, now)
+            response = wire(create_post_response(group, checked.coerced))
+            answer = await once.answer(session, response)
     context.wake_publisher()
-    return wire(create_post_response(group, checked.coerced))
+    return answer
 
 
 @router.get(
@@ -92,17 +101,28 @@ async def list_posts_route(
 
 @router.put(
     "/update-post/{post_group_id}",
-    responses={200: {"model": UpdatePostResponse}, **errors(400, 404)},
+    responses={200: {"model": UpdatePostResponse}, **errors(400, 404, 409, 422)},
     openapi_extra=request_body_doc(UpdatePostRequest),
 )
 async def update_post_route(
-    post_group_id: str, body: JsonBody, context: Context, principal: CurrentPrincipal
-) -> JSONResponse:
+    post_group_id: str,
+    body: JsonBody,
+    context: Context,
+    principal: CurrentPrincipal,
+    key: IdempotencyKey = None,
+) -> Response:
     change = parse_update_post(body)
-    async with context.transaction() as session:
-        group = await update_post(session, principal.account_id, post_group_id, change, utc_now())
+    print_ = fingerprint("update-post", post_group_id, body)
+    async with Once(context, principal.account_id, key, print_) as once:
+        if once.replayed is not None:
+            return once.replayed
+        async with context.transaction() as session:
+            group = await update_post(
+                session, principal.account_id, post_group_id, change, utc_now()
+            )
+            answer = await once.answer(session, wire(update_post_response(group)))
     context.wake_publisher()
-    return wire(update_post_response(group))
+    return answer
 
 
 @router.delete(
