@@ -26,6 +26,7 @@ def test_deliveries_written_before_a_kill_arrive_once_after_it(tmp_path: Path) -
                 created = client.post("/webhooks", json=hook).json()["webhook"]
                 receiver.secret = created["secret"]
                 body = {"content": "Survives", "platforms": [banner["platform id"]]}
+                body["status"] = "scheduled"  # with no time: due now
                 group_id = client.post("/create-post", json=body).json()["postGroupId"]
                 wait_until(
                     lambda: client.get(f"/get-post/{group_id}").json()["status"] == "published"

@@ -60,7 +60,9 @@ def _subscribe(tenant: Tenant, receiver: Receiver, events: list[str] = ALL) -> s
 
 
 def _create(tenant: Tenant, **fields: Any) -> str:
-    body = {"content": "Hello hooks", "platforms": [tenant.platform_id], **fields}
+    # No time given: due now (a create without one is a draft).
+    body = {"content": "Hello hooks", "platforms": [tenant.platform_id], "scheduledTime": iso_in()}
+    body.update(fields)
     response = tenant.client.post("/create-post", json=body)
     assert response.status_code == 200, response.text
     return str(response.json()["postGroupId"])
