@@ -5,28 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.db.engine import unit_of_work
+from herald.models import Connection, Webhook
 from herald.services.secret_box import SecretBox
-from herald.store.connection import ConnectionStore
-from herald.store.webhook import WebhookStore
+from herald.store.sealed_column import SealedColumn
 
 BATCH_SIZE = 200
 
 
-class SealedRows(Protocol):
-    async def sealed_after(self, after_id: str, limit: int) -> list[tuple[str, bytes]]: ...
-
-    async def count_sealed(self) -> int: ...
-
-    async def replace_sealed(self, row_id: str, expected: bytes, sealed: bytes) -> bool: ...
-
-
 # Every table holding something SecretBox sealed; a key is pruned only once none needs it.
-SOURCES: tuple[Callable[[AsyncSession], SealedRows], ...] = (ConnectionStore, WebhookStore)
+SOURCES: tuple[Callable[[AsyncSession], SealedColumn], ...] = (
+    lambda session: SealedColumn(session, Connection.id, Connection.credentials),
+    lambda session: SealedColumn(session, Webhook.id, Webhook.secret),
+)
 
 
 @dataclass
@@ -68,7 +62,7 @@ async def reseal_all(
 async def _reseal(
     sessions: async_sessionmaker[AsyncSession],
     box: SecretBox,
-    source: Callable[[AsyncSession], SealedRows],
+    source: Callable[[AsyncSession], SealedColumn],
     batch_size: int,
     report: ResealReport,
 ) -> None:
@@ -112,7 +106,7 @@ async def census(
 
 async def _batch(
     sessions: async_sessionmaker[AsyncSession],
-    source: Callable[[AsyncSession], SealedRows],
+    source: Callable[[AsyncSession], SealedColumn],
     after: str,
     limit: int,
 ) -> list[tuple[str, bytes]]:

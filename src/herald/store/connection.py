@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.models import Account, Connection, ConnectionGate
@@ -69,37 +69,6 @@ class ConnectionStore:
     async def delete(self, connection: Connection) -> None:
         await self._session.delete(connection)
         await self._session.flush()
-
-    async def sealed_after(self, after_id: str, limit: int) -> list[tuple[str, bytes]]:
-        """Up to `limit` sealed credentials of connections with ids after `after_id`, by id."""
-        query = (
-            select(Connection.id, Connection.credentials)
-            .where(Connection.id > after_id, Connection.credentials.is_not(None))
-            .order_by(Connection.id)
-            .limit(limit)
-        )
-        rows = await self._session.execute(query)
-        return [(id_, bytes(sealed)) for id_, sealed in rows if sealed is not None]
-
-    async def count_sealed(self) -> int:
-        query = (
-            select(func.count()).select_from(Connection).where(Connection.credentials.is_not(None))
-        )
-        return int(await self._session.scalar(query) or 0)
-
-    async def replace_credentials(self, connection_id: str, expected: bytes, sealed: bytes) -> bool:
-        """Swap the sealed credentials if they are still `expected`: a reconnection that stored
-        new ones meanwhile wins."""
-        result = await self._session.execute(
-            update(Connection)
-            .where(Connection.id == connection_id, Connection.credentials == expected)
-            .values(credentials=sealed)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def replace_sealed(self, row_id: str, expected: bytes, sealed: bytes) -> bool:
-        return await self.replace_credentials(row_id, expected, sealed)
 
     async def lift_reauth_gate(self, connection_id: str) -> None:
         """New credentials end a `needs_reauth` block; a rate-limit block runs its course."""

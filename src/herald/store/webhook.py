@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.ids import new_id
@@ -40,29 +40,6 @@ class WebhookStore:
     async def delete(self, webhook: Webhook) -> None:
         await self._session.delete(webhook)
         await self._session.flush()
-
-    async def sealed_after(self, after_id: str, limit: int) -> list[tuple[str, bytes]]:
-        """Key rotation: up to `limit` sealed secrets of webhooks with ids after `after_id`."""
-        query = (
-            select(Webhook.id, Webhook.secret)
-            .where(Webhook.id > after_id)
-            .order_by(Webhook.id)
-            .limit(limit)
-        )
-        return [(id_, bytes(sealed)) for id_, sealed in await self._session.execute(query)]
-
-    async def count_sealed(self) -> int:
-        return int(await self._session.scalar(select(func.count()).select_from(Webhook)) or 0)
-
-    async def replace_sealed(self, row_id: str, expected: bytes, sealed: bytes) -> bool:
-        """Swap the sealed secret if it is still `expected`: a regeneration meanwhile wins."""
-        result = await self._session.execute(
-            update(Webhook)
-            .where(Webhook.id == row_id, Webhook.secret == expected)
-            .values(secret=sealed)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def enqueue(
         self, events: Sequence[tuple[str, str, dict[str, Any]]], now: datetime
