@@ -29,13 +29,12 @@ import time
 from collections.abc import Awaitable, Callable
 
 from _harness import source_digest
-from _raw_http import HEAD_END, RawClient, capture_requests
+from _raw_http import HEAD_END
+from http_ceiling import publish_request, raw_sender
 
 from herald.cli._runtime import run_service_loop
-from herald.domain.platform import Platform
 from herald.net.egress import EgressPolicy
 from herald.net.http_client import HttpClient
-from herald.platforms.base import PublishRequest
 from herald.platforms.sandbox.connector import SandboxConnector
 
 ANSWER = b'{"id":"p1","url":"http://127.0.0.1:9/@bench/p1"}'
@@ -84,39 +83,12 @@ def bare_call(client: HttpClient, url: str) -> Callable[[int], Awaitable[None]]:
     return call
 
 
-def request(url: str, index: int) -> PublishRequest:
-    return PublishRequest(
-        target_id=f"t{index}",
-        platform=Platform.SANDBOX,
-        account_external_id="bench",
-        text=f"Post {index}",
-        options={"baseUrl": url},
-    )
-
-
 def connector_call(client: HttpClient, url: str) -> Callable[[int], Awaitable[None]]:
     """The sandbox connector's publish, as the engine calls it."""
     connector = SandboxConnector()
 
     async def call(index: int) -> None:
-        await connector.publish(client, request(url, index), f"key-{index}")
-
-    return call
-
-
-async def raw_call(client: HttpClient, url: str, calls: int) -> Callable[[int], Awaitable[None]]:
-    """The connector's requests captured beforehand and written by the raw client."""
-    connector = SandboxConnector()
-
-    async def publish(capture_url: str, index: int) -> None:
-        await connector.publish(client, request(capture_url, index), f"key-{index}")
-
-    captured = await capture_requests(url, range(calls + WARM_UP), publish)
-    host, _, port = url.removeprefix("http://").partition(":")
-    raw = RawClient(host, int(port))
-
-    async def call(index: int) -> None:
-        await raw.exchange(captured.pop(index))
+        await connector.publish(client, publish_request(url, index), f"key-{index}")
 
     return call
 
@@ -141,7 +113,8 @@ async def measure(url: str, calls: int, c: int) -> tuple[float, float, float]:
     try:
         bare = await cpu_per_call(bare_call(client, url), calls, c)
         connector = await cpu_per_call(connector_call(client, url), calls, c)
-        raw = await cpu_per_call(await raw_call(client, url, calls), calls, c)
+        raw_send = await raw_sender(url, range(calls + WARM_UP), client)
+        raw = await cpu_per_call(raw_send, calls, c)
     finally:
         await client.aclose()
     return bare, connector, raw

@@ -7,20 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from herald.domain.settings_allowlist import PlatformSettingsError, normalised
+from herald.domain.settings_allowlist import TIKTOK_FLAGS, PlatformSettingsError, normalised
 
 __all__ = ["PlatformSettingsError", "SettingTooLongError", "validate_platform_settings"]
 
 _TIKTOK_VIEWERS = frozenset(
     {"PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"}
-)
-_TIKTOK_FLAGS = (
-    "allowComments",
-    "allowDuet",
-    "allowStitch",
-    "commercialContent",
-    "brandOrganic",
-    "brandedContent",
 )
 YOUTUBE_TITLE_LIMIT = 100
 # Any string in platformSettings, known field or not: YouTube's description limit, the longest
@@ -101,7 +93,7 @@ def _boolean(platform: str, field: str, values: Mapping[str, Any]) -> None:
 
 def _check_tiktok(values: Mapping[str, Any]) -> None:
     _one_of("tiktok", "viewerSetting", values, _TIKTOK_VIEWERS)
-    for flag in _TIKTOK_FLAGS:
+    for flag in TIKTOK_FLAGS:
         _boolean("tiktok", flag, values)
     # TikTok's disclosure rule: brand content must be declared commercial (PL/tiktok).
     branded = values.get("brandOrganic") or values.get("brandedContent")

@@ -10,7 +10,7 @@ _Node = Mapping[str, Union[str, "_Node"]]
 
 _PLAYLIST: _Node = {"id": _TEXT, "platformId": _TEXT}
 _THUMBNAIL: _Node = {"mediaId": _TEXT, "id": _TEXT, "url": _TEXT, "path": _TEXT}
-_TIKTOK_FLAGS = (
+TIKTOK_FLAGS = (
     "allowComments",
     "allowDuet",
     "allowStitch",
@@ -22,7 +22,7 @@ _TIKTOK_FLAGS = (
 # telegram.parseMode (the owner's markup) and bluesky.langs / bluesky.lang (language tags).
 ALLOWED: _Node = {
     "instagram": {"videoType": _TEXT, "coverUrl": _TEXT, "cover_url": _TEXT, "shareToFeed": _FLAG},
-    "tiktok": {"viewerSetting": _TEXT, **dict.fromkeys(_TIKTOK_FLAGS, _FLAG)},
+    "tiktok": {"viewerSetting": _TEXT, **dict.fromkeys(TIKTOK_FLAGS, _FLAG)},
     "youtube": {
         "privacy": _TEXT,
         "title": _TEXT,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from herald.api.schemas.base import WireModel
+from herald.api.schemas.connection import optional_timestamp
 from herald.domain.timestamps import format_timestamp
 from herald.errors import ValidationError, check_length
 from herald.models import Webhook, WebhookDelivery
@@ -105,10 +106,6 @@ class RedeliverResponse(WireModel):
     delivery: Delivery
 
 
-def _when(moment: Any) -> str | None:
-    return None if moment is None else format_timestamp(moment)
-
-
 def parse_create_webhook(
     body: Mapping[str, Any], egress: EgressPolicy
 ) -> tuple[str, str, list[str]]:
@@ -160,7 +157,7 @@ def listed_webhooks(webhooks: Sequence[Webhook]) -> WebhooksResponse:
                 events=w.events,
                 is_active=w.is_active,
                 failure_count=w.failure_count,
-                last_triggered_at=_when(w.last_triggered_at),
+                last_triggered_at=optional_timestamp(w.last_triggered_at),
                 created_at=format_timestamp(w.created_at),
                 updated_at=format_timestamp(w.updated_at),
                 v=w.version,
@@ -192,7 +189,7 @@ def delivery(d: WebhookDelivery) -> Delivery:
         last_status_code=d.last_status_code,
         last_error=d.last_error,
         created_at=format_timestamp(d.created_at),
-        last_attempt_at=_when(d.last_attempt_at),
-        next_attempt_at=_when(d.next_attempt_at) if d.status == "pending" else None,
-        delivered_at=_when(d.delivered_at),
+        last_attempt_at=optional_timestamp(d.last_attempt_at),
+        next_attempt_at=optional_timestamp(d.next_attempt_at) if d.status == "pending" else None,
+        delivered_at=optional_timestamp(d.delivered_at),
     )
