@@ -3,41 +3,30 @@ messages, Retry-After parsing."""
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ParamSpec, TypeVar
 
 from herald.domain.publishing import bounded_delay
 from herald.net.egress import EgressDenied
 from herald.net.http_client import HttpError
 from herald.platforms.base import RejectedError
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 # A platform's message goes into the post's `error` for its owner to read; an error page or a
 # body some other service sent is not a message, so only this much of it is kept.
 MAX_PLATFORM_MESSAGE = 300
 
 
-def refuses_denied_egress(
-    call: Callable[P, Coroutine[Any, Any, R]],
-) -> Callable[P, Coroutine[Any, Any, R]]:
-    """For a connector's verify, publish and lookup: the egress policy refused the address
-    (the transport raised EgressDenied before connecting), which no retry will change, so it
-    becomes a RejectedError with the policy's code."""
-
-    @functools.wraps(call)
-    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await call(*args, **kwargs)
-        except EgressDenied as exc:
-            raise RejectedError(str(exc), code=exc.code) from None
-
-    return guarded
+@contextmanager
+def refused_by_policy() -> Iterator[None]:
+    """The egress policy refused the address (the client raised EgressDenied before connecting),
+    which no retry will change: a RejectedError with the policy's code."""
+    try:
+        yield
+    except EgressDenied as exc:
+        raise RejectedError(str(exc), code=exc.code) from None
 
 
 def cause(exc: Exception) -> str:

@@ -56,7 +56,6 @@ from herald.net.http_client import (
     HttpResponse,
     NotSent,
 )
-from herald.platforms._http import refuses_denied_egress
 from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
@@ -105,7 +104,6 @@ class BlueskyConnector:
     def __init__(self) -> None:
         self.sessions = SessionCache()
 
-    @refuses_denied_egress
     async def verify(
         self,
         client: HttpClient,
@@ -126,7 +124,6 @@ class BlueskyConnector:
             options={"handle": handle},
         )
 
-    @refuses_denied_egress
     async def publish(
         self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
@@ -152,7 +149,6 @@ class BlueskyConnector:
         )
         return await self._create(pds, account, ref, record, _profile(request, did))
 
-    @refuses_denied_egress
     async def lookup(
         self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:

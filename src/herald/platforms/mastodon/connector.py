@@ -56,7 +56,7 @@ from herald.domain.platform import Platform
 from herald.net.http_client import (
     HttpClient,
 )
-from herald.platforms._http import cause, refuses_denied_egress
+from herald.platforms._http import cause
 from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
@@ -84,7 +84,6 @@ class MastodonConnector:
     def __init__(self, processing_wait: ProcessingWait | None = None) -> None:
         self.processing_wait = processing_wait or ProcessingWait()
 
-    @refuses_denied_egress
     async def verify(
         self,
         client: HttpClient,
@@ -96,7 +95,6 @@ class MastodonConnector:
             raise RejectedError("A Mastodon connection needs an accessToken credential")
         return await read_profile(MastodonApi(client, instance_url(options), token))
 
-    @refuses_denied_egress
     async def publish(
         self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
@@ -123,7 +121,6 @@ class MastodonConnector:
             message = "Mastodon answered success with an unreadable body; the status may exist"
             raise OutcomeUnknownError(message, http_status=response.status_code) from None
 
-    @refuses_denied_egress
     async def lookup(
         self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:

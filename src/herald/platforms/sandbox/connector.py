@@ -17,7 +17,6 @@ from herald.platforms._http import (
     bounded,
     cause,
     redact,
-    refuses_denied_egress,
     retry_after_seconds,
 )
 from herald.platforms.base import (
@@ -42,7 +41,6 @@ class SandboxConnector:
         idempotency_ttl=timedelta(hours=1), supports_lookup=True, threads=True
     )
 
-    @refuses_denied_egress
     async def verify(
         self,
         client: HttpClient,
@@ -72,7 +70,6 @@ class SandboxConnector:
             raise _error_for(response.status_code, response, _token(probe))
         return profile
 
-    @refuses_denied_egress
     async def publish(
         self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
@@ -90,7 +87,6 @@ class SandboxConnector:
             raise OutcomeUnknownError(message) from None
         return _published_or_raise(response, _token(request))
 
-    @refuses_denied_egress
     async def lookup(
         self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:

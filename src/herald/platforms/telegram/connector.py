@@ -23,7 +23,6 @@ from herald.domain.platform import Platform
 from herald.net.http_client import (
     HttpClient,
 )
-from herald.platforms._http import refuses_denied_egress
 from herald.platforms.base import (
     Capabilities,
     OutcomeUnknownError,
@@ -46,7 +45,6 @@ class TelegramConnector:
         idempotency_ttl=None, supports_lookup=False, threads=True
     )
 
-    @refuses_denied_egress
     async def verify(
         self,
         client: HttpClient,
@@ -61,7 +59,6 @@ class TelegramConnector:
             )
         return await verify_connection(client, endpoint, _chat_id(chat))
 
-    @refuses_denied_egress
     async def publish(
         self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published:
@@ -83,7 +80,6 @@ class TelegramConnector:
             raise send_failure(exc, label) from None
         return _published(result, request)
 
-    @refuses_denied_egress
     async def lookup(
         self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:
