@@ -29,6 +29,7 @@ re-sends."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json as jsonlib
 import ssl
 import urllib.request
@@ -128,7 +129,7 @@ class HttpClient:
         self._egress = egress
         self._max_answer = max_answer_bytes
         self._proxied = _proxy_configured()
-        self._tls = tls or ssl.create_default_context()
+        self._tls = tls or _default_tls()
         self._connections = connections
         connect_phase = timeout_seconds if pool_timeout is None else pool_timeout
         self._timeout = aiohttp.ClientTimeout(
@@ -195,8 +196,7 @@ class HttpClient:
         or whatever `content` raised while it was read (the body never completed)."""
         target = _parse(url)
         host = target.host or ""
-        # Checked as written: a refusal names the host the tenant gave, not yarl's rewrite of it.
-        await self._vet_before(urlsplit(url).hostname or host, target.port or 80)
+        await self._vet_before(url, host, target.port or 80)
         body = _Body(content) if content is not None and not isinstance(content, bytes) else None
         data: Any = body.chunks() if body is not None else content
         if json is not None:
@@ -243,18 +243,20 @@ class HttpClient:
                 raise MaybeSent("AnswerTooLarge", host)
         return bytes(chunks)
 
-    async def _vet_before(self, host: str, port: int) -> None:
+    async def _vet_before(self, url: str, host: str, port: int) -> None:
         """Checks aiohttp's resolver cannot make: address literals, which it connects to without
         resolving, and behind a proxy the request's own host, since the proxy connects."""
+        if (host, port) in self._cleared:
+            return
+        # Checked as written: a refusal names the host the tenant gave, not yarl's rewrite of it.
+        written = urlsplit(url).hostname or host
         if self._proxied:
             # A name this host cannot resolve is the proxy's to resolve, and its rules apply.
             with contextlib.suppress(OSError):
-                await self._egress.vet(host, port)
+                await self._egress.vet(written, port)
             return
-        if (host, port) in self._cleared:
-            return
-        if ip_literal(host) is not None:
-            await self._egress.vet(host, port)  # raises EgressDenied, and nothing is kept
+        if ip_literal(written) is not None:
+            await self._egress.vet(written, port)  # raises EgressDenied, and nothing is kept
         if len(self._cleared) >= _CLEARED_HOSTS:
             self._cleared.clear()
         self._cleared.add((host, port))
@@ -326,3 +328,10 @@ def _proxy_origins() -> list[tuple[str, int]]:
         for scheme, url in urllib.request.getproxies().items()
         if scheme in ("http", "https", "all") and url.startswith(("http://", "https://"))
     ]
+
+
+@functools.cache
+def _default_tls() -> ssl.SSLContext:
+    """One verifying context per process: building one loads the CA bundle (milliseconds), and
+    a connect check makes a client of its own."""
+    return ssl.create_default_context()
