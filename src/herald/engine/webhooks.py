@@ -14,7 +14,7 @@ from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
 from herald.domain.webhooks import RETRY_WINDOW, retry_delay, signed_headers
 from herald.net.egress import EgressDenied, EgressPolicy
-from herald.net.http_client import HttpClient, InvalidUrl, MaybeSent, NotSent
+from herald.net.http_client import HttpClient, HttpError, InvalidUrl
 from herald.services.secret_box import SecretBox
 from herald.store.webhook_delivery import DeliveryStore, DueDelivery
 
@@ -68,7 +68,7 @@ class WebhookDeliverer:
             answer = await self._client.post(delivery.url, content=body, headers=headers)
             status = answer.status_code
             error = None if answer.is_success else f"HTTP {status}"
-        except (NotSent, MaybeSent) as exc:
+        except HttpError as exc:
             error = exc.kind
         except EgressDenied:
             error = "EGRESS_DENIED"
