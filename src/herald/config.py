@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     engine_claim_batch: int = Field(default=500, ge=1)
     engine_lease_seconds: float = Field(default=60.0, gt=0)
     engine_http_timeout_seconds: float = Field(default=30.0, gt=0)
+    engine_host_initial_limit: int = Field(
+        default=10,
+        ge=1,
+        description="Calls one worker lets run at once against a platform host it has not "
+        "measured yet; each host's limit then adapts to its latency and failures, between 1 "
+        "and engine_concurrency.",
+    )
     engine_rescue_interval_seconds: float = Field(default=10.0, gt=0)
     engine_reconcile_interval_seconds: float = Field(default=15.0, gt=0)
     engine_settle_seconds: float = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
+from herald.domain.timestamps import parse_timestamp
 from herald.sim.faults import FAULTS
 from herald.sim.sandbox import SandboxConfig, SandboxSim, create_sandbox_app
 from sim_support import (
@@ -301,6 +303,8 @@ def test_config_merges_and_reads_back(sim: SimControl) -> None:
         {"rate_limit_headers": {"Bad Name": "1"}},
         {"rate_limit_headers": ["Retry-After"]},
         {"success_body": 5},
+        {"capacity": 0},
+        {"capacity": 1.5},
         {"seed": "x"},
         {"faults": {"crash": 0.1}},
         {"faults": {"rate_limit": 1.5}},
@@ -344,6 +348,20 @@ def test_latency_applies_to_the_platform_api_only(sim: SimControl) -> None:
     started = time.monotonic()
     sim.stats()
     assert time.monotonic() - started < 0.3
+
+
+def test_creates_past_the_capacity_queue_before_their_latency(sim: SimControl) -> None:
+    sim.configure(latency_ms=300, capacity=2)
+
+    def create(n: int) -> dict[str, Any]:
+        answer: dict[str, Any] = sim.create(body(f"c{n}")).json()
+        return answer
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(create, range(4)))
+    created = sorted(parse_timestamp(answer["createdAt"]) for answer in answers)
+    # Two at once, then the next two after them: the last waited two latencies.
+    assert (created[2] - created[0]).total_seconds() >= 0.3 - 0.002
 
 
 def test_latency_jitter_stays_within_its_bounds(sim: SimControl) -> None:

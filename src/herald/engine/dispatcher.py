@@ -19,6 +19,8 @@ from herald.config import Settings
 from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher, GroupStatusBatcher, SuccessBatcher, WriteBatcher
+from herald.engine.call_limiter import CallLimiter, host_of
+from herald.engine.fair_share import Holder, Holdings
 from herald.engine.media_prep import MediaPreparer
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
@@ -31,6 +33,7 @@ from herald.net.egress import EgressPolicy
 from herald.net.http_client import HttpClient
 from herald.services import idempotency
 from herald.services.secret_box import SecretBox
+from herald.store.claim_limits import ClaimLimits
 from herald.store.publish_context import PublishContextStore
 from herald.store.publish_queue import ClaimedTarget, PublishQueueStore
 from herald.store.publish_result import PublishResultStore
@@ -63,6 +66,9 @@ class Engine:
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: dict[str, tuple[int, asyncio.Task[None]]] = {}
+        self._holdings = Holdings(settings.engine_concurrency)
+        self._limiter = CallLimiter(settings.engine_host_initial_limit, settings.engine_concurrency)
+        self.metrics.hosts = self._limiter.snapshot
         self._loops: list[asyncio.Task[None]] = []
         self._client = HttpClient(
             settings.engine_concurrency,
@@ -95,6 +101,7 @@ class Engine:
             secret_box,
             settings.resolved_sandbox_url,
             self._media,
+            self._limiter,
         )
         self._webhooks = WebhookDeliverer(settings, sessions, secret_box)
         self._reconciler = Reconciler(
@@ -210,7 +217,9 @@ class Engine:
     async def _claim(self, wanted: int) -> list[TargetJob]:
         now = utc_now()
         async with unit_of_work(self.sessions) as session:
-            claims = await PublishQueueStore(session).claim(self.worker, now, wanted, self._lease)
+            claims = await PublishQueueStore(session).claim(
+                self.worker, now, wanted, self._lease, self._claim_limits()
+            )
             jobs = await self._jobs(session, claims)
         for claim in claims:
             self.metrics.claim_lateness.observe(lateness(now, claim.due_at))
@@ -224,22 +233,27 @@ class Engine:
         contexts = PublishContextStore(session)
         connections = await contexts.connections(c.connection_id for c in claims if c.connection_id)
         groups = await contexts.groups(c.post_group_id for c in claims)
-        return [
-            TargetJob(
-                claim,
-                connections.get(claim.connection_id) if claim.connection_id else None,
-                groups.get(claim.post_group_id),
-            )
-            for claim in claims
-        ]
+        jobs = []
+        for claim in claims:
+            connection = connections.get(claim.connection_id) if claim.connection_id else None
+            options = connection.options if connection else {}
+            host = host_of(claim.platform, options, self.settings.resolved_sandbox_url)
+            jobs.append(TargetJob(claim, connection, groups.get(claim.post_group_id), host))
+        return jobs
+
+    def _claim_limits(self) -> ClaimLimits:
+        return self._holdings.limits(self._limiter.saturated)
 
     def _spawn(self, job: TargetJob, run: Callable[[TargetJob], Awaitable[None]]) -> None:
         claim = job.claim
         task = asyncio.create_task(self._guarded(run, job), name=f"engine.target.{claim.id}")
         self._inflight[claim.id] = (claim.claim_token, task)
+        account = job.connection.account_id if job.connection else ""
+        self._holdings.add(claim.id, Holder(account, claim.connection_id or "", job.host))
 
         def done(_task: asyncio.Task[None]) -> None:
             self._inflight.pop(claim.id, None)
+            self._holdings.remove(claim.id)
             self._wake.set()  # a slot is free
 
         task.add_done_callback(done)
@@ -284,7 +298,12 @@ class Engine:
         settled = now - timedelta(seconds=self.settings.engine_settle_seconds)
         async with unit_of_work(self.sessions) as session:
             claims = await PublishQueueStore(session).claim_in_doubt(
-                self.worker, now, settled, min(free, self.settings.engine_claim_batch), self._lease
+                self.worker,
+                now,
+                settled,
+                min(free, self.settings.engine_claim_batch),
+                self._lease,
+                self._claim_limits(),
             )
             jobs = await self._jobs(session, claims)
         for job in jobs:

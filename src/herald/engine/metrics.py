@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
 
 LATENESS_BUCKETS = (
     0.005,
@@ -67,6 +68,38 @@ class Counter:
             yield f'{self.name}{{{label_name}="{label}"}} {value}'
 
 
+class HostGauges(Protocol):
+    @property
+    def limit(self) -> int: ...
+    @property
+    def running(self) -> int: ...
+    @property
+    def waiting(self) -> int: ...
+    @property
+    def drops(self) -> int: ...
+    @property
+    def shrinks(self) -> int: ...
+
+
+HOST_GAUGES = (
+    ("limit", "gauge", "Calls the engine lets run at once against the host (adaptive)."),
+    ("running", "gauge", "Calls running against the host."),
+    ("waiting", "gauge", "Claimed targets waiting for the host, before the send gate."),
+    ("drops", "counter", "Calls to the host that timed out or were answered 5xx or 429."),
+    ("shrinks", "counter", "Times the host's limit was lowered, on latency or on drops."),
+)
+
+
+def render_hosts(hosts: Mapping[str, HostGauges]) -> Iterable[str]:
+    for field, kind, help_text in HOST_GAUGES:
+        name = f"herald_host_{field}" + ("_total" if kind == "counter" else "")
+        yield f"# HELP {name} {help_text}"
+        yield f"# TYPE {name} {kind}"
+        for host, state in sorted(hosts.items()):
+            label = host.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            yield f'{name}{{host="{label}"}} {getattr(state, field)}'
+
+
 class EngineMetrics:
     def __init__(self) -> None:
         self.claim_lateness = Histogram(
@@ -85,9 +118,12 @@ class EngineMetrics:
             "Writes refused because the claim was lost (rescued, edited or claimed again): "
             "a stale worker's, by where (gate, lookup, result, release).",
         )
+        # Set by the engine: its per-host call limits (engine/call_limiter.py).
+        self.hosts: Callable[[], Mapping[str, HostGauges]] = dict
 
     def render(self) -> Iterable[str]:
         for histogram in (self.claim_lateness, self.start_lateness, self.publish_lateness):
             yield from histogram.render()
         yield from self.outcomes.render("outcome")
         yield from self.fenced.render("at")
+        yield from render_hosts(self.hosts())

@@ -10,6 +10,7 @@ from herald.domain.platform import Platform
 from herald.domain.publishing import MAX_CRASHES, part_key
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher
+from herald.engine.call_limiter import CallLimiter, Permit
 from herald.engine.media_prep import MediaPreparer, Refuse, Wait
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
@@ -18,6 +19,7 @@ from herald.platforms.base import (
     AuthExpiredError,
     Connector,
     MediaItem,
+    OutcomeUnknownError,
     PublishError,
     PublishRequest,
     RejectedError,
@@ -39,6 +41,7 @@ class TargetJob:
     claim: ClaimedTarget
     connection: ConnectionContext | None
     group: GroupContext | None
+    host: str = ""  # where its calls go (call_limiter.host_of)
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Publisher:
     secret_box: SecretBox
     sandbox_url: str
     media: MediaPreparer
+    limiter: CallLimiter
 
     async def publish(self, job: TargetJob) -> None:
         claim = job.claim
@@ -81,16 +85,29 @@ class Publisher:
                 claim, STATE, 0, RejectedError(prepared.message), prepared.code
             )
             return
-        sent_at = await self.gates.submit((claim.id, claim.claim_token))
-        if sent_at is None:  # edited, deleted or rescued after the claim: the edit wins
-            self.metrics.fenced.inc("gate")
-            logger.info("publish.fenced target=%s claim=%d at=gate", claim.id, claim.claim_token)
-            return
-        self.metrics.start_lateness.observe(lateness(sent_at, claim.due_at))
-        await self.send_parts(job, connector, STATE, prepared.items)
+        # Wait for the host before the gate: until the gate the claim is unsent and still safe
+        # to edit, release or rescue; a call queued past it would time out in doubt instead.
+        permit = await self.limiter.acquire(job.host, claim.connection_id or "")
+        try:
+            sent_at = await self.gates.submit((claim.id, claim.claim_token))
+            if sent_at is None:  # edited, deleted or rescued after the claim: the edit wins
+                self.metrics.fenced.inc("gate")
+                logger.info(
+                    "publish.fenced target=%s claim=%d at=gate", claim.id, claim.claim_token
+                )
+                return
+            self.metrics.start_lateness.observe(lateness(sent_at, claim.due_at))
+            await self.send_parts(job, connector, STATE, prepared.items, permit)
+        finally:
+            permit.release()
 
     async def send_parts(
-        self, job: TargetJob, connector: Connector, state: str, media: list[MediaItem]
+        self,
+        job: TargetJob,
+        connector: Connector,
+        state: str,
+        media: list[MediaItem],
+        permit: Permit,
     ) -> None:
         """Publish the parts not yet published, saving each part's id before the next, so a
         crash between parts resumes the thread instead of starting it again."""
@@ -99,19 +116,28 @@ class Publisher:
             "partIds": list(claim.progress.get("partIds", [])),
             "partUrls": list(claim.progress.get("partUrls", [])),
         }
-        last = len(claim.thread_parts) - 1
-        for part in range(len(progress["partIds"]), last + 1):
+        last, first = len(claim.thread_parts) - 1, len(progress["partIds"])
+        for part in range(first, last + 1):
             # Media go on the first part (DESIGN §3.11).
             request = self.request(job, part, progress["partIds"], media if part == 0 else [])
+            if part > first:  # the first call's permit was taken before the gate
+                permit = await self.limiter.acquire(job.host, claim.connection_id or "")
             try:
+                permit.begin()
                 published = await connector.publish(
                     self.client,
                     request,
                     part_key(claim.idempotency_key, part),
                 )
             except PublishError as error:
+                settle(permit, error)  # frees the host's place before the outcome write
                 await self.record_failure(job, state, part, error)
                 return
+            except BaseException:
+                permit.release()
+                raise
+            # An upload's time is not the host's latency for a post.
+            permit.answered(measure=not request.media)
             # Any other exception (a connector bug, an answer it could not read) reaches
             # publish(): past the gate the call may have gone out, so the target goes in doubt
             # and the crash is counted.
@@ -162,3 +188,15 @@ class Publisher:
             credentials=self.secret_box.open(sealed) if sealed else {},
             scheduled_at=job.group.scheduled_at,
         )
+
+
+def settle(permit: Permit, error: PublishError) -> None:
+    """Tell the host's limit how a failed call ended: a timeout, a 5xx, a 429 or a refused
+    connection (retryable, or in doubt) says the host is overloaded; a refusal of the post or
+    of the credentials is an ordinary answer; a call the egress policy stopped never left."""
+    if isinstance(error, RetryableError | OutcomeUnknownError):
+        permit.failed()
+    elif isinstance(error, RejectedError) and error.code == "EGRESS_DENIED":
+        permit.release()
+    else:
+        permit.answered()

@@ -20,7 +20,7 @@ from herald.domain.publishing import MAX_CRASHES, part_key
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import WriteBatcher
 from herald.engine.outcome import Recorder
-from herald.engine.publisher import Publisher, TargetJob
+from herald.engine.publisher import Publisher, TargetJob, settle
 from herald.platforms.base import Connector, OutcomeUnknownError, Published, PublishError
 from herald.platforms.registry import connector_for
 from herald.store.publish_queue import PublishQueueStore
@@ -105,17 +105,24 @@ class Reconciler:
                 claim.id, claim.claim_token, utc_now()
             )
 
-        if not await self.writer.run(start):  # the claim was lost: whoever holds it decides
-            self.recorder.metrics.fenced.inc("lookup")
-            logger.info("publish.fenced target=%s claim=%d at=lookup", claim.id, claim.claim_token)
-            return
+        # A lookup waits for its host like a post does: a lookup timed out is one more doubt.
+        permit = await self.publisher.limiter.acquire(job.host, claim.connection_id or "")
         try:
+            if not await self.writer.run(start):  # the claim was lost: whoever holds it decides
+                permit.release()
+                self.recorder.metrics.fenced.inc("lookup")
+                logger.info(
+                    "publish.fenced target=%s claim=%d at=lookup", claim.id, claim.claim_token
+                )
+                return
+            permit.begin()
             found = await connector.lookup(
                 self.publisher.client,
                 request,
                 part_key(claim.idempotency_key, part),
             )
         except PublishError as error:
+            settle(permit, error)
             first_sent = claim.first_sent_at or claim.due_at
             if utc_now() - first_sent > GIVE_UP_AFTER:
                 await self.recorder.failed(
@@ -124,6 +131,10 @@ class Reconciler:
             else:
                 await self.recorder.in_doubt(claim, STATE, part, error)
             return
+        except BaseException:
+            permit.release()
+            raise
+        permit.answered()
         if found is None:
             await self.recorder.resend(claim, STATE, part)  # definitely not there: send it
         else:

@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -57,6 +57,7 @@ class SandboxConfig:
     # created all the same; a replay answers with the post as usual).
     rate_limit_headers: Mapping[str, str] | None = None
     success_body: str | None = None
+    capacity: int | None = None  # creates served at once; None: no limit
 
 
 class ConfigError(ValueError):
@@ -102,6 +103,10 @@ def _sandbox_only(name: str, value: object) -> Any:
         if value is None or isinstance(value, str):
             return value
         raise ConfigError("success_body must be a string or null")
+    if name == "capacity":
+        if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            return value
+        raise ConfigError("capacity must be a positive integer or null")
     raise ConfigError(f"unknown config field {name!r}")
 
 
@@ -254,3 +259,28 @@ async def hold(request: Request, seconds: float) -> None:
             # The body was read already, so receive() blocks until the client disconnects.
             if (await request.receive())["type"] != "http.disconnect":
                 await asyncio.sleep(seconds)
+
+
+class Capacity:
+    """A host that serves `capacity` creates at once: later ones queue in arrival order, before
+    their latency, so its answers slow down as its load grows (as a real instance's do).
+    `peak` is the most creates it ever had at once, served or queued."""
+
+    def __init__(self) -> None:
+        self._gate: tuple[int, asyncio.Semaphore] | None = None
+        self.inside = self.peak = 0
+
+    @contextlib.asynccontextmanager
+    async def serving(self, capacity: int | None) -> AsyncIterator[None]:
+        self.inside += 1
+        self.peak = max(self.peak, self.inside)
+        try:
+            if capacity is None:
+                yield
+            else:
+                if self._gate is None or self._gate[0] != capacity:
+                    self._gate = (capacity, asyncio.Semaphore(capacity))
+                async with self._gate[1]:
+                    yield
+        finally:
+            self.inside -= 1

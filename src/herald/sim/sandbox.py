@@ -43,10 +43,13 @@ Control API (no latency, no token), served only when the app is created with `co
 
     GET|POST B/_sim/config  read | merge {"latency_ms", "latency_jitter_ms", "retry_after_s",
                             "hang_s", "idempotency_ttl_s", "token", "seed", "faults": {name: p},
-                            "rate_limit_headers": {name: value} | null, "success_body": text | null}
+                            "rate_limit_headers": {name: value} | null, "success_body": text | null,
+                            "capacity": creates served at once, the rest queued before their
+                            latency | null}
     POST B/_sim/script      {"faults": [name | "ok", ...]}, appended to the script
     GET  B/_sim/stats       {"requests" (creates), "lookups", "posts", "replays", "refs" (distinct),
-                            "duplicates" (refs with more than one post), "faults": {name: n}}
+                            "duplicates" (refs with more than one post), "faults": {name: n},
+                            "peak" (the most creates under way at once)}
     GET  B/_sim/posts[?ref=R]  {"posts": [...]}
     POST B/_sim/reset       clears posts, owners, script and stats, restores the config the app was
                             created with; ids keep increasing, so a stale id never names a new post
@@ -74,6 +77,7 @@ from herald.domain.timestamps import format_timestamp
 from herald.sim.control import base_url, control_routes, serve
 from herald.sim.faults import (
     REFUSALS,
+    Capacity,
     FaultInjector,
     SandboxConfig,
     config_wire,
@@ -136,6 +140,7 @@ class SandboxSim:
         self.by_key: defaultdict[tuple[str, str], list[SandboxPost]] = defaultdict(list)
         self.by_ref: defaultdict[str, list[SandboxPost]] = defaultdict(list)
         self.requests = self.lookups = self.replays = self.duplicates = 0
+        self.capacity = Capacity()
 
     def configure(self, changes: object) -> None:
         config = merge_config(self.config, changes)
@@ -197,6 +202,7 @@ class SandboxSim:
             "replays": self.replays,
             "refs": len(self.by_ref),
             "duplicates": self.duplicates,
+            "peak": self.capacity.peak,
             "faults": dict(self.injector.counts),
         }
 
@@ -281,6 +287,12 @@ def _draft(sim: SandboxSim, body: dict[str, Any], account: str, key: str | None)
 
 
 async def create_post(request: Request) -> Response:
+    sim = _sim(request)
+    async with sim.capacity.serving(sim.config.capacity):
+        return await _create_post(request)
+
+
+async def _create_post(request: Request) -> Response:
     sim = _sim(request)
     sim.requests += 1
     if (stop := await _enter_api(request)) is not None:

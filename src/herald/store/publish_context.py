@@ -18,6 +18,7 @@ class ConnectionContext:
     id: str
     options: dict[str, Any]
     sealed_credentials: bytes | None
+    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,11 @@ class PublishContextStore:
         wanted = set(ids)
         if not wanted:
             return {}
-        query = select(Connection.id, Connection.options, Connection.credentials).where(
-            Connection.id.in_(wanted)
-        )
+        query = select(
+            Connection.id, Connection.options, Connection.credentials, Connection.account_id
+        ).where(Connection.id.in_(wanted))
         return {
-            row.id: ConnectionContext(row.id, row.options or {}, row.credentials)
+            row.id: ConnectionContext(row.id, row.options or {}, row.credentials, row.account_id)
             for row in await self._session.execute(query)
         }
 

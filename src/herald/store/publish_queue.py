@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.publishing import crash_backoff
 from herald.models import ConnectionGate, PublishTarget
+from herald.store.claim_limits import ClaimLimits, fair_candidates, skipped
 from herald.store.webhook_events import targets_finished
 
 T = PublishTarget
@@ -141,15 +142,17 @@ class PublishQueueStore:
         return await self._session.scalar(query)
 
     async def claim(
-        self, worker: str, now: datetime, batch: int, lease: timedelta
+        self,
+        worker: str,
+        now: datetime,
+        batch: int,
+        lease: timedelta,
+        limits: ClaimLimits | None = None,
     ) -> Sequence[ClaimedTarget]:
-        """Due targets, earliest first, on connections that are not gated."""
-        candidates = (
-            select(T.id)
-            .where(T.state == "scheduled", T.due_at <= now, _not_gated(now))
-            .order_by(T.due_at, T.id)
-            .limit(batch)
-        )
+        """Due targets, earliest first, on connections that are not gated, within `limits`
+        (the worker's fair shares: store/claim_limits.py)."""
+        due_now = [T.state == "scheduled", T.due_at <= now, _not_gated(now)]
+        candidates = fair_candidates(due_now, batch, limits or ClaimLimits.unlimited(batch))
         values = {
             "state": "publishing",
             "lease_owner": worker,
@@ -258,7 +261,13 @@ class PublishQueueStore:
         return None
 
     async def claim_in_doubt(
-        self, worker: str, now: datetime, settled_before: datetime, batch: int, lease: timedelta
+        self,
+        worker: str,
+        now: datetime,
+        settled_before: datetime,
+        batch: int,
+        lease: timedelta,
+        limits: ClaimLimits | None = None,
     ) -> Sequence[ClaimedTarget]:
         candidates = (
             select(T.id)
@@ -266,6 +275,7 @@ class PublishQueueStore:
                 T.state == "in_doubt",
                 T.in_doubt_since <= settled_before,
                 or_(T.crashes == 0, T.due_at <= now),  # a rescued claim waits out its backoff
+                *(skipped(limits) if limits else []),
             )
             .order_by(T.in_doubt_since, T.id)
             .limit(batch)

@@ -1,0 +1,154 @@
+"""The concurrency limit of one platform host: TCP Vegas on call latency, AIMD on failures.
+
+Pure arithmetic over (latency, calls in flight, time) samples; `engine/call_limiter.py` applies it.
+The idea is Vegas's: with the host's no-load latency `base` and a round trip's mean latency `rtt`,
+about `limit * (1 - TOLERANCE * base / rtt)` of our calls wait in the host's queue rather than
+being served. The limit changes once per round trip, from all the answers of that round trip:
+calls sent together are answered one after another by a busy host, and the first answers alone
+would make it look idle. While the queue stays under a call or so the limit doubles each round
+trip (as TCP's slow start: a healthy host is reached in a few round trips; a faster growth
+overshot mastodon-mock's breaking point from one round trip to the next); it grows by a step
+under a few calls, and past several calls it is cut multiplicatively, to what the host served
+without a queue plus a few calls. A call that times out, fails with a 5xx or is answered 429
+cuts it by `backoff` (once a round trip).
+
+The no-load latency is the fastest answer seen. A new host's first call goes alone to measure it.
+It is measured again every PROBE_ROUNDS round trips: for two round trips the limit is halved (as
+BBR probes its minimum round trip), so that a host we keep busy answers some calls without our own
+queue in front of them; the fastest of those is the new base, higher or lower than the old.
+Without the dip, a host held at its limit never answers at its base again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+# Vegas's thresholds, in queued calls, scale with log10(limit) (as in Netflix's concurrency-limits):
+# a big limit tolerates a proportionally tiny queue, a small one at least one call.
+IDLE = 1.0  # at or under IDLE * log10(limit) queued: the host is idle, double the limit
+ALPHA = 3.0  # under ALPHA * log10(limit) queued: the host has room, grow by one step
+BETA = 6.0  # over BETA * log10(limit) queued: the host is queueing our calls, shrink
+# Latency within TOLERANCE times the base counts as no queue: a host's own jitter, and the CPU a
+# burst costs both ends, make a busy but healthy host answer some tens of percent slower, and a
+# queue measured in calls alone would cut the limit to a crawl on that noise.
+TOLERANCE = 1.5
+SMOOTHING = 0.2  # weight of a round trip's latency in the moving average that times rounds
+PROBE_ROUNDS = 50  # re-measure the no-load latency this often: the host or its path may change
+
+
+@dataclass
+class _Round:
+    """The answers of one round trip."""
+
+    ends: float
+    total: float = 0.0
+    count: int = 0
+    busiest: int = 0  # the most calls in flight at an answer
+
+
+@dataclass
+class HostLimit:
+    """How many calls Herald lets run at once against one host. `value` is what to enforce."""
+
+    initial: int = 20
+    minimum: int = 1
+    maximum: int = 500
+    backoff: float = 0.9  # the multiplicative decrease on failures
+    limit: float = field(init=False)
+    base: float | None = field(default=None, init=False)  # the no-load latency, seconds
+    smoothed: float | None = field(default=None, init=False)  # round-trip latency, seconds
+    samples: int = field(default=0, init=False)
+    rounds: int = field(default=0, init=False)
+    drops: int = field(default=0, init=False)
+    shrinks: int = field(default=0, init=False)
+    _round: _Round | None = field(default=None, init=False)
+    _calm_until: float = field(default=-math.inf, init=False)
+    _probe_until: float | None = field(default=None, init=False)  # while the limit dips
+    _probe_min: float = field(default=math.inf, init=False)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.minimum <= self.maximum:
+            raise ValueError("need 1 <= minimum <= maximum")
+        if not 0 < self.backoff < 1:
+            raise ValueError("backoff must be in (0, 1)")
+        self.limit = float(min(max(self.initial, self.minimum), self.maximum))
+
+    @property
+    def value(self) -> int:
+        if self.base is None:
+            return self.minimum  # the first call goes alone: its latency is the base
+        limit = self.limit / 2 if self._probe_until is not None else self.limit
+        return max(self.minimum, min(self.maximum, int(limit)))
+
+    def answered(self, rtt: float, in_flight: int, now: float) -> None:
+        """A call got an answer after `rtt` seconds, `in_flight` calls running (itself included)."""
+        rtt = max(rtt, 1e-6)
+        self.samples += 1
+        if self.base is None or rtt < self.base:
+            self.base = rtt
+        if self._probing(rtt, in_flight, now):
+            return
+        current = self._round or _Round(ends=now + (self.smoothed or rtt))
+        current.total += rtt
+        current.count += 1
+        current.busiest = max(current.busiest, in_flight)
+        self._round = current
+        if now >= current.ends:
+            self._round = None
+            self.rounds += 1
+            self._adjust(current, now)
+
+    def failed(self, now: float) -> None:
+        """A call timed out, or the host answered 5xx or 429: it is overloaded."""
+        self.drops += 1
+        self._shrink(now, self.limit * self.backoff)
+
+    def _adjust(self, ended: _Round, now: float) -> None:
+        rtt = ended.total / ended.count
+        self.smoothed = (
+            rtt if self.smoothed is None else self.smoothed + SMOOTHING * (rtt - self.smoothed)
+        )
+        if ended.busiest * 2 < self.limit:
+            return  # too few calls to tell anything about the host's capacity: hold the limit
+        base = self.base if self.base is not None else rtt
+        steps = math.log10(max(self.limit, 10.0))
+        queued = self.limit * (1.0 - TOLERANCE * base / rtt)
+        if queued <= IDLE * steps:
+            self._set(self.limit * 2)
+        elif queued < ALPHA * steps:
+            self._set(self.limit + steps)
+        elif queued > BETA * steps:
+            # What the host served without a queue, plus a few calls: a multiplicative cut by
+            # base / rtt, never below half in one round trip.
+            served = self.limit * TOLERANCE * base / rtt
+            self._shrink(now, max(self.limit / 2, served + ALPHA * steps))
+
+    def _shrink(self, now: float, limit: float) -> None:
+        if now < self._calm_until or limit >= self.limit:
+            return  # already shrunk within the last round trip
+        self._set(limit)
+        self.shrinks += 1
+        # The answers of the next round trip are of calls sent under the older, higher limit.
+        self._calm_until = now + (self.smoothed or self.base or 0.0)
+        self._round = None
+
+    def _probing(self, rtt: float, in_flight: int, now: float) -> bool:
+        """Start, feed or end a re-measurement of the no-load latency; True while it runs."""
+        if self._probe_until is None:
+            if self._round is not None or not self.rounds or self.rounds % PROBE_ROUNDS:
+                return False
+            self.rounds += 1  # this round is the probe's
+            self._probe_until, self._probe_min = now + 2 * (self.smoothed or rtt), math.inf
+            return True
+        if in_flight <= self.value:  # sent after the calls of the old limit drained
+            self._probe_min = min(self._probe_min, rtt)
+        if now < self._probe_until:
+            return True
+        if self._probe_min < math.inf:
+            self.base = self._probe_min
+        self._probe_until, self._round = None, None
+        return False
+
+    def _set(self, limit: float) -> None:
+        self.limit = min(max(limit, float(self.minimum)), float(self.maximum))

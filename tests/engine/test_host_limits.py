@@ -1,0 +1,143 @@
+"""The per-host limit (engine/host_limits.py): Vegas on latency, AIMD on failures, in bounds."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from herald.engine.host_limits import ALPHA, BETA, TOLERANCE, HostLimit
+
+
+def _serve(
+    limit: HostLimit, capacity: int, base: float, samples: int, clock: list[float] | None = None
+) -> list[int]:
+    """A host that serves `capacity` calls at once in `base` seconds and queues the rest, kept
+    full by the engine: each answer's latency is what a call sent at the current limit sees.
+    Returns the limit after each answer; `clock` gets the simulated time of each."""
+    now, seen = 0.0, []
+    for _ in range(samples):
+        in_flight = limit.value
+        rtt = base * max(1.0, in_flight / capacity)
+        now += rtt / in_flight
+        limit.answered(rtt, in_flight, now)
+        seen.append(limit.value)
+        if clock is not None:
+            clock.append(now)
+    return seen
+
+
+def test_a_host_answering_at_its_base_latency_doubles_the_limit_each_round_trip() -> None:
+    limit, clock = HostLimit(initial=20, maximum=500), list[float]()
+    seen = _serve(limit, capacity=10_000, base=0.2, samples=2_000, clock=clock)
+    assert seen[-1] == 500
+    # The first call alone, then 20, 40, ..., 320 and 500: seven round trips.
+    assert clock[seen.index(500)] < 7.5 * 0.2
+
+
+def test_the_limit_settles_just_above_what_the_host_serves_without_queueing() -> None:
+    limit = HostLimit(initial=20, maximum=500)
+    seen = _serve(limit, capacity=50, base=0.05, samples=5_000)
+    tail = sorted(seen[-1_000:])
+    assert tail[len(tail) // 2] >= 50  # the host kept busy, but for the dips of re-measuring
+    assert tail[-1] <= TOLERANCE * 50 + 2 * BETA * math.log10(500) + 1  # and a short queue
+
+
+def test_rising_latency_shrinks_the_limit_multiplicatively_once_per_round_trip() -> None:
+    limit = HostLimit(initial=100, maximum=500)
+    limit.answered(0.1, 1, 0.0)  # the first call, alone: the base latency; a round trip begins
+    limit.answered(0.3, 100, 0.05)
+    limit.answered(0.3, 100, 0.1)  # the round trip ends: its mean is 2.3 times the base
+    mean = (0.1 + 0.3 + 0.3) / 3
+    # Cut to what the host served without a queue (limit * base / rtt, with the tolerance),
+    # plus a few calls.
+    assert limit.value == int(100 * TOLERANCE * 0.1 / mean + ALPHA * math.log10(100)) == 70
+    assert limit.shrinks == 1
+    limit.answered(0.5, 70, 0.15)  # answers of calls sent under the old limit: no second cut
+    limit.answered(0.5, 70, 0.2)  # within the round trip after the cut
+    assert (limit.value, limit.shrinks) == (70, 1)
+    limit.answered(0.5, 70, 0.4)  # a round trip later, still five times the base: halved
+    assert (limit.value, limit.shrinks) == (35, 2)
+
+
+def test_latency_within_the_tolerance_of_the_base_is_no_queue() -> None:
+    limit = HostLimit(initial=100, maximum=500)
+    limit.answered(0.1, 1, 0.0)
+    for step in range(1, 40):
+        limit.answered(0.14, 100, step * 0.15)  # 40 % slower than the base: noise, not a queue
+    assert limit.shrinks == 0
+    assert limit.value == 400  # doubled while the calls in flight used half of it or more
+
+
+def test_failures_shrink_the_limit_once_per_round_trip_and_never_below_the_minimum() -> None:
+    limit = HostLimit(initial=100, minimum=2)
+    limit.answered(1.0, 1, 0.0)  # the base latency: one round trip is about a second
+    before = limit.limit
+    limit.failed(0.5)
+    assert limit.value == int(before * 0.9)
+    limit.failed(0.6)  # the same burst of timeouts: one shrink
+    assert (limit.value, limit.drops) == (int(before * 0.9), 2)
+    for second in range(2, 200):
+        limit.failed(float(second))
+    assert limit.value == 2
+
+
+def test_a_new_hosts_first_call_goes_alone_to_measure_its_no_load_latency() -> None:
+    limit = HostLimit(initial=20)
+    assert limit.value == 1
+    limit.answered(0.05, 1, 0.0)
+    assert (limit.value, limit.base) == (20, 0.05)
+
+
+def test_a_lightly_used_host_keeps_its_limit() -> None:
+    limit = HostLimit(initial=20)
+    for step in range(100):
+        limit.answered(0.1, 3, step * 0.1)  # 3 calls at once tell nothing about a limit of 20
+    assert limit.value == 20
+
+
+def test_the_no_load_latency_is_measured_again_after_a_window() -> None:
+    limit = HostLimit(initial=20)
+    limit.answered(0.01, 1, 0.0)
+    for step in range(1_100):
+        limit.answered(1.0, 1, float(step))  # the host moved: its latency is now 1 s
+    assert limit.base == pytest.approx(1.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    initial=st.integers(1, 1_000),
+    minimum=st.integers(1, 10),
+    maximum=st.integers(10, 1_000),
+    events=st.lists(
+        st.one_of(
+            st.tuples(st.just("answer"), st.floats(1e-9, 120.0), st.integers(0, 2_000)),
+            st.tuples(st.just("fail"), st.just(0.0), st.just(0)),
+        ),
+        max_size=300,
+    ),
+)
+def test_the_limit_stays_within_its_bounds_whatever_happens(
+    initial: int, minimum: int, maximum: int, events: list[tuple[str, float, int]]
+) -> None:
+    limit = HostLimit(initial=initial, minimum=minimum, maximum=maximum)
+    assert minimum <= limit.value <= maximum
+    for now, (kind, rtt, in_flight) in enumerate(events):
+        if kind == "answer":
+            limit.answered(rtt, in_flight, float(now))
+        else:
+            limit.failed(float(now))
+        assert minimum <= limit.value <= maximum
+
+
+@settings(max_examples=50, deadline=None)
+@given(capacity=st.integers(1, 300), base=st.floats(0.001, 2.0))
+def test_under_a_host_that_queues_past_its_capacity_the_limit_never_runs_away(
+    capacity: int, base: float
+) -> None:
+    limit = HostLimit(initial=20, maximum=1_000)
+    seen = _serve(limit, capacity, base, samples=3_000)
+    # The latency the tolerance lets pass, a queue past BETA, and one jump of growth at most.
+    assert max(seen[-500:]) <= TOLERANCE * capacity + 2 * BETA * math.log10(1_000) + 1
