@@ -180,4 +180,5 @@ SANDBOX_CONTROL_ROUTES = [
     ("POST", "/_sim/script"),
     ("GET", "/_sim/stats"),
     ("POST", "/_sim/reset"),
+    ("POST", "/_sim/release"),
 ]

@@ -253,6 +253,26 @@ def test_a_lost_response_post_is_visible_while_the_answer_is_held(sim: SimContro
     assert time.monotonic() - started < HANG_S  # lookups are not stuck behind the held request
 
 
+def test_release_answers_the_held_requests_at_once(sim: SimControl) -> None:
+    sim.configure(hang_s=600)
+    sim.script("lost_response", "timeout")
+    with ThreadPoolExecutor(2) as pool:
+        calls = [pool.submit(sim.create, body(f"n{n}"), key=f"k{n}") for n in range(2)]
+        deadline = time.monotonic() + 10
+        while sim.stats()["held"] < 2:
+            assert time.monotonic() < deadline, sim.stats()
+            time.sleep(0.02)
+        assert not any(call.done() for call in calls)
+        started = time.monotonic()
+        released = sim.http.post("/_sim/release")
+        answers = sorted(call.result(timeout=5).status_code for call in calls)
+    assert released.json() == {"released": 2}
+    assert answers == [200, 503]  # the lost response's post, and the timeout's refusal
+    assert time.monotonic() - started < 5  # not the 600 s hang
+    assert sim.stats()["held"] == 0
+    assert [post["text"] for post in sim.posts()] in (["n0"], ["n1"])
+
+
 def test_script_is_consumed_in_order_before_random_faults(sim: SimControl) -> None:
     sim.configure(faults={"unavailable": 1.0})
     sim.script("rate_limit", "ok", "error_after_create")

@@ -233,7 +233,9 @@ def token_refusal(request: Request, config: SandboxConfig) -> Response | None:
     return error_response(401, "invalid_token", "The access token is invalid", challenge)
 
 
-async def refusal(request: Request, config: SandboxConfig, fault: str) -> Response:
+async def refusal(
+    request: Request, config: SandboxConfig, fault: str, holds: Holds | None = None
+) -> Response:
     """The answer of a fault that creates nothing (one of REFUSALS)."""
     if fault == "rate_limit":
         headers = {
@@ -247,18 +249,55 @@ async def refusal(request: Request, config: SandboxConfig, fault: str) -> Respon
     if fault == "rejected":
         return error_response(422, "validation_failed", "rejected by fault injection")
     if fault == "timeout":
-        await hold(request, config.hang_s)
+        await (holds.hold(request, config.hang_s) if holds else hold(request, config.hang_s))
     return error_response(503, "unavailable", "The service is unavailable; nothing was created")
 
 
-async def hold(request: Request, seconds: float) -> None:
+async def hold(request: Request, seconds: float, release: asyncio.Event | None = None) -> None:
     """Wait `seconds`, or less if the client hangs up first: a client that timed out is gone,
-    and holding on would only keep the simulator (and its shutdown) busy."""
+    and holding on would only keep the simulator (and its shutdown) busy. `release`, once set,
+    ends the hold at once (the control API's release)."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
-            # The body was read already, so receive() blocks until the client disconnects.
-            if (await request.receive())["type"] != "http.disconnect":
-                await asyncio.sleep(seconds)
+            if release is None:
+                await _until_gone(request, seconds)
+                return
+            gone = asyncio.ensure_future(_until_gone(request, seconds))
+            released = asyncio.ensure_future(release.wait())
+            try:
+                await asyncio.wait((gone, released), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                gone.cancel()
+                released.cancel()
+
+
+async def _until_gone(request: Request, seconds: float) -> None:
+    # The body was read already, so receive() blocks until the client disconnects.
+    if (await request.receive())["type"] != "http.disconnect":
+        await asyncio.sleep(seconds)
+
+
+class Holds:
+    """The requests a fault holds, and the switch that answers all of them now: a test that cut
+    a client off the network answers its held calls only once the network is back."""
+
+    def __init__(self) -> None:
+        self._release = asyncio.Event()
+        self.held = 0
+
+    async def hold(self, request: Request, seconds: float) -> None:
+        self.held += 1
+        try:
+            await hold(request, seconds, self._release)
+        finally:
+            self.held -= 1
+
+    def release(self) -> int:
+        """End every hold under way; later holds wait their `hang_s` again. How many ended."""
+        released, event = self.held, self._release
+        self._release = asyncio.Event()
+        event.set()
+        return released
 
 
 class Capacity:

@@ -49,8 +49,12 @@ Control API (no latency, no token), served only when the app is created with `co
     POST B/_sim/script      {"faults": [name | "ok", ...]}, appended to the script
     GET  B/_sim/stats       {"requests" (creates), "lookups", "posts", "replays", "refs" (distinct),
                             "duplicates" (refs with more than one post), "faults": {name: n},
-                            "peak" (the most creates under way at once)}
+                            "peak" (the most creates under way at once), "held" (requests a
+                            fault holds now)}
     GET  B/_sim/posts[?ref=R]  {"posts": [...]}
+    POST B/_sim/release     answers every request a fault holds now ("timeout": its 503,
+                            "lost_response": its 200), however long its `hang_s`; later ones are
+                            held again. {"released": n}
     POST B/_sim/reset       clears posts, owners, script and stats, restores the config the app was
                             created with; ids keep increasing, so a stale id never names a new post
 """
@@ -79,10 +83,10 @@ from herald.sim.faults import (
     REFUSALS,
     Capacity,
     FaultInjector,
+    Holds,
     SandboxConfig,
     config_wire,
     error_response,
-    hold,
     merge_config,
     refusal,
     token_refusal,
@@ -141,6 +145,7 @@ class SandboxSim:
         self.by_ref: defaultdict[str, list[SandboxPost]] = defaultdict(list)
         self.requests = self.lookups = self.replays = self.duplicates = 0
         self.capacity = Capacity()
+        self.holds = Holds()
 
     def configure(self, changes: object) -> None:
         config = merge_config(self.config, changes)
@@ -203,6 +208,7 @@ class SandboxSim:
             "refs": len(self.by_ref),
             "duplicates": self.duplicates,
             "peak": self.capacity.peak,
+            "held": self.holds.held,
             "faults": dict(self.injector.counts),
         }
 
@@ -314,12 +320,12 @@ async def _create_post(request: Request) -> Response:
         return error_response(422, "validation_failed", str(exc))
     fault = sim.injector.next_fault(sim.config.faults)
     if fault in REFUSALS:
-        return await refusal(request, sim.config, str(fault))
+        return await refusal(request, sim.config, str(fault), sim.holds)
     post = sim.add(draft)
     if fault == "error_after_create":
         return error_response(500, "internal", "Internal error")
     if fault == "lost_response":
-        await hold(request, sim.config.hang_s)
+        await sim.holds.hold(request, sim.config.hang_s)
     if sim.config.success_body is not None:
         return Response(sim.config.success_body, media_type="application/json")
     return JSONResponse(post.wire(base_url(request)))
@@ -361,6 +367,10 @@ async def public_page(request: Request) -> Response:
     )
 
 
+async def sim_release(request: Request) -> Response:
+    return JSONResponse({"released": _sim(request).holds.release()})
+
+
 async def sim_posts(request: Request) -> Response:
     sim = _sim(request)
     ref = request.query_params.get("ref")
@@ -386,6 +396,7 @@ def create_sandbox_app(config: SandboxConfig | None = None, *, control: bool = T
         routes += [
             *control_routes(_sim, config_wire),
             Route("/_sim/posts", sim_posts, methods=["GET"]),
+            Route("/_sim/release", sim_release, methods=["POST"]),
         ]
     app = Starlette(routes=routes)
     app.state.sandbox = SandboxSim(config or SandboxConfig())
