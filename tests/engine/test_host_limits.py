@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -47,19 +48,50 @@ def test_the_limit_settles_just_above_what_the_host_serves_without_queueing() ->
 
 def test_rising_latency_shrinks_the_limit_multiplicatively_once_per_round_trip() -> None:
     limit = HostLimit(initial=100, maximum=500)
-    limit.answered(0.1, 1, 0.0)  # the first call, alone: the base latency; a round trip begins
-    limit.answered(0.3, 100, 0.05)
-    limit.answered(0.3, 100, 0.1)  # the round trip ends: its mean is 2.3 times the base
-    mean = (0.1 + 0.3 + 0.3) / 3
+    limit.answered(0.1, 1, 0.0)  # the first call, alone: the base latency
+    limit.answered(0.3, 100, 0.05)  # a round trip begins, as long as this answer took
+    limit.answered(0.3, 100, 0.2)
+    assert limit.shrinks == 0
+    limit.answered(0.3, 100, 0.35)  # the round trip ends: every answer three times the base
     # Cut to what the host served without a queue (limit * base / rtt, with the tolerance),
     # plus a few calls.
-    assert limit.value == int(100 * TOLERANCE * 0.1 / mean + ALPHA * math.log10(100)) == 70
+    assert limit.value == int(100 * TOLERANCE * 0.1 / 0.3 + ALPHA * math.log10(100)) == 56
     assert limit.shrinks == 1
-    limit.answered(0.5, 70, 0.15)  # answers of calls sent under the old limit: no second cut
-    limit.answered(0.5, 70, 0.2)  # within the round trip after the cut
-    assert (limit.value, limit.shrinks) == (70, 1)
-    limit.answered(0.5, 70, 0.4)  # a round trip later, still five times the base: halved
-    assert (limit.value, limit.shrinks) == (35, 2)
+    limit.answered(0.5, 56, 0.4)  # answers of calls sent under the old limit: no second cut
+    limit.answered(0.5, 56, 0.6)  # within the round trip after the cut
+    assert (limit.value, limit.shrinks) == (56, 1)
+    limit.answered(0.5, 56, 0.9)  # a round trip later, still five times the base: halved
+    assert (limit.value, limit.shrinks) == (28, 2)
+
+
+def test_jitter_around_the_mean_is_not_read_as_a_queue() -> None:
+    """50 ms +- 25 ms, as the simulators answer: the mean is twice the fastest answer, yet the
+    host is idle, and the limit grows to its maximum without a cut."""
+    rng = random.Random(3)
+    limit, now = HostLimit(initial=10, maximum=500), 0.0
+    limit.answered(0.05, 1, now)
+    for _ in range(20_000):
+        now += 0.05 / limit.value
+        limit.answered(rng.uniform(0.025, 0.075), limit.value, now)
+    assert limit.base is not None
+    assert limit.base < 0.026
+    assert (limit.value, limit.shrinks) == (500, 0)
+
+
+def test_a_host_serving_one_call_at_a_time_is_given_few() -> None:
+    """A host that serves calls one after another (as mastodon-mock does, about 12 ms each):
+    the k-th of n calls sent at once waits k service times, so even the faster answers of a
+    round trip show the queue, and the limit stays at a few calls."""
+    limit, now, queue = HostLimit(initial=10, maximum=500), 0.0, list[float]()
+    for _ in range(3_000):
+        # Keep the host full: each answer frees a place, taken at once by a waiting call.
+        while len(queue) < limit.value:
+            queue.append(now)
+        sent = queue.pop(0)
+        now += 0.012
+        limit.answered(now - sent, len(queue) + 1, now)
+    assert limit.value <= 10
+    assert limit.shrinks > 0
 
 
 def test_latency_within_the_tolerance_of_the_base_is_no_queue() -> None:
@@ -89,6 +121,7 @@ def test_a_new_hosts_first_call_goes_alone_to_measure_its_no_load_latency() -> N
     assert limit.value == 1
     limit.answered(0.05, 1, 0.0)
     assert (limit.value, limit.base) == (20, 0.05)
+    assert limit.rounds == 0  # the lone call starts no round trip
 
 
 def test_a_lightly_used_host_keeps_its_limit() -> None:

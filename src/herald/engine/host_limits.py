@@ -34,7 +34,18 @@ BETA = 6.0  # over BETA * log10(limit) queued: the host is queueing our calls, s
 # queue measured in calls alone would cut the limit to a crawl on that noise.
 TOLERANCE = 1.5
 SMOOTHING = 0.2  # weight of a round trip's latency in the moving average that times rounds
+# A round trip's queue is read from its faster answers, not its mean: a host's own jitter spreads
+# answers around its mean (the simulators' 50 ms ± 25 ms has a mean twice its fastest answer), but
+# the tenth percentile of a round stays near the fastest answer ever seen unless every call of
+# the round waited, which is what a queue does (a host serving one call at a time answers the
+# k-th of n queued calls after k service times: its tenth percentile grows with n).
+LOW_QUANTILE = 0.1
+MAX_ROUND_SAMPLES = 1_024  # a round's latencies kept for its quantile; the rest only in its mean
 PROBE_ROUNDS = 50  # re-measure the no-load latency this often: the host or its path may change
+# While re-measuring, the limit is divided by this much: a host that serves calls one after
+# another still queues half our calls, and measured at half the limit its base would creep up
+# with every re-measurement (6 times the service time on such a host, in a test).
+PROBE_DIVISOR = 8
 
 
 @dataclass
@@ -45,6 +56,19 @@ class _Round:
     total: float = 0.0
     count: int = 0
     busiest: int = 0  # the most calls in flight at an answer
+    latencies: list[float] = field(default_factory=list)
+
+    def add(self, rtt: float, in_flight: int) -> None:
+        self.total += rtt
+        self.count += 1
+        self.busiest = max(self.busiest, in_flight)
+        if len(self.latencies) < MAX_ROUND_SAMPLES:
+            self.latencies.append(rtt)
+
+    def low(self) -> float:
+        """The round's LOW_QUANTILE latency: what its faster answers took."""
+        ordered = sorted(self.latencies)
+        return ordered[int(LOW_QUANTILE * (len(ordered) - 1))]
 
 
 @dataclass
@@ -78,21 +102,21 @@ class HostLimit:
     def value(self) -> int:
         if self.base is None:
             return self.minimum  # the first call goes alone: its latency is the base
-        limit = self.limit / 2 if self._probe_until is not None else self.limit
+        limit = self.limit / PROBE_DIVISOR if self._probe_until is not None else self.limit
         return max(self.minimum, min(self.maximum, int(limit)))
 
     def answered(self, rtt: float, in_flight: int, now: float) -> None:
         """A call got an answer after `rtt` seconds, `in_flight` calls running (itself included)."""
         rtt = max(rtt, 1e-6)
         self.samples += 1
-        if self.base is None or rtt < self.base:
-            self.base = rtt
+        if self.base is None:
+            self.base = rtt  # the lone first call's: the limit opens with the next call
+            return
+        self.base = min(self.base, rtt)
         if self._probing(rtt, in_flight, now):
             return
         current = self._round or _Round(ends=now + (self.smoothed or rtt))
-        current.total += rtt
-        current.count += 1
-        current.busiest = max(current.busiest, in_flight)
+        current.add(rtt, in_flight)
         self._round = current
         if now >= current.ends:
             self._round = None
@@ -105,12 +129,13 @@ class HostLimit:
         self._shrink(now, self.limit * self.backoff)
 
     def _adjust(self, ended: _Round, now: float) -> None:
-        rtt = ended.total / ended.count
+        mean = ended.total / ended.count
         self.smoothed = (
-            rtt if self.smoothed is None else self.smoothed + SMOOTHING * (rtt - self.smoothed)
+            mean if self.smoothed is None else self.smoothed + SMOOTHING * (mean - self.smoothed)
         )
         if ended.busiest * 2 < self.limit:
             return  # too few calls to tell anything about the host's capacity: hold the limit
+        rtt = ended.low()
         base = self.base if self.base is not None else rtt
         steps = math.log10(max(self.limit, 10.0))
         queued = self.limit * (1.0 - TOLERANCE * base / rtt)
