@@ -224,6 +224,33 @@ def report(options: Options, run: Run, rows: list[TargetRow], left: dict[str, in
     print(f"lost (not terminal after the drain deadline): {sum(left.values())} {left or ''}")
 
 
+# The faults that leave a call's outcome unknown by design: the post is made and the answer is a
+# 500 or held past the HTTP timeout, or the request is held past it and refused later.
+DOUBT_BY_DESIGN = ("error_after_create", "lost_response", "timeout")
+
+
+def doubt_accounting(
+    options: Options, run: Run, outcomes: dict[str, int], stats: dict[str, Any]
+) -> str:
+    """In-doubt attempts split by cause: the injected faults that make a call's outcome unknown
+    by design, claims SIGKILLed past their send gate (at most the rows the victims held), and
+    the rest, which only the engine can have caused (its own timeouts under load)."""
+    in_doubt = outcomes.get("in_doubt", 0)
+    injected = sum(int(stats.get("faults", {}).get(name, 0)) for name in DOUBT_BY_DESIGN)
+    killed = sum(kill.in_flight for kill in run.kills)
+    left = max(0, in_doubt - injected)
+    rest = max(0, left - killed)
+
+    def share(count: int) -> str:
+        return f"{count} ({100 * count / options.targets:.2f} % of targets)"
+
+    return (
+        f"in doubt: {share(in_doubt)}; injected faults that make the outcome unknown by design "
+        f"{share(injected)}; the other {share(left)} against {killed} rows held by killed "
+        f"workers; self-inflicted (beyond both) at least {share(rest)}"
+    )
+
+
 def statuses_by_text(statuses: list[dict[str, Any]]) -> dict[str, list[datetime]]:
     """Mastodon simulator statuses keyed like sandbox refs: each post's content is unique."""
     found: defaultdict[str, list[datetime]] = defaultdict(list)
@@ -313,6 +340,7 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
             f"published in Herald: {published}; distinct statuses on the platform: {len(created)}"
         )
     print(f"publish_attempt by outcome: {dict(sorted(outcomes.items()))}")
+    print(doubt_accounting(options, run, outcomes, stats))
     # Mastodon's simulator also lists the last 1,000 keys it received: too long to print.
     shown = {name: value for name, value in stats.items() if name != "idempotency_keys"}
     print(f"simulator: {shown}")

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from herald.engine.host_limits import HostLimit
+from herald.engine.loop_lag import LoopLag
 
 # Where each platform's calls go: the connection option naming the server, and its default.
 _ENDPOINTS: dict[str, tuple[str, str]] = {
@@ -80,9 +81,10 @@ class Permit:
     """One call's place under its host's limit. `begin` when the call starts; `answered` or
     `failed` when it ends; `release` in a finally (a no-op after either)."""
 
-    def __init__(self, host: _Host, clock: Callable[[], float]) -> None:
+    def __init__(self, host: _Host, clock: Callable[[], float], lag: LoopLag) -> None:
         self._host = host
         self._clock = clock
+        self._lag = lag
         self._started: float | None = None
         self._held = True
 
@@ -94,7 +96,13 @@ class Permit:
         not the host's (media uploads): they free the slot without a latency sample."""
         if self._held and measure and self._started is not None:
             now, shrinks = self._clock(), self._host.limit.shrinks
-            self._host.limit.answered(now - self._started, self._host.running, now)
+            limit = self._host.limit
+            rtt = now - self._started
+            if limit.base is not None and rtt > limit.base:
+                # The time our own loop ran late is not the host's; never below its base, so
+                # the correction cannot make the host look faster than it ever was.
+                rtt = max(limit.base, rtt - self._lag.lag)
+            limit.answered(rtt, self._host.running, now)
             self._logged(shrinks, "latency")
         self.release()
 
@@ -133,13 +141,15 @@ class CallLimiter:
         self._maximum = maximum
         self._clock = clock
         self._hosts: dict[str, _Host] = {}
+        self._lag = LoopLag()
 
     async def acquire(self, host: str, key: str) -> Permit:
         """Wait for a place under `host`'s limit; `key` (the connection) for round-robin."""
         state = self._host(host)
+        self._lag.watch()
         if state.running < state.limit.value and not state.waiting:
             state.running += 1
-            return Permit(state, self._clock)
+            return Permit(state, self._clock, self._lag)
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         state.queues.setdefault(key, deque()).append(waiter)
         state.waiting += 1
@@ -152,7 +162,7 @@ class CallLimiter:
             else:
                 self._forget(state, key, waiter)
             raise
-        return Permit(state, self._clock)
+        return Permit(state, self._clock, self._lag)
 
     def saturated(self, host: str) -> bool:
         """As many calls wait for the host as its limit lets run: claim no more for it."""

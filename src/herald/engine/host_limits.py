@@ -27,6 +27,13 @@ from dataclasses import dataclass, field
 # Vegas's thresholds, in queued calls, scale with log10(limit) (as in Netflix's concurrency-limits):
 # a big limit tolerates a proportionally tiny queue, a small one at least one call.
 IDLE = 1.0  # at or under IDLE * log10(limit) queued: the host is idle, double the limit
+# Until the host first shows a queue or fails a call, a round trip whose faster answers came
+# within CLEAR times its base quadruples the limit instead (a slow start that exits on the first
+# sign of load, as TCP's HyStart does): a burst to a fast, unloaded host opens in a few round
+# trips, while a host that queues shows it in the first round trip and never sees the faster
+# growth.
+CLEAR = 1.2
+FAST_GROWTH = 4
 ALPHA = 3.0  # under ALPHA * log10(limit) queued: the host has room, grow by one step
 BETA = 6.0  # over BETA * log10(limit) queued: the host is queueing our calls, shrink
 # Latency within TOLERANCE times the base counts as no queue: a host's own jitter, and the CPU a
@@ -140,7 +147,8 @@ class HostLimit:
         steps = math.log10(max(self.limit, 10.0))
         queued = self.limit * (1.0 - TOLERANCE * base / rtt)
         if queued <= IDLE * steps:
-            self._set(self.limit * 2)
+            starting = not self.shrinks and not self.drops and rtt <= CLEAR * base
+            self._set(self.limit * (FAST_GROWTH if starting else 2))
         elif queued < ALPHA * steps:
             self._set(self.limit + steps)
         elif queued > BETA * steps:
