@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     engine_lease_seconds: float = Field(default=60.0, gt=0)
     engine_http_timeout_seconds: float = Field(default=30.0, gt=0)
     engine_host_initial_limit: int = Field(
-        default=10,
+        default=4,
         ge=1,
         description="Calls one worker lets run at once against a platform host it has not "
         "measured yet; each host's limit then adapts to its latency and failures, between 1 "

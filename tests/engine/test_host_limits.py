@@ -190,3 +190,15 @@ def test_under_a_host_that_queues_past_its_capacity_the_limit_never_runs_away(
     seen = _serve(limit, capacity, base, samples=3_000)
     # The latency the tolerance lets pass, a queue past BETA, and one jump of growth at most.
     assert max(seen[-500:]) <= TOLERANCE * capacity + 2 * BETA * math.log10(1_000) + 1
+
+
+def test_a_host_that_stops_answering_halves_the_limit_once_until_it_answers_again() -> None:
+    limit = HostLimit(initial=20)
+    limit.answered(0.1, 1, 0.0)
+    for call in range(20):  # every call in flight times out, all within one round trip
+        limit.failed(30.0 + call * 0.001)
+    assert limit.value == 9  # 20 * 0.9 at the first, then halved once half of them had failed
+    limit.answered(0.1, 9, 30.05)
+    for call in range(2):  # a failure here and there: the gentle cut, once a round trip
+        limit.failed(40.0 + call)
+    assert limit.value == 7  # int(9 * 0.9 * 0.9)

@@ -1,22 +1,25 @@
 """The concurrency limit of one platform host: TCP Vegas on call latency, AIMD on failures.
 
-Pure arithmetic over (latency, calls in flight, time) samples; `engine/call_limiter.py` applies it.
-The idea is Vegas's: with the host's no-load latency `base` and a round trip's mean latency `rtt`,
+Pure arithmetic over (latency, calls in flight, time) samples; `engine/call_limiter.py` applies it
+(and takes the time its own event loop ran late off each latency first, `engine/loop_lag.py`).
+The idea is Vegas's: with the host's no-load latency `base` and a round trip's latency `rtt`,
 about `limit * (1 - TOLERANCE * base / rtt)` of our calls wait in the host's queue rather than
-being served. The limit changes once per round trip, from all the answers of that round trip:
-calls sent together are answered one after another by a busy host, and the first answers alone
-would make it look idle. While the queue stays under a call or so the limit doubles each round
-trip (as TCP's slow start: a healthy host is reached in a few round trips; a faster growth
-overshot mastodon-mock's breaking point from one round trip to the next); it grows by a step
-under a few calls, and past several calls it is cut multiplicatively, to what the host served
-without a queue plus a few calls. A call that times out, fails with a 5xx or is answered 429
-cuts it by `backoff` (once a round trip).
+being served. The limit changes once per round trip, from all the answers of that round trip,
+and `rtt` is their tenth percentile (LOW_QUANTILE): a host's jitter spreads answers around a mean
+well above its fastest answer without any queue, while a queue delays every answer, the faster
+ones included. While the queue stays under a call or so the limit doubles each round trip (as
+TCP's slow start); until the host first shows a queue or fails a call, a round trip whose faster
+answers came within CLEAR of the base quadruples it (a burst to a fast idle host opens in a few
+round trips). It grows by a step under a few queued calls, and past several it is cut
+multiplicatively, to what the host served without a queue plus a few calls. A call that times
+out, fails with a 5xx or is answered 429 cuts it by `backoff` (once a round trip); when half
+the limit's calls fail with no answer between, the host has stopped serving and the limit halves.
 
 The no-load latency is the fastest answer seen. A new host's first call goes alone to measure it.
-It is measured again every PROBE_ROUNDS round trips: for two round trips the limit is halved (as
-BBR probes its minimum round trip), so that a host we keep busy answers some calls without our own
-queue in front of them; the fastest of those is the new base, higher or lower than the old.
-Without the dip, a host held at its limit never answers at its base again.
+It is measured again every PROBE_ROUNDS round trips: for two round trips the limit is divided by
+PROBE_DIVISOR (as BBR probes its minimum round trip), so that a host we keep busy answers some
+calls without our own queue in front of them; the fastest of those is the new base, higher or
+lower than the old. Without the dip, a host held at its limit never answers at its base again.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ SMOOTHING = 0.2  # weight of a round trip's latency in the moving average that t
 # k-th of n queued calls after k service times: its tenth percentile grows with n).
 LOW_QUANTILE = 0.1
 MAX_ROUND_SAMPLES = 1_024  # a round's latencies kept for its quantile; the rest only in its mean
+STREAK = 3  # this many failures in a row, and half the limit, halve it (once until an answer)
 PROBE_ROUNDS = 50  # re-measure the no-load latency this often: the host or its path may change
 # While re-measuring, the limit is divided by this much: a host that serves calls one after
 # another still queues half our calls, and measured at half the limit its base would creep up
@@ -82,7 +86,7 @@ class _Round:
 class HostLimit:
     """How many calls Herald lets run at once against one host. `value` is what to enforce."""
 
-    initial: int = 20
+    initial: int = 4
     minimum: int = 1
     maximum: int = 500
     backoff: float = 0.9  # the multiplicative decrease on failures
@@ -95,6 +99,8 @@ class HostLimit:
     shrinks: int = field(default=0, init=False)
     _round: _Round | None = field(default=None, init=False)
     _calm_until: float = field(default=-math.inf, init=False)
+    _failing: int = field(default=0, init=False)  # failures since the last answer
+    _halved: bool = field(default=False, init=False)  # halved for them already
     _probe_until: float | None = field(default=None, init=False)  # while the limit dips
     _probe_min: float = field(default=math.inf, init=False)
 
@@ -116,6 +122,7 @@ class HostLimit:
         """A call got an answer after `rtt` seconds, `in_flight` calls running (itself included)."""
         rtt = max(rtt, 1e-6)
         self.samples += 1
+        self._failing, self._halved = 0, False
         if self.base is None:
             self.base = rtt  # the lone first call's: the limit opens with the next call
             return
@@ -133,6 +140,14 @@ class HostLimit:
     def failed(self, now: float) -> None:
         """A call timed out, or the host answered 5xx or 429: it is overloaded."""
         self.drops += 1
+        self._failing += 1
+        if self._failing >= max(STREAK, self.limit / 2) and not self._halved:
+            # Half the limit failed with no answer between: the host has stopped serving (as
+            # mastodon-mock deadlocks under load), not dropped a call here and there.
+            self._halved = True
+            self._calm_until = -math.inf
+            self._shrink(now, self.limit / 2)
+            return
         self._shrink(now, self.limit * self.backoff)
 
     def _adjust(self, ended: _Round, now: float) -> None:
