@@ -30,28 +30,28 @@ def _serve(
     return seen
 
 
-def test_a_fresh_host_answering_at_its_base_latency_quadruples_the_limit_each_round_trip() -> None:
-    limit, clock = HostLimit(initial=20, maximum=500), list[float]()
-    seen = _serve(limit, capacity=10_000, base=0.2, samples=2_000, clock=clock)
-    assert seen[-1] == 500
-    # The first call alone, then 20, 80, 320 and 500: four round trips.
-    assert clock[seen.index(500)] < 4.5 * 0.2
-    assert seen.index(80) < seen.index(320)
-    assert 40 not in seen
+def test_a_fresh_host_answering_at_its_base_latency_opens_in_a_few_round_trips() -> None:
+    limit, clock = HostLimit(initial=4, maximum=2_000), list[float]()
+    seen = _serve(limit, capacity=10_000, base=0.2, samples=5_000, clock=clock)
+    assert seen[-1] == 2_000
+    # The first call alone, then 4, 8, 16 and 32 (doubling while the limit is small), then
+    # 128, 512 and 2,000: eight round trips.
+    assert clock[seen.index(2_000)] < 8.5 * 0.2
+    assert [n for n in (4, 8, 16, 32, 64, 128, 256, 512) if n in seen] == [4, 8, 16, 32, 128, 512]
 
 
 def test_once_the_host_showed_a_queue_the_limit_only_doubles() -> None:
-    limit, now = HostLimit(initial=20, maximum=10_000), 0.0
+    limit, now = HostLimit(initial=40, maximum=10_000), 0.0
     limit.answered(0.1, 1, now)
     limit.failed(0.05)  # a 503: the host is loaded
-    assert limit.value == 18
+    assert limit.value == 36
     seen = []
     for _ in range(2_000):
         now += 0.1 / limit.value
         limit.answered(0.1, limit.value, now)
         seen.append(limit.value)
-    assert 36 in seen
-    assert 72 in seen  # 18, 36, 72: doubling
+    assert 72 in seen
+    assert 144 in seen  # 36, 72, 144: doubling
 
 
 def test_the_limit_settles_just_above_what_the_host_serves_without_queueing() -> None:

@@ -8,12 +8,13 @@ being served. The limit changes once per round trip, from all the answers of tha
 and `rtt` is their tenth percentile (LOW_QUANTILE): a host's jitter spreads answers around a mean
 well above its fastest answer without any queue, while a queue delays every answer, the faster
 ones included. While the queue stays under a call or so the limit doubles each round trip (as
-TCP's slow start); until the host first shows a queue or fails a call, a round trip whose faster
-answers came within CLEAR of the base quadruples it (a burst to a fast idle host opens in a few
-round trips). It grows by a step under a few queued calls, and past several it is cut
-multiplicatively, to what the host served without a queue plus a few calls. A call that times
-out, fails with a 5xx or is answered 429 cuts it by `backoff` (once a round trip); when half
-the limit's calls fail with no answer between, the host has stopped serving and the limit halves.
+TCP's slow start); from FAST_FROM calls on, until the host first shows a queue or fails a call, a
+round trip whose faster answers came within CLEAR of the base quadruples it (a burst to a fast
+idle host opens in a few round trips). It grows by a step under a few queued calls, and past
+several it is cut multiplicatively, to what the host served without a queue plus a few calls.
+A call that times out, fails with a 5xx or is answered 429 cuts it by `backoff` (once a round
+trip); when half the limit's calls fail with no answer between, the host has stopped serving
+and the limit halves.
 
 The no-load latency is the fastest answer seen. A new host's first call goes alone to measure it.
 It is measured again every PROBE_ROUNDS round trips: for two round trips the limit is divided by
@@ -37,6 +38,11 @@ IDLE = 1.0  # at or under IDLE * log10(limit) queued: the host is idle, double t
 # growth.
 CLEAR = 1.2
 FAST_GROWTH = 4
+# ... once the host has served this many calls at once at its base latency. Below, the limit
+# only doubles: a process's first call may have measured a host already loaded by other
+# workers, and mastodon-mock, so misjudged, stalled for 30 s when one of three workers went
+# from 4 to 16 calls in one round trip (24 at once).
+FAST_FROM = 32
 ALPHA = 3.0  # under ALPHA * log10(limit) queued: the host has room, grow by one step
 BETA = 6.0  # over BETA * log10(limit) queued: the host is queueing our calls, shrink
 # Latency within TOLERANCE times the base counts as no queue: a host's own jitter, and the CPU a
@@ -162,7 +168,12 @@ class HostLimit:
         steps = math.log10(max(self.limit, 10.0))
         queued = self.limit * (1.0 - TOLERANCE * base / rtt)
         if queued <= IDLE * steps:
-            starting = not self.shrinks and not self.drops and rtt <= CLEAR * base
+            starting = (
+                self.limit >= FAST_FROM
+                and not self.shrinks
+                and not self.drops
+                and rtt <= CLEAR * base
+            )
             self._set(self.limit * (FAST_GROWTH if starting else 2))
         elif queued < ALPHA * steps:
             self._set(self.limit + steps)
