@@ -15,12 +15,13 @@ from herald.models._columns import ID_LENGTH, created_at_column, id_column
 _BITS = "platform_bits"
 SORT_COLUMNS = ("created_at", "updated_at", "scheduled_at")
 # Per sort column: one index in (account, column, id) order, one in (account, status, column,
-# id) order for the status filter; both carry what the other filters read.
+# id) order for the status filter. Both carry the platform set, which the platform filter
+# reads from them; only the second holds the status, which the engine rewrites.
 LIST_INDEXES = tuple(
     index
     for column in SORT_COLUMNS
     for index in (
-        Index(f"ix_post_group_by_{column}", "account_id", column, "id", "status", _BITS),
+        Index(f"ix_post_group_by_{column}", "account_id", column, "id", _BITS),
         Index(f"ix_post_group_status_{column}", "account_id", "status", column, "id", _BITS),
     )
 )

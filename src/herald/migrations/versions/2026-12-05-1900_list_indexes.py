@@ -39,7 +39,7 @@ INDEXES = [
     index
     for column in ("created_at", "updated_at", "scheduled_at")
     for index in (
-        (f"ix_post_group_by_{column}", ["account_id", column, "id", "status", "platform_bits"]),
+        (f"ix_post_group_by_{column}", ["account_id", column, "id", "platform_bits"]),
         (f"ix_post_group_status_{column}", ["account_id", "status", column, "id", "platform_bits"]),
     )
 ]
