@@ -223,6 +223,16 @@ async def in_process_figures(data: Dataset, repeat: int, upgraded: bool) -> list
 
         await claim()
         figures.append(Figures("engine claim (batch 100, nothing due)", await timed(claim, repeat)))
+
+        async def count_all() -> None:
+            # The floor of an exact total over every group: the database's own count.
+            async with unit_of_work(sessions, write=False) as session:
+                query = select(func.count()).where(PostGroup.account_id == data.account_id)
+                await session.scalar(query)
+
+        await count_all()
+        label = "floor: SELECT count(*) of the account's groups (driver, no HTTP)"
+        figures.append(Figures(label, await timed(count_all, repeat)))
         if upgraded:
             figures.extend(await calendar_figures(sessions, data, repeat))
     finally:
