@@ -12,13 +12,26 @@ from herald.db.base import Base
 from herald.db.types import UTCDateTime
 from herald.models._columns import ID_LENGTH, created_at_column, id_column
 
+_BITS = "platform_bits"
+SORT_COLUMNS = ("created_at", "updated_at", "scheduled_at")
+# Per sort column: one index in (account, column, id) order, one in (account, status, column,
+# id) order for the status filter. Both carry the platform set, which the platform filter
+# reads from them; only the second holds the status, which the engine rewrites.
+LIST_INDEXES = tuple(
+    index
+    for column in SORT_COLUMNS
+    for index in (
+        Index(f"ix_post_group_by_{column}", "account_id", column, "id", _BITS),
+        Index(f"ix_post_group_status_{column}", "account_id", "status", column, "id", _BITS),
+    )
+)
+
 
 class PostGroup(Base):
     __tablename__ = "post_group"
-    __table_args__ = (
-        Index("ix_post_group_account_created", "account_id", "created_at"),
-        Index("ix_post_group_account_scheduled", "account_id", "scheduled_at"),
-    )
+    # list-posts reads one of these in its order, filters on the columns it carries, and
+    # counts from it without touching the rows (`store.post_list`).
+    __table_args__ = LIST_INDEXES
 
     id: Mapped[str] = id_column()
     account_id: Mapped[str] = mapped_column(
@@ -29,6 +42,11 @@ class PostGroup(Base):
     alt_texts: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     # Derived from the targets (domain.post_state.group_status) and stored for filtering.
     status: Mapped[str] = mapped_column(String(32), nullable=False)
+    # The targets' platforms (domain.platform.PLATFORM_BITS), fixed at creation: the list's
+    # platform filter reads it from an index instead of looking at every target.
+    platform_bits: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.ids import is_id, new_id
 from herald.domain.past_time import CoercedTime, TimeInPastError, effective_time
-from herald.domain.platform import Platform, platform_id, split_platform_id
+from herald.domain.platform import Platform, platform_bits, platform_id, split_platform_id
 from herald.domain.platform_settings import (
     PlatformSettingsError,
     SettingTooLongError,
@@ -172,6 +172,7 @@ async def store_post(session: AsyncSession, planned: PlannedPost, now: datetime)
         )
     ]
     refresh_group_status(group)
+    group.platform_bits = platform_bits(c.platform for c in checked.connections)
     stored = await PostStore(session).add(group)
     if stored.status == PostStatus.SCHEDULED:
         await post_scheduled(session, stored, now)

@@ -7,18 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.models import Media, PostGroup, PublishTarget
+from herald.models import Media, PostGroup
+from herald.store.post_list import ListFilter, PostListReader
 
 SortField = Literal["createdAt", "updatedAt", "scheduledTime"]
-
-_SORT_COLUMNS = {
-    "createdAt": PostGroup.created_at,
-    "updatedAt": PostGroup.updated_at,
-    "scheduledTime": PostGroup.scheduled_at,
-}
 
 
 @dataclass(frozen=True)
@@ -59,17 +54,15 @@ class PostStore:
 
     async def list_page(self, query: PostListQuery) -> tuple[Sequence[PostGroup], int]:
         """One page in a stable order (ties broken by id) and the total across pages."""
-        filtered = _filtered(query)
-        total = await self._session.scalar(select(func.count()).select_from(filtered.subquery()))
-        column = _SORT_COLUMNS[query.sort_by]
-        order = column.desc() if query.descending else column.asc()
-        tie = PostGroup.id.desc() if query.descending else PostGroup.id.asc()
-        total = total or 0
-        # A page past the last starts at the end: the offset then fits a 64-bit integer however
-        # large the requested page number is, and the page is empty.
-        offset = min((query.page - 1) * query.limit, total)
-        page = filtered.order_by(order.nulls_last(), tie).offset(offset).limit(query.limit)
-        return (await self._session.scalars(page)).all(), total
+        filters = ListFilter(
+            query.account_id,
+            query.status,
+            query.platform_prefix,
+            query.scheduled_from,
+            query.scheduled_to,
+        )
+        reader = PostListReader(self._session)
+        return await reader.page(filters, query.sort_by, query.descending, query.page, query.limit)
 
     async def media_for(self, group_ids: Sequence[str]) -> Sequence[Media]:
         if not group_ids:
@@ -85,23 +78,3 @@ class PostStore:
     async def storage_keys(self, group_id: str) -> Sequence[str]:
         query = select(Media.storage_key).where(Media.post_group_id == group_id)
         return (await self._session.scalars(query)).all()
-
-
-def _filtered(query: PostListQuery) -> Select[PostGroup]:
-    statement = select(PostGroup).where(PostGroup.account_id == query.account_id)
-    if query.status is not None:
-        statement = statement.where(PostGroup.status == query.status)
-    if query.platform_prefix is not None:
-        prefix = query.platform_prefix.lower()
-        statement = statement.where(
-            exists().where(
-                PublishTarget.post_group_id == PostGroup.id,
-                func.substr(PublishTarget.platform, 1, len(prefix)) == prefix,
-            )
-        )
-    # A bound excludes groups with no time at all (undated drafts), DESIGN §3.8.
-    if query.scheduled_from is not None:
-        statement = statement.where(PostGroup.scheduled_at >= query.scheduled_from)
-    if query.scheduled_to is not None:
-        statement = statement.where(PostGroup.scheduled_at <= query.scheduled_to)
-    return statement
