@@ -82,7 +82,7 @@ def test_one_shot_in_json_takes_base64(x_sim: XControl) -> None:
 
 
 def test_chunked_video_goes_through_pending_in_progress_succeeded(x_sim: XControl) -> None:
-    x_sim.configure(processing_s=0.6)
+    x_sim.configure(processing_s=3.0)
     token = x_sim.token()
     media_id = chunked_video(x_sim, token)
     done = finalize(x_sim, token, media_id).json()["data"]
@@ -90,23 +90,25 @@ def test_chunked_video_goes_through_pending_in_progress_succeeded(x_sim: XContro
     assert done["size"] == len(MP4)
     assert done["processing_info"]["state"] == "pending"
     assert done["processing_info"]["check_after_secs"] == 1
-    early = x_sim.api(
-        "POST", "/2/tweets", token, json={"text": "v", "media": {"media_ids": [media_id]}}
-    )
+    body = {"text": "v", "media": {"media_ids": [media_id]}}
+    early = x_sim.api("POST", "/2/tweets", token, json=body)
     assert early.status_code == 400
     assert early.json()["errors"][0]["message"] == "Your media IDs are invalid."
-    time.sleep(0.3)
+    time.sleep(1.0)
     middle = status_of(x_sim, token, media_id)["processing_info"]
     assert middle["state"] == "in_progress"
     assert 0 < middle["progress_percent"] < 100
-    time.sleep(0.4)
+    deadline = time.monotonic() + 10
+    while status_of(x_sim, token, media_id)["processing_info"]["state"] != "succeeded":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
     final = status_of(x_sim, token, media_id)["processing_info"]
     assert final == {"state": "succeeded", "progress_percent": 100}
     x_sim.tweet(token, "a video", media={"media_ids": [media_id]})
     (media,) = x_sim.media()
     assert media["sha256"] == hashlib.sha256(MP4).hexdigest()
     assert media["segments"] == list(range(len(range(0, len(MP4), CHUNK))))
-    assert x_sim.stats()["status_polls"] == 2
+    assert x_sim.stats()["status_polls"] >= 3
 
 
 def test_scripted_processing_failure(x_sim: XControl) -> None:

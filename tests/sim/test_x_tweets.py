@@ -233,12 +233,12 @@ def test_timeline_filters_and_refusals(x_sim: XControl) -> None:
 
 
 def test_timeline_delay_hides_a_new_tweet_for_a_while(x_sim: XControl) -> None:
-    x_sim.configure(timeline_delay_s=0.4)
+    x_sim.configure(timeline_delay_s=2.0)
     token = x_sim.token()
     x_sim.tweet(token, "eventually")
     path = f"/2/users/{ADA.id}/tweets"
     assert x_sim.api("GET", path, token).json()["meta"]["result_count"] == 0
-    time.sleep(0.5)
+    time.sleep(2.1)
     assert x_sim.api("GET", path, token).json()["meta"]["result_count"] == 1
 
 

@@ -151,8 +151,11 @@ Control API (no latency, no token; errors `{"error": code, "message": text}`):
                              reply_settings, created_at, deleted, url}]}, oldest first
     GET  B/_sim/media        {"media": [{id, media_key, owner_id, media_category, media_type,
                              total_bytes, size, segments, sha256, finalized, state}]}
-    POST B/_sim/reset        clears tweets, media, tokens, windows, scripts, stats and added
-                             apps and users, and restores the initial config; ids keep growing
+    GET  B/_sim/requests     {"requests": [{"endpoint", "body"}]}: the JSON bodies of
+                             POST /2/tweets and of upload initializes (INIT), last 1,000
+    POST B/_sim/reset        clears tweets, media, tokens, windows, scripts, stats, requests
+                             and added apps and users, and restores the initial config; ids
+                             keep growing
 """
 
 from __future__ import annotations

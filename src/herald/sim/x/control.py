@@ -195,6 +195,12 @@ def _media_record(media: SimMedia) -> dict[str, Any]:
     }
 
 
+async def sim_requests(request: Request) -> Response:
+    """The JSON bodies received by POST /2/tweets and the upload initialize calls, oldest
+    first (the last 1,000): {"requests": [{"endpoint", "body"}]}."""
+    return JSONResponse({"requests": list(sim_of(request).requests)})
+
+
 CONTROL_ROUTES = [
     *control_routes(sim_of, x_config_wire, script=sim_script),
     Route("/_sim/apps", sim_apps, methods=["GET", "POST"]),
@@ -204,4 +210,5 @@ CONTROL_ROUTES = [
     Route("/_sim/revoke", sim_revoke, methods=["POST"]),
     Route("/_sim/tweets", sim_tweets, methods=["GET"]),
     Route("/_sim/media", sim_media, methods=["GET"]),
+    Route("/_sim/requests", sim_requests, methods=["GET"]),
 ]

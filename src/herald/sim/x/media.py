@@ -92,6 +92,7 @@ async def _enter(request: Request, sim: XSim, endpoint: str) -> AccessToken:
 
 
 def _initialize(sim: XSim, token: AccessToken, body: UploadBody) -> dict[str, Any]:
+    sim.record("POST /2/media/upload/initialize", dict(body.fields))
     media_type = body.text("media_type") or ""
     total = body.fields.get("total_bytes")
     total_bytes = int(total) if isinstance(total, int | str) and str(total).isdecimal() else 0

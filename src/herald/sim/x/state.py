@@ -20,6 +20,7 @@ from herald.sim.x.uploads import SimMedia, refusal
 _FIRST_ID = 1_870_000_000_000_000_000
 TOKEN_FAULTS = frozenset({"ok", "unavailable", "timeout"})
 PENDING_KEPT = 1000
+REQUESTS_KEPT = 1000
 
 
 @dataclass(slots=True)
@@ -86,6 +87,9 @@ class XSim:
         self.media_script: deque[str] = deque()
         self.windows = RateWindows()
         self.stats = Stats()
+        # The JSON bodies clients sent to create tweets and start uploads, newest last, so a
+        # test can check what Herald sends against X's published request schemas.
+        self.requests: deque[dict[str, Any]] = deque(maxlen=REQUESTS_KEPT)
 
     def configure(self, changes: object) -> None:
         config = merge_x_config(self.config, changes)
@@ -121,6 +125,9 @@ class XSim:
     def live_tweet(self, tweet_id: object) -> SimTweet | None:
         tweet = self.tweets.get(tweet_id) if isinstance(tweet_id, str) else None
         return tweet if tweet is not None and not tweet.deleted else None
+
+    def record(self, endpoint: str, body: dict[str, Any]) -> None:
+        self.requests.append({"endpoint": endpoint, "body": body})
 
     def media_refusal(self, ids: list[str], owner_id: str) -> str | None:
         return refusal(self.media, ids, owner_id)
