@@ -116,8 +116,12 @@ def test_xdk_posts_a_thread_deletes_and_reads_the_timeline(x_sim: XControl) -> N
     second = client.posts.create(body=CreateRequest(text="xdk two", reply=reply))
     stored = {t["id"]: t for t in x_sim.tweets()}
     assert stored[second.data.id]["in_reply_to_tweet_id"] == first.data.id
-    pages = list(client.users.get_posts(ADA.id, max_results=5))
-    assert [p.id for page in pages for p in page.data] == [second.data.id, first.data.id]
+    pages = list(
+        client.users.get_posts(ADA.id, max_results=5, post_fields=["conversation_id", "created_at"])
+    )
+    posts = [post for page in pages for post in page.data]
+    assert [post.id for post in posts] == [second.data.id, first.data.id]
+    assert posts[0].conversation_id == first.data.id
     gone = client.posts.delete(first.data.id)
     assert gone.data.deleted is True
     assert x_sim.tweets()[0]["deleted"] is True
