@@ -297,3 +297,31 @@ def test_control_api_validates_apps_users_and_tokens(x_sim: XControl) -> None:
     assert scoped.status_code == 422
     x_sim.reset()
     assert "fresh-app" not in x_sim.http.get("/_sim/apps").text
+
+
+def test_token_rate_limit_fault_and_latency(x_sim: XControl) -> None:
+    tokens = x_sim.mint()
+    x_sim.script_token("rate_limit")
+    limited = x_sim.refresh(tokens["refresh_token"])
+    assert limited.status_code == 429
+    assert limited.json()["title"] == "Too Many Requests"
+    x_sim.configure(latency_ms=300)
+    started = time.monotonic()
+    assert x_sim.refresh(tokens["refresh_token"]).status_code == 200  # nothing was spent
+    assert time.monotonic() - started >= 0.3
+
+
+def test_a_lost_refresh_answer_spends_the_refresh_token(x_sim: XControl) -> None:
+    """The refresh happens but its answer never arrives: the client still holds the old
+    refresh token, which X has already rotated away."""
+    tokens = x_sim.mint()
+    x_sim.script_token("lost_response")
+    with pytest.raises(httpx.ReadTimeout):
+        x_sim.http.post(
+            "/2/oauth2/token",
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+            headers=basic(),
+            timeout=CLIENT_TIMEOUT_S,
+        )
+    assert x_sim.stats()["refreshes"] == 1
+    assert x_sim.refresh(tokens["refresh_token"]).json()["error"] == "invalid_request"

@@ -119,9 +119,16 @@ meaning none, else one draw over `faults`; see herald.sim.faults):
     timeout             held `hang_s` (less if the client hangs up), then 503; nothing created
     rejected            400 invalid-request; nothing created
 
-Token-endpoint faults are scripted apart: {"token": ["unavailable" | "timeout" | "ok", ...]}
-answers the next token requests 503 (after holding `hang_s` for "timeout"), refusing nothing
-for good: a client must not take them for a revoked grant.
+Token-endpoint faults are scripted apart, {"token": [name | "ok", ...]}, and the token endpoint
+takes the configured latency too:
+
+    unavailable     503 at once; nothing granted
+    timeout         held `hang_s` (less if the client hangs up), then 503; nothing granted
+    rate_limit      429 "Too Many Requests"; nothing granted
+    lost_response   the grant happens (a code is used, a refresh token rotated and spent), the
+                    answer held `hang_s`: the client never learns the new refresh token
+
+None of the refusals is a revocation: a client must not take them for one.
 
 Control API (no latency, no token; errors `{"error": code, "message": text}`):
 
@@ -133,6 +140,7 @@ Control API (no latency, no token; errors `{"error": code, "message": text}`):
                              "reads_per_window", "media_per_window", "app_tweets_per_day",
                              "user_tweets_per_day"}
     POST B/_sim/script       {"faults"?: [...], "token"?: [...], "media"?: ["ok" | "fail"]}
+                             ("media" decides how the next finalized videos and GIFs end)
     GET  B/_sim/stats        {"creates", "tweets", "duplicates", "deletes", "timelines", "me",
                              "uploads", "status_polls", "rate_limited", "consents",
                              "denials", "codes_issued", "codes_exchanged", "refreshes",

@@ -41,8 +41,9 @@ def _list_of(body: dict[str, Any], name: str, allowed: frozenset[str]) -> list[s
 
 async def sim_script(request: Request) -> Response:
     """Appends `{"faults": [...]}` (tweet creates), `{"token": ["ok" | "unavailable" |
-    "timeout", ...]}` (token requests) and `{"media": ["ok" | "fail", ...]}` (finalized
-    video and GIF processing), validated whole before any is applied."""
+    "timeout" | "rate_limit" | "lost_response", ...]}` (token requests) and `{"media": ["ok" |
+    "fail", ...]}` (finalized video and GIF processing), validated whole before any is
+    applied."""
     sim = sim_of(request)
     try:
         body = await _body(request)

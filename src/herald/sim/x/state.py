@@ -18,7 +18,10 @@ from herald.sim.x.uploads import SimMedia, refusal
 # X ids are snowflakes: 19 decimal digits that grow with time. Starting here keeps them all
 # 19 digits long, so they sort the same as strings and as numbers.
 _FIRST_ID = 1_870_000_000_000_000_000
-TOKEN_FAULTS = frozenset({"ok", "unavailable", "timeout"})
+# Faults scripted on the token endpoint: the refusals grant nothing; lost_response grants
+# (spending a refresh token) and then holds the answer.
+TOKEN_REFUSALS = frozenset({"unavailable", "timeout", "rate_limit"})
+TOKEN_FAULTS = TOKEN_REFUSALS | {"ok", "lost_response"}
 PENDING_KEPT = 1000
 REQUESTS_KEPT = 1000
 
