@@ -130,6 +130,11 @@ takes the configured latency too:
 
 None of the refusals is a revocation: a client must not take them for one.
 
+Media upload faults are scripted apart too, one entry per upload call (STATUS polls included),
+{"upload": [name | "ok", ...]}: unavailable (503), timeout (held, then 503) and rate_limit
+(429, the window full until `retry_after_s`) do nothing; error_after_create (500) and
+lost_response (held answer) do the call's work first (a segment stored, an upload finalized).
+
 Control API (no latency, no token; errors `{"error": code, "message": text}`):
 
     GET|POST B/_sim/config   read | merge {"latency_ms", "latency_jitter_ms", "retry_after_s",
@@ -139,13 +144,14 @@ Control API (no latency, no token; errors `{"error": code, "message": text}`):
                              "rate_window_s", "tweets_per_window", "deletes_per_window",
                              "reads_per_window", "media_per_window", "app_tweets_per_day",
                              "user_tweets_per_day"}
-    POST B/_sim/script       {"faults"?: [...], "token"?: [...], "media"?: ["ok" | "fail"]}
+    POST B/_sim/script       {"faults"?: [...], "token"?: [...], "upload"?: [...],
+                             "media"?: ["ok" | "fail"]}
                              ("media" decides how the next finalized videos and GIFs end)
     GET  B/_sim/stats        {"creates", "tweets", "duplicates", "deletes", "timelines", "me",
                              "uploads", "status_polls", "rate_limited", "consents",
                              "denials", "codes_issued", "codes_exchanged", "refreshes",
                              "refreshes_by_user": {user id: n}, "token_refusals",
-                             "token_faults", "faults": {name: n}}
+                             "token_faults", "upload_faults", "faults": {name: n}}
     GET|POST B/_sim/apps     list | register {"client_id", "redirect_uris": [...],
                              "client_secret"?, "name"?}; secrets are never shown
     GET|POST B/_sim/users    list | add {"username", "id"?, "name"?, "profile_image_url"?,

@@ -67,6 +67,7 @@ class Stats:
     consents: int = 0  # consent pages answered: approved
     denials: int = 0  # ... denied
     token_faults: int = 0  # token requests answered by a scripted fault
+    upload_faults: int = 0  # media upload calls answered by a scripted fault
 
 
 class XSim:
@@ -88,6 +89,7 @@ class XSim:
         self.tweets: dict[str, SimTweet] = {}
         self.media: dict[str, SimMedia] = {}
         self.media_script: deque[str] = deque()
+        self.upload_script: deque[str] = deque()
         self.windows = RateWindows()
         self.stats = Stats()
         # The JSON bodies clients sent to create tweets and start uploads, newest last, so a
@@ -162,5 +164,6 @@ class XSim:
             "refreshes_by_user": dict(tokens.refreshes_by_user),
             "token_refusals": tokens.refused,
             "token_faults": stats.token_faults,
+            "upload_faults": stats.upload_faults,
             "faults": dict(self.injector.counts),
         }
