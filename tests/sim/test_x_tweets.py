@@ -216,6 +216,9 @@ def test_timeline_is_newest_first_and_pages(x_sim: XControl) -> None:
 
 def test_timeline_filters_and_refusals(x_sim: XControl) -> None:
     token = x_sim.token()
+    for bad in ("since_id=abc", "exclude=likes", "start_time=yesterday"):
+        empty = x_sim.api("GET", f"/2/users/{ADA.id}/tweets?{bad}", token)
+        assert empty.status_code == 400, bad  # refused before any tweet is looked at
     root = x_sim.tweet(token, "root")
     x_sim.tweet(token, "reply", reply={"in_reply_to_tweet_id": root["id"]})
     no_replies = x_sim.api("GET", f"/2/users/{ADA.id}/tweets?exclude=replies", token).json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import secrets
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode
 
@@ -165,7 +166,12 @@ def _client(sim: XSim, request: Request, form: dict[str, str]) -> XApp:
             raise NO_CLIENT from None
         client_id, _, secret = (unquote_plus(part) for part in pair.partition(":"))
         app = sim.apps.get(client_id)
-        if app is None or app.client_secret is None or app.client_secret != secret:
+        known = app.client_secret if app is not None else None
+        if (
+            app is None
+            or known is None
+            or not secrets.compare_digest(known.encode(), secret.encode())
+        ):
             raise NO_CLIENT
         return app
     app = sim.apps.get(form.get("client_id", ""))
