@@ -39,8 +39,8 @@ Answers, as errors (errors.py; X's are problem+json):
     403 duplicate content     lookup as above; else RetryableError (publish) / RejectedError
                               DUPLICATE_CONTENT (media and verify never see it)
     403 reply/quote not allowed  RejectedError X_REPLY_NOT_AUTHORIZED
-    400/403/404 naming reply.in_reply_to_tweet_id or quote_tweet_id  RejectedError
-                              X_TARGET_REJECTED (the target is gone or not visible)
+    403 "deleted or not visible", or 400/403/404 naming reply.in_reply_to_tweet_id or
+                              quote_tweet_id: RejectedError X_TARGET_REJECTED
     other 403, 400/404/409/410/413/415/422  RejectedError with X's detail
     3xx                       RejectedError: apiUrl is not where the API answers
     5xx, other                POST /2/tweets: OutcomeUnknownError, the body went out and X may
