@@ -14,7 +14,8 @@ verify, makes tweet URLs `https://x.com/<username>/status/<id>`; without it they
              (multipart `segment_index` + `media`, 4 MiB chunks), POST .../{id}/finalize, and
              while `processing_info.state` is pending or in_progress GET
              /2/media/upload?command=STATUS&media_id= after `check_after_secs`; alt text by
-             POST /2/media/metadata. Then POST /2/tweets {"text", "media"?: {"media_ids"},
+             POST /2/media/metadata (a description X refuses with a 4xx is left out; the
+             image still goes). Then POST /2/tweets {"text", "media"?: {"media_ids"},
              "reply"?: {"in_reply_to_tweet_id"}: the previous part, or the replyTo setting for
              the first part, "quote_tweet_id"?: the quoteTweet setting, first part only}
              -> 201 {"data": {"id", "text"}} -> Published(id, tweet URL).
