@@ -46,9 +46,11 @@ _REMOTE_MENTION = regex.compile(
 )
 # A grapheme cluster that renders as an emoji: an emoji-presentation character, a pictograph or
 # keycap base turned into emoji by VS16 / ZWJ / a skin tone / U+20E3. Flags (regional indicator
-# pairs) and tag sequences start with emoji-presentation characters.
+# pairs) and tag sequences start with emoji-presentation characters. X's emoji list (twemoji)
+# also takes © and ® in text style: 2, not the 1 of their Latin-1 range.
 _EMOJI_CLUSTER = regex.compile(
     rf"""(?=\p{{Emoji_Presentation}}
+          |[\u00A9\u00AE]
           |\p{{Extended_Pictographic}}[\uFE0F\u200D\p{{Emoji_Modifier}}]
           |[0-9\#*]\uFE0F?\u20E3)
         (?:{_RI_PAIR}|\X)""",
