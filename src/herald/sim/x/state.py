@@ -18,8 +18,12 @@ from herald.sim.x.uploads import SimMedia, refusal
 # X ids are snowflakes: 19 decimal digits that grow with time. Starting here keeps them all
 # 19 digits long, so they sort the same as strings and as numbers.
 _FIRST_ID = 1_870_000_000_000_000_000
-TOKEN_FAULTS = frozenset({"ok", "unavailable", "timeout"})
+# Faults scripted on the token endpoint: the refusals grant nothing; lost_response grants
+# (spending a refresh token) and then holds the answer.
+TOKEN_REFUSALS = frozenset({"unavailable", "timeout", "rate_limit"})
+TOKEN_FAULTS = TOKEN_REFUSALS | {"ok", "lost_response"}
 PENDING_KEPT = 1000
+REQUESTS_KEPT = 1000
 
 
 @dataclass(slots=True)
@@ -63,6 +67,7 @@ class Stats:
     consents: int = 0  # consent pages answered: approved
     denials: int = 0  # ... denied
     token_faults: int = 0  # token requests answered by a scripted fault
+    upload_faults: int = 0  # media upload calls answered by a scripted fault
 
 
 class XSim:
@@ -84,8 +89,12 @@ class XSim:
         self.tweets: dict[str, SimTweet] = {}
         self.media: dict[str, SimMedia] = {}
         self.media_script: deque[str] = deque()
+        self.upload_script: deque[str] = deque()
         self.windows = RateWindows()
         self.stats = Stats()
+        # The JSON bodies clients sent to create tweets and start uploads, newest last, so a
+        # test can check what Herald sends against X's published request schemas.
+        self.requests: deque[dict[str, Any]] = deque(maxlen=REQUESTS_KEPT)
 
     def configure(self, changes: object) -> None:
         config = merge_x_config(self.config, changes)
@@ -122,6 +131,9 @@ class XSim:
         tweet = self.tweets.get(tweet_id) if isinstance(tweet_id, str) else None
         return tweet if tweet is not None and not tweet.deleted else None
 
+    def record(self, endpoint: str, body: dict[str, Any]) -> None:
+        self.requests.append({"endpoint": endpoint, "body": body})
+
     def media_refusal(self, ids: list[str], owner_id: str) -> str | None:
         return refusal(self.media, ids, owner_id)
 
@@ -152,5 +164,6 @@ class XSim:
             "refreshes_by_user": dict(tokens.refreshes_by_user),
             "token_refusals": tokens.refused,
             "token_faults": stats.token_faults,
+            "upload_faults": stats.upload_faults,
             "faults": dict(self.injector.counts),
         }

@@ -63,6 +63,7 @@ async def create_tweet(request: Request) -> Response:
     token = await enter(request, "tweets:create", WRITE_SCOPES, sim.config.tweets_per_window)
     _daily_caps(request, sim, token)
     body = await read_json(request)
+    sim.record("POST /2/tweets", body)
     draft = _draft(sim, token, body)
     fault = sim.injector.next_fault(sim.config.common.faults)
     if fault is not None and fault not in ("error_after_create", "lost_response"):

@@ -17,12 +17,30 @@ from herald.sim.x.state import SimTweet
 READ_SCOPES = ("tweet.read", "users.read")  # X's OpenAPI `security` for both reads
 PAGE_MIN, PAGE_MAX, PAGE_DEFAULT = 5, 100, 10
 EXCLUDES = frozenset(("replies", "retweets"))
+# The query parameters each endpoint takes (X's OpenAPI); X refuses any other with a 400.
+EXPANDABLE = ("expansions", "user.fields", "media.fields", "poll.fields", "place.fields")
+ME_PARAMETERS = frozenset(("user.fields", "expansions", "tweet.fields", "post.fields"))
+TIMELINE_PARAMETERS = frozenset(
+    (
+        "max_results",
+        "pagination_token",
+        "start_time",
+        "end_time",
+        "since_id",
+        "until_id",
+        "exclude",
+        "tweet.fields",
+        "post.fields",  # the name in X's current OpenAPI and its SDK; tweet.fields still works
+        *EXPANDABLE,
+    )
+)
 
 
 async def me(request: Request) -> Response:
     sim = sim_of(request)
     token = await enter(request, "users:me", READ_SCOPES, sim.config.reads_per_window)
     sim.stats.me += 1
+    _known_parameters(request.query_params, ME_PARAMETERS)
     fields = _fields(request.query_params, "user.fields", USER_FIELDS)
     return respond(request, {"data": user_entity(token.grant.user, fields)})
 
@@ -35,7 +53,10 @@ async def user_tweets(request: Request) -> Response:
     await enter(request, "users:tweets", READ_SCOPES, sim.config.reads_per_window)
     sim.stats.timelines += 1
     query, user_id = request.query_params, request.path_params["id"]
-    fields = _fields(query, "tweet.fields", TWEET_FIELDS)
+    _known_parameters(query, TIMELINE_PARAMETERS)
+    fields = _fields(query, "tweet.fields", TWEET_FIELDS) | _fields(
+        query, "post.fields", TWEET_FIELDS
+    )
     size = _page_size(query.get("max_results"))
     if user_id not in sim.users:
         return respond(request, {"errors": [_user_not_found(user_id)]})
@@ -62,6 +83,14 @@ async def user_tweets(request: Request) -> Response:
     if start + size < len(tweets):
         meta["next_token"] = _token_for(page[-1].id)
     return respond(request, {"data": [tweet_entity(t, fields) for t in page], "meta": meta})
+
+
+def _known_parameters(query: QueryParams, known: frozenset[str]) -> None:
+    unknown = sorted(set(query) - known)
+    if unknown:
+        choices = ",".join(sorted(known))
+        message = f"The query parameter [{unknown[0]}] is not one of [{choices}]"
+        raise invalid_request(unknown[0], query.getlist(unknown[0]), message)
 
 
 def _fields(query: QueryParams, name: str, known: frozenset[str]) -> frozenset[str]:
