@@ -1,4 +1,8 @@
-"""Chaos: platform faults plus SIGKILLed workers on PostgreSQL; count duplicates and lost posts."""
+"""Chaos: platform faults plus SIGKILLed workers on PostgreSQL; count duplicates and lost posts.
+
+With `--platform x` the X connector publishes to the X simulator: X takes no idempotency key, so
+every in-doubt tweet is settled by looking it up in the account's timeline, and the report counts
+how many lookups settled one."""
 
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ from _harness import (
     read_targets,
     seed_mastodon_tenant,
     seed_tenant,
+    session_for,
     set_due,
     source_digest,
     start_worker,
@@ -42,8 +47,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.db.engine import create_engine, create_session_factory, unit_of_work
+from herald.domain.platform import Platform
 from herald.domain.timestamps import parse_timestamp, utc_now
 from herald.models import PublishTarget
+from herald.platforms.base import Profile
+from herald.services.account import create_account
+from herald.services.connection import save_connection
+from herald.services.connection_inputs import ConnectionInput
+from herald.services.secret_box import SecretBox
 
 FAULTS = {
     "rate_limit": 0.02,
@@ -106,10 +117,11 @@ def parse_options() -> Options:
     parser.add_argument("--drain-timeout", type=float, default=600.0, help="after the last kill")
     parser.add_argument(
         "--platform",
-        choices=("sandbox", "mastodon"),
+        choices=("sandbox", "mastodon", "x"),
         default="sandbox",
         help="publish through this connector to its simulator (mastodon: Idempotency-Key "
-        "and timeline lookup, one simulated account per connection)",
+        "and timeline lookup; x: no key, timeline lookup only; one simulated account per "
+        "connection)",
     )
     a = parser.parse_args()
     return Options(
@@ -252,7 +264,7 @@ def doubt_accounting(
 
 
 def statuses_by_text(statuses: list[dict[str, Any]]) -> dict[str, list[datetime]]:
-    """Mastodon simulator statuses keyed like sandbox refs: each post's content is unique."""
+    """Mastodon statuses or X tweets keyed like sandbox refs: each post's content is unique."""
     found: defaultdict[str, list[datetime]] = defaultdict(list)
     for status in statuses:
         found[status["text"]].append(parse_timestamp(status["created_at"]))
@@ -263,12 +275,60 @@ async def platform_posts(sim: Simulator, options: Options) -> dict[str, list[dat
     """Every post the simulator holds, grouped by what names one target (its ref, or its text)."""
     if options.platform == "sandbox":
         return await sim.created_at_by_ref()
+    if options.platform == "x":
+        tweets = (await sim.call("GET", "/_sim/tweets"))["tweets"]
+        return statuses_by_text([t for t in tweets if not t.get("deleted")])
     return statuses_by_text((await sim.call("GET", "/_sim/statuses"))["statuses"])
+
+
+async def seed_x(options: Options, db: BenchDb, sim: Simulator, secret: str) -> Tenant:
+    """One X user per connection, each with a token minted by the simulator for the whole run,
+    stored as the OAuth callback stores a connection."""
+    box = SecretBox(secret)
+    async with session_for(db.url) as session:
+        account = await create_account(session, "Bench", workspace=True)
+        made = []
+        for n in range(options.connections):
+            user = await sim.call("POST", "/_sim/users", {"username": f"bench{n}"})
+            minted = await sim.call(
+                "POST", "/_sim/tokens", {"user_id": user["id"], "expires_in": 86400}
+            )
+            request = ConnectionInput(
+                Platform.TWITTER,
+                credentials={
+                    "accessToken": minted["access_token"],
+                    "refreshToken": minted.get("refresh_token"),
+                    "expiresAt": None,
+                    "scope": minted.get("scope", ""),
+                },
+                options={"apiUrl": sim.url, "username": user["username"]},
+            )
+            profile = Profile(user["id"], f"@{user['username']}", user["username"])
+            made.append(await save_connection(session, box, account.id, request, profile))
+    # X's own windows (100 tweets per 15 minutes per user, 900 reads) would only add 429s
+    # that the other platforms' runs do not have; the injected faults stay.
+    windows = ("tweets_per_window", "reads_per_window", "app_tweets_per_day", "media_per_window")
+    await sim.call("POST", "/_sim/config", dict.fromkeys(windows))
+    return Tenant(account.id, made)
+
+
+def lookup_verdicts(children: Children) -> Counter[str]:
+    """The reconciler's lookups by verdict (yes: found, no: not there, error: could not
+    tell), from every worker's log, the killed ones' included."""
+    verdicts: Counter[str] = Counter()
+    for child in children.started:
+        if child.name.startswith("worker"):
+            for line in child.log.read_text(errors="replace").splitlines():
+                if "publish.lookup " in line:
+                    verdicts[line.rsplit("found=", 1)[-1].strip()] += 1
+    return verdicts
 
 
 async def seed(options: Options, db: BenchDb, sim: Simulator, secret: str) -> Tenant:
     if options.platform == "sandbox":
         return await seed_tenant(db.url, secret, sim.url, options.connections)
+    if options.platform == "x":
+        return await seed_x(options, db, sim, secret)
     accounts = mastodon_accounts(options.connections)
     for account in accounts:
         body = {"id": account.id, "username": account.username, "token": account.token}
@@ -338,6 +398,15 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
         published = sum(1 for r in rows if r.state == "published")
         print(
             f"published in Herald: {published}; distinct statuses on the platform: {len(created)}"
+        )
+    if options.platform == "x":
+        verdicts = lookup_verdicts(children)
+        print(
+            f"lookups: {verdicts['yes']} settled an in-doubt tweet (found, no re-send), "
+            f"{verdicts['no']} found none (sent again), {verdicts['error']} could not tell "
+            f"(looked again later); timeline reads: {stats.get('timelines')}; re-sends X "
+            f"refused as duplicates, then settled by the connector's lookup: "
+            f"{stats.get('duplicates')}"
         )
     print(f"publish_attempt by outcome: {dict(sorted(outcomes.items()))}")
     print(doubt_accounting(options, run, outcomes, stats))
