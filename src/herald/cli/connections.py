@@ -16,11 +16,15 @@ from herald.cli._runtime import (
     settings_of,
 )
 from herald.domain.platform import Platform, platform_id
+from herald.domain.timestamps import format_timestamp
+from herald.errors import NotFoundError
 from herald.net.egress import EgressPolicy
 from herald.net.http_client import one_off_client
+from herald.oauth.connect import connect_link
 from herald.services import connection as connections
 from herald.services.connection_inputs import connection_input
 from herald.services.secret_box import SecretBox
+from herald.store.account import AccountStore
 
 # Errors about a field name the flag that sets it.
 FLAG_NAMES = {
@@ -109,6 +113,33 @@ def add_connection(
 
     added = run_reporting_errors(connect, as_json=as_json)
     emit(as_json, added, f"connected {added['platformId']} ({added['username']})")
+
+
+@connections_app.command("connect")
+def connect_through_browser(
+    ctx: typer.Context,
+    platform: str = typer.Argument(..., help="A platform connected through OAuth: x (twitter)."),
+    account: str = typer.Option(..., "--account", help="Account id that will own it."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Print the link that connects an account through the platform's consent page: open it
+    in a browser (anyone holding it can connect their account to this Herald account until it
+    expires), approve, and the connection appears in `herald connections list`."""
+    settings = settings_of(ctx)
+
+    async def work(session: AsyncSession, _box: SecretBox) -> dict[str, Any]:
+        link = connect_link(account, platform, settings)  # first: says when no app is set
+        if await AccountStore(session).get(account) is None:
+            raise NotFoundError("Account not found", code="ACCOUNT_NOT_FOUND")
+        return {"url": link.url, "tokenExpiresAt": format_timestamp(link.expires_at)}
+
+    made = run_in_transaction(settings, work, as_json=as_json)
+    emit(
+        as_json,
+        made,
+        f"Open this link in a browser to connect the account (until {made['tokenExpiresAt']}):"
+        f"\n{made['url']}",
+    )
 
 
 @connections_app.command("list")
