@@ -4,12 +4,18 @@ Sizes first, then the strict allowlist of paths (settings_allowlist), then the a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from herald.domain.settings_allowlist import TIKTOK_FLAGS, PlatformSettingsError, normalised
 
-__all__ = ["PlatformSettingsError", "SettingTooLongError", "validate_platform_settings"]
+__all__ = [
+    "PlatformSettingsError",
+    "SettingTooLongError",
+    "tweet_id_of",
+    "validate_platform_settings",
+]
 
 _TIKTOK_VIEWERS = frozenset(
     {"PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"}
@@ -39,7 +45,45 @@ def validate_platform_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         check = _CHECKS.get(platform)
         if check is not None:
             check(values)
+    if isinstance(result.get("twitter"), Mapping):
+        result["twitter"] = _twitter(result["twitter"])
     return result
+
+
+# A tweet's id (1-19 digits), bare or in its x.com / twitter.com status URL (publora-latest §5.2).
+_TWEET_ID = re.compile(r"[0-9]{1,19}")
+_TWEET_URL = re.compile(
+    r"(?:https?://)?(?:www\.|mobile\.)?(?:x|twitter)\.com/(?:i/web|[A-Za-z0-9_]{1,50})"
+    r"/status(?:es)?/([0-9]{1,19})(?:[/?#][^\s]*)?",
+    re.IGNORECASE,
+)
+_TWEET_FIELDS = ("replyTo", "quoteTweet")
+
+
+def tweet_id_of(value: str) -> str | None:
+    """The tweet id a `replyTo` or `quoteTweet` value names, or None if it names none."""
+    value = value.strip()
+    if _TWEET_ID.fullmatch(value):
+        return value
+    match = _TWEET_URL.fullmatch(value)
+    return match.group(1) if match else None
+
+
+def _twitter(values: Mapping[str, Any]) -> dict[str, Any]:
+    """X's reply and quote targets, stored as ids; "" clears one."""
+    stored = dict(values)
+    for field in _TWEET_FIELDS:
+        value = stored.get(field)
+        if not isinstance(value, str) or value == "":
+            continue
+        tweet_id = tweet_id_of(value)
+        if tweet_id is None:
+            raise PlatformSettingsError(
+                f"platformSettings.twitter.{field} must be a tweet URL "
+                "(https://x.com/user/status/123...) or a numeric tweet ID"
+            )
+        stored[field] = tweet_id
+    return stored
 
 
 # Where a value sits: its parent's place and its own key or index; rendered only for an error.

@@ -147,6 +147,8 @@ class MediaPreparer:
                     url=m.public_url,
                     alt_text=alt,
                     open=self._opener(m.storage_key, convert, limit),
+                    # Converting or shrinking changes the size: then it is known only once read.
+                    size=m.size if not convert and limit is None else None,
                 )
             )
         return items

@@ -38,6 +38,8 @@ class MediaItem:
     alt_text: str | None = None
     # The bytes, streamed from Herald's media store, for platforms that take uploads.
     open: Callable[[], AsyncIterator[bytes]] | None = None
+    # The byte count `open` yields, when known beforehand (X's upload declares it first).
+    size: int | None = None
 
 
 @dataclass(frozen=True)

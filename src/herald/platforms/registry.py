@@ -13,6 +13,7 @@ from herald.platforms.bluesky.connector import BlueskyConnector
 from herald.platforms.mastodon.connector import MastodonConnector
 from herald.platforms.sandbox.connector import SandboxConnector
 from herald.platforms.telegram.connector import TelegramConnector
+from herald.platforms.x.connector import XConnector
 
 
 class PolicyRefusals:
@@ -52,6 +53,7 @@ CONNECTORS: dict[Platform, Connector] = {
         BlueskyConnector(),
         MastodonConnector(),
         TelegramConnector(),
+        XConnector(),
     )
 }
 
