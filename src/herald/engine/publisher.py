@@ -158,6 +158,20 @@ class Publisher:
         renewed = replace(request, credentials=fresh)
         return await connector.publish(self.client, renewed, key), fresh
 
+    async def look_up(
+        self, job: TargetJob, connector: Connector, request: PublishRequest, key: str
+    ) -> Published | None:
+        """The connector's lookup, with a refused OAuth token renewed once like a send."""
+        try:
+            return await connector.lookup(self.client, request, key)
+        except AuthExpiredError:
+            if not self._renewable(job):
+                raise
+            fresh = await self._renewed(job, request.credentials, "refused")
+            if fresh.get("accessToken") == request.credentials.get("accessToken"):
+                raise
+        return await connector.lookup(self.client, replace(request, credentials=fresh), key)
+
     def _renewable(self, job: TargetJob) -> bool:
         return (
             self.tokens is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -110,9 +110,11 @@ class Reconciler:
             logger.info("publish.fenced target=%s claim=%d at=lookup", claim.id, claim.claim_token)
             return
         try:
-            found = await connector.lookup(
-                self.publisher.client,
-                request,
+            credentials = await self.publisher.credentials(job)  # renewed if expired
+            found = await self.publisher.look_up(
+                job,
+                connector,
+                replace(request, credentials=credentials),
                 part_key(claim.idempotency_key, part),
             )
         except PublishError as error:
