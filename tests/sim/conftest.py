@@ -8,6 +8,7 @@ import pytest
 from bluesky_support import BlueskyControl, bluesky_sim, bluesky_sim_url
 from mastodon_support import mastodon_sim, mastodon_sim_url
 from telegram_support import telegram_sim, telegram_sim_url
+from x_support import x_sim, x_sim_url
 
 # Imported fixtures are found by pytest through the module's names; __all__ marks them used.
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "mastodon_sim_url",
     "telegram_sim",
     "telegram_sim_url",
+    "x_sim",
+    "x_sim_url",
 ]
 
 

@@ -11,6 +11,7 @@ from herald.sim.bluesky import serve_bluesky
 from herald.sim.mastodon import serve_mastodon
 from herald.sim.sandbox import serve_sandbox
 from herald.sim.telegram import serve_telegram
+from herald.sim.x import serve_x
 
 
 class SimPlatform(StrEnum):
@@ -18,6 +19,8 @@ class SimPlatform(StrEnum):
     BLUESKY = "bluesky"
     MASTODON = "mastodon"
     TELEGRAM = "telegram"
+    X = "x"
+    TWITTER = "twitter"  # the wire name of the platform; `x` is its alias
 
 
 SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
@@ -25,6 +28,8 @@ SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
     SimPlatform.BLUESKY: serve_bluesky,
     SimPlatform.MASTODON: serve_mastodon,
     SimPlatform.TELEGRAM: serve_telegram,
+    SimPlatform.X: serve_x,
+    SimPlatform.TWITTER: serve_x,
 }
 
 

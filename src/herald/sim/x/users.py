@@ -1,0 +1,154 @@
+"""GET /2/users/me and GET /2/users/:id/tweets (the user's recent tweets, newest first)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from datetime import datetime
+
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+
+from herald.sim.x.entities import TWEET_FIELDS, USER_FIELDS, tweet_entity, user_entity
+from herald.sim.x.http import enter, invalid_request, respond, sim_of
+from herald.sim.x.state import SimTweet
+
+READ_SCOPES = ("tweet.read", "users.read")  # X's OpenAPI `security` for both reads
+PAGE_MIN, PAGE_MAX, PAGE_DEFAULT = 5, 100, 10
+EXCLUDES = frozenset(("replies", "retweets"))
+
+
+async def me(request: Request) -> Response:
+    sim = sim_of(request)
+    token = await enter(request, "users:me", READ_SCOPES, sim.config.reads_per_window)
+    sim.stats.me += 1
+    fields = _fields(request.query_params, "user.fields", USER_FIELDS)
+    return respond(request, {"data": user_entity(token.grant.user, fields)})
+
+
+async def user_tweets(request: Request) -> Response:
+    """Newest first; `max_results` (5-100, default 10), `pagination_token`, `since_id`,
+    `until_id`, `start_time`, `end_time`, `exclude` (replies, retweets), `tweet.fields`.
+    An unknown user is a 200 whose `errors` names it, as X answers lookups."""
+    sim = sim_of(request)
+    await enter(request, "users:tweets", READ_SCOPES, sim.config.reads_per_window)
+    sim.stats.timelines += 1
+    query, user_id = request.query_params, request.path_params["id"]
+    fields = _fields(query, "tweet.fields", TWEET_FIELDS)
+    size = _page_size(query.get("max_results"))
+    if user_id not in sim.users:
+        return respond(request, {"errors": [_user_not_found(user_id)]})
+    now = time.monotonic()
+    tweets = sorted(
+        (
+            t
+            for t in sim.tweets.values()
+            if t.author.id == user_id and not t.deleted and t.visible_at <= now
+        ),
+        key=lambda t: int(t.id),
+        reverse=True,
+    )
+    tweets = [t for t in tweets if _matches(t, query)]
+    start = _page_start(query.get("pagination_token"), tweets)
+    page = tweets[start : start + size]
+    if not page:
+        return respond(request, {"meta": {"result_count": 0}})
+    meta: dict[str, object] = {
+        "result_count": len(page),
+        "newest_id": page[0].id,
+        "oldest_id": page[-1].id,
+    }
+    if start + size < len(tweets):
+        meta["next_token"] = _token_for(page[-1].id)
+    return respond(request, {"data": [tweet_entity(t, fields) for t in page], "meta": meta})
+
+
+def _fields(query: QueryParams, name: str, known: frozenset[str]) -> frozenset[str]:
+    asked = [f for f in query.get(name, "").split(",") if f]
+    unknown = [f for f in asked if f not in known]
+    if unknown:
+        choices = ",".join(sorted(known))
+        message = f"The `{name}` query parameter value [{unknown[0]}] is not one of [{choices}]"
+        raise invalid_request(name, unknown, message)
+    return frozenset(asked)
+
+
+def _page_size(value: str | None) -> int:
+    if value is None:
+        return PAGE_DEFAULT
+    if not value.isdecimal() or not PAGE_MIN <= int(value) <= PAGE_MAX:
+        message = f"The `max_results` query parameter value [{value}] is not between 5 and 100"
+        raise invalid_request("max_results", value, message)
+    return int(value)
+
+
+def _matches(tweet: SimTweet, query: QueryParams) -> bool:
+    number = int(tweet.id)
+    since, until = _id(query, "since_id"), _id(query, "until_id")
+    if (since is not None and number <= since) or (until is not None and number >= until):
+        return False
+    start, end = _time(query, "start_time"), _time(query, "end_time")
+    if (start is not None and tweet.created_at < start) or (
+        end is not None and tweet.created_at > end
+    ):
+        return False
+    excluded = set(query.get("exclude", "").split(",")) - {""}
+    if excluded - EXCLUDES:
+        raise invalid_request("exclude", sorted(excluded), "exclude must be replies or retweets")
+    return not ("replies" in excluded and tweet.in_reply_to is not None)
+
+
+def _id(query: QueryParams, name: str) -> int | None:
+    value = query.get(name)
+    if value is None:
+        return None
+    if not value.isdecimal():
+        raise invalid_request(
+            name, value, f"The `{name}` query parameter value [{value}] is not valid"
+        )
+    return int(value)
+
+
+def _time(query: QueryParams, name: str) -> datetime | None:
+    value = query.get(name)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        message = f"The `{name}` query parameter value [{value}] is not a valid RFC3339 time"
+        raise invalid_request(name, value, message)
+    return moment
+
+
+def _token_for(tweet_id: str) -> str:
+    """An opaque pagination token naming the last tweet shown; the next page starts after it."""
+    return base64.b32encode(f"n{tweet_id}".encode()).decode().rstrip("=").lower()
+
+
+def _page_start(token: str | None, tweets: list[SimTweet]) -> int:
+    if token is None:
+        return 0
+    try:
+        raw = base64.b32decode(token.upper() + "=" * (-len(token) % 8)).decode()
+    except ValueError:
+        raw = ""
+    if raw[:1] != "n" or not raw[1:].isdecimal():
+        raise invalid_request("pagination_token", token, "The pagination token is invalid")
+    last_shown = int(raw[1:])
+    return next((i for i, t in enumerate(tweets) if int(t.id) < last_shown), len(tweets))
+
+
+def _user_not_found(user_id: str) -> dict[str, str]:
+    return {
+        "value": user_id,
+        "detail": f"Could not find user with id: [{user_id}].",
+        "title": "Not Found Error",
+        "resource_type": "user",
+        "parameter": "id",
+        "resource_id": user_id,
+        "type": "https://api.x.com/2/problems/resource-not-found",
+    }
