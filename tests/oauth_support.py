@@ -3,12 +3,14 @@ connect link by hand, and reading what the database holds."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from herald.models import Connection, OAuthState
@@ -21,6 +23,8 @@ def x_app(
 ) -> Iterator[None]:
     """The live server with an X app registered in its settings for the block."""
     saved = server.context.settings
+    if isinstance(extra.get("x_client_secret"), str):  # model_copy does not validate
+        extra["x_client_secret"] = SecretStr(extra["x_client_secret"])
     server.context.settings = saved.model_copy(
         update={
             "x_client_id": "herald-test-client",
@@ -61,3 +65,74 @@ def counts(server: LiveServer) -> tuple[int, int]:
         return int(x or 0), int(pending or 0)
 
     return server.transaction(work)
+
+
+OAUTH_CLIENT_ID = "herald-oauth-test"
+OAUTH_CLIENT_SECRET = "oauth-test-secret-51c2"
+
+
+@contextmanager
+def x_app_on_sim(server: LiveServer, sim: Any, **extra: Any) -> Iterator[None]:
+    """An X app registered on the simulator with this server's callback, and in its settings."""
+    sim.add_app(
+        OAUTH_CLIENT_ID,
+        [f"{server.base_url}/connect/twitter/callback"],
+        client_secret=OAUTH_CLIENT_SECRET,
+        name="Herald OAuth Test",
+    )
+    with x_app(
+        server,
+        sim.base_url,
+        x_client_id=OAUTH_CLIENT_ID,
+        x_client_secret=OAUTH_CLIENT_SECRET,
+        **extra,
+    ):
+        yield
+
+
+def link_for(client: httpx.Client) -> str:
+    answer = client.post("/platform-connections", json={"platform": "twitter"})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["url"])
+
+
+def consent_by_hand(sim: Any, consent_url: str, user_id: str, decision: str = "approve") -> str:
+    """Answer the simulator's consent page as a browser would; the redirect back to Herald."""
+    path = consent_url.removeprefix(sim.base_url)
+    page = sim.http.get(path)
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="request_id" value="([^"]+)"', page.text)
+    assert found is not None, page.text
+    form = {"request_id": found.group(1), "decision": decision, "user_id": user_id}
+    answer = sim.http.post("/i/oauth2/authorize", data=form)
+    assert answer.status_code == 302, answer.text
+    return str(answer.headers["location"])
+
+
+def connect_by_hand(
+    server: LiveServer, client: httpx.Client, sim: Any, user_id: str, decision: str = "approve"
+) -> httpx.Response:
+    """The whole flow without a browser: link, consent, callback; Herald's final page."""
+    back = consent_by_hand(sim, start_connect(server, link_for(client)), user_id, decision)
+    assert back.startswith(f"{server.base_url}/connect/twitter/callback?"), back
+    with httpx.Client(timeout=30) as browser:
+        return browser.get(back)
+
+
+def stored_connection(server: LiveServer, external_id: str) -> Connection:
+    async def work(session: Any) -> Connection:
+        found = await session.scalar(
+            select(Connection).where(
+                Connection.platform == "twitter", Connection.external_id == external_id
+            )
+        )
+        assert found is not None
+        return found
+
+    return server.transaction(work)
+
+
+def credentials_of(server: LiveServer, external_id: str) -> dict[str, Any]:
+    sealed = stored_connection(server, external_id).credentials
+    assert sealed is not None
+    return server.context.secret_box.open(sealed)

@@ -34,6 +34,9 @@ class Provider:
     authorize_path: str = ""  # appended to the authorize base from the settings
     token_path: str = ""  # appended to the API base from the settings
     revoke_path: str | None = None
+    # Errors with which the token endpoint refuses a refresh token for good (revoked, spent,
+    # expired): the owner must connect again. Anything else is tried again later.
+    grant_gone: frozenset[str] = frozenset({"invalid_grant"})
     scope_separator: str = " "
     client_id_param: str = "client_id"
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
@@ -49,6 +52,9 @@ X = Provider(
     refresh_token_lasts=True,
     token_path="/2/oauth2/token",  # noqa: S106 - a path, not a secret
     revoke_path="/2/oauth2/revoke",
+    # X answers a spent or revoked refresh token with 400 invalid_request "Value passed for
+    # the token was invalid." rather than RFC 6749's invalid_grant.
+    grant_gone=frozenset({"invalid_grant", "invalid_request"}),
 )
 
 PROVIDERS: dict[Platform, Provider] = {X.platform: X}

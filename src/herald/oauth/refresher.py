@@ -140,7 +140,8 @@ class TokenKeeper:
         except AppError as exc:  # the operator removed the platform's app
             return _Outcome(failure=RefreshError(exc.message, reauth=False))
         except OAuthError as exc:
-            return await self._refused(session, connection, title, exc)
+            gone = tokens.refresh_token is None or exc.grant_gone(app)
+            return await self._refused(session, connection, title, exc, gone=gone)
         now = utc_now()
         store_tokens(connection, self._box, app.provider, renewed.keeping(tokens), now)
         await session.flush()
@@ -148,7 +149,13 @@ class TokenKeeper:
         return _Outcome(credentials=renewed.keeping(tokens).credentials())
 
     async def _refused(
-        self, session: AsyncSession, connection: Connection, title: str, exc: OAuthError
+        self,
+        session: AsyncSession,
+        connection: Connection,
+        title: str,
+        exc: OAuthError,
+        *,
+        gone: bool,
     ) -> _Outcome:
         logger.warning(
             "oauth.refresh.failed connection=%s error=%s status=%s",
@@ -156,7 +163,7 @@ class TokenKeeper:
             exc.error,
             exc.status,
         )
-        if not exc.needs_reauth:
+        if not gone:
             message = f"{title} could not renew the access token ({exc.error}); will try again"
             return _Outcome(failure=RefreshError(message, reauth=False))
         connection.status = "needs_reauth"

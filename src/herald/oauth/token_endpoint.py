@@ -33,10 +33,9 @@ class OAuthError(Exception):
         self.status = status
         self.retryable = retryable
 
-    @property
-    def needs_reauth(self) -> bool:
-        """The grant is gone for good (revoked, used, expired): only the owner can fix it."""
-        return self.error in ("invalid_grant", "invalid_token", "unauthorized_client")
+    def grant_gone(self, app: OAuthApp) -> bool:
+        """The grant is gone for good (revoked, spent, expired): only the owner can fix it."""
+        return self.status in (400, 401) and self.error in app.provider.grant_gone
 
 
 @dataclass(frozen=True)
