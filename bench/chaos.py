@@ -1,4 +1,8 @@
-"""Chaos: platform faults plus SIGKILLed workers on PostgreSQL; count duplicates and lost posts."""
+"""Chaos: platform faults plus SIGKILLed workers on PostgreSQL; count duplicates and lost posts.
+
+With `--platform x` the X connector publishes to the X simulator: X takes no idempotency key, so
+every in-doubt tweet is settled by looking it up in the account's timeline, and the report counts
+how many lookups settled one."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from _harness import (
@@ -31,6 +36,7 @@ from _harness import (
     read_targets,
     seed_mastodon_tenant,
     seed_tenant,
+    session_for,
     set_due,
     source_digest,
     start_worker,
@@ -42,8 +48,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.db.engine import create_engine, create_session_factory, unit_of_work
+from herald.domain.platform import Platform
 from herald.domain.timestamps import parse_timestamp, utc_now
-from herald.models import PublishTarget
+from herald.models import PublishAttempt, PublishTarget
+from herald.platforms.base import Profile
+from herald.services.account import create_account
+from herald.services.connection import save_connection
+from herald.services.connection_inputs import ConnectionInput
+from herald.services.secret_box import SecretBox
 
 FAULTS = {
     "rate_limit": 0.02,
@@ -106,10 +118,11 @@ def parse_options() -> Options:
     parser.add_argument("--drain-timeout", type=float, default=600.0, help="after the last kill")
     parser.add_argument(
         "--platform",
-        choices=("sandbox", "mastodon"),
+        choices=("sandbox", "mastodon", "x"),
         default="sandbox",
         help="publish through this connector to its simulator (mastodon: Idempotency-Key "
-        "and timeline lookup, one simulated account per connection)",
+        "and timeline lookup; x: no key, timeline lookup only; one simulated account per "
+        "connection)",
     )
     a = parser.parse_args()
     return Options(
@@ -225,7 +238,7 @@ def report(options: Options, run: Run, rows: list[TargetRow], left: dict[str, in
 
 
 def statuses_by_text(statuses: list[dict[str, Any]]) -> dict[str, list[datetime]]:
-    """Mastodon simulator statuses keyed like sandbox refs: each post's content is unique."""
+    """Mastodon statuses or X tweets keyed like sandbox refs: each post's content is unique."""
     found: defaultdict[str, list[datetime]] = defaultdict(list)
     for status in statuses:
         found[status["text"]].append(parse_timestamp(status["created_at"]))
@@ -236,12 +249,70 @@ async def platform_posts(sim: Simulator, options: Options) -> dict[str, list[dat
     """Every post the simulator holds, grouped by what names one target (its ref, or its text)."""
     if options.platform == "sandbox":
         return await sim.created_at_by_ref()
+    if options.platform == "x":
+        tweets = (await sim.call("GET", "/_sim/tweets"))["tweets"]
+        return statuses_by_text([t for t in tweets if not t.get("deleted")])
     return statuses_by_text((await sim.call("GET", "/_sim/statuses"))["statuses"])
+
+
+async def seed_x(options: Options, db: BenchDb, sim: Simulator, secret: str) -> Tenant:
+    """One X user per connection, each with a token minted by the simulator for the whole run,
+    stored as the OAuth callback stores a connection."""
+    box = SecretBox(secret)
+    async with session_for(db.url) as session:
+        account = await create_account(session, "Bench", workspace=True)
+        made = []
+        for n in range(options.connections):
+            user = await sim.call("POST", "/_sim/users", {"username": f"bench{n}"})
+            minted = await sim.call(
+                "POST", "/_sim/tokens", {"user_id": user["id"], "expires_in": 86400}
+            )
+            request = ConnectionInput(
+                Platform.TWITTER,
+                credentials={
+                    "accessToken": minted["access_token"],
+                    "refreshToken": minted.get("refresh_token"),
+                    "expiresAt": None,
+                    "scope": minted.get("scope", ""),
+                },
+                options={"apiUrl": sim.url, "username": user["username"]},
+            )
+            profile = Profile(user["id"], f"@{user['username']}", user["username"])
+            made.append(await save_connection(session, box, account.id, request, profile))
+    # X's own windows (100 tweets per 15 minutes per user, 900 reads) would only add 429s
+    # that the other platforms' runs do not have; the injected faults stay.
+    windows = ("tweets_per_window", "reads_per_window", "app_tweets_per_day", "media_per_window")
+    await sim.call("POST", "/_sim/config", dict.fromkeys(windows))
+    return Tenant(account.id, made)
+
+
+async def lookup_settlements(url: str) -> tuple[int, int, int]:
+    """(targets that were ever in doubt; of them published by the reconciler right after
+    being in doubt: the lookup found the tweet, or a worker's fenced success was on record;
+    re-sent because the lookup found none)."""
+    query = select(PublishAttempt.target_id, PublishAttempt.outcome).order_by(
+        PublishAttempt.target_id, PublishAttempt.claim_token, PublishAttempt.at
+    )
+    outcomes: defaultdict[str, list[str]] = defaultdict(list)
+    async with session_for(url, write=False) as session:
+        for target_id, outcome in await session.execute(query):
+            outcomes[target_id].append(outcome)
+    in_doubt = settled = resent = 0
+    for log in outcomes.values():
+        if "in_doubt" not in log:
+            continue
+        in_doubt += 1
+        after = [b for a, b in pairwise(log) if a == "in_doubt"]
+        settled += "published" in after
+        resent += "resend" in after
+    return in_doubt, settled, resent
 
 
 async def seed(options: Options, db: BenchDb, sim: Simulator, secret: str) -> Tenant:
     if options.platform == "sandbox":
         return await seed_tenant(db.url, secret, sim.url, options.connections)
+    if options.platform == "x":
+        return await seed_x(options, db, sim, secret)
     accounts = mastodon_accounts(options.connections)
     for account in accounts:
         body = {"id": account.id, "username": account.username, "token": account.token}
@@ -311,6 +382,14 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
         published = sum(1 for r in rows if r.state == "published")
         print(
             f"published in Herald: {published}; distinct statuses on the platform: {len(created)}"
+        )
+    if options.platform == "x":
+        in_doubt, settled, resent = await lookup_settlements(db.url)
+        print(
+            f"in-doubt tweets: {in_doubt} targets; settled by the reconciler's lookup (found, "
+            f"published without a re-send): {settled}; re-sent after the lookup found none: "
+            f"{resent}; timeline reads: {stats.get('timelines')}; re-sends X refused as "
+            f"duplicates (then settled by the connector's lookup): {stats.get('duplicates')}"
         )
     print(f"publish_attempt by outcome: {dict(sorted(outcomes.items()))}")
     # Mastodon's simulator also lists the last 1,000 keys it received: too long to print.

@@ -45,6 +45,10 @@ class ThreadPart(WireModel):
     content: str
     status: str  # pending | published | failed
     published_id: str | None
+    # Herald's addition: where the platform shows this part, once published and known.
+    published_url: str | None = Field(
+        default=None, description="Herald: the part's URL on the platform, null until known"
+    )
 
 
 class PostError(WireModel):
@@ -181,6 +185,7 @@ def create_post_response(group: PostGroup, coerced: CoercedTime | None) -> Creat
 def _thread_parts(target: PublishTarget, status: PostStatus) -> list[ThreadPart]:
     """The post id is the first part's (§2.16), and a published post has every part out."""
     posted = list(target.progress.get("partIds", [])) or [target.external_id]
+    urls = list(target.progress.get("partUrls", [])) or [target.external_url]
     unsent = "failed" if status is PostStatus.FAILED else "pending"
     parts = []
     for index, text in enumerate(target.thread_parts):
@@ -192,6 +197,7 @@ def _thread_parts(target: PublishTarget, status: PostStatus) -> list[ThreadPart]
                 content=text,
                 status="published" if out else unsent,
                 published_id=published_id,
+                published_url=urls[index] if index < len(urls) else None,
             )
         )
     return parts

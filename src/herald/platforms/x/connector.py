@@ -14,7 +14,8 @@ verify, makes tweet URLs `https://x.com/<username>/status/<id>`; without it they
              (multipart `segment_index` + `media`, 4 MiB chunks), POST .../{id}/finalize, and
              while `processing_info.state` is pending or in_progress GET
              /2/media/upload?command=STATUS&media_id= after `check_after_secs`; alt text by
-             POST /2/media/metadata. Then POST /2/tweets {"text", "media"?: {"media_ids"},
+             POST /2/media/metadata (a description X refuses with a 4xx is left out; the
+             image still goes). Then POST /2/tweets {"text", "media"?: {"media_ids"},
              "reply"?: {"in_reply_to_tweet_id"}: the previous part, or the replyTo setting for
              the first part, "quote_tweet_id"?: the quoteTweet setting, first part only}
              -> 201 {"data": {"id", "text"}} -> Published(id, tweet URL).
@@ -39,8 +40,8 @@ Answers, as errors (errors.py; X's are problem+json):
     403 duplicate content     lookup as above; else RetryableError (publish) / RejectedError
                               DUPLICATE_CONTENT (media and verify never see it)
     403 reply/quote not allowed  RejectedError X_REPLY_NOT_AUTHORIZED
-    400/403/404 naming reply.in_reply_to_tweet_id or quote_tweet_id  RejectedError
-                              X_TARGET_REJECTED (the target is gone or not visible)
+    403 "deleted or not visible", or 400/403/404 naming reply.in_reply_to_tweet_id or
+                              quote_tweet_id: RejectedError X_TARGET_REJECTED
     other 403, 400/404/409/410/413/415/422  RejectedError with X's detail
     3xx                       RejectedError: apiUrl is not where the API answers
     5xx, other                POST /2/tweets: OutcomeUnknownError, the body went out and X may

@@ -51,6 +51,11 @@ class Problem:
         return self.status == 403 and "duplicate content" in self.message.lower()
 
     @property
+    def target_gone(self) -> bool:
+        """X's 403 for a reply parent or quoted tweet that is deleted or not visible."""
+        return self.status == 403 and "deleted or not visible" in self.message.lower()
+
+    @property
     def reply_refused(self) -> bool:
         """X's 403 for a reply or quote the target's author did not invite (self-serve tiers)."""
         text = self.message.lower()
@@ -112,7 +117,9 @@ def error_for(response: HttpResponse, token: str, subject: str, *, may_exist: bo
         return RejectedError(
             f"X refused {subject}: {problem.message}", code=REPLY_NOT_AUTHORIZED, http_status=status
         )
-    if status in (400, 403, 404) and problem.parameters & _TARGET_PARAMETERS:
+    if problem.target_gone or (
+        status in (400, 403, 404) and problem.parameters & _TARGET_PARAMETERS
+    ):
         return RejectedError(
             f"X rejected the tweet to reply to or quote: {problem.message}",
             code=TARGET_REJECTED,

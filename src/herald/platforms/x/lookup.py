@@ -8,9 +8,10 @@ X takes no idempotency key, so lookup reads the account's timeline
   - as many media keys as the request has media,
   - the request's text. X answers a tweet's text with `&`, `<` and `>` as HTML entities, every
     link replaced by its t.co address, and a link to the attached media appended; so the
-    tweet's text is unescaped, its media links dropped, and each other link (X's `entities.urls`)
-    matches any run of non-space characters in the request's text. Both sides are compared
-    NFC-normalised with each run of whitespace made one space and the ends trimmed.
+    tweet's text is unescaped, its media links dropped, and each other link (X's
+    `entities.urls`, found by their t.co address) matches any run of non-space characters in
+    the request's text. Both sides are compared NFC-normalised with each run of whitespace made
+    one space and the ends trimmed.
 
 Only a tweet created after `scheduled_at` less CLOCK_MARGIN can come from the attempt: the first
 older tweet, or the end of the timeline, ends the search with None. If PAGES pages go by before
@@ -95,7 +96,7 @@ def text_pattern(tweet: Mapping[str, Any]) -> re.Pattern[str]:
     # NUL marks a link: no tweet text holds one (Herald refuses it in content).
     pieces: list[str] = []
     position = 0
-    for start, end, is_media in _links(tweet, len(text)):
+    for start, end, is_media in _links(tweet, text):
         pieces += (html.unescape(text[position:start]), "" if is_media else _LINK)
         position = end
     pieces.append(html.unescape(text[position:]))
@@ -103,23 +104,22 @@ def text_pattern(tweet: Mapping[str, Any]) -> re.Pattern[str]:
     return re.compile(r"\S+".join(re.escape(part) for part in literal.split(_LINK)))
 
 
-def _links(tweet: Mapping[str, Any], length: int) -> list[tuple[int, int, bool]]:
+def _links(tweet: Mapping[str, Any], text: str) -> list[tuple[int, int, bool]]:
+    """Where the tweet's links stand in its text, in order. Each is found by its t.co address:
+    X's entity offsets count in code points of the unescaped text, which the escaped text X
+    sends no longer matches once it holds an `&amp;`."""
     entities = tweet.get("entities")
     urls = entities.get("urls") if isinstance(entities, dict) else None
-    spans = []
+    spans, position = [], 0
     for url in urls if isinstance(urls, list) else []:
-        if not isinstance(url, dict):
+        address = url.get("url") if isinstance(url, dict) else None
+        if not isinstance(address, str) or not address:
             continue
-        start, end = url.get("start"), url.get("end")
-        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= length:
-            spans.append((start, end, "media_key" in url))
-    spans.sort()
-    # Overlapping entities would be a malformed answer: keep the first of any overlap.
-    kept: list[tuple[int, int, bool]] = []
-    for span in spans:
-        if not kept or span[0] >= kept[-1][1]:
-            kept.append(span)
-    return kept
+        start = text.find(address, position)
+        if start >= 0:
+            position = start + len(address)
+            spans.append((start, position, "media_key" in url))
+    return spans
 
 
 def _matches(tweet: dict[str, Any], request: PublishRequest, wanted: str) -> bool:

@@ -200,8 +200,13 @@ async def _processed(
 async def _describe(api: XApi, media_id: str, alt_text: str) -> None:
     body = {"id": media_id, "metadata": {"alt_text": {"text": alt_text[:MAX_ALT_TEXT]}}}
     response = await api.send("POST", "/2/media/metadata", json=body)
-    if not response.is_success:
-        raise error_for(response, api.token, "the media file's alt text", may_exist=False)
+    if response.is_success:
+        return
+    error = error_for(response, api.token, "the media file's alt text", may_exist=False)
+    # A description X refuses for good does not stop the post: the image goes out without it.
+    # Anything a retry or a new token may fix is raised, and the whole publish runs again.
+    if not isinstance(error, RejectedError):
+        raise error
 
 
 def _data(response: HttpResponse) -> dict[str, Any]:

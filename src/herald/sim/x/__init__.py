@@ -77,6 +77,31 @@ more parameters to your request was invalid.", "type":
            with `errors` (resource-not-found) for an unknown user. A new tweet shows up here
            `timeline_delay_s` after its creation (default 0).
 
+Media upload (media.write) [docs: x-api/media/quickstart/media-upload-chunked, OpenAPI]; bodies
+are JSON with the media base64-encoded, or multipart/form-data with it as raw bytes:
+
+    POST B/2/media/upload  {"media", "media_category": tweet_image | tweet_gif} at once (up to
+         5 MB / 15 MB) -> {"data": {"id", "media_key", "size", "expires_after_secs"}}; or one
+         chunked step with `command` INIT | APPEND | FINALIZE (+ media_id, segment_index)
+    POST B/2/media/upload/initialize  {"media_type", "total_bytes", "media_category"?
+         (tweet_image | tweet_gif | tweet_video | amplify_video, else from media_type)} ->
+         {"data": {"id", "media_key" (3_ photo, 16_ GIF, 7_ video), "expires_after_secs"}};
+         total_bytes up to 5 MB (photo), 15 MB (GIF), 512 MB (video)
+    POST B/2/media/upload/{id}/append  segment_index (0-999), media (at most 5 MB) ->
+         {"data": {"expires_at"}}; the same index again replaces the segment; more bytes than
+         total_bytes: 400 "Segments do not add up to provided total file size."
+    POST B/2/media/upload/{id}/finalize  the segments must be 0..n-1 and add up to total_bytes
+         (400 as above) -> {"data": {"id", "media_key", "size", "expires_after_secs",
+         "processing_info"?}}; photos need no processing; videos and GIFs are "pending", then
+         "in_progress", for `processing_s`, then "succeeded" or, when scripted, "failed" (with
+         "error"); "check_after_secs": 1 while processing. Finalizing again answers the state.
+    GET  B/2/media/upload?command=STATUS&media_id=..  {"data": {..., "processing_info":
+         {"state", "check_after_secs"?, "progress_percent"}}}
+
+A media id is the uploader's only; a tweet may attach it once it is finalized and processed,
+within a day of its upload. Unknown or another user's media id: 400 "The media_id is invalid."
+[chosen]. The simulator keeps the bytes (in memory) so tests can check them.
+
 Rate windows (per user, `rate_window_s` = 900 s): `tweets_per_window` 100 (POST /2/tweets),
 `deletes_per_window` 50, `reads_per_window` 900 (each GET), `media_per_window` 1875; null
 turns one off. `app_tweets_per_day` 10000, `user_tweets_per_day` null.
@@ -139,6 +164,7 @@ from herald.sim.control import serve
 from herald.sim.x.config import DEFAULT_APP, DEFAULT_USER, XApp, XConfig, XUser
 from herald.sim.x.control import CONTROL_ROUTES
 from herald.sim.x.http import ApiError, api_error
+from herald.sim.x.media import append, finalize, initialize, status, upload
 from herald.sim.x.oauth import authorize_decision, authorize_page, revoke, token
 from herald.sim.x.state import XSim
 from herald.sim.x.tweets import create_tweet, delete_tweet
@@ -168,6 +194,11 @@ def create_x_app(config: XConfig | None = None) -> Starlette:
             Route("/2/users/{id}/tweets", user_tweets, methods=["GET"]),
             Route("/2/tweets", create_tweet, methods=["POST"]),
             Route("/2/tweets/{id}", delete_tweet, methods=["DELETE"]),
+            Route("/2/media/upload", upload, methods=["POST"]),
+            Route("/2/media/upload", status, methods=["GET"]),
+            Route("/2/media/upload/initialize", initialize, methods=["POST"]),
+            Route("/2/media/upload/{id}/append", append, methods=["POST"]),
+            Route("/2/media/upload/{id}/finalize", finalize, methods=["POST"]),
             *CONTROL_ROUTES,
         ],
         exception_handlers={ApiError: api_error},

@@ -131,8 +131,8 @@ def tweet_entity(tweet: SimTweet, fields: frozenset[str]) -> dict[str, Any]:
     if "created_at" in fields:
         entity["created_at"] = timestamp(tweet.created_at)
     entity.update(_references(tweet, fields))
-    if "attachments" in fields and tweet.media_ids:
-        entity["attachments"] = {"media_keys": list(tweet.media_ids)}
+    if "attachments" in fields and tweet.media_keys:
+        entity["attachments"] = {"media_keys": list(tweet.media_keys)}
     if "entities" in fields and urls:
         entity["entities"] = {"urls": urls}
     if "reply_settings" in fields:

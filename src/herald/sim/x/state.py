@@ -31,6 +31,7 @@ class SimTweet:
     in_reply_to: SimTweet | None
     quoted: SimTweet | None
     media_ids: list[str]
+    media_keys: list[str]  # what timelines show under attachments
     reply_settings: str | None
     visible_at: float  # time.monotonic() when timelines start to show it
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -123,6 +124,9 @@ class XSim:
 
     def media_refusal(self, ids: list[str], owner_id: str) -> str | None:
         return refusal(self.media, ids, owner_id)
+
+    def next_media_outcome(self) -> str:
+        return self.media_script.popleft() if self.media_script else "ok"
 
     def next_token_fault(self) -> str | None:
         entry = self.token_script.popleft() if self.token_script else "ok"

@@ -120,6 +120,7 @@ def _draft(sim: XSim, token: AccessToken, body: dict[str, Any]) -> dict[str, Any
         "in_reply_to": parent,
         "quoted": quoted,
         "media_ids": media_ids,
+        "media_keys": [sim.media[media_id].key for media_id in media_ids],
         "reply_settings": settings,
     }
 

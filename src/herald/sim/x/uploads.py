@@ -7,9 +7,9 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
-# media_key prefixes X uses per kind (3_ photo, 16_ animated GIF, 7_ video).
-KEY_PREFIX = {"tweet_image": "3", "tweet_gif": "16", "tweet_video": "7"}
-EXPIRES_AFTER_S = 86400  # what initialize answers; a media id is attachable for a day
+# media_key prefixes X uses per kind (3_ photo, 16_ animated GIF, 7_ video, 13_ amplify video).
+KEY_PREFIX = {"tweet_image": "3", "tweet_gif": "16", "tweet_video": "7", "amplify_video": "13"}
+EXPIRES_AFTER_S = 86400  # a media id is attachable for a day after its upload started
 BAD_MEDIA = "Your media IDs are invalid."
 
 
@@ -23,6 +23,7 @@ class SimMedia:
     created: float = field(default_factory=time.monotonic)
     segments: dict[int, bytes] = field(default_factory=dict)
     finalized: bool = False
+    finalized_at: float = 0.0  # time.monotonic() of the first finalize
     ready_at: float = 0.0  # time.monotonic() when processing ends
     fails: bool = False  # processing ends in failure
 
@@ -56,8 +57,6 @@ class SimMedia:
             return 100
         total = max(self.ready_at - self.finalized_at, 1e-9)
         return min(99, int(100 * (time.monotonic() - self.finalized_at) / total))
-
-    finalized_at: float = 0.0
 
     def attachable(self) -> bool:
         expired = time.monotonic() - self.created > EXPIRES_AFTER_S
