@@ -3,9 +3,11 @@ connect link by hand, and reading what the database holds."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,7 +15,12 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from herald.config import Settings
+from herald.domain.platform import Platform
+from herald.domain.timestamps import utc_now
 from herald.models import Connection, OAuthState
+from herald.oauth.token_endpoint import TokenSet
+from herald.platforms.base import Profile
 from support import LiveServer
 
 
@@ -136,3 +143,59 @@ def credentials_of(server: LiveServer, external_id: str) -> dict[str, Any]:
     sealed = stored_connection(server, external_id).credentials
     assert sealed is not None
     return server.context.secret_box.open(sealed)
+
+
+def x_settings(server: LiveServer, sim: Any, **overrides: Any) -> Settings:
+    """The server's settings with the test X app on the simulator and a quick engine."""
+    return server.settings.model_copy(
+        update={
+            "x_client_id": OAUTH_CLIENT_ID,
+            "x_client_secret": SecretStr(OAUTH_CLIENT_SECRET),
+            "x_api_url": sim.base_url,
+            "x_authorize_url": f"{sim.base_url}/i/oauth2/authorize",
+            "engine_lease_seconds": 5.0,
+            "engine_rescue_interval_seconds": 0.2,
+            "engine_reconcile_interval_seconds": 0.2,
+            "engine_settle_seconds": 0.0,
+            "engine_http_timeout_seconds": 5.0,
+            "webhook_poll_seconds": 0.1,
+            "webhook_retry_base_seconds": 0.2,
+            **overrides,
+        }
+    )
+
+
+def connect_minted(
+    server: LiveServer, tenant_account: str, sim: Any, user: Any, settings: Settings, **mint: Any
+) -> str:
+    """An X connection stored the way the callback stores one, from tokens the simulator minted
+    for the test app (so Herald can renew them): verified with X, saved by the OAuth service."""
+    from herald.oauth.lifecycle import save_oauth_connection
+    from herald.oauth.providers import oauth_app
+    from herald.platforms.registry import connector_for
+    from sim_support import platform_client
+
+    minted = sim.mint(user, client_id=OAUTH_CLIENT_ID, **mint)
+    tokens = TokenSet(
+        minted["access_token"],
+        minted.get("refresh_token"),
+        utc_now() + timedelta(seconds=minted["expires_in"]),
+        minted["scope"],
+    )
+    app = oauth_app("x", settings)
+    connector = connector_for(Platform.TWITTER)
+    assert connector is not None
+
+    async def verify() -> Profile:
+        async with platform_client() as http:
+            return await connector.verify(http, tokens.credentials(), {"apiUrl": app.api_url})
+
+    profile = asyncio.run(verify())
+
+    async def save(session: Any) -> str:
+        saved = await save_oauth_connection(
+            session, server.context.secret_box, tenant_account, app, tokens, profile
+        )
+        return f"twitter-{saved.external_id}"
+
+    return server.transaction(save)
