@@ -53,3 +53,10 @@ def test_the_printed_link_starts_the_connection_on_the_server(server: LiveServer
     consent = answer.headers["location"]
     assert consent.startswith("https://x.example/i/oauth2/authorize?")
     assert query_of(consent)["redirect_uri"] == f"{server.base_url}/connect/twitter/callback"
+
+
+def test_add_points_an_oauth_platform_to_connect(server: LiveServer) -> None:
+    account = herald_json(server.settings, "accounts", "create", "Acme")["accountId"]
+    result = herald(server.settings, "connections", "add", "x", "--account", account, check=False)
+    assert result.returncode == 1
+    assert f"herald connections connect x --account {account}" in result.stderr

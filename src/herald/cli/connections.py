@@ -17,10 +17,11 @@ from herald.cli._runtime import (
 )
 from herald.domain.platform import Platform, platform_id
 from herald.domain.timestamps import format_timestamp
-from herald.errors import NotFoundError
+from herald.errors import NotFoundError, ValidationError
 from herald.net.egress import EgressPolicy
 from herald.net.http_client import one_off_client
 from herald.oauth.connect import connect_link
+from herald.oauth.providers import oauth_platform
 from herald.services import connection as connections
 from herald.services.connection_inputs import connection_input
 from herald.services.secret_box import SecretBox
@@ -45,7 +46,9 @@ connections_app = typer.Typer(help="Manage connected social accounts.", no_args_
 @connections_app.command("add")
 def add_connection(
     ctx: typer.Context,
-    platform: str = typer.Argument(..., help="bluesky, mastodon, telegram or sandbox."),
+    platform: str = typer.Argument(
+        ..., help="bluesky, mastodon, telegram or sandbox (X: `connections connect x`)."
+    ),
     account: str = typer.Option(..., "--account", help="Account id that owns the connection."),
     handle: str | None = typer.Option(None, "--handle", help="Bluesky: handle or DID."),
     app_password: str | None = typer.Option(
@@ -96,6 +99,12 @@ def add_connection(
     settings = settings_of(ctx)
 
     async def connect() -> dict[str, Any]:
+        if oauth_platform(platform) is not None:
+            raise ValidationError(
+                f"{platform} is connected in a browser: run `herald connections connect "
+                f"{platform} --account {account}` and open the link it prints",
+                code="OAUTH_PLATFORM",
+            )
         request = connection_input(platform, fields, FLAG_NAMES)
         egress = EgressPolicy.from_settings(settings)
         async with one_off_client(egress, connections.VERIFY_TIMEOUT_S) as client:
