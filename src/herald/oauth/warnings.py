@@ -23,6 +23,9 @@ _BATCH = 200
 async def warn_expiring(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
     """Queue `token.expiring` for each connection whose unrenewable credential runs out within
     WARN_AHEAD, in the transaction that marks it warned (so it is sent once)."""
+    async with unit_of_work(sessions, write=False) as session:  # usually none: no write lock
+        if not await ConnectionStore(session).expiring_unwarned(now + WARN_AHEAD, 1):
+            return 0
     async with unit_of_work(sessions) as session:
         found = await ConnectionStore(session).expiring_unwarned(now + WARN_AHEAD, _BATCH)
         events = [
