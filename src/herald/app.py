@@ -16,7 +16,7 @@ from herald.api.middleware import (
     RateLimitHeadersMiddleware,
 )
 from herald.api.openapi import install_openapi
-from herald.api.routes import connections, media, operations, posts, webhooks, workspace
+from herald.api.routes import connect, connections, media, operations, posts, webhooks, workspace
 from herald.config import Settings
 from herald.db.engine import create_engine, create_session_factory
 from herald.engine.dispatcher import Engine
@@ -81,6 +81,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
+    app.include_router(connect.router)
     app.include_router(media.files_router)
     install_openapi(app)
     # The embedded default's sandbox connection publishes here (HERALD_SANDBOX_URL overrides).
@@ -104,4 +105,5 @@ def create_operations_app(context: AppContext) -> FastAPI:
     app.state.context = context
     install_error_handlers(app)
     app.include_router(operations.router)
+    app.include_router(connect.router)
     return app

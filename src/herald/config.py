@@ -6,7 +6,7 @@ from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -118,6 +118,36 @@ class Settings(BaseSettings):
         default=600.0,
         gt=0,
         description="How long a due post waits for unfinished uploads before failing.",
+    )
+
+    # OAuth apps (herald.oauth): one client id and secret per platform, from its developer
+    # portal; a platform without a client id cannot be connected (and says so). Every redirect
+    # URI is <public URL>/connect/<platform>/callback.
+    x_client_id: str | None = Field(
+        default=None, description="X (Twitter) OAuth 2.0 client id, from the X developer portal."
+    )
+    x_client_secret: SecretStr | None = Field(
+        default=None,
+        description="X OAuth 2.0 client secret (confidential apps); unset: a public client.",
+    )
+    x_api_url: str = Field(
+        default="https://api.x.com",
+        description="X API base: token, profile and posting calls (a simulator's in tests).",
+    )
+    x_authorize_url: str = Field(
+        default="https://x.com/i/oauth2/authorize",
+        description="X's consent page, where the browser is sent to approve the app.",
+    )
+    oauth_state_seconds: float = Field(
+        default=600.0, gt=0, description="How long a started connection may take to come back."
+    )
+    oauth_link_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        description="How long a connect link printed by the command line or the API works.",
+    )
+    oauth_refresh_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often the engine looks for tokens to refresh."
     )
 
     @field_validator("egress_allow", mode="before")

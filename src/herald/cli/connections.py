@@ -16,11 +16,16 @@ from herald.cli._runtime import (
     settings_of,
 )
 from herald.domain.platform import Platform, platform_id
+from herald.domain.timestamps import format_timestamp
+from herald.errors import NotFoundError, ValidationError
 from herald.net.egress import EgressPolicy
 from herald.net.http_client import one_off_client
+from herald.oauth.connect import connect_link
+from herald.oauth.providers import oauth_platform
 from herald.services import connection as connections
 from herald.services.connection_inputs import connection_input
 from herald.services.secret_box import SecretBox
+from herald.store.account import AccountStore
 
 # Errors about a field name the flag that sets it.
 FLAG_NAMES = {
@@ -41,7 +46,9 @@ connections_app = typer.Typer(help="Manage connected social accounts.", no_args_
 @connections_app.command("add")
 def add_connection(
     ctx: typer.Context,
-    platform: str = typer.Argument(..., help="bluesky, mastodon, telegram or sandbox."),
+    platform: str = typer.Argument(
+        ..., help="bluesky, mastodon, telegram or sandbox (X: `connections connect x`)."
+    ),
     account: str = typer.Option(..., "--account", help="Account id that owns the connection."),
     handle: str | None = typer.Option(None, "--handle", help="Bluesky: handle or DID."),
     app_password: str | None = typer.Option(
@@ -92,6 +99,12 @@ def add_connection(
     settings = settings_of(ctx)
 
     async def connect() -> dict[str, Any]:
+        if oauth_platform(platform) is not None:
+            raise ValidationError(
+                f"{platform} is connected in a browser: run `herald connections connect "
+                f"{platform} --account {account}` and open the link it prints",
+                code="OAUTH_PLATFORM",
+            )
         request = connection_input(platform, fields, FLAG_NAMES)
         egress = EgressPolicy.from_settings(settings)
         async with one_off_client(egress, connections.VERIFY_TIMEOUT_S) as client:
@@ -109,6 +122,33 @@ def add_connection(
 
     added = run_reporting_errors(connect, as_json=as_json)
     emit(as_json, added, f"connected {added['platformId']} ({added['username']})")
+
+
+@connections_app.command("connect")
+def connect_through_browser(
+    ctx: typer.Context,
+    platform: str = typer.Argument(..., help="A platform connected through OAuth: x (twitter)."),
+    account: str = typer.Option(..., "--account", help="Account id that will own it."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Print the link that connects an account through the platform's consent page: open it
+    in a browser (anyone holding it can connect their account to this Herald account until it
+    expires), approve, and the connection appears in `herald connections list`."""
+    settings = settings_of(ctx)
+
+    async def work(session: AsyncSession, _box: SecretBox) -> dict[str, Any]:
+        link = connect_link(account, platform, settings)  # first: says when no app is set
+        if await AccountStore(session).get(account) is None:
+            raise NotFoundError("Account not found", code="ACCOUNT_NOT_FOUND")
+        return {"url": link.url, "tokenExpiresAt": format_timestamp(link.expires_at)}
+
+    made = run_in_transaction(settings, work, as_json=as_json)
+    emit(
+        as_json,
+        made,
+        f"Open this link in a browser to connect the account (until {made['tokenExpiresAt']}):"
+        f"\n{made['url']}",
+    )
 
 
 @connections_app.command("list")

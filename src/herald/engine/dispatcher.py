@@ -31,6 +31,8 @@ from herald.media.base import MediaStore
 from herald.media.factory import create_media_store
 from herald.net.egress import EgressPolicy
 from herald.net.http_client import HttpClient
+from herald.oauth.refresher import TokenKeeper
+from herald.oauth.warnings import sweep_states, warn_expiring
 from herald.services import idempotency
 from herald.services.secret_box import SecretBox
 from herald.store.claim_limits import ClaimLimits
@@ -93,6 +95,7 @@ class Engine:
             timedelta(seconds=settings.media_wait_seconds),
             settings.media_max_upload_bytes,
         )
+        self.tokens = TokenKeeper(sessions, secret_box, settings, self._client)
         self._publisher = Publisher(
             self._client,
             self._gates,
@@ -102,6 +105,7 @@ class Engine:
             settings.resolved_sandbox_url,
             self._media,
             self._limiter,
+            self.tokens,
         )
         self._webhooks = WebhookDeliverer(settings, sessions, secret_box)
         self._reconciler = Reconciler(
@@ -138,6 +142,10 @@ class Engine:
             asyncio.create_task(
                 self._every(self.settings.webhook_poll_seconds, self._webhooks.deliver),
                 name="engine.webhooks",
+            ),
+            asyncio.create_task(
+                self._every(self.settings.oauth_refresh_interval_seconds, self._keep_tokens),
+                name="engine.tokens",
             ),
         ]
         logger.info(
@@ -289,6 +297,14 @@ class Engine:
         await self._media.sweep(self.sessions, now)
         async with unit_of_work(self.sessions) as session:
             await idempotency.prune(session, now)
+
+    async def _keep_tokens(self) -> None:
+        """Renew OAuth tokens ahead of expiry, warn about those that cannot be renewed, and
+        forget connections started but never finished."""
+        await self.tokens.renew_due()
+        now = utc_now()
+        await warn_expiring(self.sessions, now)
+        await sweep_states(self.sessions, now)
 
     async def _reconcile(self) -> None:
         free = self.settings.engine_concurrency - len(self._inflight)

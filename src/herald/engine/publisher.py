@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from herald.domain.platform import Platform
@@ -15,11 +16,14 @@ from herald.engine.media_prep import MediaPreparer, Refuse, Wait
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
 from herald.net.http_client import HttpClient
+from herald.oauth.lifecycle import is_oauth_connection
+from herald.oauth.refresher import RefreshError, TokenKeeper, Why
 from herald.platforms.base import (
     AuthExpiredError,
     Connector,
     MediaItem,
     OutcomeUnknownError,
+    Published,
     PublishError,
     PublishRequest,
     RejectedError,
@@ -54,6 +58,7 @@ class Publisher:
     sandbox_url: str
     media: MediaPreparer
     limiter: CallLimiter
+    tokens: TokenKeeper | None = None  # renews OAuth tokens; None: sent as stored
 
     async def publish(self, job: TargetJob) -> None:
         claim = job.claim
@@ -117,17 +122,22 @@ class Publisher:
             "partUrls": list(claim.progress.get("partUrls", [])),
         }
         last, first = len(claim.thread_parts) - 1, len(progress["partIds"])
+        try:
+            credentials = await self.credentials(job)
+        except PublishError as error:  # expired, and could not be renewed
+            await self.record_failure(job, state, first, error)
+            return
         for part in range(first, last + 1):
             # Media go on the first part (DESIGN §3.11).
-            request = self.request(job, part, progress["partIds"], media if part == 0 else [])
+            request = self.request(
+                job, part, progress["partIds"], media if part == 0 else [], credentials
+            )
             if part > first:  # the first call's permit was taken before the gate
                 permit = await self.limiter.acquire(job.host, claim.connection_id or "")
             try:
                 permit.begin()
-                published = await connector.publish(
-                    self.client,
-                    request,
-                    part_key(claim.idempotency_key, part),
+                published, credentials = await self._send(
+                    job, connector, request, part_key(claim.idempotency_key, part)
                 )
             except PublishError as error:
                 settle(permit, error)  # frees the host's place before the outcome write
@@ -150,6 +160,63 @@ class Publisher:
             ):
                 return  # fenced: the attempt log keeps the evidence for the reconciler
 
+    async def credentials(self, job: TargetJob) -> Mapping[str, Any]:
+        """The connection's credentials, renewed first when an OAuth token's time is up."""
+        sealed = job.connection.sealed_credentials if job.connection else None
+        opened: Mapping[str, Any] = self.secret_box.open(sealed) if sealed else {}
+        if self._renewable(job) and TokenKeeper.expired(opened):
+            opened = await self._renewed(job, opened, "expired")
+        return opened
+
+    async def _send(
+        self, job: TargetJob, connector: Connector, request: PublishRequest, key: str
+    ) -> tuple[Published, Mapping[str, Any]]:
+        """Publish; an OAuth token the platform refuses is renewed (once per connection, however
+        many posts were refused) and the part sent once more: a 401 created nothing."""
+        try:
+            return await connector.publish(self.client, request, key), request.credentials
+        except AuthExpiredError:
+            if not self._renewable(job):
+                raise
+            fresh = await self._renewed(job, request.credentials, "refused")
+            if fresh.get("accessToken") == request.credentials.get("accessToken"):
+                raise  # not renewed (the connection awaits its owner): the refusal stands
+        renewed = replace(request, credentials=fresh)
+        return await connector.publish(self.client, renewed, key), fresh
+
+    async def look_up(
+        self, job: TargetJob, connector: Connector, request: PublishRequest, key: str
+    ) -> Published | None:
+        """The connector's lookup, with a refused OAuth token renewed once like a send."""
+        try:
+            return await connector.lookup(self.client, request, key)
+        except AuthExpiredError:
+            if not self._renewable(job):
+                raise
+            fresh = await self._renewed(job, request.credentials, "refused")
+            if fresh.get("accessToken") == request.credentials.get("accessToken"):
+                raise
+        return await connector.lookup(self.client, replace(request, credentials=fresh), key)
+
+    def _renewable(self, job: TargetJob) -> bool:
+        return (
+            self.tokens is not None
+            and job.connection is not None
+            and is_oauth_connection(job.claim.platform)
+        )
+
+    async def _renewed(
+        self, job: TargetJob, stale: Mapping[str, Any], why: Why
+    ) -> Mapping[str, Any]:
+        if self.tokens is None or job.connection is None:  # checked by _renewable
+            raise AuthExpiredError("The access token has expired")
+        try:
+            return await self.tokens.fresh(job.connection.id, stale, why)
+        except RefreshError as exc:
+            if exc.reauth:
+                raise AuthExpiredError(exc.message) from None
+            raise RetryableError(exc.message) from None
+
     async def record_failure(
         self, job: TargetJob, state: str, part: int, error: PublishError
     ) -> None:
@@ -164,7 +231,12 @@ class Publisher:
             await self.recorder.in_doubt(claim, state, part, error)
 
     def request(
-        self, job: TargetJob, part: int, part_ids: list[str], media: list[MediaItem] | None = None
+        self,
+        job: TargetJob,
+        part: int,
+        part_ids: list[str],
+        media: list[MediaItem] | None = None,
+        credentials: Mapping[str, Any] | None = None,
     ) -> PublishRequest:
         claim = job.claim
         if job.connection is None or job.group is None:  # checked by the callers
@@ -173,6 +245,8 @@ class Publisher:
         if claim.platform == Platform.SANDBOX.value:
             options.setdefault("baseUrl", self.sandbox_url)
         sealed = job.connection.sealed_credentials
+        if credentials is None:
+            credentials = self.secret_box.open(sealed) if sealed else {}
         return PublishRequest(
             target_id=claim.id,
             platform=Platform(claim.platform),
@@ -185,7 +259,7 @@ class Publisher:
             media=media or [],
             settings=job.group.platform_settings.get(claim.platform, {}),
             options=options,
-            credentials=self.secret_box.open(sealed) if sealed else {},
+            credentials=credentials,
             scheduled_at=job.group.scheduled_at,
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -115,10 +115,12 @@ class Reconciler:
                     "publish.fenced target=%s claim=%d at=lookup", claim.id, claim.claim_token
                 )
                 return
+            credentials = await self.publisher.credentials(job)  # renewed if expired
             permit.begin()
-            found = await connector.lookup(
-                self.publisher.client,
-                request,
+            found = await self.publisher.look_up(
+                job,
+                connector,
+                replace(request, credentials=credentials),
                 part_key(claim.idempotency_key, part),
             )
         except PublishError as error:

@@ -6,6 +6,7 @@ from herald.models.connection import Connection
 from herald.models.connection_gate import ConnectionGate
 from herald.models.idempotency import IdempotencyRecord
 from herald.models.media import Media
+from herald.models.oauth_state import OAuthState
 from herald.models.post import PostGroup, PublishAttempt, PublishTarget
 from herald.models.rate_limit import RateLimitWindow
 from herald.models.webhook import Webhook, WebhookDelivery
@@ -17,6 +18,7 @@ __all__ = [
     "ConnectionGate",
     "IdempotencyRecord",
     "Media",
+    "OAuthState",
     "PostGroup",
     "PublishAttempt",
     "PublishTarget",

@@ -27,7 +27,13 @@ class Connection(Base):
     display_name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     profile_image_url: Mapped[str] = mapped_column(String(2048), nullable=False, default="")
     profile_url: Mapped[str | None] = mapped_column(String(2048))
+    # The effective expiry the owner must act on (Publora's accessTokenExpiresAt): null when
+    # the credential does not expire or is renewed by Herald (a lasting refresh token).
     access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # OAuth: when the engine renews the access token (ahead of its expiry); null otherwise.
+    refresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # When `token.expiring` was sent for the current credential (once per credential).
+    expiry_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Fernet ciphertext of the platform credentials; never returned by the API.
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Non-secret connector settings, e.g. an instance or simulator base URL.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,3 +79,33 @@ class ConnectionStore:
                 ConnectionGate.reason == "needs_reauth",
             )
         )
+
+    async def lock(self, connection_id: str) -> Connection | None:
+        """The connection, its row held until the transaction ends (PostgreSQL; a SQLite
+        write transaction holds the whole database already)."""
+        query = select(Connection).where(Connection.id == connection_id).with_for_update()
+        return await self._session.scalar(query.execution_options(populate_existing=True))
+
+    async def due_for_refresh(self, now: datetime, limit: int) -> list[str]:
+        """Active connections whose planned token renewal has come, soonest first."""
+        query = (
+            select(Connection.id)
+            .where(Connection.refresh_at <= now, Connection.status == "active")
+            .order_by(Connection.refresh_at)
+            .limit(limit)
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def expiring_unwarned(self, before: datetime, limit: int) -> Sequence[Connection]:
+        """Connections whose effective expiry comes before `before` and whose owner has not
+        been warned about this credential yet."""
+        query = (
+            select(Connection)
+            .where(
+                Connection.access_token_expires_at <= before,
+                Connection.expiry_warned_at.is_(None),
+            )
+            .order_by(Connection.access_token_expires_at)
+            .limit(limit)
+        )
+        return (await self._session.scalars(query)).all()

@@ -1,0 +1,143 @@
+"""What each OAuth platform's authorization server looks like, and the app Herald has there.
+
+A `Provider` holds the platform's facts (where its consent page and token endpoint live, which
+scopes publishing needs, whether it takes PKCE, how a confidential client authenticates, what a
+refresh token's life is). `oauth_app` pairs it with the operator's client id and secret from the
+settings. Adding LinkedIn, Meta, Google or TikTok is one `Provider` here, its settings in
+`config.py` and a line in `_APP_SETTINGS`; the connect routes and the token keeper are shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from herald.config import Settings
+from herald.domain.platform import Platform
+from herald.errors import NotFoundError, ValidationError
+
+
+@dataclass(frozen=True)
+class Provider:
+    platform: Platform
+    title: str  # as people call the platform in messages and pages
+    scopes: tuple[str, ...]
+    pkce: bool
+    # "basic": HTTP Basic with client id and secret (RFC 6749 §2.3.1), what X asks of
+    # confidential clients; "body": both as form fields. A client without a secret sends its
+    # id in the body either way (a public client).
+    client_auth: Literal["basic", "body"]
+    # True when a refresh token lives until revoked or used (X rotates it on each use): such a
+    # connection has no expiry the owner needs to act on.
+    refresh_token_lasts: bool
+    authorize_path: str = ""  # appended to the authorize base from the settings
+    token_path: str = ""  # appended to the API base from the settings
+    revoke_path: str | None = None
+    # Errors with which the token endpoint refuses a refresh token for good (revoked, spent,
+    # expired): the owner must connect again. Anything else is tried again later.
+    grant_gone: frozenset[str] = frozenset({"invalid_grant"})
+    scope_separator: str = " "
+    client_id_param: str = "client_id"
+    extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+
+
+X = Provider(
+    platform=Platform.TWITTER,
+    title="X",
+    # offline.access: a refresh token; media.write: the v2 media upload.
+    scopes=("tweet.read", "tweet.write", "users.read", "media.write", "offline.access"),
+    pkce=True,
+    client_auth="basic",
+    refresh_token_lasts=True,
+    token_path="/2/oauth2/token",  # noqa: S106 - a path, not a secret
+    revoke_path="/2/oauth2/revoke",
+    # X answers a spent or revoked refresh token with 400 invalid_request "Value passed for
+    # the token was invalid." rather than RFC 6749's invalid_grant.
+    grant_gone=frozenset({"invalid_grant", "invalid_request"}),
+)
+
+PROVIDERS: dict[Platform, Provider] = {X.platform: X}
+# Names the command line and the settings accept for a platform, besides its wire name.
+ALIASES = {"x": Platform.TWITTER}
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """A provider with the endpoints and client this installation uses for it."""
+
+    provider: Provider
+    client_id: str
+    client_secret: str | None
+    authorize_url: str
+    token_url: str
+    revoke_url: str | None
+    api_url: str  # the platform's API base, stored with each connection's options
+
+    @property
+    def platform(self) -> Platform:
+        return self.provider.platform
+
+
+def _x_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
+    secret = settings.x_client_secret.get_secret_value() if settings.x_client_secret else None
+    return settings.x_client_id, secret, settings.x_authorize_url, settings.x_api_url
+
+
+# Per platform: (client id, client secret, authorize URL, API base) from the settings, and the
+# prefix of its settings, for the message that says what to set.
+_APP_SETTINGS: dict[
+    Platform, tuple[Callable[[Settings], tuple[str | None, str | None, str, str]], str]
+] = {Platform.TWITTER: (_x_app, "HERALD_X")}
+
+
+def oauth_platform(name: str) -> Platform | None:
+    """The platform a name means (`twitter` or its alias `x`) if it connects through OAuth."""
+    platform = ALIASES.get(name.lower())
+    if platform is None:
+        try:
+            platform = Platform(name.lower())
+        except ValueError:
+            return None
+    return platform if platform in PROVIDERS else None
+
+
+def is_oauth_platform(name: str) -> bool:
+    return oauth_platform(name) is not None
+
+
+class NotConfiguredError(ValidationError):
+    code = "PLATFORM_NOT_CONFIGURED"
+
+
+def oauth_app(name: str, settings: Settings) -> OAuthApp:
+    """The app to connect `name` with; NotConfiguredError names the settings to set when the
+    operator has not registered one, NotFoundError when the name is no OAuth platform."""
+    platform = oauth_platform(name)
+    if platform is None:
+        raise NotFoundError(f"{name!r} is not a platform connected through OAuth")
+    provider = PROVIDERS[platform]
+    read, prefix = _APP_SETTINGS[platform]
+    client_id, secret, authorize, api = read(settings)
+    if not client_id:
+        raise NotConfiguredError(
+            f"{provider.title} cannot be connected: this Herald has no {provider.title} app. "
+            f"The operator sets {prefix}_CLIENT_ID (and {prefix}_CLIENT_SECRET) from the app's "
+            f"page in the developer portal, with {redirect_uri(settings, platform)} as its "
+            "callback URL (see the README)"
+        )
+    api = api.rstrip("/")
+    return OAuthApp(
+        provider=provider,
+        client_id=client_id,
+        client_secret=secret or None,
+        authorize_url=authorize + provider.authorize_path,
+        token_url=api + provider.token_path,
+        revoke_url=api + provider.revoke_path if provider.revoke_path else None,
+        api_url=api,
+    )
+
+
+def redirect_uri(settings: Settings, platform: Platform) -> str:
+    """Where the platform sends the browser back: one per platform, under the public URL."""
+    return f"{settings.resolved_public_url}/connect/{platform.value}/callback"
