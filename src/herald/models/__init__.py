@@ -7,7 +7,7 @@ from herald.models.connection_gate import ConnectionGate
 from herald.models.idempotency import IdempotencyRecord
 from herald.models.media import Media
 from herald.models.post import PostGroup, PublishAttempt, PublishTarget
-from herald.models.rate_limit import RateLimitWindow
+from herald.models.rate_limit import MediaUrlWindow, RateLimitWindow
 from herald.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "ConnectionGate",
     "IdempotencyRecord",
     "Media",
+    "MediaUrlWindow",
     "PostGroup",
     "PublishAttempt",
     "PublishTarget",
