@@ -15,7 +15,11 @@ from herald.services.media_urls import Fetched, count_urls, fetch_all
 
 @asynccontextmanager
 async def fetched_media(
-    context: AppContext, account_id: str, group_id: str, urls: Sequence[str]
+    context: AppContext,
+    account_id: str,
+    group_id: str,
+    urls: Sequence[str],
+    name: str | None = None,
 ) -> AsyncIterator[list[Fetched]]:
     """The files of `urls`, stored for `group_id`; removed if the block raises (nothing was
     attached, so nothing may stay)."""
@@ -29,7 +33,7 @@ async def fetched_media(
         EgressPolicy.from_settings(settings), settings.engine_http_timeout_seconds
     ) as client:
         fetched = await fetch_all(
-            client, context.media_store, group_id, urls, settings.media_max_upload_bytes
+            client, context.media_store, group_id, urls, settings.media_max_upload_bytes, name
         )
     try:
         yield fetched

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.domain.ids import new_id
 from herald.domain.media_magic import sniff
 from herald.domain.media_rules import IMAGE_TYPES, AttachedMedia
-from herald.errors import AppError, ValidationError
+from herald.errors import AppError, RateLimitedError, ValidationError
 from herald.media.base import MediaStore, MediaStoreError, UploadTooLarge
 from herald.models import Media, PostGroup
 from herald.net.egress import EgressDenied
@@ -46,12 +46,13 @@ RATE_LIMITED = (
 )
 
 
-class MediaUrlRateLimitedError(AppError):
-    status_code = 429
+class MediaUrlRateLimitedError(RateLimitedError):
+    """A RateLimitedError, so the answer carries Retry-After; Publora's body otherwise."""
+
     code = "MEDIA_URL_RATE_LIMITED"
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(RATE_LIMITED, retryAfterSec=retry_after)
+        AppError.__init__(self, RATE_LIMITED, retryAfterSec=retry_after)
         self.retry_after = retry_after
 
 
@@ -119,17 +120,22 @@ def fetched_result(item: Fetched, store: MediaStore) -> dict[str, Any]:
 
 
 async def fetch_all(
-    client: HttpClient, store: MediaStore, group_id: str, urls: Sequence[str], max_bytes: int
+    client: HttpClient,
+    store: MediaStore,
+    group_id: str,
+    urls: Sequence[str],
+    max_bytes: int,
+    name: str | None = None,
 ) -> list[Fetched]:
     """Each URL in turn into the store; on the first failure the files already stored are
-    removed and the 400 lists every URL's result."""
+    removed and the 400 lists every URL's result. `name`: the file name to keep (attach-media's
+    cleaned name); by default the URL's last path segment."""
     done: list[Fetched] = []
     total = 0
     for index, url in enumerate(urls):
+        room = AGGREGATE_MAX_BYTES - total
         try:
-            item = await _fetch(
-                client, store, group_id, url, max_bytes, AGGREGATE_MAX_BYTES - total
-            )
+            item = await _fetch(client, store, group_id, url, (max_bytes, room), name)
         except UrlFailed as failure:
             await delete_files(store, [f.storage_key for f in done])
             results = [_rolled_back(f.url) for f in done]
@@ -186,8 +192,8 @@ async def _fetch(
     store: MediaStore,
     group_id: str,
     url: str,
-    max_bytes: int,
-    room: int,
+    limits: tuple[int, int],  # the per-file cap, the room left in the request's total
+    name: str | None,
 ) -> Fetched:
     current = url
     for _ in range(MAX_REDIRECTS + 1):
@@ -207,7 +213,8 @@ async def _fetch(
                         "MEDIA_URL_HTTP_ERROR",
                         f"Fetching {url} returned HTTP {answer.status_code}",
                     )
-                return await _store(store, group_id, url, current, answer.chunks, max_bytes, room)
+                file_name = name or _file_name(current)
+                return await _store(store, group_id, url, file_name, answer.chunks, limits)
         except EgressDenied:
             raise UrlFailed(
                 "MEDIA_URL_BLOCKED_HOST",
@@ -223,11 +230,11 @@ async def _store(
     store: MediaStore,
     group_id: str,
     url: str,
-    final_url: str,
+    name: str,
     chunks: AsyncIterator[bytes],
-    max_bytes: int,
-    room: int,
+    limits: tuple[int, int],
 ) -> Fetched:
+    max_bytes, room = limits
     head = b""
     async for chunk in chunks:
         head += chunk
@@ -242,8 +249,10 @@ async def _store(
     kind = "image" if content_type in IMAGE_TYPES else "video"
     limit = min(max_bytes, IMAGE_MAX_BYTES if kind == "image" else VIDEO_MAX_BYTES)
     media_id = new_id()
-    name = _file_name(final_url, content_type)
-    key = f"{group_id}/{media_id}/{secrets.token_hex(FILE_URL_TOKEN_BYTES)}/{name}"
+    if "." not in name:
+        name = f"{name}.{_EXTENSIONS[content_type]}"
+    token = secrets.token_hex(FILE_URL_TOKEN_BYTES)
+    key = f"{group_id}/{media_id}/{token}/{safe_file_name(name)}"
 
     async def body() -> AsyncIterator[bytes]:
         yield head
@@ -278,10 +287,10 @@ _EXTENSIONS = {
 }
 
 
-def _file_name(url: str, content_type: str) -> str:
+def _file_name(url: str) -> str:
     last = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     name = safe_file_name(last) if last else ""
-    return name if name and name != "file" else f"media.{_EXTENSIONS[content_type]}"
+    return name if name and name != "file" else "media"
 
 
 def media_rows(

@@ -80,6 +80,24 @@ async def check_editable(session: AsyncSession, account_id: str, group_id: str) 
     _check_updatable(current_status(await find_post(session, account_id, group_id)))
 
 
+IN_PROGRESS = (
+    "Publishing has already started; media cannot be changed. Duplicate the post to recover "
+    "its content."
+)
+
+
+async def check_attachable(session: AsyncSession, account_id: str, group_id: str) -> None:
+    """attach-media's refusals (publora-latest §2.6), before anything is fetched."""
+    status = current_status(await find_post(session, account_id, group_id))
+    if status in _BEING_SENT:
+        raise ConflictError(IN_PROGRESS, code="POST_PUBLISH_IN_PROGRESS")
+    if status not in (PostStatus.DRAFT, PostStatus.SCHEDULED):
+        raise ValidationError(
+            f"Cannot update post: post is currently in {status.value} status",
+            code="POST_NOT_EDITABLE",
+        )
+
+
 async def read_retarget(
     session: AsyncSession, account_id: str, group_id: str, change: PostChange
 ) -> Retarget | None:
