@@ -249,10 +249,10 @@ async def _store(
     kind = "image" if content_type in IMAGE_TYPES else "video"
     limit = min(max_bytes, IMAGE_MAX_BYTES if kind == "image" else VIDEO_MAX_BYTES)
     media_id = new_id()
-    if "." not in name:
-        name = f"{name}.{_EXTENSIONS[content_type]}"
+    # The name is kept as given; the stored file's gets an extension, for whoever downloads it.
+    key_name = name if "." in name else f"{name}.{_EXTENSIONS[content_type]}"
     token = secrets.token_hex(FILE_URL_TOKEN_BYTES)
-    key = f"{group_id}/{media_id}/{token}/{safe_file_name(name)}"
+    key = f"{group_id}/{media_id}/{token}/{safe_file_name(key_name)}"
 
     async def body() -> AsyncIterator[bytes]:
         yield head
