@@ -76,7 +76,7 @@ def test_file_name_falls_back_to_the_files_then_publoras_default(
             "Only file and fileName are accepted; attaching media leaves the post in draft",
         ),
         (
-            {"file": "/tmp/a.png"},
+            {"file": "C:\\photos\\a.png"},
             "file must be a file object with download_url and file_id, not a local path or "
             "base64 string",
         ),
