@@ -25,6 +25,7 @@ COMMENT_PLATFORM_TYPES = (
     "youtube",
     "tiktok",
     "telegram",
+    "sandbox",  # Herald's own test platform
 )
 # Where Herald publishes the comment: a reply through the connector's thread path.
 SUPPORTED = frozenset({Platform.BLUESKY, Platform.MASTODON, Platform.SANDBOX})

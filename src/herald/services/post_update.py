@@ -207,6 +207,8 @@ def _retarget(group: PostGroup, retarget: Retarget, state: TargetState, now: dat
         target = kept.pop(connection.id, None)
         if target is None:
             target = new_target(connection, position, parts, state, group.scheduled_at, now)
+            # Column defaults come at insert; _apply below counts from these.
+            target.version, target.claim_token = 1, 0
         else:
             target.position = position
             target.thread_parts = list(parts)
