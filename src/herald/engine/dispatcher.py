@@ -19,6 +19,7 @@ from herald.config import Settings
 from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher, GroupStatusBatcher, SuccessBatcher, WriteBatcher
+from herald.engine.first_comment import CommentPoster
 from herald.engine.media_prep import MediaPreparer
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
@@ -95,6 +96,7 @@ class Engine:
             secret_box,
             settings.resolved_sandbox_url,
             self._media,
+            CommentPoster(self._client, self._writer),
         )
         self._webhooks = WebhookDeliverer(settings, sessions, secret_box)
         self._reconciler = Reconciler(

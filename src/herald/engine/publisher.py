@@ -10,6 +10,7 @@ from herald.domain.platform import Platform
 from herald.domain.publishing import MAX_CRASHES, part_key
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher
+from herald.engine.first_comment import CommentPoster
 from herald.engine.media_prep import MediaPreparer, Refuse, Wait
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
@@ -50,6 +51,7 @@ class Publisher:
     secret_box: SecretBox
     sandbox_url: str
     media: MediaPreparer
+    comments: CommentPoster | None = None  # first comments, after the post (engine.first_comment)
 
     async def publish(self, job: TargetJob) -> None:
         claim = job.claim
@@ -118,11 +120,23 @@ class Publisher:
             progress["partIds"].append(published.external_id)
             progress["partUrls"].append(published.url)
             if part == last:
-                await self.recorder.published(claim, state, part, progress)
+                if await self.recorder.published(claim, state, part, progress):
+                    await self._first_comment(job, connector, request, progress)
             elif not await self.recorder.part_published(
                 claim, state, part, published.external_id, progress
             ):
                 return  # fenced: the attempt log keeps the evidence for the reconciler
+
+    async def _first_comment(
+        self,
+        job: TargetJob,
+        connector: Connector,
+        request: PublishRequest,
+        progress: dict[str, Any],
+    ) -> None:
+        if self.comments is not None and job.group is not None:
+            comment = job.group.first_comment
+            await self.comments.post(job.claim, comment, connector, request, progress)
 
     async def record_failure(
         self, job: TargetJob, state: str, part: int, error: PublishError
