@@ -169,3 +169,21 @@ def test_bluesky_and_mastodon_get_their_comment_as_a_reply(
         comment["id"],
     )
     assert status["idempotency_key"] != comment["idempotency_key"]
+
+
+def test_a_post_confirmed_by_the_reconciler_gets_its_comment_once(
+    server: LiveServer, engine: Engine, tenant: Tenant, sandbox: httpx.Client
+) -> None:
+    """The post's answer is lost: the reconciler finds the post, and only then is the comment
+    sent (the post itself is never sent twice)."""
+    _script(sandbox, "lost_response")
+    group_id = create_post(tenant, firstComment={"text": "After the doubt"})
+    post_when(tenant, group_id, "published", timeout=30)
+    result = _comment_result(tenant, group_id)
+    posts = sandbox.get("/_sim/posts").json()["posts"]
+    assert [p["text"] for p in posts] == ["Hello from Herald", "After the doubt"]
+    assert (result["status"], result["commentId"]) == ("posted", posts[1]["id"])
+    assert sandbox.get("/_sim/stats").json()["duplicates"] == 0
+    attempts = _attempts(server, group_id)
+    assert (0, "in_doubt") in attempts  # the post went through the reconciler
+    assert attempts[-1] == (1, "comment_posted")

@@ -72,8 +72,9 @@ class CommentPoster:
         post_request: PublishRequest,
         progress: dict[str, Any],
     ) -> None:
-        """After the target's success was recorded under `claim`; `post_request` is its last
-        part's request, `progress` what was stored with the success."""
+        """After the target's success was recorded under `claim`; `post_request` is a request
+        of the target (account, settings, credentials), `progress` what was stored with the
+        success."""
         comment = from_stored(first_comment)
         if comment is None or not applies_to(comment, Platform(claim.platform)):
             return

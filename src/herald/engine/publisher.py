@@ -121,22 +121,20 @@ class Publisher:
             progress["partUrls"].append(published.url)
             if part == last:
                 if await self.recorder.published(claim, state, part, progress):
-                    await self._first_comment(job, connector, request, progress)
+                    await self.first_comment(job, connector, progress)
             elif not await self.recorder.part_published(
                 claim, state, part, published.external_id, progress
             ):
                 return  # fenced: the attempt log keeps the evidence for the reconciler
 
-    async def _first_comment(
-        self,
-        job: TargetJob,
-        connector: Connector,
-        request: PublishRequest,
-        progress: dict[str, Any],
+    async def first_comment(
+        self, job: TargetJob, connector: Connector, progress: dict[str, Any]
     ) -> None:
+        """After the target's success was recorded: its first comment, if one applies."""
         if self.comments is not None and job.group is not None:
             comment = job.group.first_comment
-            await self.comments.post(job.claim, comment, connector, request, progress)
+            base = self.request(job, 0, [])
+            await self.comments.post(job.claim, comment, connector, base, progress)
 
     async def record_failure(
         self, job: TargetJob, state: str, part: int, error: PublishError
