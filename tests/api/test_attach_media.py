@@ -96,6 +96,14 @@ def test_file_name_falls_back_to_the_files_then_publoras_default(
             {"file": {"download_url": "https://x/a.png", "file_id": "1"}, "fileName": "(..)"},
             "fileName must contain a valid file name",
         ),
+        (
+            {"file": {"download_url": "ftp://files.example.com/a.png", "file_id": "1"}},
+            "Only https:// and http:// media URLs are allowed (got ftp://)",
+        ),
+        (
+            {"file": {"download_url": "https://u:p@files.example.com/a.png", "file_id": "1"}},
+            "Media URLs must not contain credentials",
+        ),
     ],
 )
 def test_bad_bodies(tenant: Tenant, body: dict[str, Any], message: str) -> None:

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from herald.api.schemas.base import WireModel
 from herald.errors import ValidationError
+from herald.services.media_urls import UrlFailed, check_url
 
 FILE_KEYS = frozenset({"download_url", "file_id", "mime_type", "file_name"})
 FILE_ID_MAX, FILE_NAME_MAX = 512, 255
@@ -48,7 +49,7 @@ def clean_file_name(name: str) -> str:
     return _NOT_KEPT.sub("", _WHITESPACE.sub("_", last))
 
 
-def parse_attach_media(body: Mapping[str, Any]) -> Attachment:
+def _file(body: Mapping[str, Any]) -> Mapping[str, Any]:
     if set(body) - {"file", "fileName"}:
         raise _invalid(
             "Only file and fileName are accepted; attaching media leaves the post in draft"
@@ -61,16 +62,13 @@ def parse_attach_media(body: Mapping[str, Any]) -> Attachment:
         )
     if set(file) - FILE_KEYS:
         raise _invalid("file only accepts download_url, file_id, mime_type and file_name")
-    url, file_id = file.get("download_url"), file.get("file_id")
-    if not isinstance(url, str) or not url.strip():
-        raise _invalid("file.download_url must be a non-empty string")
-    if not isinstance(file_id, str) or not 1 <= len(file_id) <= FILE_ID_MAX:
-        raise _invalid(
-            f"file.file_id must be a non-empty string of at most {FILE_ID_MAX} characters"
-        )
     for optional in ("mime_type", "file_name"):
         if file.get(optional) is not None and not isinstance(file.get(optional), str):
             raise _invalid(f"file.{optional} must be a string")
+    return file
+
+
+def _name(body: Mapping[str, Any], file: Mapping[str, Any]) -> str:
     name = body.get("fileName")
     if name is not None and (not isinstance(name, str) or not 1 <= len(name) <= FILE_NAME_MAX):
         raise _invalid(f"fileName must be a non-empty string of at most {FILE_NAME_MAX} characters")
@@ -78,4 +76,21 @@ def parse_attach_media(body: Mapping[str, Any]) -> Attachment:
     cleaned = clean_file_name(chosen)
     if not cleaned.strip("."):
         raise _invalid("fileName must contain a valid file name")
+    return cleaned
+
+
+def parse_attach_media(body: Mapping[str, Any]) -> Attachment:
+    file = _file(body)
+    url, file_id = file.get("download_url"), file.get("file_id")
+    if not isinstance(url, str) or not url.strip():
+        raise _invalid("file.download_url must be a non-empty string")
+    if not isinstance(file_id, str) or not 1 <= len(file_id) <= FILE_ID_MAX:
+        raise _invalid(
+            f"file.file_id must be a non-empty string of at most {FILE_ID_MAX} characters"
+        )
+    cleaned = _name(body, file)
+    try:
+        check_url(url.strip())  # publora-latest §2.6: static URL checks refuse the body
+    except UrlFailed as failure:
+        raise _invalid(failure.message) from None
     return Attachment(url.strip(), file_id, cleaned)
