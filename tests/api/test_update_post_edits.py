@@ -3,6 +3,8 @@ checked as create-post checks them; the seed's refusals once the post is past th
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from herald.domain.platform import Platform
@@ -280,3 +282,43 @@ def test_a_comment_too_long_for_bluesky_is_named(server: LiveServer, tenant: Ten
     body = response.json()
     assert body["error"] == "First comment is too long for bluesky: 301 characters, limit 300"
     assert (body["platform"], body["limit"], body["count"]) == ("bluesky", 300, 301)
+
+
+def test_an_edit_planned_before_another_write_changes_nothing(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    """The targets are planned outside the write transaction; if the post changed meanwhile,
+    the edit is Publora's 409 POST_GROUP_VERSION_CONFLICT and writes nothing."""
+    from herald.domain.timestamps import utc_now
+    from herald.errors import ConflictError
+    from herald.services.post_update import (
+        PostChange,
+        plan_retarget,
+        read_retarget,
+        update_post,
+    )
+
+    group_id = create_post(tenant, scheduledTime=iso_in(days=1))
+    change = PostChange(status=None, scheduled_at=None, content="Planned first")
+
+    async def plan(session: Any) -> Any:
+        return await read_retarget(session, tenant.account_id, group_id, change)
+
+    retarget = plan_retarget(server.transaction(plan))
+    _put(tenant, group_id, {"content": "Written meanwhile"})
+
+    async def write(session: Any) -> None:
+        await update_post(
+            session,
+            tenant.account_id,
+            group_id,
+            change,
+            utc_now(),
+            retarget=retarget,
+        )
+
+    with pytest.raises(ConflictError) as raised:
+        server.transaction(write)
+    assert raised.value.code == "POST_GROUP_VERSION_CONFLICT"
+    assert raised.value.message == "Post group state changed concurrently; please retry."
+    assert tenant.client.get(f"/get-post/{group_id}").json()["content"] == "Written meanwhile"
