@@ -16,7 +16,16 @@ from herald.api.middleware import (
     RateLimitHeadersMiddleware,
 )
 from herald.api.openapi import install_openapi
-from herald.api.routes import connect, connections, media, operations, posts, webhooks, workspace
+from herald.api.routes import (
+    attach_media,
+    connect,
+    connections,
+    media,
+    operations,
+    posts,
+    webhooks,
+    workspace,
+)
 from herald.config import Settings
 from herald.db.engine import create_engine, create_session_factory
 from herald.engine.dispatcher import Engine
@@ -77,6 +86,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         posts.router,
         workspace.router,
         media.router,
+        attach_media.router,
         webhooks.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

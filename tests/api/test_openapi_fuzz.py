@@ -113,6 +113,22 @@ def aimed_at(known: Known) -> Callable[[Case], Case]:
     return aim
 
 
+# Media URLs make Herald fetch files: generated ones are pointed at a closed loopback port, so
+# the fetch path runs (and fails as documented) without a name ever being looked up.
+CLOSED_PORT_FILE = "http://127.0.0.1:9/generated.png"
+
+
+def on_loopback(case: Case) -> Case:
+    body = case.body
+    if isinstance(body, dict):
+        if isinstance(body.get("mediaUrls"), list):
+            body["mediaUrls"] = [CLOSED_PORT_FILE for _ in body["mediaUrls"]]
+        file = body.get("file")
+        if isinstance(file, dict) and "download_url" in file:
+            file["download_url"] = CLOSED_PORT_FILE
+    return case
+
+
 def strategies(operation: Any, known: Known) -> Iterator[tuple[str, Any]]:
     key = {"x-publora-key": known.key}
     yield "generated", operation.as_strategy(GenerationMode.POSITIVE, headers=key)
@@ -174,7 +190,8 @@ def test_every_answer_keeps_to_the_openapi_document(
         f"{operation.label} ({kind}):\n{report}"
         for operation in fuzzed
         for kind, strategy in strategies(operation, known)
-        if (report := first_failure(strategy, session, server.base_url)) is not None
+        if (report := first_failure(strategy.map(on_loopback), session, server.base_url))
+        is not None
     ]
     assert not failures, "\n\n".join(failures)
 

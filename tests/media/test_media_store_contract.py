@@ -21,6 +21,7 @@ from herald.media.base import (
     MediaStoreError,
     StoredFile,
     UploadTicket,
+    UploadTooLarge,
 )
 from herald.media.s3 import S3MediaStore
 from media_support import (
@@ -100,6 +101,27 @@ def test_a_large_file_streams_in_bounded_chunks(backend: Backend) -> None:
     assert all(0 < len(chunk) <= CHUNK_SIZE for chunk in chunks)
     assert b"".join(chunks) == data
     assert stat(backend) == StoredFile(len(data), "video/mp4")
+
+
+async def _chunks_of(data: bytes, size: int = 1000) -> Any:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def test_a_file_herald_fetched_is_received_whole(backend: Backend) -> None:
+    """`receive`: the path of files fetched from media URLs, streamed in, typed by the caller."""
+    size = asyncio.run(
+        backend.store.receive(KEY, _chunks_of(PNG), 10_000, content_type="image/png")
+    )
+    assert size == len(PNG)
+    assert stat(backend) == StoredFile(len(PNG), "image/png")
+    assert b"".join(read_chunks(backend.store, KEY)) == PNG
+
+
+def test_a_received_file_over_its_limit_leaves_nothing(backend: Backend) -> None:
+    with pytest.raises(UploadTooLarge):
+        asyncio.run(backend.store.receive(KEY, _chunks_of(PNG), 100, content_type="image/png"))
+    assert stat(backend) is None
 
 
 def test_an_empty_file_is_a_file(backend: Backend) -> None:

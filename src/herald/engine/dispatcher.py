@@ -21,6 +21,7 @@ from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher, GroupStatusBatcher, SuccessBatcher, WriteBatcher
 from herald.engine.call_limiter import CallLimiter, host_of
 from herald.engine.fair_share import Holder, Holdings
+from herald.engine.first_comment import CommentPoster
 from herald.engine.media_prep import MediaPreparer
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
@@ -106,6 +107,7 @@ class Engine:
             self._media,
             self._limiter,
             self.tokens,
+            CommentPoster(self._client, self._writer),
         )
         self._webhooks = WebhookDeliverer(settings, sessions, secret_box)
         self._reconciler = Reconciler(

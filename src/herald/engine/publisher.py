@@ -12,6 +12,7 @@ from herald.domain.publishing import MAX_CRASHES, part_key
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import GateBatcher
 from herald.engine.call_limiter import CallLimiter, Permit
+from herald.engine.first_comment import CommentPoster
 from herald.engine.media_prep import MediaPreparer, Refuse, Wait
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
@@ -59,6 +60,7 @@ class Publisher:
     media: MediaPreparer
     limiter: CallLimiter
     tokens: TokenKeeper | None = None  # renews OAuth tokens; None: sent as stored
+    comments: CommentPoster | None = None  # first comments, after the post (engine.first_comment)
 
     async def publish(self, job: TargetJob) -> None:
         claim = job.claim
@@ -154,7 +156,8 @@ class Publisher:
             progress["partIds"].append(published.external_id)
             progress["partUrls"].append(published.url)
             if part == last:
-                await self.recorder.published(claim, state, part, progress)
+                if await self.recorder.published(claim, state, part, progress):
+                    await self.first_comment(job, connector, progress)
             elif not await self.recorder.part_published(
                 claim, state, part, published.external_id, progress
             ):
@@ -216,6 +219,14 @@ class Publisher:
             if exc.reauth:
                 raise AuthExpiredError(exc.message) from None
             raise RetryableError(exc.message) from None
+    async def first_comment(
+        self, job: TargetJob, connector: Connector, progress: dict[str, Any]
+    ) -> None:
+        """After the target's success was recorded: its first comment, if one applies."""
+        if self.comments is not None and job.group is not None:
+            comment = job.group.first_comment
+            base = self.request(job, 0, [])
+            await self.comments.post(job.claim, comment, connector, base, progress)
 
     async def record_failure(
         self, job: TargetJob, state: str, part: int, error: PublishError

@@ -65,7 +65,7 @@ class Reconciler:
             return
         evidence = await self._late_success(job, part)
         if evidence is not None:
-            await self._found(job, part, evidence)
+            await self._found(job, connector, part, evidence)
         elif self.unsafe_blind_retry:
             # The negative control of bench/chaos.py: a fresh key lets the platform post twice.
             await self.recorder.resend(claim, STATE, part, idempotency_key=str(uuid.uuid4()))
@@ -144,15 +144,18 @@ class Reconciler:
         if found is None:
             await self.recorder.resend(claim, STATE, part)  # definitely not there: send it
         else:
-            await self._found(job, part, found)
+            await self._found(job, connector, part, found)
 
-    async def _found(self, job: TargetJob, part: int, found: Published) -> None:
+    async def _found(
+        self, job: TargetJob, connector: Connector, part: int, found: Published
+    ) -> None:
         claim = job.claim
         progress: dict[str, Any] = {
             "partIds": [*claim.progress.get("partIds", []), found.external_id],
             "partUrls": [*claim.progress.get("partUrls", []), found.url],
         }
         if part == len(claim.thread_parts) - 1:
-            await self.recorder.published(claim, STATE, part, progress)
+            if await self.recorder.published(claim, STATE, part, progress):
+                await self.publisher.first_comment(job, connector, progress)
         else:
             await self.recorder.resend(claim, STATE, part, progress=progress)

@@ -64,6 +64,18 @@ class MediaStore(Protocol):
         """Remove the file; a missing file is not an error."""
         ...
 
+    async def receive(
+        self,
+        key: str,
+        chunks: AsyncIterator[bytes],
+        max_bytes: int = MAX_UPLOAD_BYTES,
+        *,
+        content_type: str | None = None,
+    ) -> int:
+        """Store `chunks` under `key` (whole or not at all) and return the size; past
+        `max_bytes` UploadTooLarge and nothing is kept. Used for files Herald fetches itself."""
+        ...
+
 
 class MediaStoreError(Exception):
     """Base of every media backend failure."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncGenerator, Callable
+import tempfile
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,10 +17,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from herald.media.base import (
     CHUNK_SIZE,
+    MAX_UPLOAD_BYTES,
     MediaNotFoundError,
     MediaStoreError,
     StoredFile,
     UploadTicket,
+    UploadTooLarge,
     require_aware,
     validate_content_type,
     validate_key,
@@ -96,6 +99,31 @@ class S3MediaStore:
                 yield chunk
         finally:
             body.close()
+
+    async def receive(
+        self,
+        key: str,
+        chunks: AsyncIterator[bytes],
+        max_bytes: int = MAX_UPLOAD_BYTES,
+        *,
+        content_type: str | None = None,
+    ) -> int:
+        """Store a file Herald fetched itself: spooled to a temporary file on disk (never
+        held in memory), then uploaded in one call, so the object appears whole or not at all."""
+        validate_key(key)
+        kind = validate_content_type(content_type or "application/octet-stream")
+        with tempfile.TemporaryFile() as spool:
+            size = 0
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UploadTooLarge(max_bytes)
+                await asyncio.to_thread(spool.write, chunk)
+            await asyncio.to_thread(spool.seek, 0)
+            await self._call(
+                "upload_fileobj", spool, self.bucket, key, ExtraArgs={"ContentType": kind}
+            )
+        return size
 
     async def delete(self, key: str) -> None:
         validate_key(key)

@@ -8,7 +8,7 @@ from herald.models.idempotency import IdempotencyRecord
 from herald.models.media import Media
 from herald.models.oauth_state import OAuthState
 from herald.models.post import PostGroup, PublishAttempt, PublishTarget
-from herald.models.rate_limit import RateLimitWindow
+from herald.models.rate_limit import MediaUrlWindow, RateLimitWindow
 from herald.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "ConnectionGate",
     "IdempotencyRecord",
     "Media",
+    "MediaUrlWindow",
     "OAuthState",
     "PostGroup",
     "PublishAttempt",

@@ -40,6 +40,8 @@ class PostGroup(Base):
     content: Mapped[str] = mapped_column(Text, nullable=False)
     platform_settings: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     alt_texts: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    # publora-latest §5.5: {"text", "platforms"?}; each target's result is in its progress.
+    first_comment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Derived from the targets (domain.post_state.group_status) and stored for filtering.
     status: Mapped[str] = mapped_column(String(32), nullable=False)
     # The targets' platforms (domain.platform.PLATFORM_BITS), fixed at creation: the list's

@@ -107,6 +107,17 @@ class HttpResponse:
         return jsonlib.loads(self.content)
 
 
+@dataclass(frozen=True)
+class StreamedAnswer:
+    """An answer whose body the caller reads in chunks (files): never held whole. Reading it
+    raises MaybeSent when the connection fails part way."""
+
+    status_code: int
+    headers: CIMultiDictProxy[str]
+    content_length: int | None
+    chunks: AsyncIterator[bytes]
+
+
 class HttpClient:
     """One pool of up to `connections` connections for every call of a process.
 
@@ -211,6 +222,31 @@ class HttpClient:
                 raise body.failure from None
             raise MaybeSent(_kind(exc), host) from None
 
+    @asynccontextmanager
+    async def stream(
+        self, url: str, *, headers: Mapping[str, str] | None = None
+    ) -> AsyncIterator[StreamedAnswer]:
+        """GET `url` and hand over the answer with its body unread, for files too large to hold
+        (media a tenant names). Same egress checks and errors as `request`; the connection is
+        released when the block ends."""
+        target = _parse(url)
+        host = target.host or ""
+        await self._vet_before(url, host, target.port or 80)
+        try:
+            answer = await self._open().request(
+                "GET", target, headers=headers, allow_redirects=False
+            )
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise NotSent(_kind(exc), host) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise MaybeSent(_kind(exc), host) from None
+        try:
+            yield StreamedAnswer(
+                answer.status, answer.headers, answer.content_length, _chunks(answer, host)
+            )
+        finally:
+            answer.close()  # an unread body must not go back to the pool
+
     async def _exchange(
         self,
         method: str,
@@ -289,6 +325,14 @@ class _Body:
         except Exception as exc:
             self.failure = exc
             raise
+
+
+async def _chunks(answer: aiohttp.ClientResponse, host: str) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in answer.content.iter_chunked(_READ_CHUNK):
+            yield chunk
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise MaybeSent(_kind(exc), host) from None
 
 
 def _parse(url: str) -> URL:

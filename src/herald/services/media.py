@@ -66,7 +66,7 @@ async def request_upload(
     _check_group_open(current_status(group))
     records = MediaRecordStore(session)
     existing = await records.for_group(group.id)
-    _check_rules(group, [*attached(existing), AttachedMedia(request.kind, request.content_type)])
+    check_rules(group, [*attached(existing), AttachedMedia(request.kind, request.content_type)])
     media_id = new_id()
     token = secrets.token_hex(FILE_URL_TOKEN_BYTES)
     key = f"{group.id}/{media_id}/{token}/{safe_file_name(request.file_name)}"
@@ -98,7 +98,7 @@ def _check_group_open(status: PostStatus) -> None:
         )
 
 
-def _check_rules(group: PostGroup, media: list[AttachedMedia]) -> None:
+def check_rules(group: PostGroup, media: list[AttachedMedia]) -> None:
     try:
         for platform in sorted({t.platform for t in group.targets}):
             check_attachments(Platform(platform), media)

@@ -9,6 +9,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.domain.first_comment import (
+    CommentNotice,
+    FirstComment,
+    FirstCommentError,
+    check_first_comment,
+)
 from herald.domain.ids import is_id, new_id
 from herald.domain.past_time import CoercedTime, TimeInPastError, effective_time
 from herald.domain.platform import Platform, platform_bits, platform_id, split_platform_id
@@ -45,6 +51,8 @@ class NewPost:
     status: str | None = None  # "draft" | "scheduled" | None (a draft when there is no time)
     platform_settings: dict[str, Any] = field(default_factory=dict)
     alt_texts: Sequence[str] = ()
+    first_comment: FirstComment | None = None
+    media_urls: Sequence[str] = ()  # fetched before the post is stored (publora-latest §5.7)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,8 @@ class CheckedPost:
     connections: Sequence[Connection]  # in the order asked for; read, not attached
     coerced: CoercedTime | None = None  # a past time moved to now, told as a warning
     platform_settings: dict[str, Any] = field(default_factory=dict)  # as stored
+    notices: Sequence[CommentNotice] = ()  # first-comment warnings
+    group_id: str = field(default_factory=new_id)  # known before the store: fetched files use it
 
 
 @dataclass(frozen=True)
@@ -93,10 +103,26 @@ async def check_post(
     refuses a time 5 minutes or more in the past instead of moving it to now."""
     state, scheduled_at, coerced = _initial_schedule(new, now, strict)
     settings = checked_settings(new.platform_settings)
-    connections = await _resolve_connections(session, account_id, new.platform_ids)
-    if state is TargetState.SCHEDULED:  # no file can be attached yet
-        check_schedulable((Platform(c.platform) for c in connections), media_count=0)
-    return CheckedPost(account_id, new, state, scheduled_at, connections, coerced, settings)
+    connections = await resolve_connections(session, account_id, new.platform_ids)
+    platforms = [Platform(c.platform) for c in connections]
+    if state is TargetState.SCHEDULED:  # only files named by URL can be attached yet
+        check_schedulable(platforms, media_count=len(new.media_urls))
+    notices = checked_comment(new.first_comment, platforms)
+    return CheckedPost(
+        account_id, new, state, scheduled_at, connections, coerced, settings, notices
+    )
+
+
+def checked_comment(
+    comment: FirstComment | None, platforms: Iterable[Platform]
+) -> list[CommentNotice]:
+    """The first comment's warnings, or its 400 (publora-latest §5.5)."""
+    if comment is None:
+        return []
+    try:
+        return check_first_comment(comment, platforms)
+    except FirstCommentError as exc:
+        raise ValidationError(str(exc), code=exc.code, field=exc.field, **exc.extra) from exc
 
 
 def check_schedulable(platforms: Iterable[Platform], media_count: int) -> None:
@@ -127,14 +153,14 @@ def plan_post(checked: CheckedPost) -> PlannedPost:
     for connection in checked.connections:
         platform, limit = Platform(connection.platform), account_text_limit(connection)
         if (platform, limit) not in plans:
-            plans[platform, limit] = _plan(platform, checked.new.content, limit)
+            plans[platform, limit] = plan_text(platform, checked.new.content, limit)
     return PlannedPost(
         checked,
         [list(plans[Platform(c.platform), account_text_limit(c)]) for c in checked.connections],
     )
 
 
-def _plan(platform: Platform, content: str, limit: int | None) -> list[str]:
+def plan_text(platform: Platform, content: str, limit: int | None) -> list[str]:
     try:
         parts = plan_parts(platform, content, limit)
     except TextTooLongError as exc:
@@ -154,11 +180,13 @@ async def store_post(session: AsyncSession, planned: PlannedPost, now: datetime)
     present = await ConnectionStore(session).existing_ids(checked.account_id, ids)
     gone = [_public_id(c) for c in checked.connections if c.id not in present]
     if gone:
-        raise _invalid_platform_ids(gone)
+        raise invalid_platform_ids(gone)
     new = checked.new
     group = PostGroup(
+        id=checked.group_id,
         account_id=checked.account_id,
         content=new.content,
+        first_comment=new.first_comment.stored() if new.first_comment else None,
         platform_settings=checked.platform_settings,
         alt_texts=list(new.alt_texts),
         scheduled_at=checked.scheduled_at,
@@ -166,7 +194,7 @@ async def store_post(session: AsyncSession, planned: PlannedPost, now: datetime)
         updated_at=now,
     )
     group.targets = [
-        _new_target(connection, position, parts, checked.state, checked.scheduled_at, now)
+        new_target(connection, position, parts, checked.state, checked.scheduled_at, now)
         for position, (connection, parts) in enumerate(
             zip(checked.connections, planned.thread_parts, strict=True)
         )
@@ -200,7 +228,7 @@ def _initial_schedule(
     return TargetState.SCHEDULED, scheduled_at or now, coerced
 
 
-async def _resolve_connections(
+async def resolve_connections(
     session: AsyncSession, account_id: str, platform_ids: Sequence[str]
 ) -> list[Connection]:
     """One query for all of them: a query per id, thousands of ids, once held the write lock
@@ -213,11 +241,11 @@ async def _resolve_connections(
     found = await ConnectionStore(session).find_many(account_id, keys)
     invalid = [public_id for public_id, key in wanted if key is None or key not in found]
     if invalid:
-        raise _invalid_platform_ids(invalid)
+        raise invalid_platform_ids(invalid)
     return [found[key] for _, key in wanted if key is not None]
 
 
-def _invalid_platform_ids(public_ids: list[str]) -> ValidationError:
+def invalid_platform_ids(public_ids: list[str]) -> ValidationError:
     return ValidationError(
         "Invalid platform ID", code="INVALID_PLATFORM_ID", platformIds=public_ids
     )
@@ -236,7 +264,7 @@ def account_text_limit(connection: Connection) -> int | None:
     return limit if isinstance(limit, int) and limit > text_rule(Platform.MASTODON).limit else None
 
 
-def _new_target(
+def new_target(
     connection: Connection,
     position: int,
     parts: Sequence[str],

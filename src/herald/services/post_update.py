@@ -1,47 +1,177 @@
-"""update-post: reschedule, pause and resume, exactly as the seed document says."""
+"""update-post: reschedule, pause and resume exactly as the seed document says, and the edits of
+publora-latest §2.15 (content, platforms, platformSettings, firstComment, mediaUrls)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.domain.platform import Platform
+from herald.domain.first_comment import CommentNotice, FirstComment, from_stored
+from herald.domain.platform import Platform, platform_id
 from herald.domain.post_state import EDITABLE_STATES, PostStatus, TargetState, transition
 from herald.domain.publishing import publish_key
 from herald.domain.timestamps import LATEST_SCHEDULED_TIME
-from herald.errors import ValidationError
-from herald.models import PostGroup
+from herald.errors import ConflictError, ValidationError
+from herald.media.base import MediaStore
+from herald.models import Connection, PostGroup
+from herald.services.media import attached, check_rules
+from herald.services.media_urls import Fetched, attach_fetched
 from herald.services.post import (
     INVALID_TIME,
+    account_text_limit,
     check_schedulable,
+    checked_comment,
     checked_settings,
     current_status,
     find_post,
+    new_target,
+    plan_text,
     refresh_group_status,
+    resolve_connections,
     set_due,
 )
-from herald.store.post import PostStore
+from herald.store.media import MediaRecordStore
 from herald.store.webhook_events import post_scheduled
 
 _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 
 
+VERSION_CONFLICT = "Post group state changed concurrently; please retry."
+NOT_EDITABLE = "Cannot update published or failed posts"
+
+
 @dataclass(frozen=True)
 class PostChange:
+    """Every field is a patch: None (or not sent) leaves it as it is."""
+
     status: str | None  # "draft" | "scheduled" | None
     scheduled_at: datetime | None
     platform_settings: dict[str, Any] | None = None  # checked; merged per platform
+    content: str | None = None
+    platform_ids: Sequence[str] | None = None  # replaces the targets, in this order
+    first_comment_sent: bool = False  # `firstComment` was in the body (null clears it)
+    first_comment: FirstComment | None = None
+    media_urls: Sequence[str] = ()  # appended to the media, fetched before the write
+
+
+@dataclass(frozen=True)
+class Retarget:
+    """A content or platform edit, resolved and planned before the write transaction; the
+    write applies it only if the group is still at `version`."""
+
+    version: int
+    content: str
+    connections: Sequence[Connection]  # the final targets, in order
+    parts: Sequence[Sequence[str]] = ()  # per connection, filled by plan_retarget
+
+
+@dataclass(frozen=True)
+class UpdateOutcome:
+    group: PostGroup
+    notices: Sequence[CommentNotice] = field(default_factory=list)
+
+
+async def check_editable(session: AsyncSession, account_id: str, group_id: str) -> None:
+    """Before fetching a request's files: the post exists and can still change."""
+    _check_updatable(current_status(await find_post(session, account_id, group_id)))
+
+
+IN_PROGRESS = (
+    "Publishing has already started; media cannot be changed. Duplicate the post to recover "
+    "its content."
+)
+
+
+async def check_attachable(session: AsyncSession, account_id: str, group_id: str) -> None:
+    """attach-media's refusals (publora-latest §2.6), before anything is fetched."""
+    status = current_status(await find_post(session, account_id, group_id))
+    if status in _BEING_SENT:
+        raise ConflictError(IN_PROGRESS, code="POST_PUBLISH_IN_PROGRESS")
+    if status not in (PostStatus.DRAFT, PostStatus.SCHEDULED):
+        raise ValidationError(
+            f"Cannot update post: post is currently in {status.value} status",
+            code="POST_NOT_EDITABLE",
+        )
+
+
+async def read_retarget(
+    session: AsyncSession, account_id: str, group_id: str, change: PostChange
+) -> Retarget | None:
+    """Reads only: the connections of the final targets (one query), None without such edits."""
+    if change.content is None and change.platform_ids is None:
+        return None
+    group = await find_post(session, account_id, group_id)
+    _check_updatable(current_status(group))
+    ids = change.platform_ids
+    if ids is None:
+        ids = [platform_id(Platform(t.platform), t.external_account_id) for t in group.targets]
+    connections = await resolve_connections(session, account_id, ids)
+    content = group.content if change.content is None else change.content
+    return Retarget(group.version, content, connections)
+
+
+def plan_retarget(retarget: Retarget) -> Retarget:
+    """CPU only: each target's thread plan, once per distinct rule (see post.plan_post)."""
+    plans: dict[tuple[Platform, int | None], list[str]] = {}
+    parts = []
+    for connection in retarget.connections:
+        platform, limit = Platform(connection.platform), account_text_limit(connection)
+        if (platform, limit) not in plans:
+            plans[platform, limit] = plan_text(platform, retarget.content, limit)
+        parts.append(plans[platform, limit])
+    return Retarget(retarget.version, retarget.content, retarget.connections, parts)
 
 
 async def update_post(
-    session: AsyncSession, account_id: str, group_id: str, change: PostChange, now: datetime
-) -> PostGroup:
+    session: AsyncSession,
+    account_id: str,
+    group_id: str,
+    change: PostChange,
+    now: datetime,
+    *,
+    retarget: Retarget | None = None,
+    fetched: Sequence[Fetched] = (),
+    store: MediaStore | None = None,
+) -> UpdateOutcome:
     group = await find_post(session, account_id, group_id)
     status = current_status(group)
     _check_updatable(status)
+    if retarget is not None and group.version != retarget.version:
+        raise ConflictError(VERSION_CONFLICT, code="POST_GROUP_VERSION_CONFLICT")
+    state, scheduled_at = _schedule(group, status, change, now)
+    was = (status, group.scheduled_at)
+    if retarget is not None:
+        _retarget(group, retarget, TargetState(status.value), now)
+    platforms = [Platform(t.platform) for t in group.targets]
+    notices = _comment(group, change, platforms, retargeted=retarget is not None)
+    if store is not None:
+        media = await attach_fetched(session, group, fetched, store, now)
+    else:
+        media = list(await MediaRecordStore(session).for_group(group.id))
+    if retarget is not None and not fetched:  # new targets take the files already there
+        check_rules(group, attached(media))
+    if state is TargetState.SCHEDULED:
+        check_schedulable(platforms, len(media))
+    if change.platform_settings is not None:
+        group.platform_settings = _merged(group.platform_settings, change.platform_settings)
+    _apply(group, state, scheduled_at, now)
+    await session.flush()
+    if current_status(group) == PostStatus.SCHEDULED and was != (
+        PostStatus.SCHEDULED,
+        group.scheduled_at,
+    ):
+        await post_scheduled(session, group, now)
+    return UpdateOutcome(group, notices)
+
+
+def _schedule(
+    group: PostGroup, status: PostStatus, change: PostChange, now: datetime
+) -> tuple[TargetState, datetime | None]:
+    """The state and time asked for, with the seed's "Invalid scheduled time" refusals."""
     if change.scheduled_at is not None and change.scheduled_at < now:
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
     scheduled_at = change.scheduled_at or group.scheduled_at
@@ -52,20 +182,41 @@ async def update_post(
         scheduled_at = now
     if state is TargetState.SCHEDULED and not _schedulable(scheduled_at, now):
         raise ValidationError(INVALID_TIME, code="INVALID_SCHEDULED_TIME")
-    if state is TargetState.SCHEDULED:
-        media = await PostStore(session).all_media_of(group.id)
-        check_schedulable((Platform(t.platform) for t in group.targets), len(media))
-    if change.platform_settings is not None:
-        group.platform_settings = _merged(group.platform_settings, change.platform_settings)
-    was = (status, group.scheduled_at)
-    _apply(group, state, scheduled_at, now)
-    await session.flush()
-    if current_status(group) == PostStatus.SCHEDULED and was != (
-        PostStatus.SCHEDULED,
-        group.scheduled_at,
+    return state, scheduled_at
+
+
+def _comment(
+    group: PostGroup, change: PostChange, platforms: list[Platform], *, retargeted: bool
+) -> list[CommentNotice]:
+    """§2.15: replaced when sent (null removes it); checked again when the targets change."""
+    if change.first_comment_sent:
+        group.first_comment = change.first_comment.stored() if change.first_comment else None
+    if change.first_comment_sent or retargeted:
+        return checked_comment(from_stored(group.first_comment), platforms)
+    return []
+
+
+def _retarget(group: PostGroup, retarget: Retarget, state: TargetState, now: datetime) -> None:
+    """New text on every target; targets added (in the group's state) and removed, in the order
+    asked for. Reordering the same ids only renumbers them."""
+    kept = {t.connection_id: t for t in group.targets}
+    targets = []
+    for position, (connection, parts) in enumerate(
+        zip(retarget.connections, retarget.parts, strict=True)
     ):
-        await post_scheduled(session, group, now)
-    return group
+        target = kept.pop(connection.id, None)
+        if target is None:
+            target = new_target(connection, position, parts, state, group.scheduled_at, now)
+            # Column defaults come at insert; _apply below counts from these.
+            target.version, target.claim_token = 1, 0
+        else:
+            target.position = position
+            target.thread_parts = list(parts)
+        targets.append(target)
+    if any(TargetState(t.state) not in EDITABLE_STATES for t in kept.values()):
+        raise ValidationError(NOT_EDITABLE, code="POST_NOT_EDITABLE")
+    group.targets = targets
+    group.content = retarget.content
 
 
 def _merged(stored: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +241,7 @@ def _check_updatable(status: PostStatus) -> None:
             code="POST_IN_PROGRESS",
         )
     if status not in (PostStatus.DRAFT, PostStatus.SCHEDULED):
-        raise ValidationError("Cannot update published or failed posts", code="POST_NOT_EDITABLE")
+        raise ValidationError(NOT_EDITABLE, code="POST_NOT_EDITABLE")
 
 
 def _requested_state(current: PostStatus, change: PostChange) -> TargetState:

@@ -39,6 +39,7 @@ class GroupContext:
     alt_texts: list[str]
     media: list[MediaContext]
     scheduled_at: datetime | None  # the time the user asked for (due_at moves on retries)
+    first_comment: dict[str, Any] | None = None  # as stored (publora-latest §5.5)
 
 
 class PublishContextStore:
@@ -62,7 +63,11 @@ class PublishContextStore:
         if not wanted:
             return {}
         query = select(
-            PostGroup.id, PostGroup.platform_settings, PostGroup.alt_texts, PostGroup.scheduled_at
+            PostGroup.id,
+            PostGroup.platform_settings,
+            PostGroup.alt_texts,
+            PostGroup.scheduled_at,
+            PostGroup.first_comment,
         ).where(PostGroup.id.in_(wanted))
         media = await self._media(wanted)
         return {
@@ -71,6 +76,7 @@ class PublishContextStore:
                 list(row.alt_texts or []),
                 media.get(row.id, []),
                 row.scheduled_at,
+                row.first_comment,
             )
             for row in await self._session.execute(query)
         }

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from herald.api.deps import Context, CurrentPrincipal, JsonBody
 from herald.api.idempotency import IdempotencyKey, Once
+from herald.api.media_fetching import fetched_media
 from herald.api.routes._docs import errors
 from herald.api.schemas.base import SuccessResponse, request_body_doc, wire
 from herald.api.schemas.post_request import (
@@ -33,15 +34,21 @@ from herald.domain.timestamps import utc_now
 from herald.services import post as posts
 from herald.services.idempotency import fingerprint
 from herald.services.media import delete_files
+from herald.services.media_urls import attach_fetched, fetched_result
 from herald.services.post_list import list_posts
-from herald.services.post_update import update_post
+from herald.services.post_update import (
+    check_editable,
+    plan_retarget,
+    read_retarget,
+    update_post,
+)
 
 router = APIRouter(tags=["posts"])
 
 
 @router.post(
     "/create-post",
-    responses={200: {"model": CreatePostResponse}, **errors(400, 409, 422)},
+    responses={200: {"model": CreatePostResponse}, **errors(400, 409, 422, 429)},
     openapi_extra=request_body_doc(CreatePostRequest),
 )
 async def create_post(
@@ -65,10 +72,19 @@ async def create_post(
                 strict=context.settings.strict_scheduled_time,
             )
         planned = await asyncio.to_thread(posts.plan_post, checked)
-        async with context.transaction() as session:
+        urls = new_post.media_urls
+        # Files are removed again if the post is not stored (fetched_media).
+        async with (
+            fetched_media(context, principal.account_id, checked.group_id, urls) as files,
+            context.transaction() as session,
+        ):
             group = await posts.store_post(session, planned, now)
-            response = wire(create_post_response(group, checked.coerced))
-            answer = await once.answer(session, response)
+            await attach_fetched(session, group, files, context.media_store, now)
+            results = [fetched_result(f, context.media_store) for f in files]
+            response = create_post_response(
+                group, checked.coerced, checked.notices, results if urls else None
+            )
+            answer = await once.answer(session, wire(response))
     context.wake_publisher()
     return answer
 
@@ -101,7 +117,7 @@ async def list_posts_route(
 
 @router.put(
     "/update-post/{post_group_id}",
-    responses={200: {"model": UpdatePostResponse}, **errors(400, 404, 409, 422)},
+    responses={200: {"model": UpdatePostResponse}, **errors(400, 404, 409, 422, 429)},
     openapi_extra=request_body_doc(UpdatePostRequest),
 )
 async def update_post_route(
@@ -116,11 +132,34 @@ async def update_post_route(
     async with Once(context, principal.account_id, key, print_) as once:
         if once.replayed is not None:
             return once.replayed
-        async with context.transaction() as session:
-            group = await update_post(
-                session, principal.account_id, post_group_id, change, utc_now()
+        account_id = principal.account_id
+        async with context.transaction(write=False) as session:
+            # Checked before anything is fetched: a post that cannot change costs no URL.
+            retarget = await read_retarget(session, account_id, post_group_id, change)
+            if change.media_urls and retarget is None:
+                await check_editable(session, account_id, post_group_id)
+        if retarget is not None:
+            retarget = await asyncio.to_thread(plan_retarget, retarget)
+        urls = change.media_urls
+        async with (
+            fetched_media(context, account_id, post_group_id, urls) as files,
+            context.transaction() as session,
+        ):
+            outcome = await update_post(
+                session,
+                account_id,
+                post_group_id,
+                change,
+                utc_now(),
+                retarget=retarget,
+                fetched=files,
+                store=context.media_store,
             )
-            answer = await once.answer(session, wire(update_post_response(group)))
+            results = [fetched_result(f, context.media_store) for f in files]
+            response = update_post_response(
+                outcome.group, outcome.notices, results if urls else None
+            )
+            answer = await once.answer(session, wire(response))
     context.wake_publisher()
     return answer
 

@@ -10,9 +10,11 @@ from pydantic import Field
 
 from herald.api.json_input import check_text
 from herald.api.schemas.base import WireModel
+from herald.domain.first_comment import FirstComment, FirstCommentError, parse_first_comment
 from herald.domain.text import CONTENT_MAX_CHARACTERS
 from herald.domain.timestamps import LATEST_SCHEDULED_TIME, InvalidTimestampError, parse_timestamp
 from herald.errors import ValidationError, check_length
+from herald.services.media_urls import MAX_URLS, parse_media_urls
 from herald.services.post import INVALID_TIME, MAX_PLATFORMS, NewPost, checked_settings
 from herald.services.post_update import PostChange
 from herald.store.post import PostListQuery, SortField
@@ -24,6 +26,13 @@ DEFAULT_PAGE, DEFAULT_LIMIT, MAX_LIMIT = 1, 20, 100
 # Alt texts go to images by upload order: no platform takes more than 20 images (LinkedIn), and
 # none a longer alt text than Bluesky's 2,000 characters (Mastodon's default is 1,500).
 ALT_TEXTS_MAX, ALT_TEXT_MAX_CHARACTERS = 20, 2000
+
+
+class FirstCommentInput(WireModel):
+    text: str = Field(max_length=25_000)
+    platforms: list[str] | None = Field(
+        default=None, description="Platform types (bluesky, mastodon, ...); omitted: all"
+    )
 
 
 class CreatePostRequest(WireModel):
@@ -44,6 +53,13 @@ class CreatePostRequest(WireModel):
     alt_texts: list[Annotated[str, Field(max_length=ALT_TEXT_MAX_CHARACTERS)]] | None = Field(
         default=None, max_length=ALT_TEXTS_MAX
     )
+    first_comment: FirstCommentInput | None = None
+    media_urls: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_URLS,
+        description="http(s) URLs fetched and attached before the post is stored; all or nothing",
+    )
 
 
 class UpdatePostRequest(WireModel):
@@ -51,6 +67,16 @@ class UpdatePostRequest(WireModel):
     scheduled_time: str | None = None
     platform_settings: dict[str, Any] | None = Field(
         default=None, description="Merged per platform into the stored settings"
+    )
+    content: str | None = Field(
+        default=None, max_length=CONTENT_MAX_CHARACTERS, description="Blank leaves it unchanged"
+    )
+    platforms: list[str] | None = Field(
+        default=None, max_length=MAX_PLATFORMS, description="Replaces the targets"
+    )
+    first_comment: FirstCommentInput | None = Field(default=None, description="null removes it")
+    media_urls: list[str] | None = Field(
+        default=None, min_length=1, max_length=MAX_URLS, description="Appended to the media"
     )
 
 
@@ -81,8 +107,7 @@ def _optional_status(value: Any) -> str | None:
     return str(value)
 
 
-def parse_create_post(body: Mapping[str, Any]) -> NewPost:
-    content = body.get("content")
+def _content(content: Any) -> str:
     if not isinstance(content, str) or not content.strip():
         raise ValidationError("Content is required", code="CONTENT_REQUIRED")
     if len(content) > CONTENT_MAX_CHARACTERS:
@@ -91,7 +116,10 @@ def parse_create_post(body: Mapping[str, Any]) -> NewPost:
             code="CONTENT_TOO_LONG",
             limit=CONTENT_MAX_CHARACTERS,
         )
-    platforms = body.get("platforms")
+    return content
+
+
+def _platforms(platforms: Any) -> list[str]:
     if isinstance(platforms, list):
         _at_most("platforms", platforms, MAX_PLATFORMS, "TOO_MANY_PLATFORMS")
     if (
@@ -100,17 +128,32 @@ def parse_create_post(body: Mapping[str, Any]) -> NewPost:
         or not all(isinstance(p, str) and p for p in platforms)
     ):
         raise ValidationError("Platforms are required", code="PLATFORMS_REQUIRED")
+    return list(dict.fromkeys(platforms))  # duplicates merged, order kept
+
+
+def _first_comment(value: Any) -> FirstComment | None:
+    try:
+        return parse_first_comment(value)
+    except FirstCommentError as exc:
+        raise ValidationError(str(exc), code=exc.code, field=exc.field, **exc.extra) from exc
+
+
+def parse_create_post(body: Mapping[str, Any]) -> NewPost:
+    content = _content(body.get("content"))
+    platforms = _platforms(body.get("platforms"))
     status = _optional_status(body.get("status"))
     scheduled_at = _optional_time(body.get("scheduledTime"), INVALID_TIME_FORMAT)
     settings = _platform_settings(body.get("platformSettings"))
     alt_texts = _alt_texts(body.get("altTexts"))
     return NewPost(
         content=content,
-        platform_ids=list(dict.fromkeys(platforms)),  # duplicates merged, order kept
+        platform_ids=platforms,
         scheduled_at=scheduled_at,
         status=status,
         platform_settings=settings or {},
         alt_texts=alt_texts,
+        first_comment=_first_comment(body.get("firstComment")),
+        media_urls=parse_media_urls(body.get("mediaUrls")) or (),
     )
 
 
@@ -140,12 +183,29 @@ def _at_most(name: str, items: list[Any], limit: int, code: str) -> None:
         )
 
 
+def _edited_content(value: Any) -> str | None:
+    """null and blank text leave the content as it is (the seed's "extra fields are ignored"
+    sends `"content": ""`); anything else is checked as create-post checks it."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("Content must be a string", code="INVALID_CONTENT", field="content")
+    return _content(value) if value.strip() else None
+
+
 def parse_update_post(body: Mapping[str, Any]) -> PostChange:
-    """`status`, `scheduledTime` and `platformSettings` are read; other fields are ignored
-    (publora-spec §1.1). The settings are checked here, before the write lock is taken."""
+    """Every field is a patch; null counts as absent (publora-latest §2.15), except a null
+    `firstComment`, which removes it. Unknown fields are ignored. Settings, text and URLs are
+    checked here, before the write lock is taken."""
     status, scheduled_time = body.get("status"), body.get("scheduledTime")
     settings = _platform_settings(body.get("platformSettings"))
-    if status is None and scheduled_time is None and settings is None:
+    content = _edited_content(body.get("content"))
+    raw_platforms = body.get("platforms")
+    platforms = None if raw_platforms is None else _platforms(raw_platforms)
+    comment_sent = "firstComment" in body
+    media_urls = parse_media_urls(body.get("mediaUrls"))
+    edits = (settings, content, platforms, media_urls)
+    if status is None and scheduled_time is None and not comment_sent and edits == (None,) * 4:
         raise ValidationError(
             "Either status or scheduledTime must be provided", code="NOTHING_TO_UPDATE"
         )
@@ -153,6 +213,11 @@ def parse_update_post(body: Mapping[str, Any]) -> PostChange:
         status=_optional_status(status),
         scheduled_at=_optional_time(scheduled_time),
         platform_settings=None if settings is None else checked_settings(settings),
+        content=content,
+        platform_ids=platforms,
+        first_comment_sent=comment_sent,
+        first_comment=_first_comment(body.get("firstComment")) if comment_sent else None,
+        media_urls=media_urls or (),
     )
 
 

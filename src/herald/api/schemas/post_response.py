@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field
 
 from herald.api.schemas.base import WireModel, omitted_when_none
 from herald.api.schemas.connection import optional_timestamp
+from herald.domain.first_comment import CommentNotice, from_stored
 from herald.domain.past_time import CoercedTime
 from herald.domain.platform import Platform, platform_id
 from herald.domain.post_state import PostStatus
 from herald.domain.timestamps import format_timestamp
 from herald.models import Media, PostGroup, PublishTarget
+from herald.services.first_comment import comment_state
 from herald.services.post import READY, PostDetails, current_status, target_status
 from herald.services.post_list import PostPage
 
@@ -30,6 +33,21 @@ class PostWarning(WireModel):
     message: str
     requested: str | None = omitted_when_none("SCHEDULED_TIME_COERCED: the time sent")
     effective: str | None = omitted_when_none("SCHEDULED_TIME_COERCED: the time stored")
+    platforms: list[str] | None = omitted_when_none("FIRST_COMMENT_*: the platforms concerned")
+
+
+class MediaResult(WireModel):
+    """One `mediaUrls` entry's result (publora-latest §5.7)."""
+
+    url: str
+    ok: bool
+    media_id: str | None = omitted_when_none("The attached file's id")
+    type: str | None = omitted_when_none("image | video")
+    mime_type: str | None = omitted_when_none("Detected from the file's bytes")
+    size: int | None = omitted_when_none("Bytes")
+    file_url: str | None = omitted_when_none("Where the stored file is served")
+    code: str | None = omitted_when_none("Sent on a failed URL")
+    error: str | None = omitted_when_none("Sent on a failed URL")
 
 
 class CreatePostResponse(WireModel):
@@ -37,6 +55,7 @@ class CreatePostResponse(WireModel):
     post_group_id: str
     scheduled_time: str | None = Field(description="The time stored; null for a draft")
     warnings: list[PostWarning] | None = omitted_when_none("Sent only when one applies")
+    media: list[MediaResult] | None = omitted_when_none("Sent only when mediaUrls was")
     posts: list[CreatedTarget]
 
 
@@ -61,6 +80,27 @@ class PostError(WireModel):
     retryable: bool
 
 
+class CommentError(WireModel):
+    code: str
+    message: str
+    platform_status_code: int | None = None
+    outcome_unknown: bool = False
+
+
+class FirstCommentResult(WireModel):
+    status: str  # pending | posted | failed | skipped
+    comment_id: str | None = None
+    skip_reason: str | None = None
+    error: CommentError | None = None
+    attempted_at: str | None = None
+    posted_at: str | None = None
+
+
+class FirstCommentRead(WireModel):
+    text: str
+    platforms: list[str] | None = omitted_when_none("Omitted: every supported target")
+
+
 class PostRead(WireModel):
     id: str = Field(alias="_id")
     platform: str
@@ -72,7 +112,9 @@ class PostRead(WireModel):
     permalink: str | None
     is_thread: bool
     thread_parts: list[ThreadPart]
-    first_comment_result: None = None  # Herald does not post first comments yet
+    first_comment_result: FirstCommentResult | None = Field(
+        description="null when no first comment applies or the post is not published yet"
+    )
     error: PostError | None = omitted_when_none("Sent only for a failed post")
     published_url: str | None  # = permalink, the name Herald used first
     published_at: str | None
@@ -98,7 +140,7 @@ class GetPostResponse(WireModel):
     scheduled_time: str | None
     platforms: list[str]
     platform_settings: dict[str, Any]
-    first_comment: None = None  # Herald does not post first comments yet
+    first_comment: FirstCommentRead | None
     media: list[MediaRead]
     content: str
     created_at: str
@@ -149,6 +191,8 @@ class UpdatePostResponse(WireModel):
     success: bool = True
     message: str = "Post updated successfully"
     post_group: UpdatedGroup
+    warnings: list[PostWarning] | None = omitted_when_none("Sent only when one applies")
+    media: list[MediaResult] | None = omitted_when_none("Sent only when mediaUrls was")
 
 
 def _connection_id(target: PublishTarget) -> str:
@@ -166,11 +210,31 @@ def _coerced_warning(coerced: CoercedTime) -> PostWarning:
     )
 
 
-def create_post_response(group: PostGroup, coerced: CoercedTime | None) -> CreatePostResponse:
+def _warnings(
+    coerced: CoercedTime | None, notices: Sequence[CommentNotice]
+) -> list[PostWarning] | None:
+    warnings = [_coerced_warning(coerced)] if coerced else []
+    warnings += [
+        PostWarning(code=n.code, message=n.message, platforms=list(n.platforms)) for n in notices
+    ]
+    return warnings or None
+
+
+def _media_results(results: Sequence[dict[str, Any]] | None) -> list[MediaResult] | None:
+    return None if results is None else [MediaResult.model_validate(r) for r in results]
+
+
+def create_post_response(
+    group: PostGroup,
+    coerced: CoercedTime | None,
+    notices: Sequence[CommentNotice] = (),
+    media: Sequence[dict[str, Any]] | None = None,
+) -> CreatePostResponse:
     return CreatePostResponse(
         post_group_id=group.id,
         scheduled_time=optional_timestamp(group.scheduled_at),
-        warnings=[_coerced_warning(coerced)] if coerced else None,
+        warnings=_warnings(coerced, notices),
+        media=_media_results(media),
         posts=[
             CreatedTarget(
                 platform=t.platform,
@@ -231,6 +295,7 @@ def post_read(group: PostGroup, target: PublishTarget) -> PostRead:
         permalink=target.external_url,
         is_thread=len(target.thread_parts) > 1,
         thread_parts=_thread_parts(target, status),
+        first_comment_result=first_comment_result(group, target, status),
         error=_post_error(target) if failed else None,
         published_url=target.external_url,
         published_at=optional_timestamp(target.published_at),
@@ -259,6 +324,7 @@ def get_post_response(details: PostDetails) -> GetPostResponse:
         scheduled_time=optional_timestamp(group.scheduled_at),
         platforms=[_connection_id(t) for t in group.targets],
         platform_settings=group.platform_settings or {},
+        first_comment=_first_comment_read(group),
         media=[_media_read(m) for m in details.media],
         content=group.content,
         created_at=format_timestamp(group.created_at),
@@ -301,11 +367,32 @@ def list_posts_response(page: PostPage) -> ListPostsResponse:
     )
 
 
-def update_post_response(group: PostGroup) -> UpdatePostResponse:
+def update_post_response(
+    group: PostGroup,
+    notices: Sequence[CommentNotice] = (),
+    media: Sequence[dict[str, Any]] | None = None,
+) -> UpdatePostResponse:
+    """The seed's shape; `warnings` and `media` only when the request made them apply."""
     return UpdatePostResponse(
         post_group=UpdatedGroup(
             id=group.id,
             status=current_status(group).value,
             scheduled_time=optional_timestamp(group.scheduled_at),
-        )
+        ),
+        warnings=_warnings(None, notices),
+        media=_media_results(media),
     )
+
+
+def _first_comment_read(group: PostGroup) -> FirstCommentRead | None:
+    comment = from_stored(group.first_comment)
+    if comment is None:
+        return None
+    return FirstCommentRead(text=comment.text, platforms=list(comment.platforms) or None)
+
+
+def first_comment_result(
+    group: PostGroup, target: PublishTarget, status: PostStatus
+) -> FirstCommentResult | None:
+    state = comment_state(from_stored(group.first_comment), target, status is PostStatus.PUBLISHED)
+    return None if state is None else FirstCommentResult.model_validate(state)
