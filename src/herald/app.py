@@ -16,7 +16,17 @@ from herald.api.middleware import (
     RateLimitHeadersMiddleware,
 )
 from herald.api.openapi import install_openapi
-from herald.api.routes import connections, media, operations, posts, webhooks, workspace
+from herald.api.routes import (
+    connection_check,
+    connections,
+    media,
+    operations,
+    platform_limits,
+    post_logs,
+    posts,
+    webhooks,
+    workspace,
+)
 from herald.config import Settings
 from herald.db.engine import create_engine, create_session_factory
 from herald.engine.dispatcher import Engine
@@ -78,6 +88,9 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         workspace.router,
         media.router,
         webhooks.router,
+        post_logs.router,
+        connection_check.router,
+        platform_limits.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
