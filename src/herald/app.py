@@ -19,6 +19,7 @@ from herald.api.openapi import install_openapi
 from herald.api.routes import (
     connection_check,
     connections,
+    connections_page,
     media,
     operations,
     platform_limits,
@@ -95,6 +96,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
     app.include_router(media.files_router)
+    app.include_router(connections_page.router)
     install_openapi(app)
     # The embedded default's sandbox connection publishes here (HERALD_SANDBOX_URL overrides).
     # Anyone who reaches Herald reaches it, so its control routes are the operator's choice.
