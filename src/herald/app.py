@@ -17,10 +17,12 @@ from herald.api.middleware import (
 )
 from herald.api.openapi import install_openapi
 from herald.api.routes import (
+    artwork,
     connection_check,
     connections,
     connections_page,
     media,
+    media_files,
     operations,
     platform_limits,
     post_logs,
@@ -92,6 +94,8 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         post_logs.router,
         connection_check.router,
         platform_limits.router,
+        artwork.router,
+        media_files.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
@@ -108,6 +112,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         BodySizeLimitMiddleware,
         max_bytes=settings.max_json_body_bytes,
         exempt=lambda path: path.startswith(media.UPLOAD_PATH),  # streamed, with its own cap
+        larger=artwork.body_limit,
     )
     app.add_middleware(CatchAllMiddleware)
     return app

@@ -64,6 +64,10 @@ class MediaStore(Protocol):
         """Remove the file; a missing file is not an error."""
         ...
 
+    async def put(self, key: str, content_type: str, data: bytes) -> None:
+        """Store a small file Herald made or checked itself (a thumbnail, a cover) whole."""
+        ...
+
 
 class MediaStoreError(Exception):
     """Base of every media backend failure."""
