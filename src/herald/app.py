@@ -17,6 +17,7 @@ from herald.api.middleware import (
 )
 from herald.api.openapi import install_openapi
 from herald.api.routes import (
+    analytics,
     artwork,
     connection_check,
     connections,
@@ -96,6 +97,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         platform_limits.router,
         artwork.router,
         media_files.router,
+        analytics.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
