@@ -17,11 +17,18 @@ from herald.api.middleware import (
 )
 from herald.api.openapi import install_openapi
 from herald.api.routes import (
+    analytics,
+    artwork,
     attach_media,
     connect,
+    connection_check,
     connections,
+    connections_page,
     media,
+    media_files,
     operations,
+    platform_limits,
+    post_logs,
     posts,
     webhooks,
     workspace,
@@ -88,11 +95,18 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         media.router,
         attach_media.router,
         webhooks.router,
+        post_logs.router,
+        connection_check.router,
+        platform_limits.router,
+        artwork.router,
+        media_files.router,
+        analytics.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
     app.include_router(connect.router)
     app.include_router(media.files_router)
+    app.include_router(connections_page.router)
     install_openapi(app)
     # The embedded default's sandbox connection publishes here (HERALD_SANDBOX_URL overrides).
     # Anyone who reaches Herald reaches it, so its control routes are the operator's choice.
@@ -104,6 +118,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         BodySizeLimitMiddleware,
         max_bytes=settings.max_json_body_bytes,
         exempt=lambda path: path.startswith(media.UPLOAD_PATH),  # streamed, with its own cap
+        larger=artwork.body_limit,
     )
     app.add_middleware(CatchAllMiddleware)
     return app

@@ -290,8 +290,8 @@ def test_a_page_far_beyond_the_last_is_empty_with_exact_totals(
         ("PUT", "/update-post/%00", "Post group not found"),
         ("DELETE", "/delete-post/%00", "Post group not found"),
         ("DELETE", "/platform-connections/sandbox-%00", "Platform connection not found"),
-        ("DELETE", "/workspace/users/%00", "User not found"),
-        ("POST", "/workspace/users/%00/api-key", "User not found"),
+        ("DELETE", "/workspace/users/%00", "User not found or not managed by this key"),
+        ("POST", "/workspace/users/%00/api-key", "User not found or not managed by this key"),
     ],
 )
 def test_an_id_with_a_nul_is_an_unknown_id(

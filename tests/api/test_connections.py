@@ -74,7 +74,7 @@ def test_missing_or_malformed_fields_are_named(
 
 def test_a_managed_user_connects_for_itself(tenant: Tenant) -> None:
     user = tenant.client.post("/workspace/users", json={"email": "ada@example.com"}).json()
-    as_ada = {"x-publora-user-id": user["id"]}
+    as_ada = {"x-publora-user-id": user["user"]["_id"]}
     response = tenant.client.post(
         "/platform-connections", json={"platform": "sandbox"}, headers=as_ada
     )

@@ -83,13 +83,13 @@ def test_keys_belong_to_the_acting_user(
     assert post_count(server, acme.account_id) == 1
     assert post_count(server, other.account_id) == 1
 
-    user = acme.client.post("/workspace/users", json={"email": "ada@example.com"}).json()
-    user_platform = add_sandbox_connection(server, user["id"])
-    as_user = {"x-publora-user-id": user["id"], "Idempotency-Key": "shared"}
+    user = acme.client.post("/workspace/users", json={"username": "ada@example.com"}).json()
+    user_platform = add_sandbox_connection(server, user["user"]["_id"])
+    as_user = {"x-publora-user-id": user["user"]["_id"], "Idempotency-Key": "shared"}
     body = {"content": "Once only", "platforms": [user_platform]}
     managed = acme.client.post("/create-post", json=body, headers=as_user)
     assert managed.status_code == 200  # the managed user's own keys: not a 422 from the owner's
-    assert post_count(server, user["id"]) == 1
+    assert post_count(server, user["user"]["_id"]) == 1
 
 
 def test_an_error_answer_frees_the_key(server: LiveServer, tenant: Tenant) -> None:

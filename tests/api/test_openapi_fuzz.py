@@ -62,7 +62,9 @@ class Known:
 def known(server: LiveServer, tenant: Tenant) -> Known:
     server.context.rate_limiter.limit = 0  # thousands of requests in a minute are the point
     users = [
-        tenant.client.post("/workspace/users", json={"email": f"user{n}@example.com"}).json()["id"]
+        tenant.client.post("/workspace/users", json={"username": f"user{n}@example.com"}).json()[
+            "user"
+        ]["_id"]
         for n in range(3)
     ]
     hook = {"name": "Fuzz", "url": "https://example.com/hook", "events": ["post.scheduled"]}

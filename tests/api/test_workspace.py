@@ -13,9 +13,9 @@ Factory = Callable[..., Tenant]
 
 
 def _create_user(tenant: Tenant, path: str = "/workspace/users", **body: str) -> dict[str, object]:
-    response = tenant.client.post(path, json=body or {"email": "ada@example.com"})
-    assert response.status_code == 200, response.text
-    result: dict[str, object] = response.json()
+    response = tenant.client.post(path, json=body or {"username": "ada@example.com"})
+    assert response.status_code == 201, response.text
+    result: dict[str, object] = response.json()["user"]
     return result
 
 
@@ -23,29 +23,42 @@ def _as_user(tenant: Tenant, user_id: str) -> dict[str, str]:
     return {"x-publora-user-id": user_id}
 
 
-def test_create_user_accepts_email_or_username_and_answers_both_shapes(tenant: Tenant) -> None:
-    by_email = _create_user(tenant, email="ada@example.com", displayName="Ada")
-    user = by_email["user"]
-    assert isinstance(user, dict)
-    assert user["email"] == "ada@example.com"
-    assert user["displayName"] == "Ada"
-    assert {k: by_email[k] for k in ("id", "email", "displayName", "createdAt")} == user
-    by_username = _create_user(tenant, path="/workspace-users", username="bob@example.com")
-    assert by_username["displayName"] == "bob@example.com"  # defaults to the email
+def test_create_user_answers_publoras_managed_user(tenant: Tenant) -> None:
+    """Publora's workspace guide and OpenAPI (§2.19): 201 {user}, the list {users}."""
+    ada = _create_user(tenant, username="ada@example.com", displayName="Ada")
+    assert ada == {
+        "_id": ada["_id"],
+        "username": "ada@example.com",
+        "displayName": "Ada",
+        "role": "managed",
+        "dailyPostsLeft": 100,
+        "connectionsPageUrl": None,
+        "connectionsPageTokenExpiresAt": None,
+    }
+    # The February guide's `email` is still accepted; the name defaults to the address.
+    bob = _create_user(tenant, path="/workspace-users", email="bob@example.com")
+    assert bob["displayName"] == "bob@example.com"
     listed = tenant.client.get("/workspace/users").json()
-    assert listed["success"] is True
-    assert [u["email"] for u in listed["users"]] == ["ada@example.com", "bob@example.com"]
+    assert listed == {"users": [ada, bob]}  # no `success` key
     assert tenant.client.get("/workspace-users").json() == listed
 
 
 def test_create_user_errors(tenant: Tenant) -> None:
     response = tenant.client.post("/workspace/users", json={"displayName": "Nobody"})
     assert response.status_code == 400
-    assert response.json() == error_body("email or username is required", "EMAIL_REQUIRED")
-    _create_user(tenant, email="ada@example.com")
-    again = tenant.client.post("/workspace/users", json={"email": "ada@example.com"})
+    assert response.json() == error_body("Email is required", "EMAIL_REQUIRED")
+    ada = _create_user(tenant, username="ada@example.com")
+    again = tenant.client.post("/workspace/users", json={"username": "ada@example.com"})
     assert again.status_code == 409
-    assert again.json() == error_body("User already exists", "USER_EXISTS")
+    assert again.json() == {
+        **error_body("User with this email already exists", "email_exists"),
+        "userId": ada["_id"],
+        "alreadyInWorkspace": True,
+        "managedByAnotherWorkspace": False,
+        "reason": "already_in_workspace",
+        "attachable": False,
+        "requiresConsent": False,
+    }
 
 
 def test_non_workspace_keys_have_no_workspace(new_tenant: Factory) -> None:
@@ -54,7 +67,7 @@ def test_non_workspace_keys_have_no_workspace(new_tenant: Factory) -> None:
         response = plain.client.request(method, path, json={"email": "a@b.c"})
         assert response.status_code == 403
         assert response.json() == error_body(
-            "Workspace access not enabled", "WORKSPACE_ACCESS_DISABLED"
+            "Workspace access is not enabled for this key", "WORKSPACE_ACCESS_DISABLED"
         )
     response = plain.client.get(
         "/list-posts", headers={"x-publora-user-id": "507f1f77bcf86cd799439011"}
@@ -73,15 +86,15 @@ def test_user_header_rules(tenant: Tenant, new_tenant: Factory) -> None:
     assert unknown.status_code == 403
     assert unknown.json() == error_body("User is not managed by key", "USER_NOT_MANAGED")
     other = new_tenant("Other")
-    theirs = _create_user(other, email="x@example.com")["id"]
+    theirs = _create_user(other, email="x@example.com")["_id"]
     foreign = tenant.client.get("/list-posts", headers={"x-publora-user-id": str(theirs)})
     assert foreign.status_code == 403
     assert foreign.json()["error"] == "User is not managed by key"
 
 
 def test_managed_users_posts_are_isolated(server: LiveServer, tenant: Tenant) -> None:
-    ada = str(_create_user(tenant, email="ada@example.com")["id"])
-    bob = str(_create_user(tenant, email="bob@example.com")["id"])
+    ada = str(_create_user(tenant, email="ada@example.com")["_id"])
+    bob = str(_create_user(tenant, email="bob@example.com")["_id"])
     ada_connection = add_sandbox_connection(server, ada)
     as_ada = _as_user(tenant, ada)
     # Ada's connections and posts are reached only with her header.
@@ -112,9 +125,11 @@ def test_managed_users_posts_are_isolated(server: LiveServer, tenant: Tenant) ->
 
 
 def test_per_user_keys_replace_each_other(server: LiveServer, tenant: Tenant) -> None:
-    ada = str(_create_user(tenant, email="ada@example.com")["id"])
+    ada = str(_create_user(tenant, email="ada@example.com")["_id"])
     first = tenant.client.post(f"/workspace/users/{ada}/api-key")
     assert first.status_code == 200
+    assert first.json()["message"] == "API key generated successfully"
+    assert first.json()["userId"] == ada
     key_one = first.json()["apiKey"]
     assert key_one.startswith("sk_")
     ada_connection = add_sandbox_connection(server, ada)
@@ -133,7 +148,7 @@ def test_per_user_keys_replace_each_other(server: LiveServer, tenant: Tenant) ->
 
 
 def test_delete_user_removes_their_data(server: LiveServer, tenant: Tenant) -> None:
-    ada = str(_create_user(tenant, email="ada@example.com")["id"])
+    ada = str(_create_user(tenant, email="ada@example.com")["_id"])
     connection = add_sandbox_connection(server, ada)
     tenant.client.post(
         "/create-post",
@@ -147,7 +162,9 @@ def test_delete_user_removes_their_data(server: LiveServer, tenant: Tenant) -> N
     assert after.status_code == 403
     missing = tenant.client.delete(f"/workspace-users/{ada}")
     assert missing.status_code == 404
-    assert missing.json() == error_body("User not found", "USER_NOT_FOUND")
+    assert missing.json() == error_body(
+        "User not found or not managed by this key", "USER_NOT_FOUND"
+    )
 
 
 def test_revoked_and_unknown_keys_are_refused(server: LiveServer, tenant: Tenant) -> None:

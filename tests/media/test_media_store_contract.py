@@ -93,6 +93,14 @@ def test_upload_stat_open_delete(backend: Backend) -> None:
     assert stat(backend) is None
 
 
+def test_a_file_herald_made_is_put_whole(backend: Backend) -> None:
+    """put(): a thumbnail or cover Herald checked, stored without an upload URL."""
+    asyncio.run(backend.store.put(KEY, "image/jpeg", PNG))
+    assert stat(backend) == StoredFile(len(PNG), "image/jpeg")
+    assert b"".join(read_chunks(backend.store, KEY)) == PNG
+    assert backend.fetch_public(KEY) == PNG
+
+
 def test_a_large_file_streams_in_bounded_chunks(backend: Backend) -> None:
     data = os.urandom(1024 * 1024 + 123)
     upload(backend, data, content_type="video/mp4")

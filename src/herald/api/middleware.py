@@ -65,18 +65,26 @@ class BodySizeLimitMiddleware:
     """Caps request bodies (1 MB for JSON) whether or not Content-Length is sent; `exempt`
     names the paths that stream large bodies themselves, such as media uploads."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, exempt: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        exempt: Callable[[str], bool],
+        larger: Callable[[str], int | None] = lambda path: None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.exempt = exempt
+        self.larger = larger  # a path's own, larger cap (image uploads in a form), if any
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
+        limit = self.larger(scope["path"]) or self.max_bytes
         too_large = PayloadTooLargeError("Request body too large")
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await send_json(send, 413, too_large.body())
             return
         received = 0
@@ -85,7 +93,7 @@ class BodySizeLimitMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > limit:
                 raise too_large
             return message
 

@@ -76,6 +76,10 @@ class MediaStore(Protocol):
         `max_bytes` UploadTooLarge and nothing is kept. Used for files Herald fetches itself."""
         ...
 
+    async def put(self, key: str, content_type: str, data: bytes) -> None:
+        """Store a small file Herald made or checked itself (a thumbnail, a cover) whole."""
+        ...
+
 
 class MediaStoreError(Exception):
     """Base of every media backend failure."""

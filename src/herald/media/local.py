@@ -179,6 +179,12 @@ class LocalMediaStore:
         except OSError as exc:
             raise MediaStoreError(f"cannot delete {key!r}: {type(exc).__name__}") from exc
 
+    async def put(self, key: str, content_type: str, data: bytes) -> None:
+        async def whole() -> AsyncIterator[bytes]:
+            yield data
+
+        await self.receive(key, whole(), max(len(data), 1), content_type=content_type)
+
     def close(self) -> None:
         """Nothing to release; present so both backends close the same way."""
 

@@ -64,6 +64,18 @@ def webp_to_jpeg(data: bytes, quality: int = 90) -> bytes:
     return out.getvalue()
 
 
+def image_to_jpeg(data: bytes, quality: int = 90) -> bytes:
+    """Any readable image's first frame as a JPEG of the same size, transparency on white."""
+    with _open_image(data) as image:
+        try:
+            flattened = _flatten_on_white(image)
+        except OSError as exc:  # truncated or corrupt pixel data
+            raise ValueError(f"not a readable image: {exc}") from exc
+    out = io.BytesIO()
+    flattened.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
 def fit_image(data: bytes, max_bytes: int) -> bytes:
     """`data` itself when it is at most `max_bytes`, else the same image in the same format made
     smaller: a JPEG first at lower quality, then (any format) scaled down step by step. The

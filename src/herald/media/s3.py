@@ -131,6 +131,13 @@ class S3MediaStore:
         with contextlib.suppress(MediaNotFoundError):
             await self._call("delete_object", Bucket=self.bucket, Key=key)
 
+    async def put(self, key: str, content_type: str, data: bytes) -> None:
+        validate_key(key)
+        validate_content_type(content_type)
+        await self._call(
+            "put_object", Bucket=self.bucket, Key=key, Body=data, ContentType=content_type
+        )
+
     async def ensure_bucket(self) -> None:
         """Create the bucket unless it exists (first start, tests). Access rules are left to
         the operator: the files must be publicly readable for platforms to fetch them."""

@@ -1,25 +1,31 @@
 """ORM classes, one module per aggregate; importing this package registers them all."""
 
 from herald.models.account import Account
+from herald.models.analytics_cache import AnalyticsCacheEntry
 from herald.models.api_key import ApiKey
 from herald.models.connection import Connection
 from herald.models.connection_gate import ConnectionGate
+from herald.models.connections_page import ConnectionsPage
 from herald.models.idempotency import IdempotencyRecord
 from herald.models.media import Media
 from herald.models.oauth_state import OAuthState
 from herald.models.post import PostGroup, PublishAttempt, PublishTarget
+from herald.models.post_artwork import PostArtwork
 from herald.models.rate_limit import MediaUrlWindow, RateLimitWindow
 from herald.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "Account",
+    "AnalyticsCacheEntry",
     "ApiKey",
     "Connection",
     "ConnectionGate",
+    "ConnectionsPage",
     "IdempotencyRecord",
     "Media",
     "MediaUrlWindow",
     "OAuthState",
+    "PostArtwork",
     "PostGroup",
     "PublishAttempt",
     "PublishTarget",

@@ -166,3 +166,44 @@ class Connector(Protocol):
         self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:
         """Find a post an earlier, in-doubt attempt may have created; None if there is none."""
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    """Engagement of one post as the platform counts it; None where it reports nothing."""
+
+    reactions: int | None
+    comments: int | None
+    reposts: int | None
+    quotes: int | None
+    saves: int | None
+
+
+@dataclass(frozen=True)
+class ProfileMetrics:
+    followers: int | None
+    following: int | None
+    posts: int | None
+
+
+class StatisticsReader(Protocol):
+    """Connectors that read statistics back (Mastodon, Bluesky). Errors are the taxonomy's:
+    AuthExpiredError (revoked), RejectedError (http_status 403: forbidden), RetryableError
+    (rate_limited for a 429, with retry_after), anything else a failed fetch."""
+
+    async def post_metrics(
+        self,
+        client: HttpClient,
+        credentials: Mapping[str, Any],
+        options: Mapping[str, Any],
+        posted_ids: Sequence[str],
+    ) -> dict[str, PostMetrics | None]:
+        """Metrics by posted id; None for a post the platform does not have (deleted)."""
+
+    async def profile_metrics(
+        self,
+        client: HttpClient,
+        credentials: Mapping[str, Any],
+        options: Mapping[str, Any],
+        account_external_id: str,
+    ) -> ProfileMetrics: ...

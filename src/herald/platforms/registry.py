@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from herald.domain.platform import Platform
 from herald.net.http_client import HttpClient
 from herald.platforms._http import refused_by_policy
-from herald.platforms.base import Connector, Profile, Published, PublishRequest
+from herald.platforms.base import (
+    Connector,
+    PostMetrics,
+    Profile,
+    ProfileMetrics,
+    Published,
+    PublishRequest,
+    StatisticsReader,
+)
 from herald.platforms.bluesky.connector import BlueskyConnector
 from herald.platforms.mastodon.connector import MastodonConnector
 from herald.platforms.sandbox.connector import SandboxConnector
@@ -44,19 +52,59 @@ class PolicyRefusals:
             return await self._connector.lookup(client, request, idempotency_key)
 
 
+class PolicyRefusingReader:
+    """A statistics reader whose calls answer the egress policy's refusal as RejectedError."""
+
+    def __init__(self, reader: StatisticsReader) -> None:
+        self._reader = reader
+
+    async def post_metrics(
+        self,
+        client: HttpClient,
+        credentials: Mapping[str, Any],
+        options: Mapping[str, Any],
+        posted_ids: Sequence[str],
+    ) -> dict[str, PostMetrics | None]:
+        with refused_by_policy():
+            return await self._reader.post_metrics(client, credentials, options, posted_ids)
+
+    async def profile_metrics(
+        self,
+        client: HttpClient,
+        credentials: Mapping[str, Any],
+        options: Mapping[str, Any],
+        account_external_id: str,
+    ) -> ProfileMetrics:
+        with refused_by_policy():
+            return await self._reader.profile_metrics(
+                client, credentials, options, account_external_id
+            )
+
+
 # One instance per platform and process: connectors keep per-account state worth sharing, such
 # as Bluesky sessions (createSession is limited to 30 per 5 minutes).
+_BLUESKY, _MASTODON = BlueskyConnector(), MastodonConnector()
 CONNECTORS: dict[Platform, Connector] = {
     connector.platform: PolicyRefusals(connector)
     for connector in (
         SandboxConnector(),
-        BlueskyConnector(),
-        MastodonConnector(),
+        _BLUESKY,
+        _MASTODON,
         TelegramConnector(),
         XConnector(),
     )
+}
+# The platforms whose statistics Herald reads back (Publora's post- and profile-statistics),
+# sharing the connectors' instances (and so Bluesky's sessions).
+STATISTICS_READERS: dict[Platform, StatisticsReader] = {
+    Platform.BLUESKY: PolicyRefusingReader(_BLUESKY),
+    Platform.MASTODON: PolicyRefusingReader(_MASTODON),
 }
 
 
 def connector_for(platform: Platform) -> Connector | None:
     return CONNECTORS.get(platform)
+
+
+def statistics_reader_for(platform: Platform) -> StatisticsReader | None:
+    return STATISTICS_READERS.get(platform)

@@ -1,41 +1,61 @@
-"""Workspace accounts and their managed users (publora-spec §1.3, §2.14; DESIGN §3.10)."""
+"""Workspace accounts and their managed users (publora-latest §2.19; DESIGN §3.10)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.ids import is_id
 from herald.errors import ConflictError, ForbiddenError, NotFoundError
-from herald.models import Account
+from herald.models import Account, ConnectionsPage
+from herald.services import connections_page
 from herald.services.account import issue_api_key
 from herald.services.auth import Principal
 from herald.store.account import AccountStore, ApiKeyStore
+from herald.store.connections_page import ConnectionsPageStore
 
 
 def require_workspace(principal: Principal) -> str:
     """Workspace endpoints always act for the key's own workspace account."""
     if not principal.is_workspace:
-        raise ForbiddenError("Workspace access not enabled", code="WORKSPACE_ACCESS_DISABLED")
+        raise ForbiddenError(
+            "Workspace access is not enabled for this key", code="WORKSPACE_ACCESS_DISABLED"
+        )
     return principal.key_account_id
 
 
 def user_not_found() -> NotFoundError:
-    return NotFoundError("User not found", code="USER_NOT_FOUND")
+    return NotFoundError("User not found or not managed by this key", code="USER_NOT_FOUND")
 
 
-async def list_users(session: AsyncSession, workspace_id: str) -> Sequence[Account]:
-    return await AccountStore(session).list_managed_users(workspace_id)
+async def list_users(
+    session: AsyncSession, workspace_id: str
+) -> list[tuple[Account, ConnectionsPage | None]]:
+    """Each managed user with their connections page row, in two queries."""
+    users = await AccountStore(session).list_managed_users(workspace_id)
+    pages = await ConnectionsPageStore(session).for_accounts([u.id for u in users])
+    return [(user, pages.get(user.id)) for user in users]
 
 
 async def create_user(
     session: AsyncSession, workspace_id: str, email: str, display_name: str | None
 ) -> Account:
     store = AccountStore(session)
-    if await store.find_managed_user_by_email(workspace_id, email) is not None:
-        raise ConflictError("User already exists", code="USER_EXISTS")
+    existing = await store.find_managed_user_by_email(workspace_id, email)
+    if existing is not None:
+        # Publora's 409 body; Herald's users exist only inside a workspace, so the one
+        # conflict it can have is a user already in this one.
+        raise ConflictError(
+            "User with this email already exists",
+            code="email_exists",
+            userId=existing.id,
+            alreadyInWorkspace=True,
+            managedByAnotherWorkspace=False,
+            reason="already_in_workspace",
+            attachable=False,
+            requiresConsent=False,
+        )
     user = Account(name=display_name or email, email=email, parent_id=workspace_id)
     return await store.add(user)
 
@@ -43,20 +63,33 @@ async def create_user(
 async def delete_user(session: AsyncSession, workspace_id: str, user_id: str) -> None:
     """Removes the managed user with its keys, connections and posts."""
     store = AccountStore(session)
-    await store.delete(await _managed_user(store, workspace_id, user_id))
+    await store.delete(await managed_user(store, workspace_id, user_id))
 
 
 async def regenerate_user_key(
     session: AsyncSession, workspace_id: str, user_id: str, now: datetime
 ) -> str:
     """A new per-user key; every earlier key of that user stops working at once."""
-    user = await _managed_user(AccountStore(session), workspace_id, user_id)
+    user = await managed_user(AccountStore(session), workspace_id, user_id)
     await ApiKeyStore(session).revoke_all(user.id, now)
     key, _ = await issue_api_key(session, user.id)
     return key
 
 
-async def _managed_user(store: AccountStore, workspace_id: str, user_id: str) -> Account:
+async def connection_url(
+    session: AsyncSession,
+    workspace_id: str,
+    user_id: str,
+    *,
+    rotate: bool,
+    days: float,
+    now: datetime,
+) -> ConnectionsPage:
+    user = await managed_user(AccountStore(session), workspace_id, user_id)
+    return await connections_page.get_or_generate(session, user, rotate=rotate, days=days, now=now)
+
+
+async def managed_user(store: AccountStore, workspace_id: str, user_id: str) -> Account:
     """A malformed id is unknown without asking the database, which may refuse its text."""
     user = await store.get_managed_user(workspace_id, user_id) if is_id(user_id) else None
     if user is None:

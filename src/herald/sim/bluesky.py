@@ -22,6 +22,11 @@ API) → ExpiredToken; those two come with `token_error_status` (400, as the PDS
         "collections", "handleIsCorrect"}; unknown: 400 InvalidRequest "Could not find repo: ..."
     GET  app.bsky.actor.getProfile?actor=  (auth) with `appview` off, 502 UpstreamFailure like a
         bare PDS; on, {"did", "handle", "displayName"?, "avatar"?, counts}
+    GET  app.bsky.feed.getPosts?uris=...  (auth; at most 25; needs `appview` like getProfile)
+        {"posts": [post views: uri, cid, author, record, likeCount, replyCount, repostCount,
+        quoteCount, bookmarkCount, indexedAt]}, posts it does not have left out; counts are
+        set with POST /_sim/engagement {"uri", "<name>Count"...} (profiles: {"did",
+        "followers"?, "follows"?})
     GET  com.atproto.identity.resolveHandle?handle=  {"did"}, or 400 "Unable to resolve handle"
     POST com.atproto.repo.uploadBlob  (auth) raw bytes, Content-Type → {"blob": {"$type": "blob",
         "ref": {"$link": CID of the bytes}, "mimeType", "size"}}; over `blob_limit_bytes`:
@@ -98,6 +103,7 @@ from herald.sim.bluesky_accounts import (
 )
 from herald.sim.bluesky_config import DEMO_ACCOUNT, BlueskyConfig, SimAccount
 from herald.sim.bluesky_control import CONTROL_ROUTES
+from herald.sim.bluesky_feed import get_posts
 from herald.sim.bluesky_repo import create_record, get_record, list_records, upload_blob
 from herald.sim.bluesky_state import BlueskySim, XrpcError, sim_of
 from herald.sim.control import serve
@@ -119,6 +125,7 @@ _METHODS: dict[str, tuple[str, Handler]] = {
     "com.atproto.server.refreshSession": ("POST", refresh_session),
     "com.atproto.repo.describeRepo": ("GET", describe_repo),
     "app.bsky.actor.getProfile": ("GET", get_profile),
+    "app.bsky.feed.getPosts": ("GET", get_posts),
     "com.atproto.identity.resolveHandle": ("GET", resolve_handle),
     "com.atproto.repo.uploadBlob": ("POST", upload_blob),
     "com.atproto.repo.createRecord": ("POST", create_record),

@@ -85,8 +85,8 @@ async def get_profile(request: Request, sim: BlueskySim) -> Response:
     profile = {
         "did": account.did,
         "handle": account.handle,
-        "followersCount": 0,
-        "followsCount": 0,
+        "followersCount": sim.follows.get(account.did, (0, 0))[0],
+        "followsCount": sim.follows.get(account.did, (0, 0))[1],
         "postsCount": posts,
         "labels": [],
     }

@@ -60,10 +60,39 @@ async def sim_blobs(request: Request) -> Response:
     return JSONResponse({"blobs": blobs})
 
 
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError("counts must be integers from 0")
+    return value
+
+
+async def sim_engagement(request: Request) -> Response:
+    """`{"uri", "likeCount"?, "replyCount"?, "repostCount"?, "quoteCount"?, "bookmarkCount"?}`
+    on a post, or `{"did", "followers"?, "follows"?}` on an account."""
+    sim = sim_of(request)
+    try:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ValueError("body must be an object")
+        if "uri" in body:
+            counts = {k: _count(v) for k, v in body.items() if k.endswith("Count")}
+            sim.engagement.setdefault(str(body["uri"]), {}).update(counts)
+            return JSONResponse({"uri": body["uri"], **counts})
+        did = str(body.get("did", ""))
+        before = sim.follows.get(did, (0, 0))
+        followers = _count(body.get("followers", before[0]))
+        follows = _count(body.get("follows", before[1]))
+        sim.follows[did] = (followers, follows)
+        return JSONResponse({"did": did, "followers": followers, "follows": follows})
+    except ValueError as exc:
+        return error_response(422, "invalid_engagement", str(exc))
+
+
 CONTROL_ROUTES = [
     *control_routes(sim_of, config_to_wire),
     Route("/_sim/accounts", sim_accounts, methods=["GET", "POST"]),
     Route("/_sim/expire-tokens", sim_expire_tokens, methods=["POST"]),
     Route("/_sim/records", sim_records, methods=["GET"]),
     Route("/_sim/blobs", sim_blobs, methods=["GET"]),
+    Route("/_sim/engagement", sim_engagement, methods=["POST"]),
 ]

@@ -130,6 +130,10 @@ class BlueskySim:
         self.calls: Counter[str] = Counter()
         self.sessions_created = self.sessions_refreshed = 0
         self.rate_limited = self.duplicates = 0
+        # What others did, set through /_sim/engagement: counts by post URI (likeCount,
+        # replyCount, repostCount, quoteCount, bookmarkCount) and (followers, follows) by DID.
+        self.engagement: dict[str, dict[str, int]] = {}
+        self.follows: dict[str, tuple[int, int]] = {}
 
     def configure(self, changes: object) -> None:
         config = merge_bluesky_config(self.config, changes)

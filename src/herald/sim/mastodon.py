@@ -26,7 +26,9 @@ Mastodon's `{"error": text}`; texts are Mastodon 4.x's English ones.
          spoiler_text, uri "B/users/<username>/statuses/<id>", url "B/@<username>/<id>",
          content (HTML: escaped, links/hashtags/known mentions linked, <p> per paragraph,
          <br /> per newline), media_attachments (with description), account, ...}
-    GET  B/api/v1/statuses/{id}           the Status, or 404 "Record not found"
+    GET  B/api/v1/statuses/{id}           the Status, or 404 "Record not found"; favourites_count,
+                                          reblogs_count and replies_count as set or made, and
+                                          quotes_count (Mastodon 4.5+) only once set
     GET  B/api/v1/statuses/{id}/context   {"ancestors": [...], "descendants": [...]}
     GET  B/api/v1/accounts/{id}/statuses  newest first; limit (20, at most 40), max_id,
          since_id, min_id, exclude_replies (self-replies stay), only_media; Link header with
@@ -75,7 +77,8 @@ Control API (no latency, no token; errors `{"error": code, "message": text}`):
     GET  B/_sim/stats         {"creates", "keyed" (with an Idempotency-Key), "replays",
                               "statuses", "uploads", "media", "polls", "still_processing"
                               (206 answers), "timelines", "rate_limited", "idempotency_keys"
-                              (the last 1,000 received, oldest first), "faults": {name: n}}
+                              (the last 1,000 received, oldest first), "status_reads",
+                              "account_reads", "faults": {name: n}}
     GET  B/_sim/statuses[?account=ID]  {"statuses": [{id, account_id, url, text, spoiler_text,
                               visibility, in_reply_to_id, media_ids, idempotency_key,
                               created_at}]}, oldest first
@@ -83,6 +86,9 @@ Control API (no latency, no token; errors `{"error": code, "message": text}`):
                               description, processing, failed, status_id}]}
     GET|POST B/_sim/accounts  list | add {"username", "token", "id"?, "display_name"?,
                               "avatar"?}; tokens are never shown
+    POST B/_sim/engagement    {"statusId", "favourites"?, "reblogs"?, "quotes"?} on a status, or
+                              {"accountId", "followers"?, "following"?} on an account
+                              (verify_credentials' followers_count and following_count)
     POST B/_sim/reset         clears statuses, media, keys, windows, scripts, stats and added
                               accounts, and restores the initial config; ids keep increasing
 """
@@ -99,7 +105,13 @@ from herald.sim.mastodon_config import (
     MastodonConfig,
     mastodon_config_wire,
 )
-from herald.sim.mastodon_control import sim_accounts, sim_media, sim_script, sim_statuses
+from herald.sim.mastodon_control import (
+    sim_accounts,
+    sim_engagement,
+    sim_media,
+    sim_script,
+    sim_statuses,
+)
 from herald.sim.mastodon_http import ApiError, api_error, sim_of
 from herald.sim.mastodon_media import show_media, upload_media
 from herald.sim.mastodon_state import MastodonSim
@@ -138,6 +150,7 @@ def create_mastodon_app(config: MastodonConfig | None = None) -> Starlette:
             Route("/_sim/statuses", sim_statuses, methods=["GET"]),
             Route("/_sim/media", sim_media, methods=["GET"]),
             Route("/_sim/accounts", sim_accounts, methods=["GET", "POST"]),
+            Route("/_sim/engagement", sim_engagement, methods=["POST"]),
         ],
         exception_handlers={ApiError: api_error},
     )

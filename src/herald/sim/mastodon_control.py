@@ -95,3 +95,39 @@ async def sim_accounts(request: Request) -> Response:
         return JSONResponse(account_entity(account, base_url(request), 0))
     accounts = [account_entity(a, base_url(request), 0) for a in sim.by_token.values()]
     return JSONResponse({"accounts": accounts})
+
+
+def _counts(body: dict[str, Any], names: tuple[str, ...]) -> dict[str, int]:
+    counts = {name: body[name] for name in names if name in body}
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts.values()):
+        raise ConfigError(f"{', '.join(names)} must be counts (integers from 0)")
+    return counts
+
+
+async def sim_engagement(request: Request) -> Response:
+    """Sets what others did: `{"statusId", "favourites"?, "reblogs"?, "quotes"?}` on a status,
+    `{"accountId", "followers"?, "following"?}` on an account."""
+    sim = sim_of(request)
+    try:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ConfigError("body must be an object")
+        if "statusId" in body:
+            status = sim.statuses.get(str(body["statusId"]))
+            if status is None:
+                return error_response(404, "not_found", "no such status")
+            counts = _counts(body, ("favourites", "reblogs", "quotes"))
+            status.favourites = counts.get("favourites", status.favourites)
+            status.reblogs = counts.get("reblogs", status.reblogs)
+            status.quotes = counts.get("quotes", status.quotes)
+            return JSONResponse({"statusId": status.id, **counts})
+        account_id = str(body.get("accountId", ""))
+        counts = _counts(body, ("followers", "following"))
+        before = sim.follows.get(account_id, (0, 0))
+        sim.follows[account_id] = (
+            counts.get("followers", before[0]),
+            counts.get("following", before[1]),
+        )
+        return JSONResponse({"accountId": account_id, **counts})
+    except ValueError as exc:  # bad JSON, or a ConfigError
+        return error_response(422, "invalid_engagement", str(exc))

@@ -44,7 +44,9 @@ _URL_TRAILING = ".,;:!?'\")]}"
 _ELLIPSIS_AFTER = 30  # Mastodon shows the first 30 characters of a link after its scheme
 
 
-def account_entity(account: MastodonAccount, base: str, statuses_count: int) -> dict[str, Any]:
+def account_entity(
+    account: MastodonAccount, base: str, statuses_count: int, follows: tuple[int, int] = (0, 0)
+) -> dict[str, Any]:
     return {
         "id": account.id,
         "username": account.username,
@@ -62,8 +64,8 @@ def account_entity(account: MastodonAccount, base: str, statuses_count: int) -> 
         "avatar_static": account.avatar or f"{base}/avatars/original/missing.png",
         "header": f"{base}/headers/original/missing.png",
         "header_static": f"{base}/headers/original/missing.png",
-        "followers_count": 0,
-        "following_count": 0,
+        "followers_count": follows[0],
+        "following_count": follows[1],
         "statuses_count": statuses_count,
         "last_status_at": None,
         "emojis": [],
@@ -72,7 +74,7 @@ def account_entity(account: MastodonAccount, base: str, statuses_count: int) -> 
 
 
 def credential_account_entity(
-    account: MastodonAccount, base: str, statuses_count: int
+    account: MastodonAccount, base: str, statuses_count: int, follows: tuple[int, int] = (0, 0)
 ) -> dict[str, Any]:
     """verify_credentials: the Account plus the owner-only `source` block."""
     source = {
@@ -83,7 +85,7 @@ def credential_account_entity(
         "fields": [],
         "follow_requests_count": 0,
     }
-    return {**account_entity(account, base, statuses_count), "source": source}
+    return {**account_entity(account, base, statuses_count, follows), "source": source}
 
 
 def media_entity(media: SimMedia, base: str) -> dict[str, Any]:
@@ -119,8 +121,8 @@ def status_entity(status: SimStatus, base: str, usernames: Collection[str]) -> d
         "uri": f"{base}/users/{account.username}/statuses/{status.id}",
         "url": f"{base}/@{account.username}/{status.id}",
         "replies_count": len(status.replies),
-        "reblogs_count": 0,
-        "favourites_count": 0,
+        "reblogs_count": status.reblogs,
+        "favourites_count": status.favourites,
         "edited_at": None,
         "content": render_content(status.text, base, usernames),
         "reblog": None,
@@ -132,6 +134,8 @@ def status_entity(status: SimStatus, base: str, usernames: Collection[str]) -> d
         "emojis": [],
         "card": None,
         "poll": None,
+        # Mastodon 4.5 added quotes; an older instance sends no such key.
+        **({"quotes_count": status.quotes} if status.quotes is not None else {}),
     }
 
 

@@ -49,6 +49,10 @@ class SimStatus:
     idempotency_key: str | None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     replies: list[SimStatus] = field(default_factory=list)
+    # Engagement others gave it, set through /_sim/engagement; quotes are Mastodon 4.5+ only.
+    favourites: int = 0
+    reblogs: int = 0
+    quotes: int | None = None
 
 
 @dataclass(slots=True)
@@ -66,6 +70,8 @@ class Stats:
     polls: int = 0  # GET /api/v1/media/{id}
     still_processing: int = 0  # ... answered 206
     timelines: int = 0  # GET /api/v1/accounts/{id}/statuses
+    status_reads: int = 0  # GET /api/v1/statuses/{id}
+    account_reads: int = 0  # GET /api/v1/accounts/verify_credentials
     rate_limited: int = 0  # 429s, window or fault
     # The Idempotency-Key headers received, oldest first; bounded, as benchmarks send many.
     keys: deque[str] = field(default_factory=lambda: deque(maxlen=KEYS_KEPT))
@@ -91,6 +97,8 @@ class MastodonSim:
         self._keys: dict[tuple[str, str], tuple[SimStatus, float]] = {}
         self._windows: dict[str, _Window] = {}
         self.stats = Stats()
+        # (followers, following) by account id, set through /_sim/engagement.
+        self.follows: dict[str, tuple[int, int]] = {}
 
     def configure(self, changes: object) -> None:
         config = merge_mastodon_config(self.config, changes)
@@ -165,6 +173,8 @@ class MastodonSim:
             "polls": stats.polls,
             "still_processing": stats.still_processing,
             "timelines": stats.timelines,
+            "status_reads": stats.status_reads,
+            "account_reads": stats.account_reads,
             "rate_limited": stats.rate_limited,
             "idempotency_keys": list(stats.keys),
             "faults": dict(self.injector.counts),

@@ -37,8 +37,10 @@ PAGE_DEFAULT, PAGE_MAX = 20, 40
 async def verify_credentials(request: Request) -> Response:
     account = await authenticate(request)
     sim = sim_of(request)
+    sim.stats.account_reads += 1
     count = len(sim.by_account.get(account.id, []))
-    return respond(request, credential_account_entity(account, base_url(request), count))
+    follows = sim.follows.get(account.id, (0, 0))
+    return respond(request, credential_account_entity(account, base_url(request), count, follows))
 
 
 async def instance(request: Request) -> Response:
@@ -88,6 +90,7 @@ async def _refusal(request: Request, fault: str) -> ApiError:
 
 
 async def get_status(request: Request) -> Response:
+    sim_of(request).stats.status_reads += 1
     await enter(request)
     return _status(request, _existing(request))
 

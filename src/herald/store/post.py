@@ -10,7 +10,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.models import Media, PostGroup
+from herald.models import Media, PostArtwork, PostGroup
 from herald.store.post_list import ListFilter, PostListReader
 
 SortField = Literal["createdAt", "updatedAt", "scheduledTime"]
@@ -76,5 +76,8 @@ class PostStore:
         return (await self._session.scalars(query.order_by(Media.position, Media.id))).all()
 
     async def storage_keys(self, group_id: str) -> Sequence[str]:
-        query = select(Media.storage_key).where(Media.post_group_id == group_id)
-        return (await self._session.scalars(query)).all()
+        """Every file of the group: its media and its artwork (thumbnails, covers)."""
+        media = select(Media.storage_key).where(Media.post_group_id == group_id)
+        artwork = select(PostArtwork.storage_key).where(PostArtwork.post_group_id == group_id)
+        return (await self._session.scalars(media.union_all(artwork))).all()
+

@@ -71,3 +71,17 @@ def _data(event: str, row: Any, now: datetime) -> dict[str, Any]:
         }
     error = {"code": row.last_error_code, "message": row.last_error}
     return common | {"error": error, "failedAt": format_timestamp(now)}
+
+
+async def post_demoted(
+    session: AsyncSession, group: PostGroup, media_id: str, change_type: str, now: datetime
+) -> None:
+    """`post.demoted` for a scheduled group its media change just returned to draft
+    (publora-latest §3: reason `media_changed`)."""
+    data = {
+        "postGroupId": group.id,
+        "reason": "media_changed",
+        "changeType": change_type,
+        "mediaFileId": media_id,
+    }
+    await WebhookStore(session).enqueue([(group.account_id, "post.demoted", data)], now)

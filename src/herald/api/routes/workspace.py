@@ -9,16 +9,20 @@ from herald.api.deps import Context, CurrentPrincipal, JsonBody
 from herald.api.routes._docs import errors
 from herald.api.schemas.base import SuccessResponse, request_body_doc, wire
 from herald.api.schemas.workspace import (
+    ConnectionUrlRequest,
+    ConnectionUrlResponse,
     CreateUserRequest,
     CreateUserResponse,
     UserKeyResponse,
     UsersResponse,
-    create_user_response,
+    connection_url_response,
+    managed_user,
+    parse_connection_url,
     parse_create_user,
-    workspace_user,
 )
 from herald.domain.timestamps import utc_now
 from herald.services import workspace
+from herald.services.connections_page import page_links
 
 router = APIRouter(tags=["workspace"])
 
@@ -28,9 +32,10 @@ _PREFIXES = ("/workspace/users", "/workspace-users")
 
 async def list_users(context: Context, principal: CurrentPrincipal) -> JSONResponse:
     workspace_id = workspace.require_workspace(principal)
+    links, now = page_links(context.settings), utc_now()
     async with context.transaction(write=False) as session:
         users = await workspace.list_users(session, workspace_id)
-        return wire(UsersResponse(users=[workspace_user(u) for u in users]))
+        return wire(UsersResponse(users=[managed_user(u, p, links, now) for u, p in users]))
 
 
 async def create_user(
@@ -38,9 +43,10 @@ async def create_user(
 ) -> JSONResponse:
     workspace_id = workspace.require_workspace(principal)
     email, display_name = parse_create_user(body)
+    links, now = page_links(context.settings), utc_now()
     async with context.transaction() as session:
         user = await workspace.create_user(session, workspace_id, email, display_name)
-    return wire(create_user_response(user))
+    return wire(CreateUserResponse(user=managed_user(user, None, links, now)), status_code=201)
 
 
 async def delete_user(user_id: str, context: Context, principal: CurrentPrincipal) -> JSONResponse:
@@ -56,7 +62,20 @@ async def regenerate_key(
     workspace_id = workspace.require_workspace(principal)
     async with context.transaction() as session:
         key = await workspace.regenerate_user_key(session, workspace_id, user_id, utc_now())
-    return wire(UserKeyResponse(api_key=key))
+    return wire(UserKeyResponse(api_key=key, user_id=user_id))
+
+
+async def connection_url(
+    user_id: str, body: JsonBody, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    workspace_id = workspace.require_workspace(principal)
+    rotate, days = parse_connection_url(body)
+    links = page_links(context.settings)
+    async with context.transaction() as session:
+        page = await workspace.connection_url(
+            session, workspace_id, user_id, rotate=rotate, days=days, now=utc_now()
+        )
+        return wire(connection_url_response(page, links))
 
 
 for _prefix in _PREFIXES:
@@ -72,8 +91,9 @@ for _prefix in _PREFIXES:
         _prefix,
         create_user,
         methods=["POST"],
+        status_code=201,
         include_in_schema=not _alias,
-        responses={200: {"model": CreateUserResponse}, **errors(400, 403, 409)},
+        responses={201: {"model": CreateUserResponse}, **errors(400, 403, 409)},
         openapi_extra=request_body_doc(CreateUserRequest),
     )
     router.add_api_route(
@@ -89,4 +109,12 @@ for _prefix in _PREFIXES:
         methods=["POST"],
         include_in_schema=not _alias,
         responses={200: {"model": UserKeyResponse}, **errors(403, 404)},
+    )
+    router.add_api_route(
+        _prefix + "/{user_id}/connection-url",
+        connection_url,
+        methods=["POST"],
+        include_in_schema=not _alias,
+        responses={200: {"model": ConnectionUrlResponse}, **errors(403, 404)},
+        openapi_extra=request_body_doc(ConnectionUrlRequest),
     )

@@ -1,62 +1,75 @@
-"""Wire shapes of the workspace endpoints (DESIGN §3.10)."""
+"""Wire shapes of the workspace endpoints (publora-latest §2.19, Publora's ManagedUser)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import Field
 
 from herald.api.schemas.base import WireModel
 from herald.domain.timestamps import format_timestamp
 from herald.errors import ValidationError, check_length
-from herald.models import Account
+from herald.models import Account, ConnectionsPage
+from herald.services.connections_page import DEFAULT_DAYS, MAX_DAYS, PageLinks, current
 
 # The display name defaults to the email, and both fit the account's name column. Addresses
 # longer than 200 characters are legal (up to 254) but unheard of.
 EMAIL_MAX_CHARACTERS = DISPLAY_NAME_MAX_CHARACTERS = 200
+# Publora keeps the field but does not enforce it (G/workspace); neither does Herald.
+DAILY_POSTS_LEFT = 100
 
 
 class CreateUserRequest(WireModel):
-    email: str | None = Field(default=None, max_length=EMAIL_MAX_CHARACTERS)
-    # What the MCP client sends instead of email.
-    username: str | None = Field(default=None, max_length=EMAIL_MAX_CHARACTERS)
+    username: str = Field(max_length=EMAIL_MAX_CHARACTERS, description="The user's email")
     display_name: str | None = Field(default=None, max_length=DISPLAY_NAME_MAX_CHARACTERS)
+    email: str | None = Field(
+        default=None,
+        max_length=EMAIL_MAX_CHARACTERS,
+        description="What the February 2026 guide sent instead of username; still accepted",
+    )
 
 
-class WorkspaceUser(WireModel):
-    id: str
-    email: str | None
+class ManagedUser(WireModel):
+    id: str = Field(alias="_id")
+    username: str = Field(description="The user's email")
     display_name: str
-    created_at: str
+    role: Literal["managed"] = "managed"
+    daily_posts_left: int = DAILY_POSTS_LEFT
+    connections_page_url: str | None = Field(json_schema_extra={"format": "uri"})
+    connections_page_token_expires_at: str | None
 
 
 class UsersResponse(WireModel):
-    success: bool = True
-    users: list[WorkspaceUser]
+    users: list[ManagedUser]
 
 
 class CreateUserResponse(WireModel):
-    """`user` for the MCP client, and the same fields flat for the guide's examples."""
-
-    success: bool = True
-    user: WorkspaceUser
-    id: str
-    email: str | None
-    display_name: str
-    created_at: str
+    user: ManagedUser
 
 
 class UserKeyResponse(WireModel):
-    success: bool = True
+    message: str = "API key generated successfully"
     api_key: str
+    user_id: str
+
+
+class ConnectionUrlRequest(WireModel):
+    rotate: bool = False
+    expires_in_days: float = Field(default=DEFAULT_DAYS, gt=0, le=MAX_DAYS)
+
+
+class ConnectionUrlResponse(WireModel):
+    url: str = Field(json_schema_extra={"format": "uri"})
+    token_expires_at: str
 
 
 def parse_create_user(body: Mapping[str, Any]) -> tuple[str, str | None]:
-    field = "email" if body.get("email") else "username"
+    field = "username" if body.get("username") else "email"
     email = body.get(field)
     if not isinstance(email, str) or not email.strip():
-        raise ValidationError("email or username is required", code="EMAIL_REQUIRED")
+        raise ValidationError("Email is required", code="EMAIL_REQUIRED")
     email = email.strip()
     check_length(field, email, EMAIL_MAX_CHARACTERS)
     display_name = body.get("displayName")
@@ -67,15 +80,33 @@ def parse_create_user(body: Mapping[str, Any]) -> tuple[str, str | None]:
     return email, display_name
 
 
-def workspace_user(account: Account) -> WorkspaceUser:
-    return WorkspaceUser(
+def parse_connection_url(body: Mapping[str, Any]) -> tuple[bool, float]:
+    rotate = body.get("rotate", False)
+    if not isinstance(rotate, bool):
+        raise ValidationError("rotate must be a boolean", code="INVALID_ROTATE")
+    days = body.get("expiresInDays", DEFAULT_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= MAX_DAYS:
+        raise ValidationError(
+            f"expiresInDays must be a number above 0 and at most {MAX_DAYS}",
+            code="INVALID_EXPIRES_IN_DAYS",
+        )
+    return rotate, float(days)
+
+
+def managed_user(
+    account: Account, page: ConnectionsPage | None, links: PageLinks, now: datetime
+) -> ManagedUser:
+    live = current(page, now)
+    return ManagedUser(
         id=account.id,
-        email=account.email,
+        username=account.email or "",
         display_name=account.name,
-        created_at=format_timestamp(account.created_at),
+        connections_page_url=links.url(live) if live else None,
+        connections_page_token_expires_at=format_timestamp(live.expires_at) if live else None,
     )
 
 
-def create_user_response(account: Account) -> CreateUserResponse:
-    user = workspace_user(account)
-    return CreateUserResponse(user=user, **user.model_dump())
+def connection_url_response(page: ConnectionsPage, links: PageLinks) -> ConnectionUrlResponse:
+    return ConnectionUrlResponse(
+        url=links.url(page), token_expires_at=format_timestamp(page.expires_at)
+    )

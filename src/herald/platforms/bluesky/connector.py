@@ -44,7 +44,7 @@ ExpiredToken/InvalidToken after one renewal → AuthExpiredError; 413 → Reject
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -60,13 +60,16 @@ from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
     OutcomeUnknownError,
+    PostMetrics,
     Profile,
+    ProfileMetrics,
     Published,
     PublishError,
     PublishRequest,
     RejectedError,
     RetryableError,
 )
+from herald.platforms.bluesky import statistics
 from herald.platforms.bluesky.facets import facets, find_spans, mentioned_handles
 from herald.platforms.bluesky.media import Opener, check_media, embed_for
 from herald.platforms.bluesky.record_key import record_key
@@ -148,6 +151,28 @@ class BlueskyConnector:
             reply=await self._reply(pds, account, request),
         )
         return await self._create(pds, account, ref, record, _profile(request, did))
+
+    async def post_metrics(
+        self,
+        client: HttpClient,
+        credentials: Mapping[str, Any],
+        options: Mapping[str, Any],
+        posted_ids: Sequence[str],
+    ) -> dict[str, PostMetrics | None]:
+        pds = Pds(client, pds_url(options))
+        account = account_of(credentials, pds.base_url)
+        return await statistics.post_metrics(self.sessions, pds, account, posted_ids)
+
+    async def profile_metrics(
+        self,
+        client: HttpClient,
+        credentials: Mapping[str, Any],
+        options: Mapping[str, Any],
+        account_external_id: str,
+    ) -> ProfileMetrics:
+        pds = Pds(client, pds_url(options))
+        account = account_of(credentials, pds.base_url)
+        return await statistics.profile_metrics(self.sessions, pds, account, account_external_id)
 
     async def lookup(
         self, client: HttpClient, request: PublishRequest, idempotency_key: str

@@ -48,7 +48,7 @@ Answers, as errors (Mastodon's are `{"error": "...", "error_description"?: "..."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -61,7 +61,9 @@ from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
     OutcomeUnknownError,
+    PostMetrics,
     Profile,
+    ProfileMetrics,
     Published,
     PublishError,
     PublishRequest,
@@ -73,6 +75,7 @@ from herald.platforms.mastodon.errors import error_for
 from herald.platforms.mastodon.lookup import find_status
 from herald.platforms.mastodon.media import ProcessingWait, upload_media
 from herald.platforms.mastodon.profile import read_profile
+from herald.platforms.mastodon.statistics import account_metrics, status_metrics
 
 
 class MastodonConnector:
@@ -121,6 +124,25 @@ class MastodonConnector:
             message = "Mastodon answered success with an unreadable body; the status may exist"
             raise OutcomeUnknownError(message, http_status=response.status_code) from None
 
+    async def post_metrics(
+        self,
+        client: HttpClient,
+        credentials: Mapping[str, Any],
+        options: Mapping[str, Any],
+        posted_ids: Sequence[str],
+    ) -> dict[str, PostMetrics | None]:
+        return await status_metrics(_read_api(client, credentials, options), posted_ids)
+
+    async def profile_metrics(
+        self,
+        client: HttpClient,
+        credentials: Mapping[str, Any],
+        options: Mapping[str, Any],
+        account_external_id: str,
+    ) -> ProfileMetrics:
+        del account_external_id  # the token's own account is the connection's
+        return await account_metrics(_read_api(client, credentials, options))
+
     async def lookup(
         self, client: HttpClient, request: PublishRequest, idempotency_key: str
     ) -> Published | None:
@@ -136,7 +158,13 @@ class MastodonConnector:
 
 
 def _api(client: HttpClient, request: PublishRequest) -> MastodonApi:
-    token = access_token(request.credentials)
+    return _read_api(client, request.credentials, request.options)
+
+
+def _read_api(
+    client: HttpClient, credentials: Mapping[str, Any], options: Mapping[str, Any]
+) -> MastodonApi:
+    token = access_token(credentials)
     if token is None:
         raise AuthExpiredError("The Mastodon connection has no access token; reconnect it")
-    return MastodonApi(client, instance_url(request.options), token)
+    return MastodonApi(client, instance_url(options), token)
