@@ -34,11 +34,13 @@ ANSWERS = {
     ("POST", "/2/media/upload/initialize", 200): "InitializeMediaUploadResponse",
     ("POST", "/2/media/upload/{id}/append", 200): "AppendMediaUploadResponse",
     ("POST", "/2/media/upload/{id}/finalize", 200): "FinalizeMediaUploadResponse",
+    ("POST", "/2/media/metadata", 200): "CreateMediaMetadataResponse",
 }
 # Request bodies by the endpoint names of the simulator's /_sim/requests.
 REQUESTS = {
     "POST /2/tweets": "CreatePostsRequest",
     "POST /2/media/upload/initialize": "InitializeMediaUploadRequest",
+    "POST /2/media/metadata": "CreateMediaMetadataRequest",
 }
 PROBLEMS = {
     "https://api.x.com/2/problems/invalid-request": "InvalidRequestProblem",

@@ -23,7 +23,12 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 from xdk import Client
-from xdk.media.models import AppendUploadRequest, InitializeUploadRequest, UploadRequest
+from xdk.media.models import (
+    AppendUploadRequest,
+    CreateMetadataRequest,
+    InitializeUploadRequest,
+    UploadRequest,
+)
 from xdk.oauth2_auth import OAuth2PKCEAuth
 from xdk.posts.models import CreateRequest
 from xdk.schemas import CreatePostsMedia, CreatePostsReply
@@ -134,6 +139,10 @@ def test_xdk_uploads_a_photo_and_a_chunked_video_and_attaches_them(x_sim: XContr
         body=UploadRequest(media=base64.b64encode(PNG).decode(), media_category="tweet_image")
     )
     assert photo.data.media_key == f"3_{photo.data.id}"
+    described = client.media.create_metadata(
+        body=CreateMetadataRequest(id=photo.data.id, metadata={"alt_text": {"text": "a square"}})
+    )
+    assert described.data.associated_metadata == {"alt_text": {"text": "a square"}}
     init = client.media.initialize_upload(
         body=InitializeUploadRequest(
             media_type="video/mp4", total_bytes=len(MP4), media_category="tweet_video"

@@ -84,6 +84,8 @@ def test_one_shot_in_json_takes_base64(x_sim: XControl) -> None:
 
 
 def test_chunked_video_goes_through_pending_in_progress_succeeded(x_sim: XControl) -> None:
+    """docs x-api/media/quickstart/media-upload-chunked: INIT, APPEND, FINALIZE, STATUS;
+    pending -> in_progress -> succeeded | failed; check_after_secs."""
     x_sim.configure(processing_s=3.0)
     token = x_sim.token()
     media_id = chunked_video(x_sim, token)
@@ -263,3 +265,19 @@ def test_upload_faults_refuse_or_act_then_fail(x_sim: XControl) -> None:
     assert x_sim.stats()["upload_faults"] == 4
     bad = x_sim.http.post("/_sim/script", json={"upload": ["rejected"]})
     assert bad.status_code == 422
+
+
+def test_alt_text_through_media_metadata(x_sim: XControl) -> None:
+    ada, bob = x_sim.token(ADA), x_sim.token(BOB)
+    media_id = one_shot(x_sim, ada).json()["data"]["id"]
+    body = {"id": media_id, "metadata": {"alt_text": {"text": "A cat on a mat"}}}
+    answer = x_sim.api("POST", "/2/media/metadata", ada, json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "data": {"id": media_id, "associated_metadata": {"alt_text": {"text": "A cat on a mat"}}}
+    }
+    assert x_sim.media()[0]["alt_text"] == "A cat on a mat"
+    assert x_sim.api("POST", "/2/media/metadata", bob, json=body).status_code == 400
+    long = {"id": media_id, "metadata": {"alt_text": {"text": "a" * 1001}}}
+    assert x_sim.api("POST", "/2/media/metadata", ada, json=long).status_code == 400
+    assert x_sim.api("POST", "/2/media/metadata", ada, json={"id": media_id}).status_code == 400

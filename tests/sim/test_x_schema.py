@@ -65,7 +65,9 @@ def test_media_answers_conform(x_sim: XControl) -> None:
         return body
 
     photo = {"media": base64.b64encode(PNG).decode(), "media_category": "tweet_image"}
-    check("POST", "/2/media/upload", "/2/media/upload", json=photo)
+    photo_id = check("POST", "/2/media/upload", "/2/media/upload", json=photo)["data"]["id"]
+    alt = {"id": photo_id, "metadata": {"alt_text": {"text": "described"}}}
+    check("POST", "/2/media/metadata", "/2/media/metadata", json=alt)
     init = {"media_type": "video/mp4", "total_bytes": len(MP4), "media_category": "tweet_video"}
     media_id = check("POST", "/2/media/upload/initialize", "/2/media/upload/initialize", json=init)[
         "data"
@@ -89,15 +91,17 @@ def test_recorded_requests_conform_and_a_bad_one_is_caught(x_sim: XControl) -> N
     x_sim.tweet(token, "plain")
     body = {"media_type": "video/mp4", "total_bytes": 10, "media_category": "tweet_video"}
     x_sim.api("POST", "/2/media/upload/initialize", token, json=body)
+    x_sim.api("POST", "/2/media/metadata", token, json={"id": "1", "metadata": {}})
     x_sim.api("POST", "/2/tweets", token, json={"text": "bad", "media": {"media_ids": "1"}})
     records = x_sim.listing("requests")
     assert [r["endpoint"] for r in records] == [
         "POST /2/tweets",
         "POST /2/media/upload/initialize",
+        "POST /2/media/metadata",
         "POST /2/tweets",
     ]
-    assert request_violations(records[:2]) == []
-    assert request_violations(records[2:])  # media_ids must be a list
+    assert request_violations(records[:3]) == []
+    assert request_violations(records[3:])  # media_ids must be a list
 
 
 @pytest.mark.parametrize("status", [401, 403, 429])

@@ -97,6 +97,8 @@ are JSON with the media base64-encoded, or multipart/form-data with it as raw by
          "error"); "check_after_secs": 1 while processing. Finalizing again answers the state.
     GET  B/2/media/upload?command=STATUS&media_id=..  {"data": {..., "processing_info":
          {"state", "check_after_secs"?, "progress_percent"}}}
+    POST B/2/media/metadata  {"id", "metadata": {"alt_text": {"text" (up to 1,000
+         characters)}}} -> {"data": {"id", "associated_metadata": {"alt_text": {"text"}}}}
 
 A media id is the uploader's only; a tweet may attach it once it is finalized and processed,
 within a day of its upload. Unknown or another user's media id: 400 "The media_id is invalid."
@@ -164,9 +166,11 @@ Control API (no latency, no token; errors `{"error": code, "message": text}`):
                              sent), in_reply_to_tweet_id, quote_tweet_id, media_ids,
                              reply_settings, created_at, deleted, url}]}, oldest first
     GET  B/_sim/media        {"media": [{id, media_key, owner_id, media_category, media_type,
-                             total_bytes, size, segments, sha256, finalized, state}]}
+                             total_bytes, size, segments, sha256, finalized, alt_text,
+                             state}]}
     GET  B/_sim/requests     {"requests": [{"endpoint", "body"}]}: the JSON bodies of
-                             POST /2/tweets and of upload initializes (INIT), last 1,000
+                             POST /2/tweets, upload initializes (INIT) and
+                             POST /2/media/metadata, last 1,000
     POST B/_sim/reset        clears tweets, media, tokens, windows, scripts, stats, requests
                              and added apps and users, and restores the initial config; ids
                              keep growing
@@ -181,7 +185,7 @@ from herald.sim.control import serve
 from herald.sim.x.config import DEFAULT_APP, DEFAULT_USER, XApp, XConfig, XUser
 from herald.sim.x.control import CONTROL_ROUTES
 from herald.sim.x.http import ApiError, api_error
-from herald.sim.x.media import append, finalize, initialize, status, upload
+from herald.sim.x.media import append, finalize, initialize, metadata, status, upload
 from herald.sim.x.oauth import authorize_decision, authorize_page, revoke, token
 from herald.sim.x.state import XSim
 from herald.sim.x.tweets import create_tweet, delete_tweet
@@ -216,6 +220,7 @@ def create_x_app(config: XConfig | None = None) -> Starlette:
             Route("/2/media/upload/initialize", initialize, methods=["POST"]),
             Route("/2/media/upload/{id}/append", append, methods=["POST"]),
             Route("/2/media/upload/{id}/finalize", finalize, methods=["POST"]),
+            Route("/2/media/metadata", metadata, methods=["POST"]),
             *CONTROL_ROUTES,
         ],
         exception_handlers={ApiError: api_error},

@@ -198,13 +198,15 @@ def _media_record(media: SimMedia) -> dict[str, Any]:
         "segments": sorted(media.segments),
         "sha256": media.sha256(),
         "finalized": media.finalized,
+        "alt_text": media.alt_text,
         "state": media.state(),
     }
 
 
 async def sim_requests(request: Request) -> Response:
-    """The JSON bodies received by POST /2/tweets and the upload initialize calls, oldest
-    first (the last 1,000): {"requests": [{"endpoint", "body"}]}."""
+    """The JSON bodies received by POST /2/tweets, the upload initialize calls and
+    POST /2/media/metadata, oldest first (the last 1,000): {"requests": [{"endpoint",
+    "body"}]}."""
     return JSONResponse({"requests": list(sim_of(request).requests)})
 
 

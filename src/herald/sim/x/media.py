@@ -13,7 +13,15 @@ from starlette.responses import Response
 
 from herald.sim.faults import hold
 from herald.sim.x.forms import UploadBody, read_upload
-from herald.sim.x.http import blank_problem, enter, invalid_request, respond, sim_of, too_many
+from herald.sim.x.http import (
+    blank_problem,
+    enter,
+    invalid_request,
+    read_json,
+    respond,
+    sim_of,
+    too_many,
+)
 from herald.sim.x.state import XSim
 from herald.sim.x.tokens import AccessToken
 from herald.sim.x.uploads import EXPIRES_AFTER_S, SimMedia
@@ -29,6 +37,7 @@ MAX_SEGMENT = 999
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/bmp", "image/pjpeg"})
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm", "video/mp2t"})
 CHECK_AFTER_S = 1
+ALT_TEXT_LIMIT = 1000  # X: alt text up to 1,000 characters
 SEGMENTS_MISMATCH = "Segments do not add up to provided total file size."
 
 
@@ -84,6 +93,28 @@ async def status(request: Request) -> Response:
     sim.stats.status_polls += 1
     media = _session(sim, token, query.get("media_id", ""), finalized=None)
     return await _answer(request, _entity(media))
+
+
+async def metadata(request: Request) -> Response:
+    """POST /2/media/metadata {"id", "metadata": {"alt_text": {"text"}}}: the caller's media
+    gets its description, before or after finalize."""
+    sim = sim_of(request)
+    token = await _enter(request, sim, "media:metadata")
+    body = await read_json(request)
+    sim.record("POST /2/media/metadata", body)
+    media = _session(sim, token, str(body.get("id", "")), finalized=None)
+    meta = body.get("metadata")
+    alt = meta.get("alt_text") if isinstance(meta, dict) else None
+    text = alt.get("text") if isinstance(alt, dict) else None
+    if not isinstance(text, str):
+        raise invalid_request("metadata.alt_text.text", str(text), "alt_text.text is required")
+    if len(text) > ALT_TEXT_LIMIT:
+        message = f"alt_text.text may be at most {ALT_TEXT_LIMIT} characters"
+        raise invalid_request("metadata.alt_text.text", text, message)
+    media.alt_text = text
+    return await _answer(
+        request, {"id": media.id, "associated_metadata": {"alt_text": {"text": text}}}
+    )
 
 
 async def _enter(request: Request, sim: XSim, endpoint: str) -> AccessToken:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import secrets
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode
 
@@ -19,10 +20,8 @@ from herald.sim.x.state import TOKEN_REFUSALS, Authorization, XSim
 from herald.sim.x.tokens import PKCE_METHODS, GrantError
 
 MAX_STATE = 500  # X: "The length of this string can be up to 500 characters."
-NO_CLIENT = GrantError("unauthorized_client", "Missing valid authorization header")
-BAD_GRANT_TYPE = GrantError(
-    "unsupported_grant_type", "Value passed for the grant_type was invalid."
-)
+NO_CLIENT = ("unauthorized_client", "Missing valid authorization header")
+BAD_GRANT_TYPE = ("unsupported_grant_type", "Value passed for the grant_type was invalid.")
 
 
 async def authorize_page(request: Request) -> Response:
@@ -120,7 +119,7 @@ def _grant(sim: XSim, app: XApp, form: dict[str, str]) -> dict[str, Any]:
         return sim.tokens.exchange_code(code, app.client_id, redirect_uri, verifier, ttl)
     if grant_type == "refresh_token":
         return sim.tokens.refresh(_required(form, "refresh_token"), app.client_id, ttl)
-    raise BAD_GRANT_TYPE
+    raise GrantError(*BAD_GRANT_TYPE)
 
 
 async def revoke(request: Request) -> Response:
@@ -162,15 +161,20 @@ def _client(sim: XSim, request: Request, form: dict[str, str]) -> XApp:
         try:
             pair = base64.b64decode(encoded, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
-            raise NO_CLIENT from None
+            raise GrantError(*NO_CLIENT) from None
         client_id, _, secret = (unquote_plus(part) for part in pair.partition(":"))
         app = sim.apps.get(client_id)
-        if app is None or app.client_secret is None or app.client_secret != secret:
-            raise NO_CLIENT
+        known = app.client_secret if app is not None else None
+        if (
+            app is None
+            or known is None
+            or not secrets.compare_digest(known.encode(), secret.encode())
+        ):
+            raise GrantError(*NO_CLIENT)
         return app
     app = sim.apps.get(form.get("client_id", ""))
     if app is None or app.client_secret is not None:  # a confidential app must use Basic
-        raise NO_CLIENT
+        raise GrantError(*NO_CLIENT)
     return app
 
 

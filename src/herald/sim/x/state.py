@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections import deque
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -87,6 +87,10 @@ class XSim:
         self.tokens = TokenStore()
         self.pending: dict[str, Authorization] = {}
         self.tweets: dict[str, SimTweet] = {}
+        # Per author, oldest first (ids grow), and per (author, text): the timeline and the
+        # duplicate check stay cheap when a benchmark has created thousands of tweets.
+        self.by_author: defaultdict[str, list[SimTweet]] = defaultdict(list)
+        self.by_text: defaultdict[tuple[str, str], list[SimTweet]] = defaultdict(list)
         self.media: dict[str, SimMedia] = {}
         self.media_script: deque[str] = deque()
         self.upload_script: deque[str] = deque()
@@ -125,6 +129,8 @@ class XSim:
         delay = self.config.timeline_delay_s
         tweet = SimTweet(id=self.new_id(), visible_at=time.monotonic() + delay, **draft)
         self.tweets[tweet.id] = tweet
+        self.by_author[tweet.author.id].append(tweet)
+        self.by_text[tweet.author.id, tweet.text].append(tweet)
         return tweet
 
     def live_tweet(self, tweet_id: object) -> SimTweet | None:
