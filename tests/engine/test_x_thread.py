@@ -87,3 +87,4 @@ def test_a_thread_with_two_images_goes_out_and_get_post_shows_every_part(
     uploaded = [media[media_id] for media_id in tweets[0]["media_ids"]]
     assert [m["sha256"] for m in uploaded] == [hashlib.sha256(i).hexdigest() for i in IMAGES]
     assert [m["media_category"] for m in uploaded] == ["tweet_image", "tweet_image"]
+    assert [m["alt_text"] for m in uploaded] == ALT_TEXTS

@@ -243,6 +243,7 @@ def test_images_are_uploaded_in_chunks_and_attached(x_sim: XControl) -> None:
         hashlib.sha256(PNG).hexdigest(),
         hashlib.sha256(PNG[:5000]).hexdigest(),
     ]
+    assert [m["alt_text"] for m in uploaded] == ["A cat", None]
     assert [m["segments"] for m in uploaded] == [[0, 1, 2], [0, 1]]  # 10,248 bytes: 3 chunks
     assert len(PNG) == 10_248
 
