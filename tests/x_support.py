@@ -99,6 +99,9 @@ class XControl(SimControl):
     def script_token(self, *entries: str) -> None:
         self._ok(self.http.post("/_sim/script", json={"token": list(entries)}))
 
+    def script_upload(self, *faults: str) -> None:
+        self._ok(self.http.post("/_sim/script", json={"upload": list(faults)}))
+
     def script_media(self, *outcomes: str) -> None:
         self._ok(self.http.post("/_sim/script", json={"media": list(outcomes)}))
 

@@ -216,6 +216,9 @@ def test_timeline_is_newest_first_and_pages(x_sim: XControl) -> None:
 
 def test_timeline_filters_and_refusals(x_sim: XControl) -> None:
     token = x_sim.token()
+    for bad in ("since_id=abc", "exclude=likes", "start_time=yesterday"):
+        empty = x_sim.api("GET", f"/2/users/{ADA.id}/tweets?{bad}", token)
+        assert empty.status_code == 400, bad  # refused before any tweet is looked at
     root = x_sim.tweet(token, "root")
     x_sim.tweet(token, "reply", reply={"in_reply_to_tweet_id": root["id"]})
     no_replies = x_sim.api("GET", f"/2/users/{ADA.id}/tweets?exclude=replies", token).json()
@@ -233,12 +236,12 @@ def test_timeline_filters_and_refusals(x_sim: XControl) -> None:
 
 
 def test_timeline_delay_hides_a_new_tweet_for_a_while(x_sim: XControl) -> None:
-    x_sim.configure(timeline_delay_s=0.4)
+    x_sim.configure(timeline_delay_s=2.0)
     token = x_sim.token()
     x_sim.tweet(token, "eventually")
     path = f"/2/users/{ADA.id}/tweets"
     assert x_sim.api("GET", path, token).json()["meta"]["result_count"] == 0
-    time.sleep(0.5)
+    time.sleep(2.1)
     assert x_sim.api("GET", path, token).json()["meta"]["result_count"] == 1
 
 
@@ -331,3 +334,19 @@ def test_config_validation(x_sim: XControl) -> None:
     config = x_sim.configure(tweets_per_window=None)
     assert config["tweets_per_window"] is None
     assert "token" not in config
+
+
+def test_unknown_query_parameters_are_400_and_post_fields_is_tweet_fields(
+    x_sim: XControl,
+) -> None:
+    token = x_sim.token()
+    x_sim.tweet(token, "fields")
+    refused = x_sim.api("GET", f"/2/users/{ADA.id}/tweets?count=5", token)
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["parameters"] == {"count": ["5"]}
+    assert refused.json()["errors"][0]["message"].startswith("The query parameter [count] is")
+    assert x_sim.api("GET", "/2/users/me?colour=red", token).status_code == 400
+    new_name = x_sim.api("GET", f"/2/users/{ADA.id}/tweets?post.fields=author_id", token)
+    assert new_name.json()["data"][0]["author_id"] == ADA.id
+    expanded = f"/2/users/{ADA.id}/tweets?expansions=attachments.media_keys&media.fields=url"
+    assert x_sim.api("GET", expanded, token).status_code == 200

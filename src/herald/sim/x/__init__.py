@@ -97,6 +97,8 @@ are JSON with the media base64-encoded, or multipart/form-data with it as raw by
          "error"); "check_after_secs": 1 while processing. Finalizing again answers the state.
     GET  B/2/media/upload?command=STATUS&media_id=..  {"data": {..., "processing_info":
          {"state", "check_after_secs"?, "progress_percent"}}}
+    POST B/2/media/metadata  {"id", "metadata": {"alt_text": {"text" (up to 1,000
+         characters)}}} -> {"data": {"id", "associated_metadata": {"alt_text": {"text"}}}}
 
 A media id is the uploader's only; a tweet may attach it once it is finalized and processed,
 within a day of its upload. Unknown or another user's media id: 400 "The media_id is invalid."
@@ -119,9 +121,21 @@ meaning none, else one draw over `faults`; see herald.sim.faults):
     timeout             held `hang_s` (less if the client hangs up), then 503; nothing created
     rejected            400 invalid-request; nothing created
 
-Token-endpoint faults are scripted apart: {"token": ["unavailable" | "timeout" | "ok", ...]}
-answers the next token requests 503 (after holding `hang_s` for "timeout"), refusing nothing
-for good: a client must not take them for a revoked grant.
+Token-endpoint faults are scripted apart, {"token": [name | "ok", ...]}, and the token endpoint
+takes the configured latency too:
+
+    unavailable     503 at once; nothing granted
+    timeout         held `hang_s` (less if the client hangs up), then 503; nothing granted
+    rate_limit      429 "Too Many Requests"; nothing granted
+    lost_response   the grant happens (a code is used, a refresh token rotated and spent), the
+                    answer held `hang_s`: the client never learns the new refresh token
+
+None of the refusals is a revocation: a client must not take them for one.
+
+Media upload faults are scripted apart too, one entry per upload call (STATUS polls included),
+{"upload": [name | "ok", ...]}: unavailable (503), timeout (held, then 503) and rate_limit
+(429, the window full until `retry_after_s`) do nothing; error_after_create (500) and
+lost_response (held answer) do the call's work first (a segment stored, an upload finalized).
 
 Control API (no latency, no token; errors `{"error": code, "message": text}`):
 
@@ -132,12 +146,14 @@ Control API (no latency, no token; errors `{"error": code, "message": text}`):
                              "rate_window_s", "tweets_per_window", "deletes_per_window",
                              "reads_per_window", "media_per_window", "app_tweets_per_day",
                              "user_tweets_per_day"}
-    POST B/_sim/script       {"faults"?: [...], "token"?: [...], "media"?: ["ok" | "fail"]}
+    POST B/_sim/script       {"faults"?: [...], "token"?: [...], "upload"?: [...],
+                             "media"?: ["ok" | "fail"]}
+                             ("media" decides how the next finalized videos and GIFs end)
     GET  B/_sim/stats        {"creates", "tweets", "duplicates", "deletes", "timelines", "me",
                              "uploads", "status_polls", "rate_limited", "consents",
                              "denials", "codes_issued", "codes_exchanged", "refreshes",
                              "refreshes_by_user": {user id: n}, "token_refusals",
-                             "token_faults", "faults": {name: n}}
+                             "token_faults", "upload_faults", "faults": {name: n}}
     GET|POST B/_sim/apps     list | register {"client_id", "redirect_uris": [...],
                              "client_secret"?, "name"?}; secrets are never shown
     GET|POST B/_sim/users    list | add {"username", "id"?, "name"?, "profile_image_url"?,
@@ -150,9 +166,14 @@ Control API (no latency, no token; errors `{"error": code, "message": text}`):
                              sent), in_reply_to_tweet_id, quote_tweet_id, media_ids,
                              reply_settings, created_at, deleted, url}]}, oldest first
     GET  B/_sim/media        {"media": [{id, media_key, owner_id, media_category, media_type,
-                             total_bytes, size, segments, sha256, finalized, state}]}
-    POST B/_sim/reset        clears tweets, media, tokens, windows, scripts, stats and added
-                             apps and users, and restores the initial config; ids keep growing
+                             total_bytes, size, segments, sha256, finalized, alt_text,
+                             state}]}
+    GET  B/_sim/requests     {"requests": [{"endpoint", "body"}]}: the JSON bodies of
+                             POST /2/tweets, upload initializes (INIT) and
+                             POST /2/media/metadata, last 1,000
+    POST B/_sim/reset        clears tweets, media, tokens, windows, scripts, stats, requests
+                             and added apps and users, and restores the initial config; ids
+                             keep growing
 """
 
 from __future__ import annotations
@@ -164,7 +185,7 @@ from herald.sim.control import serve
 from herald.sim.x.config import DEFAULT_APP, DEFAULT_USER, XApp, XConfig, XUser
 from herald.sim.x.control import CONTROL_ROUTES
 from herald.sim.x.http import ApiError, api_error
-from herald.sim.x.media import append, finalize, initialize, status, upload
+from herald.sim.x.media import append, finalize, initialize, metadata, status, upload
 from herald.sim.x.oauth import authorize_decision, authorize_page, revoke, token
 from herald.sim.x.state import XSim
 from herald.sim.x.tweets import create_tweet, delete_tweet
@@ -199,6 +220,7 @@ def create_x_app(config: XConfig | None = None) -> Starlette:
             Route("/2/media/upload/initialize", initialize, methods=["POST"]),
             Route("/2/media/upload/{id}/append", append, methods=["POST"]),
             Route("/2/media/upload/{id}/finalize", finalize, methods=["POST"]),
+            Route("/2/media/metadata", metadata, methods=["POST"]),
             *CONTROL_ROUTES,
         ],
         exception_handlers={ApiError: api_error},

@@ -18,6 +18,9 @@ from herald.sim.x.state import TOKEN_FAULTS, SimTweet
 from herald.sim.x.uploads import SimMedia
 
 MEDIA_OUTCOMES = frozenset({"ok", "fail"})
+UPLOAD_FAULTS = frozenset(
+    {"ok", "unavailable", "timeout", "rate_limit", "lost_response", "error_after_create"}
+)
 # What a minted token may do unless the caller says otherwise: everything Herald needs.
 DEFAULT_SCOPE = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
 
@@ -41,26 +44,30 @@ def _list_of(body: dict[str, Any], name: str, allowed: frozenset[str]) -> list[s
 
 async def sim_script(request: Request) -> Response:
     """Appends `{"faults": [...]}` (tweet creates), `{"token": ["ok" | "unavailable" |
-    "timeout", ...]}` (token requests) and `{"media": ["ok" | "fail", ...]}` (finalized
-    video and GIF processing), validated whole before any is applied."""
+    "timeout" | "rate_limit" | "lost_response", ...]}` (token requests) and `{"media": ["ok" |
+    "fail", ...]}` (finalized video and GIF processing) and `{"upload": [...]}` (media upload
+    calls, one entry each), validated whole before any is applied."""
     sim = sim_of(request)
     try:
         body = await _body(request)
-        if not {"faults", "token", "media"} & body.keys():
-            raise ConfigError('script must hold "faults", "token" and/or "media"')
+        if not {"faults", "token", "media", "upload"} & body.keys():
+            raise ConfigError('script must hold "faults", "token", "media" and/or "upload"')
         faults = script_entries({"faults": body["faults"]}) if "faults" in body else []
         tokens = _list_of(body, "token", TOKEN_FAULTS)
         media = _list_of(body, "media", MEDIA_OUTCOMES)
+        uploads = _list_of(body, "upload", UPLOAD_FAULTS)
     except ValueError as exc:  # bad JSON, or a ConfigError
         return error_response(422, "invalid_script", str(exc))
     sim.injector.extend(faults)
     sim.token_script.extend(tokens)
     sim.media_script.extend(media)
+    sim.upload_script.extend(uploads)
     return JSONResponse(
         {
             "faults": list(sim.injector.script),
             "token": list(sim.token_script),
             "media": list(sim.media_script),
+            "upload": list(sim.upload_script),
         }
     )
 
@@ -191,8 +198,16 @@ def _media_record(media: SimMedia) -> dict[str, Any]:
         "segments": sorted(media.segments),
         "sha256": media.sha256(),
         "finalized": media.finalized,
+        "alt_text": media.alt_text,
         "state": media.state(),
     }
+
+
+async def sim_requests(request: Request) -> Response:
+    """The JSON bodies received by POST /2/tweets, the upload initialize calls and
+    POST /2/media/metadata, oldest first (the last 1,000): {"requests": [{"endpoint",
+    "body"}]}."""
+    return JSONResponse({"requests": list(sim_of(request).requests)})
 
 
 CONTROL_ROUTES = [
@@ -204,4 +219,5 @@ CONTROL_ROUTES = [
     Route("/_sim/revoke", sim_revoke, methods=["POST"]),
     Route("/_sim/tweets", sim_tweets, methods=["GET"]),
     Route("/_sim/media", sim_media, methods=["GET"]),
+    Route("/_sim/requests", sim_requests, methods=["GET"]),
 ]

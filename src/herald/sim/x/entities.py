@@ -44,6 +44,13 @@ USER_FIELDS = frozenset(
 )
 TWEET_FIELDS = frozenset(
     [
+        # Names X's OpenAPI (v2.168, where the parameter is `post.fields`) adds.
+        "article_title",
+        "matched_media_notes",
+        "note_post",
+        "note_request_suggestions",
+        "paid_partnership",
+        "suggested_source_links_with_counts",
         "article",
         "attachments",
         "author_id",

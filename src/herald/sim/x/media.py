@@ -11,8 +11,17 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from herald.sim.faults import hold
 from herald.sim.x.forms import UploadBody, read_upload
-from herald.sim.x.http import enter, invalid_request, respond, sim_of
+from herald.sim.x.http import (
+    blank_problem,
+    enter,
+    invalid_request,
+    read_json,
+    respond,
+    sim_of,
+    too_many,
+)
 from herald.sim.x.state import XSim
 from herald.sim.x.tokens import AccessToken
 from herald.sim.x.uploads import EXPIRES_AFTER_S, SimMedia
@@ -28,6 +37,7 @@ MAX_SEGMENT = 999
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/bmp", "image/pjpeg"})
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm", "video/mp2t"})
 CHECK_AFTER_S = 1
+ALT_TEXT_LIMIT = 1000  # X: alt text up to 1,000 characters
 SEGMENTS_MISMATCH = "Segments do not add up to provided total file size."
 
 
@@ -36,7 +46,7 @@ async def initialize(request: Request) -> Response:
     sim = sim_of(request)
     token = await _enter(request, sim, "media:initialize")
     body = await read_upload(request)
-    return respond(request, {"data": _initialize(sim, token, body)})
+    return await _answer(request, _initialize(sim, token, body))
 
 
 async def append(request: Request) -> Response:
@@ -44,13 +54,13 @@ async def append(request: Request) -> Response:
     sim = sim_of(request)
     token = await _enter(request, sim, "media:append")
     body = await read_upload(request)
-    return respond(request, {"data": _append(sim, token, request.path_params["id"], body)})
+    return await _answer(request, _append(sim, token, request.path_params["id"], body))
 
 
 async def finalize(request: Request) -> Response:
     sim = sim_of(request)
     token = await _enter(request, sim, "media:finalize")
-    return respond(request, {"data": _finalize(sim, token, request.path_params["id"])})
+    return await _answer(request, _finalize(sim, token, request.path_params["id"]))
 
 
 async def upload(request: Request) -> Response:
@@ -61,16 +71,16 @@ async def upload(request: Request) -> Response:
     body = await read_upload(request)
     command = (body.text("command") or "").upper()
     if command == "INIT":
-        return respond(request, {"data": _initialize(sim, token, body)})
+        return await _answer(request, _initialize(sim, token, body))
     if command == "APPEND":
         media_id = body.text("media_id") or ""
         _append(sim, token, media_id, body)
-        return Response(status_code=204, headers=getattr(request.state, "x_headers", {}))
+        return await _answer(request, None)
     if command == "FINALIZE":
-        return respond(request, {"data": _finalize(sim, token, body.text("media_id") or "")})
+        return await _answer(request, _finalize(sim, token, body.text("media_id") or ""))
     if command:
         raise invalid_request("command", command, "command must be INIT, APPEND or FINALIZE")
-    return respond(request, {"data": _one_shot(sim, token, body)})
+    return await _answer(request, _one_shot(sim, token, body))
 
 
 async def status(request: Request) -> Response:
@@ -82,16 +92,67 @@ async def status(request: Request) -> Response:
         raise invalid_request("command", query.get("command", ""), "command must be STATUS")
     sim.stats.status_polls += 1
     media = _session(sim, token, query.get("media_id", ""), finalized=None)
-    return respond(request, {"data": _entity(media)})
+    return await _answer(request, _entity(media))
+
+
+async def metadata(request: Request) -> Response:
+    """POST /2/media/metadata {"id", "metadata": {"alt_text": {"text"}}}: the caller's media
+    gets its description, before or after finalize."""
+    sim = sim_of(request)
+    token = await _enter(request, sim, "media:metadata")
+    body = await read_json(request)
+    sim.record("POST /2/media/metadata", body)
+    media = _session(sim, token, str(body.get("id", "")), finalized=None)
+    meta = body.get("metadata")
+    alt = meta.get("alt_text") if isinstance(meta, dict) else None
+    text = alt.get("text") if isinstance(alt, dict) else None
+    if not isinstance(text, str):
+        raise invalid_request("metadata.alt_text.text", str(text), "alt_text.text is required")
+    if len(text) > ALT_TEXT_LIMIT:
+        message = f"alt_text.text may be at most {ALT_TEXT_LIMIT} characters"
+        raise invalid_request("metadata.alt_text.text", text, message)
+    media.alt_text = text
+    return await _answer(
+        request, {"id": media.id, "associated_metadata": {"alt_text": {"text": text}}}
+    )
 
 
 async def _enter(request: Request, sim: XSim, endpoint: str) -> AccessToken:
+    """The shared checks, then the upload fault scripted for this call, if any: a refusal
+    stops here; lost_response and error_after_create act when the answer is sent."""
     token = await enter(request, endpoint, SCOPES, sim.config.media_per_window)
     sim.stats.uploads += endpoint != "media:status"
+    fault = sim.upload_script.popleft() if sim.upload_script else "ok"
+    if fault == "ok":
+        return token
+    sim.stats.upload_faults += 1
+    if fault == "rate_limit":
+        limit = sim.config.media_per_window or 1875
+        key = (token.grant.user.id, endpoint)
+        raise too_many(request, sim.windows.exhaust(key, limit, sim.config.common.retry_after_s))
+    if fault in ("unavailable", "timeout"):
+        if fault == "timeout":
+            await hold(request, sim.config.common.hang_s)
+        raise blank_problem(503, "Service Unavailable")
+    request.state.upload_fault = fault
     return token
 
 
+async def _answer(request: Request, data: dict[str, Any] | None) -> Response:
+    """The answer of an upload call that did its work: 200 with `data` (204 without), unless
+    the scripted fault replaces it with a 500 or holds it."""
+    fault = getattr(request.state, "upload_fault", None)
+    if fault == "error_after_create":
+        raise blank_problem(500, "Internal Server Error")
+    if fault == "lost_response":
+        await hold(request, sim_of(request).config.common.hang_s)
+    if data is None:
+        return Response(status_code=204, headers=getattr(request.state, "x_headers", {}))
+    return respond(request, {"data": data})
+
+
 def _initialize(sim: XSim, token: AccessToken, body: UploadBody) -> dict[str, Any]:
+    sim.record("POST /2/media/upload/initialize", dict(body.fields))
     media_type = body.text("media_type") or ""
     total = body.fields.get("total_bytes")
     total_bytes = int(total) if isinstance(total, int | str) and str(total).isdecimal() else 0

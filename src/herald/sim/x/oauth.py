@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import secrets
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from starlette.requests import Request
@@ -13,14 +16,12 @@ from herald.sim.faults import hold
 from herald.sim.x.config import SCOPES, XApp
 from herald.sim.x.consent import consent_page, error_page
 from herald.sim.x.http import sim_of
-from herald.sim.x.state import Authorization, XSim
+from herald.sim.x.state import TOKEN_REFUSALS, Authorization, XSim
 from herald.sim.x.tokens import PKCE_METHODS, GrantError
 
 MAX_STATE = 500  # X: "The length of this string can be up to 500 characters."
-NO_CLIENT = GrantError("unauthorized_client", "Missing valid authorization header")
-BAD_GRANT_TYPE = GrantError(
-    "unsupported_grant_type", "Value passed for the grant_type was invalid."
-)
+NO_CLIENT = ("unauthorized_client", "Missing valid authorization header")
+BAD_GRANT_TYPE = ("unsupported_grant_type", "Value passed for the grant_type was invalid.")
 
 
 async def authorize_page(request: Request) -> Response:
@@ -92,29 +93,33 @@ def _back(pending: Authorization, params: dict[str, str]) -> Response:
 async def token(request: Request) -> Response:
     """POST /2/oauth2/token: grant_type authorization_code (with PKCE) or refresh_token."""
     sim = sim_of(request)
-    fault = await _token_fault(request, sim)
+    await asyncio.sleep(sim.injector.latency_s(sim.config.common))
+    fault = sim.next_token_fault()
     if fault is not None:
-        return fault
+        sim.stats.token_faults += 1
+    if fault in TOKEN_REFUSALS:
+        return await _token_refusal(request, sim, fault)
     form = await _form(request)
     try:
-        app = _client(sim, request, form)
-        grant_type = _required(form, "grant_type")
-        ttl = sim.config.access_token_ttl_s
-        if grant_type == "authorization_code":
-            code, redirect_uri, verifier = (
-                _required(form, name) for name in ("code", "redirect_uri", "code_verifier")
-            )
-            answer = sim.tokens.exchange_code(code, app.client_id, redirect_uri, verifier, ttl)
-        elif grant_type == "refresh_token":
-            answer = sim.tokens.refresh(_required(form, "refresh_token"), app.client_id, ttl)
-        else:
-            raise GrantError(
-                "unsupported_grant_type", "Value passed for the grant_type was invalid."
-            )
+        answer = _grant(sim, _client(sim, request, form), form)
     except GrantError as exc:
         sim.tokens.stats.refused += 1
         return _grant_error(exc)
+    if fault == "lost_response":  # the grant happened: a rotated refresh token is spent
+        await hold(request, sim.config.common.hang_s)
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+def _grant(sim: XSim, app: XApp, form: dict[str, str]) -> dict[str, Any]:
+    grant_type, ttl = _required(form, "grant_type"), sim.config.access_token_ttl_s
+    if grant_type == "authorization_code":
+        code, redirect_uri, verifier = (
+            _required(form, name) for name in ("code", "redirect_uri", "code_verifier")
+        )
+        return sim.tokens.exchange_code(code, app.client_id, redirect_uri, verifier, ttl)
+    if grant_type == "refresh_token":
+        return sim.tokens.refresh(_required(form, "refresh_token"), app.client_id, ttl)
+    raise GrantError(*BAD_GRANT_TYPE)
 
 
 async def revoke(request: Request) -> Response:
@@ -129,16 +134,19 @@ async def revoke(request: Request) -> Response:
     return JSONResponse({"revoked": True})
 
 
-async def _token_fault(request: Request, sim: XSim) -> Response | None:
-    """A scripted token-endpoint fault: 503 at once, or after holding the request."""
-    fault = sim.next_token_fault()
-    if fault is None:
-        return None
-    sim.stats.token_faults += 1
+async def _token_refusal(request: Request, sim: XSim, fault: str | None) -> Response:
+    """A scripted token-endpoint fault that grants nothing: 429, or 503 at once or after
+    holding the request."""
+    if fault == "rate_limit":
+        return _plain_problem(429, "Too Many Requests")
     if fault == "timeout":
         await hold(request, sim.config.common.hang_s)
-    body = {"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank"}
-    return JSONResponse({**body, "status": 503}, status_code=503)
+    return _plain_problem(503, "Service Unavailable")
+
+
+def _plain_problem(status: int, title: str) -> Response:
+    body = {"title": title, "detail": title, "type": "about:blank", "status": status}
+    return JSONResponse(body, status_code=status)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -153,15 +161,20 @@ def _client(sim: XSim, request: Request, form: dict[str, str]) -> XApp:
         try:
             pair = base64.b64decode(encoded, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
-            raise NO_CLIENT from None
+            raise GrantError(*NO_CLIENT) from None
         client_id, _, secret = (unquote_plus(part) for part in pair.partition(":"))
         app = sim.apps.get(client_id)
-        if app is None or app.client_secret is None or app.client_secret != secret:
-            raise NO_CLIENT
+        known = app.client_secret if app is not None else None
+        if (
+            app is None
+            or known is None
+            or not secrets.compare_digest(known.encode(), secret.encode())
+        ):
+            raise GrantError(*NO_CLIENT)
         return app
     app = sim.apps.get(form.get("client_id", ""))
     if app is None or app.client_secret is not None:  # a confidential app must use Basic
-        raise NO_CLIENT
+        raise GrantError(*NO_CLIENT)
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections import deque
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +18,12 @@ from herald.sim.x.uploads import SimMedia, refusal
 # X ids are snowflakes: 19 decimal digits that grow with time. Starting here keeps them all
 # 19 digits long, so they sort the same as strings and as numbers.
 _FIRST_ID = 1_870_000_000_000_000_000
-TOKEN_FAULTS = frozenset({"ok", "unavailable", "timeout"})
+# Faults scripted on the token endpoint: the refusals grant nothing; lost_response grants
+# (spending a refresh token) and then holds the answer.
+TOKEN_REFUSALS = frozenset({"unavailable", "timeout", "rate_limit"})
+TOKEN_FAULTS = TOKEN_REFUSALS | {"ok", "lost_response"}
 PENDING_KEPT = 1000
+REQUESTS_KEPT = 1000
 
 
 @dataclass(slots=True)
@@ -63,6 +67,7 @@ class Stats:
     consents: int = 0  # consent pages answered: approved
     denials: int = 0  # ... denied
     token_faults: int = 0  # token requests answered by a scripted fault
+    upload_faults: int = 0  # media upload calls answered by a scripted fault
 
 
 class XSim:
@@ -82,10 +87,18 @@ class XSim:
         self.tokens = TokenStore()
         self.pending: dict[str, Authorization] = {}
         self.tweets: dict[str, SimTweet] = {}
+        # Per author, oldest first (ids grow), and per (author, text): the timeline and the
+        # duplicate check stay cheap when a benchmark has created thousands of tweets.
+        self.by_author: defaultdict[str, list[SimTweet]] = defaultdict(list)
+        self.by_text: defaultdict[tuple[str, str], list[SimTweet]] = defaultdict(list)
         self.media: dict[str, SimMedia] = {}
         self.media_script: deque[str] = deque()
+        self.upload_script: deque[str] = deque()
         self.windows = RateWindows()
         self.stats = Stats()
+        # The JSON bodies clients sent to create tweets and start uploads, newest last, so a
+        # test can check what Herald sends against X's published request schemas.
+        self.requests: deque[dict[str, Any]] = deque(maxlen=REQUESTS_KEPT)
 
     def configure(self, changes: object) -> None:
         config = merge_x_config(self.config, changes)
@@ -116,11 +129,16 @@ class XSim:
         delay = self.config.timeline_delay_s
         tweet = SimTweet(id=self.new_id(), visible_at=time.monotonic() + delay, **draft)
         self.tweets[tweet.id] = tweet
+        self.by_author[tweet.author.id].append(tweet)
+        self.by_text[tweet.author.id, tweet.text].append(tweet)
         return tweet
 
     def live_tweet(self, tweet_id: object) -> SimTweet | None:
         tweet = self.tweets.get(tweet_id) if isinstance(tweet_id, str) else None
         return tweet if tweet is not None and not tweet.deleted else None
+
+    def record(self, endpoint: str, body: dict[str, Any]) -> None:
+        self.requests.append({"endpoint": endpoint, "body": body})
 
     def media_refusal(self, ids: list[str], owner_id: str) -> str | None:
         return refusal(self.media, ids, owner_id)
@@ -152,5 +170,6 @@ class XSim:
             "refreshes_by_user": dict(tokens.refreshes_by_user),
             "token_refusals": tokens.refused,
             "token_faults": stats.token_faults,
+            "upload_faults": stats.upload_faults,
             "faults": dict(self.injector.counts),
         }

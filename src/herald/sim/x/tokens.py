@@ -32,9 +32,11 @@ class GrantError(Exception):
 
 # X's texts for a code or token it does not accept (seen in client issue threads, e.g.
 # PLhery/node-twitter-api-v2#496): always invalid_request, never invalid_grant.
-BAD_CODE = GrantError("invalid_request", "Value passed for the authorization code was invalid.")
-BAD_TOKEN = GrantError("invalid_request", "Value passed for the token was invalid.")
-BAD_VERIFIER = GrantError("invalid_request", "Value passed for the code verifier was invalid.")
+# (A fresh exception per refusal: one instance raised again and again would keep growing its
+# traceback.)
+BAD_CODE = ("invalid_request", "Value passed for the authorization code was invalid.")
+BAD_TOKEN = ("invalid_request", "Value passed for the token was invalid.")
+BAD_VERIFIER = ("invalid_request", "Value passed for the code verifier was invalid.")
 
 
 def _key(value: str) -> bytes:
@@ -124,12 +126,12 @@ class TokenStore:
         its lifetime, for the app and redirect URI it was issued to, with the right verifier."""
         held = self._codes.get(_key(code))
         if held is None or held.used or time.monotonic() >= held.expires_at:
-            raise BAD_CODE
+            raise GrantError(*BAD_CODE)
         if held.grant.client_id != client_id or held.redirect_uri != redirect_uri:
-            raise BAD_CODE
+            raise GrantError(*BAD_CODE)
         expected = s256(verifier) if held.method == "S256" else verifier
         if not secrets.compare_digest(expected.encode(), held.challenge.encode()):
-            raise BAD_VERIFIER
+            raise GrantError(*BAD_VERIFIER)
         held.used = True
         self.grants.append(held.grant)
         self.stats.codes_exchanged += 1
@@ -139,7 +141,7 @@ class TokenStore:
         """A new access token and a new refresh token; the one presented is spent."""
         held = self._refresh.get(_key(refresh_token))
         if held is None or held.spent or held.grant.revoked or held.grant.client_id != client_id:
-            raise BAD_TOKEN
+            raise GrantError(*BAD_TOKEN)
         held.spent = True
         self.stats.refreshes += 1
         self.stats.refreshes_by_user[held.grant.user.id] += 1

@@ -63,6 +63,7 @@ async def create_tweet(request: Request) -> Response:
     token = await enter(request, "tweets:create", WRITE_SCOPES, sim.config.tweets_per_window)
     _daily_caps(request, sim, token)
     body = await read_json(request)
+    sim.record("POST /2/tweets", body)
     draft = _draft(sim, token, body)
     fault = sim.injector.next_fault(sim.config.common.faults)
     if fault is not None and fault not in ("error_after_create", "lost_response"):
@@ -160,11 +161,8 @@ def _duplicate(sim: XSim, token: AccessToken, text: str) -> bool:
     if not text.strip():
         return False
     since = time.time() - sim.config.duplicate_window_s
-    return any(
-        t.author.id == token.grant.user.id and t.text == text and t.created_at.timestamp() > since
-        for t in sim.tweets.values()
-        if not t.deleted
-    )
+    same = sim.by_text.get((token.grant.user.id, text), [])
+    return any(not t.deleted and t.created_at.timestamp() > since for t in same)
 
 
 async def _refusal(request: Request, sim: XSim, token: AccessToken, fault: str) -> ApiError:

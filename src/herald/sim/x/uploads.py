@@ -26,6 +26,7 @@ class SimMedia:
     finalized_at: float = 0.0  # time.monotonic() of the first finalize
     ready_at: float = 0.0  # time.monotonic() when processing ends
     fails: bool = False  # processing ends in failure
+    alt_text: str | None = None  # set through POST /2/media/metadata
 
     @property
     def key(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 from starlette.datastructures import QueryParams
@@ -17,12 +18,30 @@ from herald.sim.x.state import SimTweet
 READ_SCOPES = ("tweet.read", "users.read")  # X's OpenAPI `security` for both reads
 PAGE_MIN, PAGE_MAX, PAGE_DEFAULT = 5, 100, 10
 EXCLUDES = frozenset(("replies", "retweets"))
+# The query parameters each endpoint takes (X's OpenAPI); X refuses any other with a 400.
+EXPANDABLE = ("expansions", "user.fields", "media.fields", "poll.fields", "place.fields")
+ME_PARAMETERS = frozenset(("user.fields", "expansions", "tweet.fields", "post.fields"))
+TIMELINE_PARAMETERS = frozenset(
+    (
+        "max_results",
+        "pagination_token",
+        "start_time",
+        "end_time",
+        "since_id",
+        "until_id",
+        "exclude",
+        "tweet.fields",
+        "post.fields",  # the name in X's current OpenAPI and its SDK; tweet.fields still works
+        *EXPANDABLE,
+    )
+)
 
 
 async def me(request: Request) -> Response:
     sim = sim_of(request)
     token = await enter(request, "users:me", READ_SCOPES, sim.config.reads_per_window)
     sim.stats.me += 1
+    _known_parameters(request.query_params, ME_PARAMETERS)
     fields = _fields(request.query_params, "user.fields", USER_FIELDS)
     return respond(request, {"data": user_entity(token.grant.user, fields)})
 
@@ -35,21 +54,20 @@ async def user_tweets(request: Request) -> Response:
     await enter(request, "users:tweets", READ_SCOPES, sim.config.reads_per_window)
     sim.stats.timelines += 1
     query, user_id = request.query_params, request.path_params["id"]
-    fields = _fields(query, "tweet.fields", TWEET_FIELDS)
+    _known_parameters(query, TIMELINE_PARAMETERS)
+    matching = _Filter.of(query)
+    fields = _fields(query, "tweet.fields", TWEET_FIELDS) | _fields(
+        query, "post.fields", TWEET_FIELDS
+    )
     size = _page_size(query.get("max_results"))
     if user_id not in sim.users:
         return respond(request, {"errors": [_user_not_found(user_id)]})
     now = time.monotonic()
-    tweets = sorted(
-        (
-            t
-            for t in sim.tweets.values()
-            if t.author.id == user_id and not t.deleted and t.visible_at <= now
-        ),
-        key=lambda t: int(t.id),
-        reverse=True,
-    )
-    tweets = [t for t in tweets if _matches(t, query)]
+    tweets = [
+        t
+        for t in reversed(sim.by_author.get(user_id, []))  # newest first: ids grow
+        if not t.deleted and t.visible_at <= now and matching.matches(t)
+    ]
     start = _page_start(query.get("pagination_token"), tweets)
     page = tweets[start : start + size]
     if not page:
@@ -62,6 +80,14 @@ async def user_tweets(request: Request) -> Response:
     if start + size < len(tweets):
         meta["next_token"] = _token_for(page[-1].id)
     return respond(request, {"data": [tweet_entity(t, fields) for t in page], "meta": meta})
+
+
+def _known_parameters(query: QueryParams, known: frozenset[str]) -> None:
+    unknown = sorted(set(query) - known)
+    if unknown:
+        choices = ",".join(sorted(known))
+        message = f"The query parameter [{unknown[0]}] is not one of [{choices}]"
+        raise invalid_request(unknown[0], query.getlist(unknown[0]), message)
 
 
 def _fields(query: QueryParams, name: str, known: frozenset[str]) -> frozenset[str]:
@@ -83,20 +109,38 @@ def _page_size(value: str | None) -> int:
     return int(value)
 
 
-def _matches(tweet: SimTweet, query: QueryParams) -> bool:
-    number = int(tweet.id)
-    since, until = _id(query, "since_id"), _id(query, "until_id")
-    if (since is not None and number <= since) or (until is not None and number >= until):
-        return False
-    start, end = _time(query, "start_time"), _time(query, "end_time")
-    if (start is not None and tweet.created_at < start) or (
-        end is not None and tweet.created_at > end
-    ):
-        return False
+@dataclass(frozen=True, slots=True)
+class _Filter:
+    """The timeline query's filters, read and checked once, before any tweet is looked at."""
+
+    since: int | None
+    until: int | None
+    start: datetime | None
+    end: datetime | None
+    no_replies: bool
+
+    @classmethod
+    def of(cls, query: QueryParams) -> _Filter:
+        start, end = _time(query, "start_time"), _time(query, "end_time")
+        since, until = _id(query, "since_id"), _id(query, "until_id")
+        return cls(since, until, start, end, "replies" in _excluded(query))
+
+    def matches(self, tweet: SimTweet) -> bool:
+        number, made = int(tweet.id), tweet.created_at
+        return not (
+            (self.since is not None and number <= self.since)
+            or (self.until is not None and number >= self.until)
+            or (self.start is not None and made < self.start)
+            or (self.end is not None and made > self.end)
+            or (self.no_replies and tweet.in_reply_to is not None)
+        )
+
+
+def _excluded(query: QueryParams) -> set[str]:
     excluded = set(query.get("exclude", "").split(",")) - {""}
     if excluded - EXCLUDES:
         raise invalid_request("exclude", sorted(excluded), "exclude must be replies or retweets")
-    return not ("replies" in excluded and tweet.in_reply_to is not None)
+    return excluded
 
 
 def _id(query: QueryParams, name: str) -> int | None:
