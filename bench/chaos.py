@@ -14,7 +14,6 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import pairwise
 from typing import Any
 
 from _harness import (
@@ -50,7 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald.db.engine import create_engine, create_session_factory, unit_of_work
 from herald.domain.platform import Platform
 from herald.domain.timestamps import parse_timestamp, utc_now
-from herald.models import PublishAttempt, PublishTarget
+from herald.models import PublishTarget
 from herald.platforms.base import Profile
 from herald.services.account import create_account
 from herald.services.connection import save_connection
@@ -286,26 +285,16 @@ async def seed_x(options: Options, db: BenchDb, sim: Simulator, secret: str) -> 
     return Tenant(account.id, made)
 
 
-async def lookup_settlements(url: str) -> tuple[int, int, int]:
-    """(targets that were ever in doubt; of them published by the reconciler right after
-    being in doubt: the lookup found the tweet, or a worker's fenced success was on record;
-    re-sent because the lookup found none)."""
-    query = select(PublishAttempt.target_id, PublishAttempt.outcome).order_by(
-        PublishAttempt.target_id, PublishAttempt.claim_token, PublishAttempt.at
-    )
-    outcomes: defaultdict[str, list[str]] = defaultdict(list)
-    async with session_for(url, write=False) as session:
-        for target_id, outcome in await session.execute(query):
-            outcomes[target_id].append(outcome)
-    in_doubt = settled = resent = 0
-    for log in outcomes.values():
-        if "in_doubt" not in log:
-            continue
-        in_doubt += 1
-        after = [b for a, b in pairwise(log) if a == "in_doubt"]
-        settled += "published" in after
-        resent += "resend" in after
-    return in_doubt, settled, resent
+def lookup_verdicts(children: Children) -> Counter[str]:
+    """The reconciler's lookups by verdict (yes: found, no: not there, error: could not
+    tell), from every worker's log, the killed ones' included."""
+    verdicts: Counter[str] = Counter()
+    for child in children.started:
+        if child.name.startswith("worker"):
+            for line in child.log.read_text(errors="replace").splitlines():
+                if "publish.lookup " in line:
+                    verdicts[line.rsplit("found=", 1)[-1].strip()] += 1
+    return verdicts
 
 
 async def seed(options: Options, db: BenchDb, sim: Simulator, secret: str) -> Tenant:
@@ -384,12 +373,13 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
             f"published in Herald: {published}; distinct statuses on the platform: {len(created)}"
         )
     if options.platform == "x":
-        in_doubt, settled, resent = await lookup_settlements(db.url)
+        verdicts = lookup_verdicts(children)
         print(
-            f"in-doubt tweets: {in_doubt} targets; settled by the reconciler's lookup (found, "
-            f"published without a re-send): {settled}; re-sent after the lookup found none: "
-            f"{resent}; timeline reads: {stats.get('timelines')}; re-sends X refused as "
-            f"duplicates (then settled by the connector's lookup): {stats.get('duplicates')}"
+            f"lookups: {verdicts['yes']} settled an in-doubt tweet (found, no re-send), "
+            f"{verdicts['no']} found none (sent again), {verdicts['error']} could not tell "
+            f"(looked again later); timeline reads: {stats.get('timelines')}; re-sends X "
+            f"refused as duplicates, then settled by the connector's lookup: "
+            f"{stats.get('duplicates')}"
         )
     print(f"publish_attempt by outcome: {dict(sorted(outcomes.items()))}")
     # Mastodon's simulator also lists the last 1,000 keys it received: too long to print.

@@ -56,7 +56,13 @@ def test_get_post_shape(tenant: Tenant) -> None:
         "permalink": None,
         "isThread": False,
         "threadParts": [
-            {"index": 0, "content": "Shape check", "status": "pending", "publishedId": None}
+            {
+                "index": 0,
+                "content": "Shape check",
+                "status": "pending",
+                "publishedId": None,
+                "publishedUrl": None,
+            }
         ],
         "firstCommentResult": None,
         "publishedUrl": None,

@@ -4,8 +4,9 @@ quotes, faults, and the lookup that settles an in-doubt tweet."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from herald.domain.timestamps import utc_now
 from herald.net.http_client import HttpClient
 from herald.platforms.base import (
     AuthExpiredError,
+    MediaItem,
     OutcomeUnknownError,
     Profile,
     Published,
@@ -25,8 +27,9 @@ from herald.platforms.base import (
     RetryableError,
 )
 from herald.platforms.x import XConnector
+from herald.platforms.x.media import UploadRules
 from sim_support import platform_client
-from x_support import ADA, BOB, XControl, x_sim, x_sim_url
+from x_support import ADA, BOB, MP4, PNG, XControl, x_sim, x_sim_url
 
 __all__ = ["x_sim", "x_sim_url"]  # fixtures, found by pytest through the module's names
 connector = XConnector()
@@ -217,3 +220,45 @@ def test_a_lagging_timeline_never_leads_to_a_second_tweet(x_sim: XControl) -> No
     time.sleep(1.1)
     assert publish(request).external_id == earlier["id"]
     assert len(x_sim.tweets(ADA)) == 1
+
+
+def _file(data: bytes, kind: str, content_type: str, alt: str | None = None) -> MediaItem:
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 64 * 1024):  # as the media store streams
+            yield data[start : start + 64 * 1024]
+
+    return MediaItem(kind, content_type, "https://cdn.example/f", alt, chunks, len(data))
+
+
+def test_images_are_uploaded_in_chunks_and_attached(x_sim: XControl) -> None:
+    small = XConnector(UploadRules(chunk_bytes=4000))
+    items = (_file(PNG, "image", "image/png", "A cat"), _file(PNG[:5000], "image", "image/png"))
+    request = x_request(x_sim, x_sim.token(), media=items)
+    published: Published = _run(lambda http: small.publish(http, request, "key-1"))
+    [tweet] = x_sim.tweets(ADA)
+    assert tweet["id"] == published.external_id
+    media = {m["id"]: m for m in x_sim.media()}
+    uploaded = [media[media_id] for media_id in tweet["media_ids"]]
+    assert [m["sha256"] for m in uploaded] == [
+        hashlib.sha256(PNG).hexdigest(),
+        hashlib.sha256(PNG[:5000]).hexdigest(),
+    ]
+    assert [m["segments"] for m in uploaded] == [[0, 1, 2], [0, 1]]  # 10,248 bytes: 3 chunks
+    assert len(PNG) == 10_248
+
+
+def test_a_video_is_waited_for_until_x_has_processed_it(x_sim: XControl) -> None:
+    request = x_request(x_sim, x_sim.token(), media=(_file(MP4, "video", "video/mp4"),))
+    publish(request)
+    [tweet] = x_sim.tweets(ADA)
+    [video] = x_sim.media()
+    assert tweet["media_ids"] == [video["id"]]
+    assert (video["media_category"], video["state"]) == ("tweet_video", "succeeded")
+    assert x_sim.stats()["status_polls"] >= 1
+
+
+def test_a_video_x_cannot_process_is_rejected_before_any_tweet(x_sim: XControl) -> None:
+    x_sim.script_media("fail")
+    request = x_request(x_sim, x_sim.token(), media=(_file(MP4, "video", "video/mp4"),))
+    assert isinstance(publish_error(request), RejectedError)
+    assert x_sim.tweets(ADA) == []

@@ -9,6 +9,8 @@ from typing import Literal
 # `regex` ships no stubs; "unused-ignore" keeps this quiet where the mypy config ignores it too.
 import regex  # type: ignore[import-untyped, unused-ignore]
 
+from herald.domain.text_tlds import COUNTRY, GENERIC
+
 # `regex` is used only for what the standard library lacks: grapheme clusters (`\X`, UAX #29)
 # and emoji properties. Whitespace handling elsewhere uses `re`, whose `\s` agrees with
 # `str.isspace()` and so with `str.strip()`; `regex`'s `\s` follows White_Space, which differs.
@@ -22,20 +24,33 @@ GRAPHEME = regex.compile(rf"{_RI_PAIR}|\X")
 
 # The start of an http(s) URL that is not glued to a preceding word (twitter-text, Mastodon).
 _URL_START = regex.compile(r"(?<![\w@$\#])(?i:https?)://")
-_URL_RUN = regex.compile(r'[^\s<>"]*+')
+# Directional formatting characters end a URL: they are not part of one (twitter-text).
+_DIRECTIONAL = "\u202a-\u202e\u2066-\u2069"
+_URL_RUN = regex.compile(rf'[^\s<>"{_DIRECTIONAL}]*+')
+# A run of ASCII domain characters not glued to what precedes it (twitter-text's valid
+# preceding characters, less the `-_./` it refuses before a URL without protocol).
+_DOMAIN_RUN = regex.compile(
+    r"(?<![A-Za-z0-9@\uFF20$#\uFF03\u202A-\u202E_./-])[A-Za-z0-9][A-Za-z0-9_.-]*+"
+)
+_PORT = regex.compile(r":[0-9]++(?![A-Za-z0-9_.-])")
+_TLDS = GENERIC | COUNTRY
 # A URL ends before trailing punctuation, such as the full stop of the sentence it ends, and is
 # followed only by such punctuation and then whitespace or the end of the text.
 _URL_TRAILING = frozenset(".,;:!?'\u2019\u201d\u2026)]}")
-_URL_FOLLOWED = regex.compile(r"""[.,;:!?'"\u2019\u201D\u2026)\]}>]*+(?:\s|$)""")
+_URL_FOLLOWED = regex.compile(rf"""[.,;:!?'"\u2019\u201D\u2026)\]}}>]*+(?:\s|$|[{_DIRECTIONAL}])""")
+_HOST_END = regex.compile(r"[/?#]")
+MAX_LABEL = 63  # DNS: a label of a domain name has at most 63 octets
 # A remote Mastodon mention `@user@domain`; Mastodon counts it as just `@user`.
 _REMOTE_MENTION = regex.compile(
     r"(?<![\w@/=])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)@\w(?:[\w.-]*\w)?"
 )
 # A grapheme cluster that renders as an emoji: an emoji-presentation character, a pictograph or
 # keycap base turned into emoji by VS16 / ZWJ / a skin tone / U+20E3. Flags (regional indicator
-# pairs) and tag sequences start with emoji-presentation characters.
+# pairs) and tag sequences start with emoji-presentation characters. X's emoji list (twemoji)
+# also takes © and ® in text style: 2, not the 1 of their Latin-1 range.
 _EMOJI_CLUSTER = regex.compile(
     rf"""(?=\p{{Emoji_Presentation}}
+          |[\u00A9\u00AE]
           |\p{{Extended_Pictographic}}[\uFE0F\u200D\p{{Emoji_Modifier}}]
           |[0-9\#*]\uFE0F?\u20E3)
         (?:{_RI_PAIR}|\X)""",
@@ -51,26 +66,95 @@ Span = tuple[int, int]
 
 
 def url_spans(text: str) -> Iterator[Span]:
-    """The http(s) URLs of `text`, as twitter-text finds them (a balanced "(...)" at the end is
-    kept, for Wikipedia links), found in one pass: a backtracking pattern for the same rule took
-    seconds on ten kilobytes of "https://a." repeated."""
-    url = next_url(text, 0)
-    while url is not None:
-        yield url
-        url = next_url(text, url[1])
+    """The links of `text` as twitter-text finds them, leftmost first: http(s) URLs (a
+    balanced "(...)" at the end is kept, for Wikipedia links) and bare domains ("example.com",
+    see next_domain). One pass: each finder runs again only past the link last taken, and a
+    backtracking pattern for the same rule took seconds on ten kilobytes of "https://a."."""
+    url, domain = next_url(text, 0), next_domain(text, 0)
+    while (link := min(filter(None, (url, domain)), default=None)) is not None:
+        yield link
+        if url is not None and url[0] < link[1]:
+            url = next_url(text, link[1])
+        if domain is not None and domain[0] < link[1]:
+            domain = next_domain(text, link[1])
 
 
 def next_url(text: str, position: int) -> Span | None:
-    """The first URL that starts at or after `position`."""
+    """The first http(s) URL that starts at or after `position`."""
     while (start := _URL_START.search(text, position)) is not None:
         body = start.end()
         run_end = _URL_RUN.match(text, body).end()
         end = _url_end(text, body, run_end)
-        if end is not None:
+        if end is not None and _valid_host(text, body, end):
             return start.start(), end
         # Any other start inside this run ends with the run too, and fails the same way.
         position = max(run_end, body)
     return None
+
+
+def next_domain(text: str, position: int) -> Span | None:
+    """The first bare domain at or after `position` that X links (twitter-text's URLs
+    without protocol): ASCII labels ending in a known top-level domain, not glued to a word,
+    `@`, `$`, `#`, `-`, `_`, `.` or `/` before it, with an optional port and path. X leaves
+    a single label before a country code ("boo.jp") unlinked without a path; Herald counts it
+    as a link all the same, since counting more than X only ever makes a part shorter."""
+    while (run := _DOMAIN_RUN.search(text, position)) is not None:
+        found = _domain_in(text, run.start(), run.end())
+        if found is not None:
+            return found
+        position = run.end()
+    return None
+
+
+def _domain_in(text: str, start: int, run_end: int) -> Span | None:
+    labels = text[start:run_end].split(".")
+    offsets, position = [], start
+    for label in labels:
+        offsets.append(position)
+        position += len(label) + 1
+    # The longest run of valid labels that ends in a top-level domain: every label before the
+    # top-level one is valid, so it stands at or before the first invalid label.
+    first_bad = next((i for i, label in enumerate(labels) if not _label(label)), len(labels))
+    for last in range(min(len(labels) - 1, first_bad), 0, -1):
+        if labels[last].lower() not in _TLDS:
+            continue
+        if "_" in labels[last - 1]:  # only subdomains may hold an underscore
+            continue
+        end = offsets[last] + len(labels[last])
+        if end == run_end and run_end < len(text) and text[run_end] in "@+":
+            continue  # twitter-text: a domain is not followed by `@` or `+`
+        return _with_port_and_path(text, start, end)
+    return None
+
+
+def _with_port_and_path(text: str, start: int, end: int) -> Span:
+    port = _PORT.match(text, end)
+    if port is not None:
+        end = port.end()
+    if end < len(text) and text[end] == "/":
+        run_end = _URL_RUN.match(text, end).end()
+        path_end = _url_end(text, end, run_end)
+        if path_end is not None:
+            return start, path_end
+    return start, end
+
+
+def _label(label: str) -> bool:
+    return 0 < len(label) <= MAX_LABEL and label[0] != "-" and label[-1] != "-"
+
+
+def _valid_host(text: str, body: int, end: int) -> bool:
+    """No label of the URL's host is longer than DNS allows, a non-ASCII one counted as the
+    punycode form X checks ("xn--" and its encoding)."""
+    found = _HOST_END.search(text, body, end)
+    host = text[body : found.start() if found else end].rsplit("@", 1)[-1]
+    if host.startswith("["):  # an IPv6 literal
+        return True
+    for label in host.rsplit(":", 1)[0].split("."):
+        size = len(label) if label.isascii() else 4 + len(label.encode("punycode"))
+        if size > MAX_LABEL:
+            return False
+    return True
 
 
 def _url_end(text: str, body: int, run_end: int) -> int | None:

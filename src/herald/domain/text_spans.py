@@ -18,8 +18,9 @@ from herald.domain.text_count import (
 )
 
 # An upper bound of the cost of one code point under every rule. X: NFC expands text at most
-# threefold, then a code point weighs at most 2 and a URL (23) spans at least 9 code points, so
-# under 8 per input code point. UTF-8 takes at most 4 bytes; Bluesky's byte cap is 10x its limit.
+# threefold, then a code point weighs at most 2, and a link (23) spans at least 4 ASCII code
+# points ("t.co"), so under 8 per input code point. UTF-8 takes at most 4 bytes; Bluesky's
+# byte cap is 10x its limit.
 MAX_COST = 8
 
 
@@ -133,8 +134,11 @@ class SpanWeights:
     def _additive(self, start: int, end: int) -> bool:
         if self.counting == "graphemes":
             return True
-        # Without "://" there is no URL, and without "@" no mention, to count differently.
+        # Without "://" there is no URL, and without "@" no mention, to count differently;
+        # on X, without "." no bare domain ("example.com") either.
         text = self.text
+        if self.counting == "x":
+            return text.find(".", start, end) < 0 and text.find("://", start, end) < 0
         return text.find("://", start, end) < 0 and (
             self.counting != "mastodon" or text.find("@", start, end) < 0
         )

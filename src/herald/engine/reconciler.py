@@ -118,6 +118,7 @@ class Reconciler:
                 part_key(claim.idempotency_key, part),
             )
         except PublishError as error:
+            logger.info("publish.lookup target=%s part=%d found=error", claim.id, part)
             first_sent = claim.first_sent_at or claim.due_at
             if utc_now() - first_sent > GIVE_UP_AFTER:
                 await self.recorder.failed(
@@ -126,6 +127,9 @@ class Reconciler:
             else:
                 await self.recorder.in_doubt(claim, STATE, part, error)
             return
+        # One line per lookup, so an operator (and bench/chaos.py) can count what settled doubt.
+        verdict = "no" if found is None else "yes"
+        logger.info("publish.lookup target=%s part=%d found=%s", claim.id, part, verdict)
         if found is None:
             await self.recorder.resend(claim, STATE, part)  # definitely not there: send it
         else:
