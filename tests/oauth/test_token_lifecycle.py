@@ -212,3 +212,22 @@ def test_a_token_that_cannot_be_renewed_is_announced_once(
         "expiresAt": x["accessTokenExpiresAt"],
     }
     assert x_sim.stats()["refreshes"] == 0
+
+
+def test_a_busy_token_endpoint_is_tried_again_not_taken_for_a_revoked_grant(
+    server: LiveServer, tenant: Tenant, x_sim: XControl
+) -> None:
+    settings = x_settings(server, x_sim)
+    with x_app_on_sim(server, x_sim):
+        connection = connect_minted(server, tenant.account_id, x_sim, ADA, settings)
+        x_sim.expire_tokens(ADA)
+        x_sim.script_token("unavailable")  # the first renewal meets a 503
+        group = _due_now(tenant, connection, "Sent once X's token endpoint is back")
+        with running_engine(server, settings):
+            done = post_when(tenant, group, "published", "failed", timeout=30)
+    assert done["status"] == "published", done
+    assert stored_connection(server, ADA.id).status == "active"
+    stats = x_sim.stats()
+    assert stats["token_faults"] == 1
+    assert stats["refreshes"] == 1
+    assert len(x_sim.tweets(ADA)) == 1
