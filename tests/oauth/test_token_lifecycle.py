@@ -231,3 +231,24 @@ def test_a_busy_token_endpoint_is_tried_again_not_taken_for_a_revoked_grant(
     assert stats["token_faults"] == 1
     assert stats["refreshes"] == 1
     assert len(x_sim.tweets(ADA)) == 1
+
+
+def test_a_lost_renewal_answer_ends_in_needs_reauth_not_a_loop(
+    server: LiveServer, tenant: Tenant, x_sim: XControl
+) -> None:
+    """X rotated the refresh token but its answer never arrived: the old one is spent, which no
+    retry can mend. The next renewal is refused, and the owner is asked to connect again."""
+    settings = x_settings(server, x_sim, engine_http_timeout_seconds=1.0)
+    with x_app_on_sim(server, x_sim):
+        connection = connect_minted(server, tenant.account_id, x_sim, ADA, settings)
+        x_sim.expire_tokens(ADA)
+        x_sim.script_token("lost_response")
+        group = _due_now(tenant, connection, "Meets a lost renewal")
+        with running_engine(server, settings):
+            done = post_when(tenant, group, "published", "failed", timeout=30)
+    assert done["posts"][0]["errorCode"] == "NEEDS_REAUTH", done
+    assert stored_connection(server, ADA.id).status == "needs_reauth"
+    stats = x_sim.stats()
+    assert stats["refreshes"] == 1  # the lost one; the retry was refused
+    assert stats["token_refusals"] == 1
+    assert x_sim.tweets(ADA) == []
