@@ -56,9 +56,11 @@ def test_a_token_expiring_mid_burst_is_renewed_once(
                     "published"
                 )
             renewals = engine.tokens.renewals
+            metrics = "\n".join(engine.metrics.render())
     stats = x_sim.stats()
     assert stats["refreshes"] == 1, stats
     assert renewals == 1
+    assert 'herald_token_renewals_total{result="renewed"} 1' in metrics
     assert len(x_sim.tweets(ADA)) == BURST  # each once: a 401 created nothing
     # Some tweets went out before the expiry; those in flight at it were refused and sent
     # once more, at most one round (four) of them.

@@ -85,9 +85,15 @@ class EngineMetrics:
             "Writes refused because the claim was lost (rescued, edited or claimed again): "
             "a stale worker's, by where (gate, lookup, result, release).",
         )
+        self.token_renewals = Counter(
+            "herald_token_renewals_total",
+            "OAuth token renewals asked of a platform, by result (renewed; refused for good, "
+            "the connection needs its owner; failed, tried again later).",
+        )
 
     def render(self) -> Iterable[str]:
         for histogram in (self.claim_lateness, self.start_lateness, self.publish_lateness):
             yield from histogram.render()
         yield from self.outcomes.render("outcome")
         yield from self.fenced.render("at")
+        yield from self.token_renewals.render("result")
