@@ -84,6 +84,8 @@ def test_one_shot_in_json_takes_base64(x_sim: XControl) -> None:
 
 
 def test_chunked_video_goes_through_pending_in_progress_succeeded(x_sim: XControl) -> None:
+    """docs x-api/media/quickstart/media-upload-chunked: INIT, APPEND, FINALIZE, STATUS;
+    pending -> in_progress -> succeeded | failed; check_after_secs."""
     x_sim.configure(processing_s=3.0)
     token = x_sim.token()
     media_id = chunked_video(x_sim, token)

@@ -39,6 +39,8 @@ def test_consent_page_is_a_real_form_naming_the_app_and_scopes(x_sim: XControl) 
 
 
 def test_approve_redirects_with_code_and_state_and_the_code_buys_tokens(x_sim: XControl) -> None:
+    """docs.x.com fundamentals/authentication/oauth-2-0/user-access-token (steps 2-3) and
+    authorization-code ("two hours"): code and state back, 7200 s tokens."""
     verifier, challenge = pkce_pair()
     back = x_sim.consent(x_sim.authorize_query(challenge, state="s-<&>"), user=BOB)
     assert back["state"] == "s-<&>"
@@ -100,6 +102,7 @@ def test_a_bad_authorize_request_ends_on_an_error_page_not_a_redirect(
 
 
 def test_a_code_works_once_for_its_verifier_and_redirect(x_sim: XControl) -> None:
+    """Error text as X sends it (PLhery/node-twitter-api-v2#496)."""
     code, verifier = x_sim.authorize()
     wrong = x_sim.exchange(code, verifier + "x")
     assert wrong.status_code == 400
@@ -123,6 +126,8 @@ def test_a_code_works_once_for_its_verifier_and_redirect(x_sim: XControl) -> Non
 
 
 def test_a_code_expires_after_code_ttl(x_sim: XControl) -> None:
+    """docs authorization-code glossary: an auth_code must be exchanged within 30 seconds."""
+    assert x_sim.configure()["code_ttl_s"] == 30
     x_sim.configure(code_ttl_s=0.2)
     code, verifier = x_sim.authorize()
     time.sleep(0.3)
@@ -136,6 +141,8 @@ def test_plain_pkce_compares_the_verifier_itself(x_sim: XControl) -> None:
 
 
 def test_confidential_client_must_authenticate_with_basic(x_sim: XControl) -> None:
+    """docs user-access-token "Working with confidential clients"; the refusal as client
+    projects quote it (unasuke/omniauth-twitter2#4, PLhery/node-twitter-api-v2#319)."""
     code, verifier = x_sim.authorize()
     form = {
         "grant_type": "authorization_code",
@@ -195,6 +202,7 @@ def test_refresh_rotates_and_a_spent_refresh_token_is_refused(x_sim: XControl) -
 
 
 def test_no_refresh_token_without_offline_access(x_sim: XControl) -> None:
+    """docs authorization-code "Refresh tokens": none without offline.access."""
     answer = x_sim.mint(scope="tweet.read users.read")
     assert "refresh_token" not in answer
     assert answer["scope"] == "tweet.read users.read"

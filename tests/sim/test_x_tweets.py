@@ -28,6 +28,7 @@ def test_me_answers_the_tokens_user_with_asked_fields(x_sim: XControl) -> None:
 
 
 def test_every_api_answer_carries_the_rate_window(x_sim: XControl) -> None:
+    """docs fundamentals/rate-limits: x-rate-limit-limit, -remaining, -reset (epoch s)."""
     token = x_sim.token()
     first = x_sim.api("GET", "/2/users/me", token)
     second = x_sim.api("GET", "/2/users/me", token)
@@ -121,6 +122,7 @@ def test_reply_to_a_missing_or_deleted_tweet_is_403(x_sim: XControl) -> None:
 
 
 def test_duplicate_text_of_the_same_user_is_403(x_sim: XControl) -> None:
+    """The answer as X sends it (akrherz/iembot#163, sferik/x-ruby#24)."""
     ada, bob = x_sim.token(ADA), x_sim.token(BOB)
     x_sim.tweet(ada, "same words")
     again = x_sim.api("POST", "/2/tweets", ada, json={"text": "same words"})
