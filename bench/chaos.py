@@ -381,6 +381,11 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
             f"refused as duplicates, then settled by the connector's lookup: "
             f"{stats.get('duplicates')}"
         )
+        errors = await attempt_outcomes(db.url, with_errors=True)
+        doubts = sorted(
+            ((n, k) for k, n in errors.items() if k.startswith("in_doubt")), reverse=True
+        )
+        print(f"in-doubt attempts by error (top 5): {doubts[:5]}")
     print(f"publish_attempt by outcome: {dict(sorted(outcomes.items()))}")
     # Mastodon's simulator also lists the last 1,000 keys it received: too long to print.
     shown = {name: value for name, value in stats.items() if name != "idempotency_keys"}

@@ -27,11 +27,14 @@ _URL_START = regex.compile(r"(?<![\w@$\#])(?i:https?)://")
 # Directional formatting characters end a URL: they are not part of one (twitter-text).
 _DIRECTIONAL = "\u202a-\u202e\u2066-\u2069"
 _URL_RUN = regex.compile(rf'[^\s<>"{_DIRECTIONAL}]*+')
-# A run of ASCII domain characters not glued to what precedes it (twitter-text's valid
-# preceding characters, less the `-_./` it refuses before a URL without protocol).
-_DOMAIN_RUN = regex.compile(
-    r"(?<![A-Za-z0-9@\uFF20$#\uFF03\u202A-\u202E_./-])[A-Za-z0-9][A-Za-z0-9_.-]*+"
-)
+# Where a bare domain may be: a dot between a domain character and a letter or digit. Finding
+# these first keeps prose without any (most text) off the slower per-run checks.
+_DOMAIN_DOT = regex.compile(r"[A-Za-z0-9_]\.[A-Za-z0-9]")
+_DOMAIN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_DOMAIN_RUN_END = regex.compile(r"[A-Za-z0-9_.-]*+")
+# What may not stand before a bare domain (twitter-text's invalid preceding characters, and the
+# `-_./` it refuses before a URL without protocol).
+_NOT_BEFORE_DOMAIN = frozenset("@\uff20$#\uff03\u202a\u202b\u202c\u202d\u202e/") | _DOMAIN_CHARS
 _PORT = regex.compile(r":[0-9]++(?![A-Za-z0-9_.-])")
 _TLDS = GENERIC | COUNTRY
 # A URL ends before trailing punctuation, such as the full stop of the sentence it ends, and is
@@ -98,11 +101,16 @@ def next_domain(text: str, position: int) -> Span | None:
     `@`, `$`, `#`, `-`, `_`, `.` or `/` before it, with an optional port and path. X leaves
     a single label before a country code ("boo.jp") unlinked without a path; Herald counts it
     as a link all the same, since counting more than X only ever makes a part shorter."""
-    while (run := _DOMAIN_RUN.search(text, position)) is not None:
-        found = _domain_in(text, run.start(), run.end())
-        if found is not None:
-            return found
-        position = run.end()
+    while (dot := _DOMAIN_DOT.search(text, position)) is not None:
+        start, run_end = dot.start(), _DOMAIN_RUN_END.match(text, dot.start()).end()
+        while start > position and text[start - 1] in _DOMAIN_CHARS:
+            start -= 1  # back to the start of the run, never into one already looked at
+        glued = start > 0 and text[start - 1] in _NOT_BEFORE_DOMAIN
+        if not glued and text[start].isascii() and text[start].isalnum():
+            found = _domain_in(text, start, run_end)
+            if found is not None:
+                return found
+        position = run_end
     return None
 
 

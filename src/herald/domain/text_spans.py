@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +23,7 @@ from herald.domain.text_count import (
 # points ("t.co"), so under 8 per input code point. UTF-8 takes at most 4 bytes; Bluesky's
 # byte cap is 10x its limit.
 MAX_COST = 8
+_DOMAIN_DOT = re.compile(r"(?<=[A-Za-z0-9_])\.(?=[A-Za-z0-9])")
 
 
 class _Memo(dict[str, int]):
@@ -67,6 +69,7 @@ class SpanWeights:
         self._bytes: Sequence[int] = ()
         self._longest = 0
         self._measured: dict[Span, int] = {}
+        self._domain_dots: list[int] = []  # X: dots with a letter or digit on both sides
 
     def fits(self, start: int, end: int, room: int) -> bool:
         """Whether text[start:end], plus `room` characters of ASCII suffix, fits the rule."""
@@ -138,7 +141,11 @@ class SpanWeights:
         # on X, without "." no bare domain ("example.com") either.
         text = self.text
         if self.counting == "x":
-            return text.find(".", start, end) < 0 and text.find("://", start, end) < 0
+            # A bare domain ("example.com") holds a dot between two letters or digits, both
+            # inside the span; a sentence's full stop is not one.
+            first = bisect_right(self._domain_dots, start)
+            inner = first < len(self._domain_dots) and self._domain_dots[first] < end - 1
+            return not inner and text.find("://", start, end) < 0
         return text.find("://", start, end) < 0 and (
             self.counting != "mastodon" or text.find("@", start, end) < 0
         )
@@ -164,6 +171,8 @@ class SpanWeights:
             self._weights = self._cluster_weights(clusters)
             if self.byte_limit is not None:
                 self._bytes = _prefix(map(_Memo(_utf8_size).__getitem__, clusters))
+        if self.counting == "x":
+            self._domain_dots = [m.start() for m in _DOMAIN_DOT.finditer(text)]
         self._estimate = self._entity_estimate()
 
     def _cluster_weights(self, clusters: list[str]) -> Sequence[int]:
