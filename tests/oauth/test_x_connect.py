@@ -148,3 +148,13 @@ def _flag_needs_reauth(server: LiveServer, external_id: str) -> None:
         )
 
     server.transaction(work)
+
+
+def test_a_public_client_sends_its_id_in_the_body(
+    server: LiveServer, tenant: Tenant, x_sim: XControl
+) -> None:
+    with x_app_on_sim(server, x_sim, secret=None):
+        page = connect_by_hand(server, tenant.client, x_sim, BOB.id)
+    assert page.status_code == 200, page.text
+    assert counts(server) == (1, 0)
+    assert x_sim.stats()["codes_exchanged"] == 1
