@@ -79,21 +79,19 @@ OAUTH_CLIENT_SECRET = "oauth-test-secret-51c2"
 
 
 @contextmanager
-def x_app_on_sim(server: LiveServer, sim: Any, **extra: Any) -> Iterator[None]:
-    """An X app registered on the simulator with this server's callback, and in its settings."""
+def x_app_on_sim(
+    server: LiveServer, sim: Any, *, secret: str | None = OAUTH_CLIENT_SECRET, **extra: Any
+) -> Iterator[None]:
+    """An X app registered on the simulator with this server's callback, and in its settings;
+    without a secret it is a public client."""
+    registered = {"client_secret": secret} if secret else {}
     sim.add_app(
         OAUTH_CLIENT_ID,
         [f"{server.base_url}/connect/twitter/callback"],
-        client_secret=OAUTH_CLIENT_SECRET,
         name="Herald OAuth Test",
+        **registered,
     )
-    with x_app(
-        server,
-        sim.base_url,
-        x_client_id=OAUTH_CLIENT_ID,
-        x_client_secret=OAUTH_CLIENT_SECRET,
-        **extra,
-    ):
+    with x_app(server, sim.base_url, x_client_id=OAUTH_CLIENT_ID, x_client_secret=secret, **extra):
         yield
 
 

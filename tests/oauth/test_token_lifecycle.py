@@ -56,9 +56,11 @@ def test_a_token_expiring_mid_burst_is_renewed_once(
                     "published"
                 )
             renewals = engine.tokens.renewals
+            metrics = "\n".join(engine.metrics.render())
     stats = x_sim.stats()
     assert stats["refreshes"] == 1, stats
     assert renewals == 1
+    assert 'herald_token_renewals_total{result="renewed"} 1' in metrics
     assert len(x_sim.tweets(ADA)) == BURST  # each once: a 401 created nothing
     # Some tweets went out before the expiry; those in flight at it were refused and sent
     # once more, at most one round (four) of them.
@@ -212,3 +214,43 @@ def test_a_token_that_cannot_be_renewed_is_announced_once(
         "expiresAt": x["accessTokenExpiresAt"],
     }
     assert x_sim.stats()["refreshes"] == 0
+
+
+def test_a_busy_token_endpoint_is_tried_again_not_taken_for_a_revoked_grant(
+    server: LiveServer, tenant: Tenant, x_sim: XControl
+) -> None:
+    settings = x_settings(server, x_sim)
+    with x_app_on_sim(server, x_sim):
+        connection = connect_minted(server, tenant.account_id, x_sim, ADA, settings)
+        x_sim.expire_tokens(ADA)
+        x_sim.script_token("unavailable")  # the first renewal meets a 503
+        group = _due_now(tenant, connection, "Sent once X's token endpoint is back")
+        with running_engine(server, settings):
+            done = post_when(tenant, group, "published", "failed", timeout=30)
+    assert done["status"] == "published", done
+    assert stored_connection(server, ADA.id).status == "active"
+    stats = x_sim.stats()
+    assert stats["token_faults"] == 1
+    assert stats["refreshes"] == 1
+    assert len(x_sim.tweets(ADA)) == 1
+
+
+def test_a_lost_renewal_answer_ends_in_needs_reauth_not_a_loop(
+    server: LiveServer, tenant: Tenant, x_sim: XControl
+) -> None:
+    """X rotated the refresh token but its answer never arrived: the old one is spent, which no
+    retry can mend. The next renewal is refused, and the owner is asked to connect again."""
+    settings = x_settings(server, x_sim, engine_http_timeout_seconds=1.0)
+    with x_app_on_sim(server, x_sim):
+        connection = connect_minted(server, tenant.account_id, x_sim, ADA, settings)
+        x_sim.expire_tokens(ADA)
+        x_sim.script_token("lost_response")
+        group = _due_now(tenant, connection, "Meets a lost renewal")
+        with running_engine(server, settings):
+            done = post_when(tenant, group, "published", "failed", timeout=30)
+    assert done["posts"][0]["errorCode"] == "NEEDS_REAUTH", done
+    assert stored_connection(server, ADA.id).status == "needs_reauth"
+    stats = x_sim.stats()
+    assert stats["refreshes"] == 1  # the lost one; the retry was refused
+    assert stats["token_refusals"] == 1
+    assert x_sim.tweets(ADA) == []

@@ -3,7 +3,10 @@ stores a connection, reconnecting updates it, and every failure stores nothing."
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pytest
 
 from oauth_support import (
     callback,
@@ -22,8 +25,9 @@ from x_support import ADA, BOB, XControl
 
 
 def test_approve_connects_the_account_and_lists_it(
-    server: LiveServer, tenant: Tenant, x_sim: XControl
+    server: LiveServer, tenant: Tenant, x_sim: XControl, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     with x_app_on_sim(server, x_sim):
         page = connect_by_hand(server, tenant.client, x_sim, ADA.id)
     assert page.status_code == 200, page.text
@@ -43,6 +47,7 @@ def test_approve_connects_the_account_and_lists_it(
     for secret in (credentials["accessToken"], credentials["refreshToken"]):
         assert secret not in page.text
         assert secret not in str(listed)
+        assert secret not in caplog.text
     connection = stored_connection(server, ADA.id)
     assert connection.options["apiUrl"] == x_sim.base_url
     assert connection.refresh_at is not None
@@ -143,3 +148,13 @@ def _flag_needs_reauth(server: LiveServer, external_id: str) -> None:
         )
 
     server.transaction(work)
+
+
+def test_a_public_client_sends_its_id_in_the_body(
+    server: LiveServer, tenant: Tenant, x_sim: XControl
+) -> None:
+    with x_app_on_sim(server, x_sim, secret=None):
+        page = connect_by_hand(server, tenant.client, x_sim, BOB.id)
+    assert page.status_code == 200, page.text
+    assert counts(server) == (1, 0)
+    assert x_sim.stats()["codes_exchanged"] == 1

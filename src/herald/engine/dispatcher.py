@@ -96,7 +96,9 @@ class Engine:
             timedelta(seconds=settings.media_wait_seconds),
             settings.media_max_upload_bytes,
         )
-        self.tokens = TokenKeeper(sessions, secret_box, settings, self._client)
+        self.tokens = TokenKeeper(
+            sessions, secret_box, settings, self._client, self.metrics.token_renewals.inc
+        )
         self._publisher = Publisher(
             self._client,
             self._gates,

@@ -120,6 +120,11 @@ class EngineMetrics:
         )
         # Set by the engine: its per-host call limits (engine/call_limiter.py).
         self.hosts: Callable[[], Mapping[str, HostGauges]] = dict
+        self.token_renewals = Counter(
+            "herald_token_renewals_total",
+            "OAuth token renewals asked of a platform, by result (renewed; refused for good, "
+            "the connection needs its owner; failed, tried again later).",
+        )
 
     def render(self) -> Iterable[str]:
         for histogram in (self.claim_lateness, self.start_lateness, self.publish_lateness):
@@ -127,3 +132,4 @@ class EngineMetrics:
         yield from self.outcomes.render("outcome")
         yield from self.fenced.render("at")
         yield from render_hosts(self.hosts())
+        yield from self.token_renewals.render("result")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -65,8 +65,11 @@ class TokenKeeper:
         box: SecretBox,
         settings: Settings,
         client: HttpClient,
+        count: Callable[[str], None] | None = None,
     ) -> None:
         self._sessions = sessions
+        # Each platform call's result (renewed, refused, failed), for the engine's metrics.
+        self._count = count or (lambda _result: None)
         self._box = box
         self._settings = settings
         self._client = client
@@ -146,6 +149,7 @@ class TokenKeeper:
         store_tokens(connection, self._box, app.provider, renewed.keeping(tokens), now)
         await session.flush()
         logger.info("oauth.refreshed connection=%s", connection.id)
+        self._count("renewed")
         return _Outcome(credentials=renewed.keeping(tokens).credentials())
 
     async def _refused(
@@ -163,6 +167,7 @@ class TokenKeeper:
             exc.error,
             exc.status,
         )
+        self._count("refused" if gone else "failed")
         if not gone:
             message = f"{title} could not renew the access token ({exc.error}); will try again"
             return _Outcome(failure=RefreshError(message, reauth=False))
