@@ -324,12 +324,14 @@ async def attach_fetched(
     now: datetime,
 ) -> list[Media]:
     """Append the fetched files to the group's media, checked against every target's rules;
-    returns all of the group's media."""
+    returns all of the group's media. Without files it does nothing (no query): create-post
+    calls it under the write lock."""
+    if not fetched:
+        return []
     records = MediaRecordStore(session)
     media = list(await records.for_group(group.id))
-    if fetched:
-        added = [AttachedMedia(f.kind, f.content_type) for f in fetched]
-        check_rules(group, [*attached(media), *added])
-        for row in media_rows(fetched, store, group.id, len(media), now):
-            media.append(await records.add(row))
+    added = [AttachedMedia(f.kind, f.content_type) for f in fetched]
+    check_rules(group, [*attached(media), *added])
+    for row in media_rows(fetched, store, group.id, len(media), now):
+        media.append(await records.add(row))
     return media

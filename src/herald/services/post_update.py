@@ -17,7 +17,7 @@ from herald.domain.publishing import publish_key
 from herald.domain.timestamps import LATEST_SCHEDULED_TIME
 from herald.errors import ConflictError, ValidationError
 from herald.media.base import MediaStore
-from herald.models import Connection, PostGroup
+from herald.models import Connection, Media, PostGroup
 from herald.services.media import attached, check_rules
 from herald.services.media_urls import Fetched, attach_fetched
 from herald.services.post import (
@@ -148,9 +148,10 @@ async def update_post(
         _retarget(group, retarget, TargetState(status.value), now)
     platforms = [Platform(t.platform) for t in group.targets]
     notices = _comment(group, change, platforms, retargeted=retarget is not None)
-    if store is not None:
+    media: list[Media] = []  # read only when a check needs it
+    if fetched and store is not None:
         media = await attach_fetched(session, group, fetched, store, now)
-    else:
+    elif state is TargetState.SCHEDULED or retarget is not None:
         media = list(await MediaRecordStore(session).for_group(group.id))
     if retarget is not None and not fetched:  # new targets take the files already there
         check_rules(group, attached(media))
