@@ -219,6 +219,7 @@ class Publisher:
             if exc.reauth:
                 raise AuthExpiredError(exc.message) from None
             raise RetryableError(exc.message) from None
+
     async def first_comment(
         self, job: TargetJob, connector: Connector, progress: dict[str, Any]
     ) -> None:

@@ -80,4 +80,3 @@ class PostStore:
         media = select(Media.storage_key).where(Media.post_group_id == group_id)
         artwork = select(PostArtwork.storage_key).where(PostArtwork.post_group_id == group_id)
         return (await self._session.scalars(media.union_all(artwork))).all()
-
