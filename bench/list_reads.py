@@ -88,7 +88,11 @@ def parse_options() -> Options:
         action="store_true",
         help=f"leave the schema at the builder's revision {BASE_REVISION} (for older code)",
     )
-    parser.add_argument("--only", default="", help="run only queries whose label contains this")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="run only queries whose label contains one of these (comma-separated)",
+    )
     a = parser.parse_args()
     return Options(a.backend, a.groups, a.repeat, a.keep, a.herald_src, not a.no_upgrade, a.only)
 
@@ -330,7 +334,7 @@ async def measure(options: Options, data: Dataset, workdir: Path) -> list[Figure
         figures = []
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
             for label, params in list_queries(datetime.fromisoformat(data.now)):
-                if options.only in label:
+                if any(part in label for part in options.only.split(",")):
                     figures.append(await list_figures(client, label, params, options.repeat))
                     print(figures[-1].line(), flush=True)
             figures.append(await get_post_figures(client, ids, options.repeat))

@@ -15,13 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, func, literal_column, select, tuple_, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.db.types import UTCDateTime
 from herald.domain.platform import prefix_bits
 from herald.models import PostGroup
 
 G = PostGroup
+# SQLite's planner, given a bound on scheduled_at and another sort, ranges over the scheduled
+# time index and sorts every match (half a million at a year's bound). A unary `+` keeps the
+# bound off that index, so the page walks the sort's index and stops at the page; the count
+# still ranges over the scheduled time index.
+_UNINDEXED_SCHEDULED_AT = type_coerce(literal_column("+post_group.scheduled_at"), UTCDateTime())
 _SORT_COLUMNS: dict[str, Any] = {
     "createdAt": G.created_at,
     "updatedAt": G.updated_at,
@@ -37,8 +43,9 @@ class ListFilter:
     scheduled_from: datetime | None = None  # inclusive
     scheduled_to: datetime | None = None  # inclusive
 
-    def conditions(self) -> list[ColumnElement[bool]] | None:
-        """None when nothing can match (a platform prefix that names no platform)."""
+    def conditions(self, scheduled: Any = G.scheduled_at) -> list[ColumnElement[bool]] | None:
+        """None when nothing can match (a platform prefix that names no platform).
+        `scheduled` is what the date bounds compare (see `_UNINDEXED_SCHEDULED_AT`)."""
         where: list[ColumnElement[bool]] = [G.account_id == self.account_id]
         if self.status is not None:
             where.append(G.status == self.status)
@@ -49,9 +56,9 @@ class ListFilter:
             where.append(G.platform_bits.op("&")(bits) != 0)
         # A bound excludes groups with no time at all (undated drafts), DESIGN §3.8.
         if self.scheduled_from is not None:
-            where.append(G.scheduled_at >= self.scheduled_from)
+            where.append(scheduled >= self.scheduled_from)
         if self.scheduled_to is not None:
-            where.append(G.scheduled_at <= self.scheduled_to)
+            where.append(scheduled <= self.scheduled_to)
         return where
 
     @property
@@ -83,6 +90,7 @@ def _segments(where: list[ColumnElement[bool]], sort_by: str, dated_only: bool) 
 class PostListReader:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
 
     async def page(
         self, filters: ListFilter, sort_by: str, descending: bool, page: int, limit: int
@@ -93,6 +101,9 @@ class PostListReader:
             return [], 0
         segments = _segments(where, sort_by, filters.dated_only)
         counts = [await self._count(segment) for segment in segments]
+        if filters.dated_only and sort_by != "scheduledTime" and self._sqlite:
+            walk = filters.conditions(_UNINDEXED_SCHEDULED_AT) or []
+            segments = _segments(walk, sort_by, filters.dated_only)
         total = sum(counts)
         # A page past the last starts at the end: the offset then fits a 64-bit integer however
         # large the requested page number is, and the page is empty.
