@@ -74,6 +74,22 @@ def test_platforms_replace_the_targets_in_order(server: LiveServer, tenant: Tena
     assert before[tenant.platform_id] not in [p["_id"] for p in got["posts"]]
 
 
+def test_the_platform_filter_follows_edited_platforms(server: LiveServer, tenant: Tenant) -> None:
+    # list-posts' platform filter reads the group's stored platform set, which an edit of
+    # `platforms` must keep true in both directions.
+    mastodon = add_raw_connection(server, tenant.account_id, "mastodon", "m-edit-1")
+    group_id = create_post(tenant, scheduledTime=iso_in(days=1))
+
+    def listed(platform: str) -> list[str]:
+        answer = tenant.client.get("/list-posts", params={"platform": platform}).json()
+        return [g["postGroupId"] for g in answer["posts"]]
+
+    assert group_id not in listed("mastodon")
+    _put(tenant, group_id, {"platforms": [mastodon]})
+    assert group_id in listed("mastodon")
+    assert group_id not in listed("sandbox")
+
+
 def test_edits_of_a_draft_stay_a_draft(server: LiveServer, tenant: Tenant) -> None:
     second = add_sandbox_connection(server, tenant.account_id)
     group_id = create_post(tenant, status="draft")

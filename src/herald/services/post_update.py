@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.first_comment import CommentNotice, FirstComment, from_stored
-from herald.domain.platform import Platform, platform_id
+from herald.domain.platform import Platform, platform_bits, platform_id
 from herald.domain.post_state import EDITABLE_STATES, PostStatus, TargetState, transition
 from herald.domain.publishing import publish_key
 from herald.domain.timestamps import LATEST_SCHEDULED_TIME
@@ -218,6 +218,8 @@ def _retarget(group: PostGroup, retarget: Retarget, state: TargetState, now: dat
         raise ValidationError(NOT_EDITABLE, code="POST_NOT_EDITABLE")
     group.targets = targets
     group.content = retarget.content
+    # list-posts' platform filter reads this set (store/post_list.py): it follows the targets.
+    group.platform_bits = platform_bits(c.platform for c in retarget.connections)
 
 
 def _merged(stored: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """API: managed users' connections pages, post artwork (thumbnails, covers), analytics cache.
 
 Revision ID: p14ends_a1c3e5
-Revises: dea9c5527336
+Revises: p14edits_first_comment
 Create Date: 2026-12-05 19:05:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import herald.db.types
 
 revision: str = "p14ends_a1c3e5"
-down_revision: str | None = "dea9c5527336"
+down_revision: str | None = "p14edits_first_comment"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

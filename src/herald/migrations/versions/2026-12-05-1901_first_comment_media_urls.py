@@ -1,7 +1,7 @@
 """Posts: a first comment per group, and the hourly count of media URLs each account fetched.
 
 Revision ID: p14edits_first_comment
-Revises: dea9c5527336
+Revises: b7e2oauth0c01
 Create Date: 2026-12-05 19:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "p14edits_first_comment"
-down_revision: str | None = "dea9c5527336"
+down_revision: str | None = "b7e2oauth0c01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

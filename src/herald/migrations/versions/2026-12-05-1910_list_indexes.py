@@ -6,7 +6,7 @@ SQLite the whole upgrade is one transaction (the file has one writer at a time a
 `herald serve` migrates before it serves).
 
 Revision ID: reads19c0ver
-Revises: dea9c5527336
+Revises: p14ends_a1c3e5
 Create Date: 2026-12-05 19:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "reads19c0ver"
-down_revision: str | None = "dea9c5527336"
+down_revision: str | None = "p14ends_a1c3e5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
