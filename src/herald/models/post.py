@@ -44,7 +44,7 @@ class PostGroup(Base):
     first_comment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Derived from the targets (domain.post_state.group_status) and stored for filtering.
     status: Mapped[str] = mapped_column(String(32), nullable=False)
-    # The targets' platforms (domain.platform.PLATFORM_BITS), fixed at creation: the list's
+    # The targets' platforms (domain.platform.PLATFORM_BITS), kept by create and update: the list's
     # platform filter reads it from an index instead of looking at every target.
     platform_bits: Mapped[int] = mapped_column(
         Integer, nullable=False, default=0, server_default="0"
