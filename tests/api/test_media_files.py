@@ -53,8 +53,9 @@ def test_complete_media_reports_an_uploaded_file(tenant: Tenant) -> None:
     group_id = create_post(tenant, status="draft")
     issued = ticket(tenant, group_id)
     pending = tenant.client.post(f"/complete-media/{issued['mediaId']}")
-    assert pending.status_code == 503
-    assert pending.json()["code"] == "PROBE_DOWNLOAD_FAILED"
+    assert pending.status_code == 200  # nothing stored yet: still uploading, not a failure
+    assert pending.json()["mediaFile"]["status"] == "uploading"
+    assert pending.json()["mediaFile"]["url"] is None
     data = image("PNG", 8, 6)
     put(issued["uploadUrl"], data)
     done = tenant.client.post(f"/complete-media/{issued['mediaId']}")

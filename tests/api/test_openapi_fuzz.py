@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from support import LiveServer, Tenant, add_sandbox_connection, create_post
+from support import LiveServer, Tenant, add_raw_connection, add_sandbox_connection, create_post
 
 EXAMPLES = 30  # per operation and kind of request
 CHECKS = [
@@ -72,6 +72,9 @@ def known(server: LiveServer, tenant: Tenant) -> Known:
     drafts = [create_post(tenant, status="draft") for _ in range(2)]
     due_now = [create_post(tenant) for _ in range(2)]  # each queues a delivery to both webhooks
     deliveries = tenant.client.get(f"/webhooks/{webhooks[0]}/deliveries").json()["deliveries"]
+    # test-connection is aimed at a connection whose platform has no connector yet: its check
+    # answers without a call, where a sandbox's would call the settings' default port.
+    unchecked = add_raw_connection(server, tenant.account_id, "linkedin", "Tz9W5i6ZYG")
     return Known(
         key=tenant.api_key,
         platform_id=tenant.platform_id,
@@ -82,14 +85,22 @@ def known(server: LiveServer, tenant: Tenant) -> Known:
             "user_id": [users[0]],
             "webhook_id": [webhooks[0]],
             "delivery_id": [d["_id"] for d in deliveries],
+            "platform_id": [unchecked],
+            "media_file_id": [_media(tenant, drafts[0])],
         },
         disposable={
             "post_group_id": [drafts[1], due_now[1]],
             "webhook_id": [webhooks[1]],
             "platform_id": [add_sandbox_connection(server, tenant.account_id) for _ in "ab"],
             "user_id": users[1:],
+            "media_id": [_media(tenant, drafts[1]) for _ in "ab"],
         },
     )
+
+
+def _media(tenant: Tenant, group_id: str) -> str:
+    body = {"postGroupId": group_id, "fileName": "a.png", "contentType": "image/png"}
+    return str(tenant.client.post("/get-upload-url", json=body).json()["mediaId"])
 
 
 @pytest.fixture

@@ -231,3 +231,30 @@ def test_another_accounts_groups_are_invisible(tenant: Tenant, new_tenant: Facto
     assert (delete.status_code, delete.json()["error"]) == (404, "Post group not found")
     assert tenant.client.get("/list-posts").json()["posts"] == []
     assert other.client.get(f"/get-post/{group_id}").json()["status"] == "scheduled"
+
+
+def test_attach_re_attaches_own_users_only(tenant: Tenant, new_tenant: Factory) -> None:
+    """Publora's attach (§2.19): Herald has no standalone users, so only a user of this
+    workspace can be attached, again, without a consent token."""
+    ada = _create_user(tenant, username="ada@example.com")
+    for body in (
+        {"email": "ada@example.com"},
+        {"userId": ada["_id"]},
+        {"username": "ada@example.com"},
+    ):
+        response = tenant.client.post("/workspace/users/attach", json=body)
+        assert response.status_code == 200, response.text
+        assert response.json() == {
+            "user": {**ada, "isActive": True},
+            "alreadyInWorkspace": True,
+        }
+    theirs = _create_user(new_tenant("Other"), username="bob@example.com")
+    for body, status, code in (
+        ({}, 400, "missing_identifier"),
+        ({"email": "not-an-address"}, 400, "invalid_email"),
+        ({"userId": "abc"}, 400, "invalid_user_id"),
+        ({"email": "bob@example.com"}, 404, "user_not_found"),
+        ({"userId": theirs["_id"]}, 404, "user_not_found"),
+    ):
+        response = tenant.client.post("/workspace/users/attach", json=body)
+        assert (response.status_code, response.json()["code"]) == (status, code), body

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.domain.ids import is_id
 from herald.domain.post_state import PostStatus, TargetState, transition
 from herald.domain.publishing import publish_key
-from herald.errors import AppError, ConflictError, NotFoundError, ValidationError
+from herald.errors import ConflictError, NotFoundError, ValidationError
 from herald.media.base import StoredFile
 from herald.models import Media, PostArtwork, PostGroup
 from herald.services.post import current_status, refresh_group_status, set_due
@@ -30,13 +30,6 @@ DEMOTED_MESSAGE = (
 )
 # Herald's media states as Publora's media[].status names them.
 _WIRE_STATUS = {"awaiting_upload": "uploading", "ready": "ready"}
-
-
-class UploadNotStoredError(AppError):
-    """The object is not in storage yet: retry once the PUT finished (Publora's 503)."""
-
-    status_code = 503
-    code = "PROBE_DOWNLOAD_FAILED"
 
 
 def media_file_not_found() -> NotFoundError:
@@ -71,9 +64,9 @@ async def settle_upload(
     if media.status != "awaiting_upload":
         return media
     if stored is None:
-        raise UploadNotStoredError(
-            "The uploaded file is not in storage yet: finish the PUT to uploadUrl, then retry"
-        )
+        # Nothing to probe yet: still uploading (Publora answers 503 PROBE_DOWNLOAD_FAILED; a
+        # 5xx would tell the client Herald failed, when the upload simply has not arrived).
+        return media
     records = MediaRecordStore(session)
     if stored.size > cap:
         await records.mark_too_large([media.id])

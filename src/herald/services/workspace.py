@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.ids import is_id
-from herald.errors import ConflictError, ForbiddenError, NotFoundError
+from herald.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from herald.models import Account, ConnectionsPage
 from herald.services import connections_page
 from herald.services.account import issue_api_key
@@ -38,6 +38,10 @@ async def list_users(
     return [(user, pages.get(user.id)) for user in users]
 
 
+async def list_pages(session: AsyncSession, account_ids: list[str]) -> dict[str, ConnectionsPage]:
+    return await ConnectionsPageStore(session).for_accounts(account_ids)
+
+
 async def create_user(
     session: AsyncSession, workspace_id: str, email: str, display_name: str | None
 ) -> Account:
@@ -58,6 +62,25 @@ async def create_user(
         )
     user = Account(name=display_name or email, email=email, parent_id=workspace_id)
     return await store.add(user)
+
+
+async def attach_user(
+    session: AsyncSession, workspace_id: str, email: str | None, user_id: str | None
+) -> Account:
+    """Publora's attach (§2.19) for Herald, where every user lives inside one workspace: a
+    user of this workspace is re-attached (idempotent, no consent needed); anyone else is not
+    found, as Herald has no standalone users to attach."""
+    store = AccountStore(session)
+    by_email = await store.find_managed_user_by_email(workspace_id, email) if email else None
+    by_id = await store.get_managed_user(workspace_id, user_id) if user_id else None
+    if email and user_id and by_email is not None and by_id is not None and by_email != by_id:
+        raise ValidationError(
+            "Email and userId identify different users", code="identifier_mismatch"
+        )
+    user = by_id or by_email
+    if user is None or (email and user_id and (by_email is None or by_id is None)):
+        raise NotFoundError("User not found", code="user_not_found")
+    return user
 
 
 async def delete_user(session: AsyncSession, workspace_id: str, user_id: str) -> None:

@@ -43,7 +43,7 @@ class DeleteMediaResponse(WireModel):
 
 @router.post(
     "/complete-media/{media_file_id}",
-    responses={200: {"model": CompleteMediaResponse}, **errors(404, 503)},
+    responses={200: {"model": CompleteMediaResponse}, **errors(404)},
 )
 async def complete_media(
     media_file_id: str, context: Context, principal: CurrentPrincipal

@@ -9,6 +9,9 @@ from herald.api.deps import Context, CurrentPrincipal, JsonBody
 from herald.api.routes._docs import errors
 from herald.api.schemas.base import SuccessResponse, request_body_doc, wire
 from herald.api.schemas.workspace import (
+    AttachedUser,
+    AttachUserRequest,
+    AttachUserResponse,
     ConnectionUrlRequest,
     ConnectionUrlResponse,
     CreateUserRequest,
@@ -17,6 +20,7 @@ from herald.api.schemas.workspace import (
     UsersResponse,
     connection_url_response,
     managed_user,
+    parse_attach_user,
     parse_connection_url,
     parse_create_user,
 )
@@ -47,6 +51,19 @@ async def create_user(
     async with context.transaction() as session:
         user = await workspace.create_user(session, workspace_id, email, display_name)
     return wire(CreateUserResponse(user=managed_user(user, None, links, now)), status_code=201)
+
+
+async def attach_user(
+    body: JsonBody, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    workspace_id = workspace.require_workspace(principal)
+    email, user_id = parse_attach_user(body)
+    links, now = page_links(context.settings), utc_now()
+    async with context.transaction(write=False) as session:
+        user = await workspace.attach_user(session, workspace_id, email, user_id)
+        page = (await workspace.list_pages(session, [user.id])).get(user.id)
+    shown = managed_user(user, page, links, now)
+    return wire(AttachUserResponse(user=AttachedUser(**shown.model_dump())))
 
 
 async def delete_user(user_id: str, context: Context, principal: CurrentPrincipal) -> JSONResponse:
@@ -95,6 +112,14 @@ for _prefix in _PREFIXES:
         include_in_schema=not _alias,
         responses={201: {"model": CreateUserResponse}, **errors(400, 403, 409)},
         openapi_extra=request_body_doc(CreateUserRequest),
+    )
+    router.add_api_route(
+        _prefix + "/attach",
+        attach_user,
+        methods=["POST"],
+        include_in_schema=not _alias,
+        responses={200: {"model": AttachUserResponse}, **errors(400, 403, 404)},
+        openapi_extra=request_body_doc(AttachUserRequest),
     )
     router.add_api_route(
         _prefix + "/{user_id}",

@@ -159,7 +159,8 @@ class ListedPost(WireModel):
     post_group_id: str
     content: str
     status: str
-    scheduled_time: str | None
+    # Publora's list-posts types it as a date-time, never null: a draft without one omits it.
+    scheduled_time: str | None = omitted_when_none("Sent only when the group has a time")
     created_at: str
     updated_at: str
     platforms: list[ListedPlatform]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from herald.api.schemas.base import WireModel
+from herald.domain.ids import is_id
 from herald.domain.timestamps import format_timestamp
 from herald.errors import ValidationError, check_length
 from herald.models import Account, ConnectionsPage
@@ -39,6 +40,24 @@ class ManagedUser(WireModel):
     daily_posts_left: int = DAILY_POSTS_LEFT
     connections_page_url: str | None = Field(json_schema_extra={"format": "uri"})
     connections_page_token_expires_at: str | None
+
+
+class AttachUserRequest(WireModel):
+    email: str | None = None
+    username: str | None = Field(default=None, description="Another name for email")
+    user_id: str | None = None
+    user_access_token: str | None = Field(
+        default=None, description="Not needed: Herald attaches only its own users again"
+    )
+
+
+class AttachedUser(ManagedUser):
+    is_active: bool = True
+
+
+class AttachUserResponse(WireModel):
+    user: AttachedUser
+    already_in_workspace: bool = True
 
 
 class UsersResponse(WireModel):
@@ -78,6 +97,20 @@ def parse_create_user(body: Mapping[str, Any]) -> tuple[str, str | None]:
     if display_name is not None:
         check_length("displayName", display_name, DISPLAY_NAME_MAX_CHARACTERS)
     return email, display_name
+
+
+def parse_attach_user(body: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    email = body.get("email", body.get("username"))
+    user_id = body.get("userId")
+    if email in (None, "") and user_id in (None, ""):
+        raise ValidationError("Email or userId is required", code="missing_identifier")
+    if email not in (None, "") and (
+        not isinstance(email, str) or "@" not in email or len(email) > EMAIL_MAX_CHARACTERS
+    ):
+        raise ValidationError("Invalid email", code="invalid_email")
+    if user_id not in (None, "") and (not isinstance(user_id, str) or not is_id(user_id)):
+        raise ValidationError("Invalid userId", code="invalid_user_id")
+    return (email or None), (user_id or None)
 
 
 def parse_connection_url(body: Mapping[str, Any]) -> tuple[bool, float]:

@@ -1,0 +1,250 @@
+"""Publora's own OpenAPI description (tests/data/publora-openapi-latest.yaml, as Publora
+published it) drives schemathesis against Herald over real HTTP, on both databases: no answer
+is a 5xx, every answer Publora's document describes has the shape it gives, and no operation
+answers without a valid key.
+
+The approach is tests/api/test_openapi_fuzz.py's (Herald's own document): per operation,
+generated requests with a real key, invalid ones, as a managed user, and as the key's owner
+aimed at real resources. Deterministic (`derandomize`) and bounded.
+
+Not fuzzed: the LinkedIn-only operations (linkedin-*), which belong to the LinkedIn work and
+are not served yet. Checked: `not_a_server_error`, `response_schema_conformance`,
+`ignored_auth` (a 2xx is asked again without a key and with a wrong one), and each operation
+once without a key. Not checked: statuses Publora's document does not list (it lists no 401
+on most operations, and no 413 or 429 anywhere), which Herald answers in Publora's error
+shape all the same."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import Case, GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import ignored_auth, response_schema_conformance
+
+from support import LiveServer, Tenant, add_raw_connection, add_sandbox_connection, create_post
+
+SPEC = Path(__file__).parent.parent / "data" / "publora-openapi-latest.yaml"
+# Where Publora's own pages contradict its OpenAPI, Herald follows the pages (DESIGN §3, README
+# "Compatibility"); the document is read with these corrections, each (JSON pointer, patch).
+CONTRADICTIONS: list[tuple[str, dict[str, Any]]] = [
+    # EP/platform-connections: "displayName/profileImageUrl may be null"; the OpenAPI: a URI.
+    ("/components/schemas/PlatformConnection/properties/profileImageUrl", {"nullable": True}),
+]
+EXAMPLES = int(os.environ.get("P14_EXAMPLES", "30"))  # per operation and kind of request
+CHECKS = [not_a_server_error, response_schema_conformance, ignored_auth]
+# Cases per database; over both, at least 5,000 (the issue's floor).
+MIN_CASES = 2_500
+AS_OWNER = ""  # an empty x-publora-user-id means the key's own account
+
+
+# Served by the parallel work on update-post, create-post and attach-media (branch
+# h-p14edits); fuzzed once that branch is merged: delete the entry then.
+NOT_ON_THIS_BRANCH = frozenset({"POST /attach-media/{postGroupId}"})
+
+
+def publora_schema() -> Any:
+    raw = yaml.safe_load(SPEC.read_text())
+    for pointer, patch in CONTRADICTIONS:
+        node = raw
+        for part in pointer.strip("/").split("/"):
+            node = node[part]
+        node.update(patch)
+    return schemathesis.openapi.from_dict(raw)
+
+
+def linkedin_only(label: str) -> bool:
+    return "/linkedin-" in label
+
+
+def excluded(label: str) -> bool:
+    return linkedin_only(label) or label in NOT_ON_THIS_BRANCH
+
+
+@dataclass(frozen=True)
+class Known:
+    key: str
+    platform_id: str
+    managed_user: str
+    draft: str
+    kept: dict[str, list[str]]  # by path parameter name
+    disposable: dict[str, list[str]]
+
+    def path_values(self, method: str, name: str) -> list[str]:
+        return (self.disposable if method.upper() == "DELETE" else self.kept)[name]
+
+
+def _user(tenant: Tenant, n: int) -> str:
+    response = tenant.client.post("/workspace/users", json={"username": f"user{n}@example.com"})
+    return str(response.json()["user"]["_id"])
+
+
+def _media(tenant: Tenant, group_id: str) -> str:
+    body = {"postGroupId": group_id, "fileName": "a.png", "contentType": "image/png"}
+    return str(tenant.client.post("/get-upload-url", json=body).json()["mediaId"])
+
+
+@pytest.fixture
+def known(server: LiveServer, tenant: Tenant) -> Known:
+    server.context.rate_limiter.limit = 0  # thousands of requests in a minute are the point
+    users = [_user(tenant, n) for n in range(3)]
+    hook = {"name": "Fuzz", "url": "https://example.com/hook", "events": ["post.scheduled"]}
+    webhooks = [tenant.client.post("/webhooks", json=hook).json()["webhook"]["_id"] for _ in "ab"]
+    # Posts go to a Mastodon connection: the sandbox is Herald's own test platform, which
+    # Publora's platform enums rightly do not know. The engine is off: nothing is published.
+    mastodon = add_raw_connection(server, tenant.account_id, "mastodon", "109876543210")
+    drafts = [create_post(tenant, status="draft", platforms=[mastodon]) for _ in range(3)]
+    due_now = [create_post(tenant, platforms=[mastodon]) for _ in range(2)]
+    return Known(
+        key=tenant.api_key,
+        platform_id=mastodon,
+        managed_user=users[0],
+        draft=drafts[0],
+        kept={
+            "postGroupId": [drafts[0], due_now[0]],
+            "userId": [users[0]],
+            "id": [webhooks[0]],
+            "mediaFileId": [_media(tenant, drafts[0])],
+            "platformId": [mastodon, tenant.platform_id],
+        },
+        disposable={
+            "postGroupId": [drafts[1], due_now[1]],
+            "id": [webhooks[1]],
+            "mediaId": [_media(tenant, drafts[2]), _media(tenant, drafts[2])],
+            "userId": users[1:],
+            "platformId": [add_sandbox_connection(server, tenant.account_id) for _ in "ab"],
+        },
+    )
+
+
+@pytest.fixture
+def session() -> Iterator[requests.Session]:
+    with requests.Session() as opened:
+        opened.trust_env = False  # loopback only, whatever proxy the environment names
+        yield opened
+
+
+def aimed_at(known: Known) -> Callable[[Case], Case]:
+    """Bodies that name the tenant's real connection or draft, so valid ones get through."""
+
+    def aim(case: Case) -> Case:
+        if not isinstance(case.body, dict):
+            return case
+        if "platforms" in case.body:
+            case.body["platforms"] = [known.platform_id]
+        if "postGroupId" in case.body:
+            case.body["postGroupId"] = known.draft
+        if case.body.get("contentType") is not None:
+            case.body["contentType"] = "image/png"
+        return case
+
+    return aim
+
+
+def strategies(operation: Any, known: Known) -> Iterator[tuple[str, Any]]:
+    key = {"x-publora-key": known.key}
+    yield "generated", operation.as_strategy(GenerationMode.POSITIVE, headers=key)
+    if len(operation.body) or len(operation.query):
+        yield "invalid", operation.as_strategy(GenerationMode.NEGATIVE, headers=key)
+    as_user = {**key, "x-publora-user-id": known.managed_user}
+    yield "as a managed user", operation.as_strategy(GenerationMode.POSITIVE, headers=as_user)
+    as_owner = {**key, "x-publora-user-id": AS_OWNER}
+    names = [parameter.name for parameter in operation.path_parameters]
+    if not names:
+        owned = operation.as_strategy(GenerationMode.POSITIVE, headers=as_owner)
+        yield "as the owner", owned.map(aimed_at(known))
+        return
+    choices = itertools.product(*(known.path_values(operation.method, n) for n in names))
+    at_each = [
+        operation.as_strategy(
+            GenerationMode.POSITIVE,
+            headers=as_owner,
+            path_parameters=dict(zip(names, values, strict=True)),
+        ).map(aimed_at(known))
+        for values in choices
+    ]
+    yield "as the owner, at real resources", st.one_of(at_each)
+
+
+def run(
+    strategy: Any, session: requests.Session, base_url: str, key: str
+) -> tuple[int, str | None]:
+    """How many cases ran, and the first failure's report. Nothing is shrunk."""
+    found: list[str] = []
+    count = 0
+
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def check(case: Case) -> None:
+        nonlocal count
+        if found:
+            return
+        count += 1
+        try:
+            # The key given here, not only in the generated headers, is what `ignored_auth`
+            # knows to be a real one and takes away to ask again.
+            case.call_and_validate(
+                base_url=base_url, session=session, headers={"x-publora-key": key}, checks=CHECKS
+            )
+        except FailureGroup as failure:
+            found.append(str(failure))
+
+    check()
+    return count, (found[0] if found else None)
+
+
+def test_herald_keeps_to_publoras_openapi_document(
+    server: LiveServer, known: Known, session: requests.Session
+) -> None:
+    schema = publora_schema()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    fuzzed = [op for op in operations if not excluded(op.label)]
+    assert len(fuzzed) >= 24, [op.label for op in fuzzed]
+    base_url = server.base_url + "/api/v1"
+    failures, total = [], 0
+    for operation in fuzzed:
+        for kind, strategy in strategies(operation, known):
+            started = time.monotonic()
+            count, report = run(strategy, session, base_url, known.key)
+            if os.environ.get("P14_TIMES"):
+                print(f"{operation.label} {kind}: {count} in {time.monotonic() - started:.1f}s")
+            total += count
+            if report is not None:
+                failures.append(f"{operation.label} ({kind}):\n{report}")
+    assert not failures, "\n\n".join(failures)
+    assert total >= MIN_CASES, total
+
+
+def test_no_operation_answers_without_a_key(server: LiveServer, session: requests.Session) -> None:
+    schema = publora_schema()
+    failures: list[tuple[str, str]] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if excluded(operation.label):
+            continue
+        path = operation.path.replace("{", "").replace("}", "")  # any value: auth comes first
+        url = f"{server.base_url}/api/v1{path}"
+        for headers in ({}, {"x-publora-key": "sk_0.0"}):
+            response = session.request(operation.method.upper(), url, headers=headers, json={})
+            failures += [] if response.status_code == 401 else [(operation.label, response.text)]
+    assert not failures
