@@ -3,9 +3,12 @@ stores a connection, reconnecting updates it, and every failure stores nothing."
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from typing import Any
 
+import httpx
 import pytest
 
 from oauth_support import (
@@ -158,3 +161,30 @@ def test_a_public_client_sends_its_id_in_the_body(
     assert page.status_code == 200, page.text
     assert counts(server) == (1, 0)
     assert x_sim.stats()["codes_exchanged"] == 1
+
+
+def test_a_managed_users_connections_page_connects_x_for_that_user(
+    server: LiveServer, tenant: Tenant, x_sim: XControl
+) -> None:
+    # The workspace's connection-url page offers every OAuth platform that has an app, and its
+    # link connects the account to the managed user, not to the workspace's owner.
+    made = tenant.client.post("/workspace/users", json={"username": "grace@example.com"})
+    assert made.status_code == 201, made.text
+    user_id = made.json()["user"]["_id"]
+    page_url = tenant.client.post(f"/workspace/users/{user_id}/connection-url").json()["url"]
+    without_app = httpx.get(page_url, timeout=10)
+    assert 'id="connect-twitter"' not in without_app.text  # no X app: nothing to offer
+    with x_app_on_sim(server, x_sim):
+        page = httpx.get(page_url, timeout=10)
+        found = re.search(r'<a id="connect-twitter" href="([^"]+)"', page.text)
+        assert found is not None, page.text
+        link = html.unescape(found.group(1))
+        back = consent_by_hand(x_sim, start_connect(server, link), BOB.id)
+        with httpx.Client(timeout=30) as browser:
+            done = browser.get(back)
+    assert done.status_code == 200, done.text
+    managed = {"x-publora-user-id": user_id}
+    theirs = tenant.client.get("/platform-connections", headers=managed).json()["connections"]
+    assert [c["platformId"] for c in theirs] == [f"twitter-{BOB.id}"]
+    owners = tenant.client.get("/platform-connections").json()["connections"]
+    assert f"twitter-{BOB.id}" not in [c["platformId"] for c in owners]

@@ -2,7 +2,8 @@
 
 Server-rendered, no script: the accounts already connected, and a form per platform that
 connects with credentials (a Bluesky app password, a Mastodon access token, a Telegram bot
-token). Platforms that connect through OAuth get their own connect flow. Every form carries a
+token). Platforms that connect through OAuth get a link into their connect flow, made for the
+managed user, when the operator has registered an app for them. Every form carries a
 single-use nonce (services.connections_page), the credentials are verified with the platform
 outside any transaction and stored sealed, and nothing secret is ever rendered back."""
 
@@ -16,12 +17,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from herald.api.deps import Context
+from herald.config import Settings
 from herald.domain.platform import Platform, platform_id
 from herald.domain.timestamps import utc_now
 from herald.errors import AppError
 from herald.models import Connection
 from herald.net.egress import EgressPolicy
 from herald.net.http_client import one_off_client
+from herald.oauth.connect import connect_link
+from herald.oauth.providers import PROVIDERS, NotConfiguredError
 from herald.services import connection as connections
 from herald.services import connections_page
 from herald.services.connection_inputs import connection_input
@@ -99,7 +103,26 @@ def _form(platform: Platform, nonce: str) -> str:
     )
 
 
-def _render(name: str, found: Sequence[Connection], nonce: str, notice: str = "") -> str:
+def _oauth_offers(account_id: str, settings: Settings) -> str:
+    """A connect link per OAuth platform with an app; the link names the managed user, so the
+    account lands on them (oauth.connect). The page sends no referrer, so its token stays here."""
+    offers = []
+    for platform, provider in PROVIDERS.items():
+        try:
+            link = connect_link(account_id, platform.value, settings)
+        except NotConfiguredError:
+            continue  # no app registered for it: nothing to offer
+        title = escape(provider.title)
+        offers.append(
+            f'<section><h2>{title}</h2><p><a id="connect-{platform.value}" '
+            f'href="{escape(link.url)}">Connect {title}</a></p></section>'
+        )
+    return "".join(offers)
+
+
+def _render(
+    name: str, found: Sequence[Connection], nonce: str, offers: str, notice: str = ""
+) -> str:
     listed = "".join(
         f'<li data-platform-id="{escape(platform_id(Platform(c.platform), c.external_id))}">'
         f"{escape(c.platform)}: {escape(c.display_name or c.username)}"
@@ -109,7 +132,7 @@ def _render(name: str, found: Sequence[Connection], nonce: str, notice: str = ""
     accounts = f"<ul id=accounts>{listed}</ul>" if listed else "<p id=accounts>None yet.</p>"
     return (
         f"<h1>Connect accounts for {escape(name)}</h1>{notice}"
-        f"<h2>Connected</h2>{accounts}" + "".join(_form(p, nonce) for p in _FORMS)
+        f"<h2>Connected</h2>{accounts}{offers}" + "".join(_form(p, nonce) for p in _FORMS)
     )
 
 
@@ -127,7 +150,8 @@ async def _show(context: Context, token: str, notice: str = "") -> HTMLResponse:
             return _page(_notice("error", _EXPIRED[0]), _EXPIRED[1])
         nonce = connections_page.new_form(page, now)
         found = await connections.list_connections(session, user.id)
-        return _page(_render(user.name, found, nonce, notice))
+        offers = _oauth_offers(user.id, context.settings)
+        return _page(_render(user.name, found, nonce, offers, notice))
 
 
 @router.get(connections_page.PAGE_PATH + "{token}")
