@@ -21,13 +21,15 @@ SLOW_POSTS = 200
 
 @pytest.fixture
 def patient_engine(server: LiveServer, sandbox: httpx.Client) -> Iterator[Engine]:
-    """An engine whose calls wait a minute for an answer, so a held call stays held."""
+    """An engine whose calls wait five minutes for an answer, so a held call stays held however
+    long creating the posts takes on a busy machine (at a minute, the first held calls timed out
+    in doubt while the last posts were still being created)."""
     settings = server.settings.model_copy(
         update={
             "sandbox_url": server.base_url + "/sim/sandbox",
             "engine_lease_seconds": 3.0,
             "engine_concurrency": SLOTS,
-            "engine_http_timeout_seconds": 60.0,
+            "engine_http_timeout_seconds": 300.0,
             # Enough calls go out at once for the held ones to fill the tenant's share.
             "engine_host_initial_limit": 10,
         }
