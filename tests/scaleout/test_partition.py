@@ -55,6 +55,9 @@ ENGINE = {
     "engine_reconcile_interval_seconds": "0.5",
     "engine_settle_seconds": "0.5",
     "engine_http_timeout_seconds": "2",
+    # More calls out at once than the default start (4) lets, so that the cut finds worker-b in
+    # IN_CALLS_AT_CUT held calls.
+    "engine_host_initial_limit": "10",
 }
 # The platform holds the answers to worker-b's last calls before the cut until after the heal
 # (the posts are made, as a slow platform's are): worker-b waits for them (its calls time out

@@ -10,8 +10,10 @@ well above its fastest answer without any queue, while a queue delays every answ
 ones included. While the queue stays under a call or so the limit doubles each round trip (as
 TCP's slow start); from FAST_FROM calls on, until the host first shows a queue or fails a call, a
 round trip whose faster answers came within CLEAR of the base quadruples it (a burst to a fast
-idle host opens in a few round trips). It grows by a step under a few queued calls, and past
-several it is cut multiplicatively, to what the host served without a queue plus a few calls.
+idle host opens in a few round trips); under it, a doubling is undone when the round trip after
+it shows the host slower by more than GRADIENT. It grows by a step under a few queued calls, and
+past several it is cut multiplicatively, to what the host served without a queue plus a few
+calls.
 A call that times out, fails with a 5xx or is answered 429 cuts it by `backoff` (once a round
 trip); when half the limit's calls fail with no answer between, the host has stopped serving
 and the limit halves.
@@ -19,8 +21,9 @@ and the limit halves.
 The no-load latency is the fastest answer seen. A new host's first call goes alone to measure it.
 It is measured again every PROBE_ROUNDS round trips: for two round trips the limit is divided by
 PROBE_DIVISOR (as BBR probes its minimum round trip), so that a host we keep busy answers some
-calls without our own queue in front of them; the fastest of those is the new base, higher or
-lower than the old. Without the dip, a host held at its limit never answers at its base again.
+calls without our own queue in front of them; the fastest of those is the new base if lower
+than the old, and a higher one only after BASE_ROUNDS round trips without an answer near the
+old. Without the dip, a host held at its limit never answers at its base again.
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ FAST_GROWTH = 4
 # workers, and mastodon-mock, so misjudged, stalled for 30 s when one of three workers went
 # from 4 to 16 calls in one round trip (24 at once).
 FAST_FROM = 32
+# Under FAST_FROM each doubling is judged: held for a round trip (its calls' answers come in the
+# next), then undone if the round trip's faster answers came more than GRADIENT times later than
+# before it. A process whose first call met a host other workers already loaded takes that
+# latency for the host's base and sees no queue; the host's answer to more calls still shows.
+GRADIENT = 1.25
 ALPHA = 3.0  # under ALPHA * log10(limit) queued: the host has room, grow by one step
 BETA = 6.0  # over BETA * log10(limit) queued: the host is queueing our calls, shrink
 # Latency within TOLERANCE times the base counts as no queue: a host's own jitter, and the CPU a
@@ -59,6 +67,7 @@ LOW_QUANTILE = 0.1
 MAX_ROUND_SAMPLES = 1_024  # a round's latencies kept for its quantile; the rest only in its mean
 STREAK = 3  # this many failures in a row, and half the limit, halve it (once until an answer)
 PROBE_ROUNDS = 50  # re-measure the no-load latency this often: the host or its path may change
+BASE_ROUNDS = 500  # a re-measurement may raise the base after this many rounds without it
 # While re-measuring, the limit is divided by this much: a host that serves calls one after
 # another still queues half our calls, and measured at half the limit its base would creep up
 # with every re-measurement (6 times the service time on such a host, in a test).
@@ -89,6 +98,15 @@ class _Round:
 
 
 @dataclass
+class _Trial:
+    """A small limit just doubled: the limit and latency before, judged a round trip later."""
+
+    limit: float
+    rtt: float
+    waited: bool = False
+
+
+@dataclass
 class HostLimit:
     """How many calls Herald lets run at once against one host. `value` is what to enforce."""
 
@@ -105,10 +123,12 @@ class HostLimit:
     shrinks: int = field(default=0, init=False)
     _round: _Round | None = field(default=None, init=False)
     _calm_until: float = field(default=-math.inf, init=False)
+    _trial: _Trial | None = field(default=None, init=False)  # a doubling being judged
     _failing: int = field(default=0, init=False)  # failures since the last answer
     _halved: bool = field(default=False, init=False)  # halved for them already
     _probe_until: float | None = field(default=None, init=False)  # while the limit dips
     _probe_min: float = field(default=math.inf, init=False)
+    _base_seen: int = field(default=0, init=False)  # the round of the last answer near the base
 
     def __post_init__(self) -> None:
         if not 1 <= self.minimum <= self.maximum:
@@ -132,6 +152,8 @@ class HostLimit:
         if self.base is None:
             self.base = rtt  # the lone first call's: the limit opens with the next call
             return
+        if rtt <= CLEAR * self.base:
+            self._base_seen = self.rounds
         self.base = min(self.base, rtt)
         if self._probing(rtt, in_flight, now):
             return
@@ -164,6 +186,8 @@ class HostLimit:
         if ended.busiest * 2 < self.limit:
             return  # too few calls to tell anything about the host's capacity: hold the limit
         rtt = ended.low()
+        if self._trial is not None and self._tried(self._trial, rtt, now):
+            return
         base = self.base if self.base is not None else rtt
         steps = math.log10(max(self.limit, 10.0))
         queued = self.limit * (1.0 - TOLERANCE * base / rtt)
@@ -174,6 +198,8 @@ class HostLimit:
                 and not self.drops
                 and rtt <= CLEAR * base
             )
+            if self.limit < FAST_FROM:
+                self._trial = _Trial(self.limit, rtt)
             self._set(self.limit * (FAST_GROWTH if starting else 2))
         elif queued < ALPHA * steps:
             self._set(self.limit + steps)
@@ -183,9 +209,24 @@ class HostLimit:
             served = self.limit * TOLERANCE * base / rtt
             self._shrink(now, max(self.limit / 2, served + ALPHA * steps))
 
+    def _tried(self, trial: _Trial, rtt: float, now: float) -> bool:
+        """Judge a doubling of a small limit; True while its answers are not in yet."""
+        if not trial.waited:
+            # This round trip's answers are mostly of calls sent under the old limit.
+            trial.waited = True
+            return True
+        self._trial = None
+        if rtt > GRADIENT * trial.rtt:
+            # Twice the calls made the host slower: it was busy already (its base was measured
+            # while other workers loaded it), and Vegas, misled by that base, would go on.
+            self._shrink(now, trial.limit)
+            return True
+        return False
+
     def _shrink(self, now: float, limit: float) -> None:
         if now < self._calm_until or limit >= self.limit:
             return  # already shrunk within the last round trip
+        self._trial = None
         self._set(limit)
         self.shrinks += 1
         # The answers of the next round trip are of calls sent under the older, higher limit.
@@ -204,8 +245,16 @@ class HostLimit:
             self._probe_min = min(self._probe_min, rtt)
         if now < self._probe_until:
             return True
-        if self._probe_min < math.inf:
-            self.base = self._probe_min
+        if self._probe_min < math.inf and (
+            self.base is None
+            or self._probe_min < self.base
+            or self.rounds - self._base_seen >= BASE_ROUNDS
+        ):
+            # Lower at once; higher only once no answer came near the old base for BASE_ROUNDS:
+            # a host other workers keep loading is slow even when we call it alone, and a base
+            # raised on that lets each worker add as much load again (three workers ratcheted
+            # a host serving one call at a time to 80 calls at once, in a test).
+            self.base, self._base_seen = self._probe_min, self.rounds
         self._probe_until, self._round = None, None
         return False
 
