@@ -52,8 +52,14 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
+# Two pytest processes, the API tests beside the rest: most tests wait on servers and child
+# processes, so one process keeps one of the two cores idle. Each has its own databases.
 unit: $(DEV_STAMP) interop
-	$(BIN)/pytest
+	$(BIN)/pytest tests/api & api=$$!; \
+	$(BIN)/pytest --ignore=tests/api; rest=$$?; \
+	wait $$api; api_status=$$?; \
+	echo "pytest: tests/api exit $$api_status, the rest exit $$rest"; \
+	test $$api_status -eq 0 && test $$rest -eq 0
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis $(INTEROP)

@@ -211,10 +211,14 @@ def test_connections_shape(tenant: Tenant) -> None:
         "profileImageUrl",
         "profileUrl",
         "accessTokenExpiresAt",
+        "tokenStatus",
+        "tokenExpiresIn",
     }
     assert connection["platformId"] == tenant.platform_id
     assert connection["platform"] == "sandbox"
     assert connection["accessTokenExpiresAt"] is None
+    # A credential that never expires is healthy with no countdown (Publora §2.17).
+    assert (connection["tokenStatus"], connection["tokenExpiresIn"]) == ("valid", None)
     assert connection["profileImageUrl"] is None  # no picture: null, as "" is not a URI
     assert create_post(tenant)
 
