@@ -75,8 +75,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from herald.domain.platform import Platform
-from herald.domain.text import measure
 from herald.domain.timestamps import format_timestamp
 from herald.sim.control import base_url, control_routes, serve
 from herald.sim.faults import (
@@ -91,9 +89,8 @@ from herald.sim.faults import (
     refusal,
     token_refusal,
 )
+from herald.sim.sandbox_body import InvalidError, account_of, json_object, media_of, text_of
 from herald.sim.sandbox_owners import AccountOwners, bearer_token
-
-TEXT_LIMIT = 500
 
 __all__ = ["SandboxConfig", "SandboxSim", "create_sandbox_app", "serve_sandbox"]
 
@@ -213,10 +210,6 @@ class SandboxSim:
         }
 
 
-class _InvalidError(Exception):
-    """The request breaks the protocol; the message goes back in a 422."""
-
-
 def _sim(request: Request) -> SandboxSim:
     sim: SandboxSim = request.app.state.sandbox
     return sim
@@ -234,61 +227,22 @@ async def _enter_api(request: Request) -> Response | None:
     return token_refusal(request, sim.config)
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise _InvalidError("body must be JSON") from exc
-    if not isinstance(body, dict):
-        raise _InvalidError("body must be a JSON object")
-    return body
-
-
-def _account(body: dict[str, Any]) -> str:
-    account = body.get("account")
-    if not isinstance(account, str) or not account:
-        raise _InvalidError("account must be a non-empty string")
-    return account
-
-
-def _text(body: dict[str, Any]) -> str:
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise _InvalidError("text must be a non-empty string")
-    length = measure(Platform.SANDBOX, text)
-    if length > TEXT_LIMIT:
-        raise _InvalidError(f"text is {length} characters long; the limit is {TEXT_LIMIT}")
-    return text
-
-
-def _media(body: dict[str, Any]) -> list[dict[str, Any]]:
-    media = body.get("media")
-    if media is None:
-        return []
-    if not isinstance(media, list):
-        raise _InvalidError("media must be a list")
-    for item in media:
-        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-            raise _InvalidError("each media item must be an object with a string url")
-    return media
-
-
 def _draft(sim: SandboxSim, body: dict[str, Any], account: str, key: str | None) -> dict[str, Any]:
     reply_to, ref = body.get("replyTo"), body.get("ref")
     if reply_to is not None:
         parent = sim.post(reply_to)
         if parent is None or parent.account != account:
-            raise _InvalidError(f"replyTo {reply_to!r} is not a post of account {account!r}")
+            raise InvalidError(f"replyTo {reply_to!r} is not a post of account {account!r}")
         reply_to = str(parent.id)
     if ref is not None and not isinstance(ref, str):
-        raise _InvalidError("ref must be a string or null")
+        raise InvalidError("ref must be a string or null")
     return {
         "account": account,
-        "text": _text(body),
+        "text": text_of(body),
         "reply_to": reply_to,
         "ref": ref,
         "idempotency_key": key,
-        "media": _media(body),
+        "media": media_of(body),
     }
 
 
@@ -305,8 +259,8 @@ async def _create_post(request: Request) -> Response:
         return stop
     key = request.headers.get("idempotency-key") or None
     try:
-        body = await _json_object(request)
-        account = _account(body)
+        body = await json_object(request)
+        account = account_of(body)
         if not sim.owners.claim(account, bearer_token(request)):
             return _not_the_owner()
         # No await from the replay check to add(): two requests with one key cannot both create.
@@ -316,7 +270,7 @@ async def _create_post(request: Request) -> Response:
             headers = {"Idempotent-Replayed": "true"}
             return JSONResponse(original.wire(base_url(request)), headers=headers)
         draft = _draft(sim, body, account, key)
-    except _InvalidError as exc:
+    except InvalidError as exc:
         return error_response(422, "validation_failed", str(exc))
     fault = sim.injector.next_fault(sim.config.faults)
     if fault in REFUSALS:
