@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.config import Settings
 from herald.domain.platform import Platform
-from herald.domain.token_expiry import token_expires_in
+from herald.domain.token_health import token_expires_in
 from herald.errors import NotFoundError, ValidationError
 from herald.models import Connection
 from herald.net.http_client import HttpClient
