@@ -133,12 +133,21 @@ def test_failed_attempts_are_retried_in_order_and_logged(
     wait_until(lambda: len(receiver.accepted) == 2)
     order = [json.loads(r.body)["data"]["postGroupId"] for r in receiver.accepted]
     assert order == [first, second]
-    log = tenant.client.get(f"/webhooks/{webhook_id}/deliveries").json()["deliveries"]
+    # The receiver has its 200 before Herald records it, so wait for the log to catch up.
+    log = wait_until(lambda: _settled_log(tenant, webhook_id))
     assert [(d["status"], d["attempts"]) for d in log] == [("delivered", 1), ("delivered", 4)]
     assert log[1]["lastStatusCode"] == 200
     listed = tenant.client.get("/webhooks").json()["webhooks"][0]
     assert (listed["failureCount"], listed["isActive"]) == (0, True)
     assert listed["lastTriggeredAt"] is not None
+
+
+def _settled_log(tenant: Tenant, webhook_id: str) -> list[dict[str, Any]] | None:
+    """The delivery log once no delivery in it is pending any more."""
+    log: list[dict[str, Any]] = tenant.client.get(f"/webhooks/{webhook_id}/deliveries").json()[
+        "deliveries"
+    ]
+    return log if all(d["status"] != "pending" for d in log) else None
 
 
 def test_redeliver_sends_the_same_body_again(
