@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import typer
-import uvicorn
+from typing import TYPE_CHECKING
 
-from herald.app import create_app
+import typer
+
 from herald.cli._runtime import (
     configure_logging,
     migrated_transaction,
@@ -14,7 +14,9 @@ from herald.cli._runtime import (
 )
 from herald.config import Settings
 from herald.keys import load_key_ring
-from herald.services.bootstrap import Bootstrap, bootstrap_if_empty
+
+if TYPE_CHECKING:
+    from herald.services.bootstrap import Bootstrap
 
 
 def _announce(created: Bootstrap, settings: Settings) -> None:
@@ -43,6 +45,12 @@ def serve(
     ),
 ) -> None:
     """Serve the API (and, by default, the publishing engine) until interrupted."""
+    # Imported here, not above: every other command would pay for loading the whole API.
+    import uvicorn
+
+    from herald.app import create_app
+    from herald.services.bootstrap import bootstrap_if_empty
+
     settings = settings_of(ctx).model_copy(
         update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     )

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from importlib import import_module
+from typing import cast
 
 import typer
-
-from herald.sim.bluesky import serve_bluesky
-from herald.sim.mastodon import serve_mastodon
-from herald.sim.sandbox import serve_sandbox
-from herald.sim.telegram import serve_telegram
-from herald.sim.x import serve_x
 
 
 class SimPlatform(StrEnum):
@@ -23,14 +19,22 @@ class SimPlatform(StrEnum):
     TWITTER = "twitter"  # the wire name of the platform; `x` is its alias
 
 
-SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
-    SimPlatform.SANDBOX: serve_sandbox,
-    SimPlatform.BLUESKY: serve_bluesky,
-    SimPlatform.MASTODON: serve_mastodon,
-    SimPlatform.TELEGRAM: serve_telegram,
-    SimPlatform.X: serve_x,
-    SimPlatform.TWITTER: serve_x,
+# "module:function" of each simulator's server, imported only for the one that starts: the
+# command line would otherwise load every simulator for every command it runs.
+SERVERS: dict[SimPlatform, str] = {
+    SimPlatform.SANDBOX: "herald.sim.sandbox:serve_sandbox",
+    SimPlatform.BLUESKY: "herald.sim.bluesky:serve_bluesky",
+    SimPlatform.MASTODON: "herald.sim.mastodon:serve_mastodon",
+    SimPlatform.TELEGRAM: "herald.sim.telegram:serve_telegram",
+    SimPlatform.X: "herald.sim.x:serve_x",
+    SimPlatform.TWITTER: "herald.sim.x:serve_x",
 }
+
+
+def simulator_server(platform: SimPlatform) -> Callable[[str, int], None]:
+    """The function that serves `platform`'s simulator on a host and port."""
+    module, function = SERVERS[platform].split(":")
+    return cast(Callable[[str, int], None], getattr(import_module(module), function))
 
 
 def sim(
@@ -40,4 +44,4 @@ def sim(
 ) -> None:
     """Serve a platform simulator, with its demo account, on its real wire protocol.
     Configure latency and faults at /_sim/config."""
-    SERVERS[platform](host, port)
+    simulator_server(platform)(host, port)

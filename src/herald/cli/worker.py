@@ -2,65 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
-from collections.abc import Iterator
-
 import typer
-import uvicorn
 
-from herald.api.context import AppContext
-from herald.app import build_context, create_operations_app
-from herald.cli._runtime import (
-    configure_logging,
-    prepare_database,
-    run_service_loop,
-    settings_of,
-)
-from herald.config import Settings
-from herald.engine.dispatcher import Engine
+from herald.cli._runtime import configure_logging, run_service_loop, settings_of
 from herald.errors import AppError
-
-
-async def run_worker(settings: Settings, metrics_port: int | None = None) -> None:
-    """Publish until SIGTERM or SIGINT, then stop claiming and finish or release in-flight work.
-    With `metrics_port`, also serve /metrics and /healthz for this worker."""
-    await prepare_database(settings)
-    context = build_context(settings)
-    engine = Engine(settings, context.sessions, context.secret_box)
-    context.publisher = engine
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    operations = _operations_server(context, metrics_port) if metrics_port else None
-    serving = asyncio.create_task(operations.serve()) if operations else None
-    try:
-        await engine.start()
-        await stop.wait()
-    finally:
-        if operations is not None and serving is not None:
-            operations.should_exit = True
-            await serving
-        await engine.stop()
-        await context.engine.dispose()
-
-
-def _operations_server(context: AppContext, port: int) -> uvicorn.Server:
-    app = create_operations_app(context)
-    config = uvicorn.Config(
-        app, host=context.settings.host, port=port, log_level="warning", access_log=False
-    )
-    return _EmbeddedServer(config)
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """Leaves SIGTERM and SIGINT to the worker, which stops the engine first."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 def worker(
@@ -84,6 +29,8 @@ def worker(
         )
         raise typer.Exit(2)
     configure_logging(settings)
+    from herald.cli.worker_run import run_worker  # the engine loads only when a worker starts
+
     try:
         run_service_loop(run_worker(settings, metrics_port))
     except AppError as exc:  # e.g. no secret key for the credentials in the database
