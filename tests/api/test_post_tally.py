@@ -1,6 +1,7 @@
 """The kept tallies (`store.post_tally`) equal `COUNT(*)` of the groups after every change of a
-group's state, whatever makes it: create-post, update-post, delete-post over HTTP, the engine's
-set-based status refresh, the service's refresh; and under concurrent writers on PostgreSQL."""
+group's state, whatever makes it: create-post, update-post, delete-post and a media deletion that
+demotes, over HTTP; the engine's set-based status refresh; the service's refresh; and under
+concurrent writers on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def _body(rng: random.Random, platforms: list[str]) -> dict[str, Any]:
 def _step(
     server: LiveServer, rng: random.Random, tenant: Tenant, platforms: list[str], groups: list[str]
 ) -> str:
-    op = rng.choice(["create", "create", "update", "delete", "engine", "service"])
+    op = rng.choice(["create", "create", "update", "delete", "demote", "engine", "service"])
     if op == "create" or not groups:
         answer = tenant.client.post("/create-post", json=_body(rng, platforms))
         assert answer.status_code == 200, answer.text
@@ -108,6 +109,14 @@ def _step(
     elif op == "delete":
         if tenant.client.delete(f"/delete-post/{group_id}").status_code == 200:
             groups.remove(group_id)
+    elif op == "demote":
+        # A scheduled group whose media is deleted goes back to draft (media_files._demote).
+        ticket = {"postGroupId": group_id, "fileName": "p.png", "contentType": "image/png"}
+        issued = tenant.client.post("/get-upload-url", json=ticket)
+        if issued.status_code != 200:
+            return "refused"
+        removed = tenant.client.delete(f"/media/{issued.json()['mediaId']}").json()
+        return "demote" if removed.get("postGroupDemoted") else "media"
     elif op == "engine":
         _engine_refresh(server, group_id, rng)
     else:
@@ -137,7 +146,7 @@ def test_random_changes_keep_every_tally_equal_to_the_count(
         )
         kept, counted = _tallies(server)
         assert kept == counted, f"step {step}"
-    assert done == {"create", "update", "delete", "engine", "service"}
+    assert {"create", "update", "delete", "demote", "engine", "service"} <= done
     assert len({status for _, status, _, _ in counted}) >= 3
     assert len({bits for _, _, bits, _ in counted}) >= 3
 
