@@ -211,6 +211,17 @@ async def get_post_figures(client: httpx.AsyncClient, ids: list[str], repeat: in
     return Figures("get-post (random group)", await timed(call, repeat))
 
 
+async def health_figures(client: httpx.AsyncClient, port: str, repeat: int) -> Figures:
+    """The server's cost of any request, with no database: the floor under every HTTP row."""
+    url = f"http://127.0.0.1:{port}/healthz"
+
+    async def call() -> None:
+        (await client.get(url)).raise_for_status()
+
+    await call()
+    return Figures("floor: GET /healthz (HTTP, no database)", await timed(call, repeat))
+
+
 async def in_process_figures(data: Dataset, repeat: int, upgraded: bool) -> list[Figures]:
     """The claim query and the calendar, straight through the store and the service."""
     engine = create_engine(data.url)
@@ -238,10 +249,42 @@ async def in_process_figures(data: Dataset, repeat: int, upgraded: bool) -> list
         label = "floor: SELECT count(*) of the account's groups (driver, no HTTP)"
         figures.append(Figures(label, await timed(count_all, repeat)))
         if upgraded:
+            figures.extend(await kept_floors(sessions, data, repeat))
             figures.extend(await calendar_figures(sessions, data, repeat))
     finally:
         await engine.dispose()
     return figures
+
+
+async def kept_floors(sessions: Any, data: Dataset, repeat: int) -> list[Figures]:
+    """What list-posts cannot go below once its total is a tally: the tally's sum, and the
+    page's ids read from the covering index, each alone through the driver."""
+    from herald.store.post_list import ListFilter, PostListReader
+    from herald.store.post_tally import sum_query
+
+    async def tally() -> None:
+        async with unit_of_work(sessions, write=False) as session:
+            await session.scalar(sum_query(data.account_id, None, None, None))
+
+    async def page_ids() -> None:
+        async with unit_of_work(sessions, write=False) as session:
+            where = ListFilter(data.account_id).conditions() or []
+            query = (
+                select(PostGroup.id)
+                .where(*where)
+                .order_by(PostGroup.created_at.desc(), PostGroup.id.desc())
+                .limit(20)
+            )
+            await PostListReader(session).groups(list((await session.scalars(query)).all()))
+
+    out = []
+    for label, call in (
+        ("floor: sum of the account's tallies (driver, no HTTP)", tally),
+        ("floor: first page of 20 ids from the index and their groups (driver, no HTTP)", page_ids),
+    ):
+        await call()
+        out.append(Figures(label, await timed(call, repeat)))
+    return out
 
 
 async def calendar_figures(sessions: Any, data: Dataset, repeat: int) -> list[Figures]:
@@ -338,6 +381,8 @@ async def measure(options: Options, data: Dataset, workdir: Path) -> list[Figure
                     figures.append(await list_figures(client, label, params, options.repeat))
                     print(figures[-1].line(), flush=True)
             figures.append(await get_post_figures(client, ids, options.repeat))
+            print(figures[-1].line(), flush=True)
+            figures.append(await health_figures(client, port, options.repeat))
             print(figures[-1].line(), flush=True)
     for figure in await in_process_figures(data, options.repeat, options.upgrade):
         print(figure.line(), flush=True)

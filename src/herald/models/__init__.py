@@ -11,6 +11,7 @@ from herald.models.media import Media
 from herald.models.oauth_state import OAuthState
 from herald.models.post import PostGroup, PublishAttempt, PublishTarget
 from herald.models.post_artwork import PostArtwork
+from herald.models.post_tally import PostTally
 from herald.models.rate_limit import MediaUrlWindow, RateLimitWindow
 from herald.models.webhook import Webhook, WebhookDelivery
 
@@ -27,6 +28,7 @@ __all__ = [
     "OAuthState",
     "PostArtwork",
     "PostGroup",
+    "PostTally",
     "PublishAttempt",
     "PublishTarget",
     "RateLimitWindow",

@@ -6,7 +6,9 @@ id. Two things keep the walks short and the indexes usable on both databases:
 - a list sorted by a column with NULLs (scheduledTime: undated drafts go last in both
   directions) is read as two segments, dated then undated, each in plain index order;
 - an offset past the middle of a segment is taken from its other end, in reverse order, so no
-  page walks more than half of what matches."""
+  page walks more than half of what matches.
+`totalItems` without date bounds is a sum over the kept tallies (`store.post_tally`), not a walk;
+with date bounds it is counted from the index."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.db.types import UTCDateTime
 from herald.domain.platform import prefix_bits
 from herald.models import PostGroup
+from herald.store.post_tally import sum_query
 
 G = PostGroup
 # SQLite's planner, given a bound on scheduled_at and another sort, ranges over the scheduled
@@ -72,6 +75,7 @@ class _Segment:
 
     where: list[ColumnElement[bool]]
     keys: tuple[Any, ...]  # ascending
+    dated: bool | None = None  # only groups with a time (True) or without (False)
 
     def order(self, descending: bool) -> list[Any]:
         return [key.desc() if descending else key.asc() for key in self.keys]
@@ -82,8 +86,8 @@ def _segments(where: list[ColumnElement[bool]], sort_by: str, dated_only: bool) 
     if sort_by != "scheduledTime" or dated_only:
         return [_Segment(where, (column, G.id))]
     # NULLs last in both directions; no single index order gives that on both databases.
-    dated = _Segment([*where, column.is_not(None)], (column, G.id))
-    undated = _Segment([*where, column.is_(None)], (G.id,))
+    dated = _Segment([*where, column.is_not(None)], (column, G.id), dated=True)
+    undated = _Segment([*where, column.is_(None)], (G.id,), dated=False)
     return [dated, undated]
 
 
@@ -100,7 +104,10 @@ class PostListReader:
         if where is None:
             return [], 0
         segments = _segments(where, sort_by, filters.dated_only)
-        counts = [await self._count(segment) for segment in segments]
+        if filters.dated_only:
+            counts = [await self._count(segment) for segment in segments]
+        else:
+            counts = [await self._tallied(filters, segment.dated) for segment in segments]
         if filters.dated_only and sort_by != "scheduledTime" and self._sqlite:
             walk = filters.conditions(_UNINDEXED_SCHEDULED_AT) or []
             segments = _segments(walk, sort_by, filters.dated_only)
@@ -122,6 +129,13 @@ class PostListReader:
 
     async def _count(self, segment: _Segment) -> int:
         query = select(func.count()).select_from(G).where(*segment.where)
+        return int(await self._session.scalar(query) or 0)
+
+    async def _tallied(self, filters: ListFilter, dated: bool | None) -> int:
+        """The kept tally (`store.post_tally`): a sum of a few rows, equal to `_count`'s walk
+        over the index for every filter without date bounds."""
+        bits = None if filters.platform_prefix is None else prefix_bits(filters.platform_prefix)
+        query = sum_query(filters.account_id, filters.status, bits, dated)
         return int(await self._session.scalar(query) or 0)
 
     async def _ids(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.post_state import TargetState, group_status, transition, wire_status
 from herald.models import Connection, ConnectionGate, PostGroup, PublishAttempt, PublishTarget
+from herald.store.post_tally import current_keys, note
 from herald.store.publish_queue import SETTLED
 from herald.store.webhook_events import targets_finished
 
@@ -218,11 +219,19 @@ class PublishResultStore:
         return await self._fenced(target_id, token, from_state, values)
 
     async def refresh_group_statuses(self, post_group_ids: Iterable[str]) -> None:
-        """Store groups' derived statuses for list filters after targets finished: one read per
-        chunk of groups, one batched update."""
+        """Store groups' derived statuses for list filters after targets finished: per chunk of
+        groups, their rows locked and read, their targets read, one batched update of those
+        whose status changed, each change noted for the tallies (`store.post_tally`)."""
         ids = sorted(set(post_group_ids))  # id order: concurrent refreshes lock rows alike
+        session = self._session.sync_session
         for start in range(0, len(ids), ID_CHUNK):
             chunk = ids[start : start + ID_CHUNK]
+            stored = {
+                group_id: (account, status, bits, dated)
+                for group_id, account, status, bits, dated in await self._session.execute(
+                    current_keys(chunk)
+                )
+            }
             rows = await self._session.execute(
                 select(_target.c.post_group_id, _target.c.state, _target.c.sent_at).where(
                     _target.c.post_group_id.in_(chunk)
@@ -231,15 +240,16 @@ class PublishResultStore:
             states: dict[str, list[tuple[str, bool]]] = defaultdict(list)
             for group_id, state, sent_at in rows:
                 states[group_id].append((state, sent_at is not None))
-            updates = [
-                {
-                    "group_id": group_id,
-                    "status": group_status(
-                        wire_status(TargetState(state), sent=sent) for state, sent in targets
-                    ).value,
-                }
-                for group_id, targets in sorted(states.items())
-            ]
+            updates = []
+            for group_id, targets in sorted(states.items()):
+                old = stored.get(group_id)
+                status = group_status(
+                    wire_status(TargetState(state), sent=sent) for state, sent in targets
+                ).value
+                if old is None or old[1] == status:
+                    continue
+                updates.append({"group_id": group_id, "status": status})
+                note(session, old, (old[0], status, old[2], old[3]))
             if updates:
                 await self._session.execute(_SET_GROUP_STATUS, updates)
 

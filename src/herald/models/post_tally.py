@@ -1,0 +1,25 @@
+"""Kept tallies of each account's post groups, for list-posts' exact `totalItems`."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from herald.db.base import Base
+from herald.models._columns import ID_LENGTH
+
+
+class PostTally(Base):
+    """How many of an account's groups have this stored status, this platform set and a time
+    or none. Kept by `store.post_tally` in the transaction of every change; a count is the sum
+    of a few rows instead of a walk over one index entry per group."""
+
+    __tablename__ = "post_tally"
+
+    account_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    platform_bits: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dated: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
