@@ -8,6 +8,7 @@ from enum import StrEnum
 import typer
 
 from herald.sim.bluesky import serve_bluesky
+from herald.sim.linkedin import serve_linkedin
 from herald.sim.mastodon import serve_mastodon
 from herald.sim.sandbox import serve_sandbox
 from herald.sim.telegram import serve_telegram
@@ -21,6 +22,7 @@ class SimPlatform(StrEnum):
     TELEGRAM = "telegram"
     X = "x"
     TWITTER = "twitter"  # the wire name of the platform; `x` is its alias
+    LINKEDIN = "linkedin"
 
 
 SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
@@ -30,6 +32,7 @@ SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
     SimPlatform.TELEGRAM: serve_telegram,
     SimPlatform.X: serve_x,
     SimPlatform.TWITTER: serve_x,
+    SimPlatform.LINKEDIN: serve_linkedin,
 }
 
 

@@ -1,0 +1,113 @@
+"""LinkedIn end to end: connecting a member with the company page they administer through the
+OAuth flow, then a member post with mentions and hashtags, a 3-image post, a video post and a
+page post, through the API and the engine to the LinkedIn simulator over loopback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herald.engine.dispatcher import Engine
+from linkedin_support import (
+    ADA,
+    ENGINES,
+    MP4,
+    LinkedInControl,
+    connect,
+    linkedin_app_on,
+    linkedin_sim,
+    linkedin_sim_url,
+)
+from support import LiveServer, Tenant, attach_file, iso_in, png, post_when, schedule_with_files
+
+__all__ = ["linkedin_sim", "linkedin_sim_url"]  # fixtures, found by pytest through their names
+
+MEMBER = f"linkedin-{ADA.sub}"
+PAGE = f"linkedin-org-{ENGINES.id}"
+FEED = "https://www.linkedin.com/feed/update/"
+
+
+def _published(tenant: Tenant, group_id: str) -> dict[str, Any]:
+    body = post_when(tenant, group_id, "published", "failed", "partially_published", timeout=30)
+    [post] = body["posts"]
+    assert post["status"] == "published", post
+    return dict(post)
+
+
+def _by_urn(sim: LinkedInControl) -> dict[str, dict[str, Any]]:
+    return {p["urn"]: p for p in sim.posts()}
+
+
+def test_member_and_page_connect_and_four_kinds_of_post_reach_linkedin(
+    engine: Engine, server: LiveServer, tenant: Tenant, linkedin_sim: LinkedInControl
+) -> None:
+    with linkedin_app_on(server, linkedin_sim, linkedin_company_pages=True):
+        page = connect(server, tenant.client, linkedin_sim)
+    assert page.status_code == 200, page.text
+    listed = {
+        c["platformId"]: c
+        for c in tenant.client.get("/platform-connections").json()["connections"]
+        if c["platform"] == "linkedin"
+    }
+    assert set(listed) == {MEMBER, PAGE}
+    assert listed[MEMBER]["username"] == "Ada Lovelace"
+    assert listed[PAGE]["username"] == ENGINES.name
+    for connection in listed.values():  # 60 days, no refresh: the owner sees the expiry
+        assert connection["tokenStatus"] == "valid"
+        assert connection["tokenExpiresIn"].startswith("59d ")
+
+    # A member post: Publora's mention form and hashtags become little text.
+    text = "Shipping (at last) with @{urn:li:organization:2414183|Analytical Engines} #launch"
+    created = tenant.client.post(
+        "/create-post",
+        json={"content": text, "platforms": [MEMBER], "scheduledTime": iso_in(seconds=1)},
+    )
+    assert created.status_code == 200, created.text
+    member_post = _published(tenant, created.json()["postGroupId"])
+    urn = member_post["postedId"]
+    assert urn.startswith("urn:li:share:")
+    assert member_post["permalink"] == FEED + urn
+    sent = _by_urn(linkedin_sim)[urn]
+    assert sent["author"] == ADA.urn
+    assert sent["body"]["commentary"] == (
+        "Shipping \\(at last\\) with @[Analytical Engines](urn:li:organization:2414183) "
+        "{hashtag|\\#|launch}"
+    )
+
+    # Three images with their alt texts, one multiImage post.
+    images = [png((200, 10 * i, 40), (30 + i, 20)) for i in range(3)]
+    alts = ["First", "Second", "Third"]
+    group = schedule_with_files(tenant, "Three pictures", [MEMBER], images, alts)
+    image_post = _published(tenant, group)
+    content = _by_urn(linkedin_sim)[image_post["postedId"]]["body"]["content"]
+    assert [i["altText"] for i in content["multiImage"]["images"]] == alts
+    assets = {a["urn"]: a for a in linkedin_sim.assets()}
+    assert [assets[i["id"]]["size"] for i in content["multiImage"]["images"]] == [
+        len(i) for i in images
+    ]
+
+    # A video, uploaded in parts with their ETags, finalized, then posted.
+    draft = tenant.client.post(
+        "/create-post", json={"content": "A short film", "platforms": [MEMBER], "status": "draft"}
+    ).json()
+    attach_file(tenant, draft["postGroupId"], "clip.mp4", MP4, "video/mp4")
+    scheduled = tenant.client.put(
+        f"/update-post/{draft['postGroupId']}", json={"scheduledTime": iso_in(seconds=1)}
+    )
+    assert scheduled.status_code == 200, scheduled.text
+    video_post = _published(tenant, draft["postGroupId"])
+    video_urn = _by_urn(linkedin_sim)[video_post["postedId"]]["body"]["content"]["media"]["id"]
+    video = {a["urn"]: a for a in linkedin_sim.assets()}[video_urn]
+    assert (video["kind"], video["size"], video["parts"]) == ("video", len(MP4), 3)
+
+    # The company page posts as the organization, with the member's token.
+    created = tenant.client.post(
+        "/create-post",
+        json={
+            "content": "News from the works",
+            "platforms": [PAGE],
+            "scheduledTime": iso_in(seconds=1),
+        },
+    )
+    page_post = _published(tenant, created.json()["postGroupId"])
+    assert _by_urn(linkedin_sim)[page_post["postedId"]]["author"] == ENGINES.urn
+    assert page_post["permalink"] == FEED + page_post["postedId"]
