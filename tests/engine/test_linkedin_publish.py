@@ -4,6 +4,7 @@ page post, through the API and the engine to the LinkedIn simulator over loopbac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from herald.engine.dispatcher import Engine
@@ -38,7 +39,11 @@ def _by_urn(sim: LinkedInControl) -> dict[str, dict[str, Any]]:
 
 
 def test_member_and_page_connect_and_four_kinds_of_post_reach_linkedin(
-    engine: Engine, server: LiveServer, tenant: Tenant, linkedin_sim: LinkedInControl
+    engine: Engine,
+    server: LiveServer,
+    tenant: Tenant,
+    new_tenant: Callable[..., Tenant],
+    linkedin_sim: LinkedInControl,
 ) -> None:
     with linkedin_app_on(server, linkedin_sim, linkedin_company_pages=True):
         page = connect(server, tenant.client, linkedin_sim)
@@ -111,3 +116,76 @@ def test_member_and_page_connect_and_four_kinds_of_post_reach_linkedin(
     page_post = _published(tenant, created.json()["postGroupId"])
     assert _by_urn(linkedin_sim)[page_post["postedId"]]["author"] == ENGINES.urn
     assert page_post["permalink"] == FEED + page_post["postedId"]
+
+    _linkedin_endpoints_answer_for(tenant, new_tenant(), linkedin_sim, urn, page_post["postedId"])
+
+
+def _linkedin_endpoints_answer_for(
+    tenant: Tenant, other: Tenant, sim: LinkedInControl, urn: str, page_urn: str
+) -> None:
+    """Publora's LinkedIn endpoints on posts Herald published, as the member and the page."""
+    client = tenant.client
+    comment = client.post(
+        "/linkedin-comments",
+        json={"postedId": urn, "message": "Thanks (all)!", "platformId": MEMBER},
+    )
+    assert comment.status_code == 201, comment.text
+    created = comment.json()["comment"]
+    assert created["commentUrn"] == f"urn:li:comment:({urn},{created['id']})"
+    assert _by_urn(sim)[urn]["comments"][0]["message"]["text"] == "Thanks \\(all\\)!"
+    gone = client.request(
+        "DELETE",
+        "/linkedin-comments",
+        params={"postedId": urn, "commentId": created["commentUrn"], "platformId": MEMBER},
+    )
+    assert gone.json() == {"success": True, "deleted": created["commentUrn"]}
+    assert _by_urn(sim)[urn]["comments"] == []
+
+    react = {"postedId": urn, "reactionType": "PRAISE", "platformId": MEMBER}
+    first = client.post("/linkedin-reactions", json=react)
+    assert first.status_code == 201, first.text
+    assert first.json()["reaction"] == {"reactionType": "PRAISE", "actor": ADA.urn, "object": urn}
+    again = client.post("/linkedin-reactions", json={**react, "reactionType": "LIKE"})
+    assert again.status_code == 409
+    assert again.json()["error"] == "REACTION_ALREADY_EXISTS"
+    assert again.json()["requestedReactionType"] == "LIKE"
+    bad = client.post("/linkedin-reactions", json={**react, "reactionType": "WOW"})
+    assert bad.json()["error"] == (
+        "reactionType must be one of: LIKE, PRAISE, EMPATHY, INTEREST, APPRECIATION, ENTERTAINMENT"
+    )
+
+    stats = client.post(
+        "/linkedin-post-statistics",
+        json={"postedId": urn, "platformId": MEMBER, "queryTypes": "ALL"},
+    )
+    assert stats.status_code == 200, stats.text
+    metrics = stats.json()["metrics"]
+    assert set(metrics) == {"IMPRESSION", "MEMBERS_REACHED", "RESHARE", "REACTION", "COMMENT"}
+    assert (metrics["REACTION"], metrics["COMMENT"]) == (1, 0)
+    assert metrics["IMPRESSION"] >= metrics["MEMBERS_REACHED"] > 0
+    removed = client.request(
+        "DELETE", "/linkedin-reactions", json={"postedId": urn, "platformId": MEMBER}
+    )
+    assert removed.json()["reaction"]["reactionType"] == "PRAISE"
+
+    reshare = client.post(
+        "/linkedin-reshare", json={"platformId": PAGE, "parent": urn, "commentary": "Worth a read"}
+    )
+    assert reshare.status_code == 201, reshare.text
+    reshared = reshare.json()["reshare"]
+    assert _by_urn(sim)[reshared["id"]]["body"]["reshareContext"] == {"parent": urn}
+    single = client.post(
+        "/linkedin-post-statistics",
+        json={"postedId": urn, "platformId": MEMBER, "queryType": "RESHARE"},
+    )
+    assert single.json() == {"success": True, "count": 1, "cached": False}
+    connections = client.post(
+        "/linkedin-reshare",
+        json={"platformId": PAGE, "parent": page_urn, "visibility": "connections"},
+    )
+    assert connections.json()["error"] == (
+        "LinkedIn organization reposts cannot use CONNECTIONS visibility; choose PUBLIC"
+    )
+    # Another tenant cannot act through these connections.
+    foreign = other.client.post("/linkedin-reactions", json=react)
+    assert (foreign.status_code, foreign.json()["error"]) == (404, "LinkedIn connection not found")

@@ -55,7 +55,12 @@ Versioned REST (`/rest/...`): every call needs the bearer token (401 INVALID_ACC
     POST B/rest/socialActions/{urn}/comments  {"actor", "object", "message": {"text"}} -> 201
          with the comment and x-restli-id urn:li:comment:(urn,id); DELETE .../comments/{id}
     POST B/rest/reactions?actor={urn}  {"root", "reactionType"} -> 201; 409 when present
+    DELETE B/rest/reactions/(actor:{urn},entity:{urn})  -> 200 with the removed reaction
     GET  B/rest/socialMetadata/{urn}   reaction and comment counts
+    GET  B/rest/memberCreatorPostAnalytics?q=entity&entity=(share:{urn})&queryType=
+         IMPRESSION|MEMBERS_REACHED|RESHARE|REACTION|COMMENT&aggregation=TOTAL
+         -> {"elements": [{"count", "metricType", "targetEntity"}]}; reactions, comments and
+         reshares as stored, impressions and reach a steady figure per post [chosen]
 
 Faults (post creation only, after the checks; see herald.sim.faults): rate_limit (429, not a
 daily limit), unavailable (503), rejected (422), timeout (held, 504), error_after_create (the
@@ -97,6 +102,8 @@ from herald.sim.linkedin.social import (
     create_comment,
     create_reaction,
     delete_comment,
+    delete_reaction,
+    post_analytics,
     social_metadata,
 )
 from herald.sim.linkedin.state import LinkedInSim
@@ -137,6 +144,8 @@ def create_linkedin_app(config: LinkedInConfig | None = None) -> Starlette:
                 "/rest/socialActions/{urn}/comments/{comment}", delete_comment, methods=["DELETE"]
             ),
             Route("/rest/reactions", create_reaction, methods=["POST"]),
+            Route("/rest/reactions/{key}", delete_reaction, methods=["DELETE"]),
+            Route("/rest/memberCreatorPostAnalytics", post_analytics, methods=["GET"]),
             Route("/rest/socialMetadata/{urn}", social_metadata, methods=["GET"]),
             *(
                 Route(f"/rest/{kind}/{{urn}}", asset_status, methods=["GET"])

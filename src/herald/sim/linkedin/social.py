@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from urllib.parse import unquote
 
@@ -92,3 +94,58 @@ async def social_metadata(request: Request) -> Response:
             "commentsState": "OPEN",
         }
     )
+
+
+_REACTION_KEY = re.compile(r"\(actor:(?P<actor>[^,]+),entity:(?P<entity>.+)\)")
+
+
+async def delete_reaction(request: Request) -> Response:
+    """DELETE /rest/reactions/(actor:{urn},entity:{urn}) -> 200 with the removed reaction."""
+    await enter(request)
+    sim = sim_of(request)
+    found = _REACTION_KEY.fullmatch(unquote(request.path_params["key"]))
+    post = sim.posts.get(unquote(found.group("entity"))) if found else None
+    actor = unquote(found.group("actor")) if found else ""
+    if post is None or actor not in post.reactions:
+        raise LinkedInError(404, "Reaction not found", "NOT_FOUND")
+    kind = post.reactions.pop(actor)
+    return JSONResponse({"reactionType": kind, "root": post.urn, "actor": actor})
+
+
+_ENTITY = re.compile(r"\((?:share|ugcPost):(?P<urn>.+)\)")
+_METRIC_TYPE = "com.linkedin.adsexternalapi.memberanalytics.v1.CreatorPostAnalyticsMetricTypeV1"
+METRICS = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE", "REACTION", "COMMENT")
+
+
+async def post_analytics(request: Request) -> Response:
+    """GET /rest/memberCreatorPostAnalytics?q=entity&entity=(share:urn)&queryType=&aggregation=
+    TOTAL: reactions, comments and reshares as stored; impressions and members reached as a
+    steady number per post [chosen] (a few hundred to a few thousand, reach below views)."""
+    await enter(request)
+    sim = sim_of(request)
+    query = request.query_params
+    found = _ENTITY.fullmatch(query.get("entity", ""))
+    metric = query.get("queryType", "")
+    if query.get("q") != "entity" or found is None or metric not in METRICS:
+        raise LinkedInError(400, "Invalid query parameters passed to request", "ILLEGAL_ARGUMENT")
+    post = sim.posts.get(unquote(found.group("urn")))
+    if post is None:
+        raise LinkedInError(404, f"Post {found.group('urn')} not found", "NOT_FOUND")
+    seed = int.from_bytes(hashlib.sha256(post.urn.encode()).digest()[:4], "big")
+    counts = {
+        "IMPRESSION": 300 + seed % 4700,
+        "MEMBERS_REACHED": (300 + seed % 4700) * 3 // 5,
+        "RESHARE": sum(
+            1
+            for other in sim.posts.values()
+            if (other.body.get("reshareContext") or {}).get("parent") == post.urn
+        ),
+        "REACTION": len(post.reactions),
+        "COMMENT": len(post.comments),
+    }
+    element = {
+        "count": counts[metric],
+        "metricType": {_METRIC_TYPE: metric},
+        "targetEntity": {"share" if post.urn.startswith("urn:li:share:") else "ugcPost": post.urn},
+    }
+    return JSONResponse({"paging": {"start": 0, "count": 10, "links": []}, "elements": [element]})
