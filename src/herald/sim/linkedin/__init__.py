@@ -63,11 +63,13 @@ Versioned REST (`/rest/...`): every call needs the bearer token (401 INVALID_ACC
          reshares as stored, impressions and reach a steady figure per post [chosen]
 
 Faults (post creation only, after the checks; see herald.sim.faults): rate_limit (429, not a
-daily limit), unavailable (503), rejected (422), timeout (held, 504), error_after_create (the
-post stored, 500), lost_response (stored, the 201 held `hang_s`).
+daily limit, with Retry-After `retry_after_s` [chosen]), unavailable (503), rejected (422),
+timeout (held, 504), error_after_create (the post stored, 500), lost_response (stored, the 201
+held `hang_s`).
 
 Control (no token): the shared /_sim/config|script|stats|reset, and POST /_sim/tokens
 {"sub"?, "client_id"?, "scope"?, "expires_in"?} (a token without the consent page),
+POST /_sim/members {"sub", "given_name"?, "family_name"?} (a member who can sign in),
 GET /_sim/posts, /_sim/assets, /_sim/requests (JSON bodies received, last 1,000).
 """
 

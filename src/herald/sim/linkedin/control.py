@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from herald.sim.control import control_routes
 from herald.sim.faults import error_response
-from herald.sim.linkedin.config import wire
+from herald.sim.linkedin.config import Member, wire
 from herald.sim.linkedin.http import sim_of
 from herald.sim.linkedin.oauth import SCOPES, token_answer
 
@@ -25,6 +25,17 @@ async def mint(request: Request) -> Response:
         return error_response(422, "invalid_token_request", "unknown member, app or scope")
     token, grant = sim.issue(app, member, scope, body.get("expires_in"))
     return JSONResponse(token_answer(token, grant.expires_at, scope))
+
+
+async def add_member(request: Request) -> Response:
+    """POST /_sim/members {"sub", "given_name"?, "family_name"?}: a member who can sign in."""
+    body = await request.json()
+    sub = body.get("sub") if isinstance(body, dict) else None
+    if not isinstance(sub, str) or not sub.isalnum():
+        return error_response(422, "invalid_member", "sub must be letters and digits")
+    member = Member(sub, str(body.get("given_name", sub)), str(body.get("family_name", "")))
+    sim_of(request).members[sub] = member
+    return JSONResponse({"sub": member.sub, "name": member.name, "urn": member.urn})
 
 
 async def posts(request: Request) -> Response:
@@ -72,6 +83,7 @@ async def requests(request: Request) -> Response:
 CONTROL_ROUTES = [
     *control_routes(sim_of, wire),
     Route("/_sim/tokens", mint, methods=["POST"]),
+    Route("/_sim/members", add_member, methods=["POST"]),
     Route("/_sim/posts", posts, methods=["GET"]),
     Route("/_sim/assets", assets, methods=["GET"]),
     Route("/_sim/requests", requests, methods=["GET"]),

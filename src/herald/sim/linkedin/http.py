@@ -22,6 +22,7 @@ class LinkedInError(Exception):
         code: str | None = None,
         service_code: int | None = None,
         extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         body: dict[str, Any] = {"status": status, "message": message}
@@ -31,6 +32,7 @@ class LinkedInError(Exception):
             body["code"] = code
         self.status = status
         self.body = {**body, **(extra or {})}
+        self.headers = headers or {}
 
 
 def sim_of(request: Request) -> LinkedInSim:
@@ -105,7 +107,7 @@ async def read_json(request: Request) -> dict[str, Any]:
 async def linkedin_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, LinkedInError):
         raise exc
-    return JSONResponse(exc.body, status_code=exc.status)
+    return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
 
 
 def created(location_id: str, payload: Any = None) -> Response:

@@ -131,7 +131,14 @@ async def create_post(request: Request) -> Response:
     fault = sim.injector.next_fault(sim.config.common.faults)
     common = sim.config.common
     if fault == "rate_limit":
-        raise LinkedInError(429, "Too many requests", "TOO_MANY_REQUESTS", 101)
+        # [chosen] a short-term throttle, with Retry-After so a client need not guess
+        raise LinkedInError(
+            429,
+            "Too many requests",
+            "TOO_MANY_REQUESTS",
+            101,
+            headers={"Retry-After": str(common.retry_after_s)},
+        )
     if fault == "unavailable":
         raise LinkedInError(503, "Service unavailable", "SERVICE_UNAVAILABLE")
     if fault == "rejected":
@@ -140,7 +147,7 @@ async def create_post(request: Request) -> Response:
         await hold(request, common.hang_s)
         raise LinkedInError(504, "Gateway timeout", "GATEWAY_TIMEOUT")
     urn = f"urn:li:{'share' if body.get('content') is None else 'ugcPost'}:{sim.next_id()}"
-    sim.posts[urn] = Post(urn, author, body, int(time.time() * 1000), grant.app.client_id)
+    sim.store(Post(urn, author, body, int(time.time() * 1000), grant.app.client_id))
     sim.stats["posts"] += 1
     if fault == "error_after_create":
         raise LinkedInError(500, "Internal Server Error", "INTERNAL_SERVER_ERROR")

@@ -88,6 +88,8 @@ class LinkedInSim:
         self.pending: dict[str, Pending] = {}  # consent handle -> consent
         self.codes: dict[str, Pending] = {}
         self.posts: dict[str, Post] = {}
+        # The last post per (author, commentary): duplicate checks in constant time.
+        self.latest: dict[tuple[str, str], Post] = {}
         self.assets: dict[str, Asset] = {}
         self.daily: dict[tuple[str, str], int] = {}  # (member sub, UTC day) -> posts
         self.requests: list[dict[str, Any]] = []
@@ -143,12 +145,14 @@ class LinkedInSim:
     def duplicate_of(self, author: str, body: dict[str, Any]) -> Post | None:
         """A recent post of the same author with the same commentary and content."""
         horizon = (time.time() - self.config.duplicate_window_s) * 1000
-        for post in reversed(self.posts.values()):
-            if post.created_ms < horizon:
-                break
-            if post.author == author and _same(post.body, body):
-                return post
-        return None
+        post = self.latest.get((author, str(body.get("commentary"))))
+        if post is None or post.urn not in self.posts or post.created_ms < horizon:
+            return None
+        return post if _same(post.body, body) else None
+
+    def store(self, post: Post) -> None:
+        self.posts[post.urn] = post
+        self.latest[(post.author, str(post.body.get("commentary")))] = post
 
     def can_post_as(self, member: Member, author: str) -> bool:
         if author == member.urn:
