@@ -21,7 +21,7 @@ from herald.sim.linkedin import (
     Organization,
     create_linkedin_app,
 )
-from sim_support import HANG_S, SimControl, reset_for_test, serve_in_thread
+from sim_support import HANG_S, SimControl, serve_in_thread
 from support import LiveServer
 
 CLIENT_ID = "herald-linkedin-test"
@@ -161,6 +161,15 @@ def linkedin_sim_url(live_server: LiveServer) -> Iterator[str]:
         yield base_url
 
 
+@pytest.fixture(scope="module")
+def linkedin_control(linkedin_sim_url: str) -> Iterator[LinkedInControl]:
+    """One control client per module: making an HTTP client costs more than a test."""
+    control = LinkedInControl(linkedin_sim_url)
+    yield control
+    control.close()
+
+
 @pytest.fixture
-def linkedin_sim(linkedin_sim_url: str) -> Iterator[LinkedInControl]:
-    yield from reset_for_test(LinkedInControl(linkedin_sim_url))
+def linkedin_sim(linkedin_control: LinkedInControl) -> LinkedInControl:
+    linkedin_control.reset()
+    return linkedin_control

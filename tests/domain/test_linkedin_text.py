@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from herald.domain.linkedin_text import RESERVED, commentary, escape, mentions
@@ -27,6 +27,7 @@ def test_a_hash_inside_a_word_or_alone_is_just_escaped() -> None:
     assert commentary("C# and # and a#b") == "C\\# and \\# and a\\#b"
 
 
+@settings(max_examples=40)
 @given(st.text(alphabet=st.sampled_from([*sorted(RESERVED), "a", " ", "é"])))
 def test_plain_text_round_trips_through_unescaping(text: str) -> None:
     escaped = escape(text)

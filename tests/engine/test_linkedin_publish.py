@@ -15,12 +15,17 @@ from linkedin_support import (
     LinkedInControl,
     connect,
     linkedin_app_on,
+    linkedin_control,
     linkedin_sim,
     linkedin_sim_url,
 )
 from support import LiveServer, Tenant, attach_file, iso_in, png, post_when, schedule_with_files
 
-__all__ = ["linkedin_sim", "linkedin_sim_url"]  # fixtures, found by pytest through their names
+__all__ = [
+    "linkedin_control",
+    "linkedin_sim",
+    "linkedin_sim_url",
+]  # fixtures, found by pytest through their names
 
 MEMBER = f"linkedin-{ADA.sub}"
 PAGE = f"linkedin-org-{ENGINES.id}"

@@ -18,12 +18,17 @@ from linkedin_support import (
     LinkedInControl,
     connect,
     linkedin_app_on,
+    linkedin_control,
     linkedin_sim,
     linkedin_sim_url,
 )
 from support import LiveServer, Tenant
 
-__all__ = ["linkedin_sim", "linkedin_sim_url"]  # fixtures, found by pytest through their names
+__all__ = [
+    "linkedin_control",
+    "linkedin_sim",
+    "linkedin_sim_url",
+]  # fixtures, found by pytest through their names
 
 
 def _linkedin(tenant: Tenant) -> dict[str, dict[str, Any]]:

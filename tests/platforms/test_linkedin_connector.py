@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ from herald.platforms.linkedin import LinkedInConnector
 from herald.platforms.linkedin.errors import until_midnight_utc
 from herald.sim.linkedin import create_linkedin_app
 from linkedin_support import ADA, ENGINES, PAGE_SCOPE, LinkedInControl, sim_config
-from sim_support import platform_client, reset_for_test, serve_in_thread
+from sim_support import platform_client, serve_in_thread
 
 CONNECTOR = LinkedInConnector()
 
@@ -36,9 +37,17 @@ def sim_url() -> Iterator[str]:
         yield base_url
 
 
+@pytest.fixture(scope="module")
+def control(sim_url: str) -> Iterator[LinkedInControl]:
+    """One control client per module: making an HTTP client costs more than a test."""
+    with closing(LinkedInControl(sim_url)) as made:
+        yield made
+
+
 @pytest.fixture
-def sim(sim_url: str) -> Iterator[LinkedInControl]:
-    yield from reset_for_test(LinkedInControl(sim_url))
+def sim(control: LinkedInControl) -> LinkedInControl:
+    control.reset()
+    return control
 
 
 def _request(sim: LinkedInControl, token: str, **fields: Any) -> PublishRequest:

@@ -6,6 +6,7 @@ else about the client is changed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from linkedin_support import (
     query_of,
     sim_config,
 )
-from sim_support import reset_for_test, serve_in_thread
+from sim_support import serve_in_thread
 
 REDIRECT = "http://127.0.0.1:9/connect/linkedin/callback"
 HOSTS = ("https://api.linkedin.com", "https://www.linkedin.com")
@@ -52,9 +53,17 @@ def sim_url() -> Iterator[str]:
         yield base_url
 
 
+@pytest.fixture(scope="module")
+def control(sim_url: str) -> Iterator[LinkedInControl]:
+    """One control client per module: making an HTTP client costs more than a test."""
+    with closing(LinkedInControl(sim_url)) as made:
+        yield made
+
+
 @pytest.fixture
-def sim(sim_url: str) -> Iterator[LinkedInControl]:
-    yield from reset_for_test(LinkedInControl(sim_url))
+def sim(control: LinkedInControl) -> LinkedInControl:
+    control.reset()
+    return control
 
 
 def _routed(session: requests.Session, base: str) -> None:

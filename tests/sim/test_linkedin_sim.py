@@ -4,13 +4,14 @@ URN in x-restli-id, duplicate detection, the daily quota, uploads and page permi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from urllib.parse import quote
 
 import pytest
 
 from herald.sim.linkedin import create_linkedin_app
 from linkedin_support import ADA, ENGINES, GRACE, OTHER, PAGE_SCOPE, LinkedInControl, sim_config
-from sim_support import reset_for_test, serve_in_thread
+from sim_support import serve_in_thread
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +20,17 @@ def sim_url() -> Iterator[str]:
         yield base_url
 
 
+@pytest.fixture(scope="module")
+def control(sim_url: str) -> Iterator[LinkedInControl]:
+    """One control client per module: making an HTTP client costs more than a test."""
+    with closing(LinkedInControl(sim_url)) as made:
+        yield made
+
+
 @pytest.fixture
-def sim(sim_url: str) -> Iterator[LinkedInControl]:
-    yield from reset_for_test(LinkedInControl(sim_url))
+def sim(control: LinkedInControl) -> LinkedInControl:
+    control.reset()
+    return control
 
 
 def _post(author: str, text: str = "Hello LinkedIn") -> dict[str, object]:
