@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,12 +24,15 @@ from herald.platforms.base import (
     RejectedError,
     RetryableError,
 )
+from herald.platforms.linkedin import actions
 from herald.platforms.linkedin.api import LinkedInApi, api_for
 from herald.services.secret_box import SecretBox
+from herald.store.analytics_cache import AnalyticsCacheStore
 from herald.store.connection import ConnectionStore
 
 T = TypeVar("T")
 CALL_TIMEOUT_S = 20.0
+CACHE_FOR = timedelta(hours=2)
 NOT_FOUND = "LinkedIn connection not found"
 INVALID_PLATFORM_ID = "Invalid platformId"
 PREFIX = "linkedin-"
@@ -69,6 +73,7 @@ class Author:
     api: LinkedInApi
     urn: str
     is_page: bool
+    connection_id: str
 
 
 def external_id(platform_id: object) -> str:
@@ -101,6 +106,7 @@ async def with_author(
             raise NotFoundError(NOT_FOUND, code="CONNECTION_NOT_FOUND")
         credentials = box.open(connection.credentials)
         options: Mapping[str, Any] = dict(connection.options or {})
+        connection_id = connection.id
     async with one_off_client(EgressPolicy.from_settings(settings), CALL_TIMEOUT_S) as client:
         try:
             api = api_for(
@@ -108,7 +114,8 @@ async def with_author(
             )
             author = options.get("author")
             urn = author if isinstance(author, str) else f"urn:li:person:{wanted}"
-            return await call(Author(api, urn, urn.startswith("urn:li:organization:")))
+            is_page = urn.startswith("urn:li:organization:")
+            return await call(Author(api, urn, is_page, connection_id))
         except PublishError as error:
             raise failure(error, failed) from None
 
@@ -128,3 +135,27 @@ def failure(error: PublishError, failed: str) -> AppError:
     if isinstance(error, RejectedError) and error.http_status == 403:
         return LinkedInRefusalError(403, error.message, "LINKEDIN_FORBIDDEN")
     return LinkedInRefusalError(500, failed, "LINKEDIN_REQUEST_FAILED", details=error.message)
+
+
+async def post_statistics(
+    sessions: async_sessionmaker[AsyncSession],
+    author: Author,
+    urn: str,
+    metrics: tuple[str, ...],
+    now: datetime,
+) -> tuple[dict[str, int], bool]:
+    """The counts and whether they came from the cache: Publora keeps a post's LinkedIn
+    statistics two hours (§2.13), per connection and post, shared by every reader."""
+    key = f"linkedin-post:{author.connection_id}:{urn}"
+    async with unit_of_work(sessions, write=False) as session:
+        entry = (await AnalyticsCacheStore(session).fresh({key}, now)).get(key)
+        held = dict(entry.value or {}) if entry is not None else {}
+        held_until = entry.expires_at if entry is not None else None
+    if all(isinstance(held.get(m), int) for m in metrics):
+        return {m: int(held[m]) for m in metrics}, True
+    counts = await actions.post_metrics(author.api, urn, metrics)
+    async with unit_of_work(sessions, write=True) as session:
+        # Metrics fetched earlier keep their own expiry: only a fresh read starts a new window.
+        until = held_until if held_until is not None else now + CACHE_FOR
+        await AnalyticsCacheStore(session).put([(key, {**held, **counts})], now, until)
+    return counts, False

@@ -19,11 +19,17 @@ from herald.api.schemas.linkedin import (
     ReshareBody,
     StatisticsBody,
 )
+from herald.domain.timestamps import utc_now
 from herald.errors import ValidationError
 from herald.platforms.base import RejectedError
 from herald.platforms.linkedin import actions
 from herald.services import linkedin_requests as parse
-from herald.services.linkedin_social import Author, ReactionExistsError, with_author
+from herald.services.linkedin_social import (
+    Author,
+    ReactionExistsError,
+    with_author,
+)
+from herald.services.linkedin_social import post_statistics as read_post_statistics
 
 router = APIRouter(tags=["linkedin"])
 _FAILED = (400, 401, 403, 404, 409, 429, 500, 504)
@@ -185,10 +191,10 @@ async def post_statistics(
 ) -> JSONResponse:
     urn, platform_id, metrics, single = parse.statistics_request(body)
 
-    async def call(author: Author) -> dict[str, int]:
-        return await actions.post_metrics(author.api, urn, metrics)
+    async def call(author: Author) -> tuple[dict[str, int], bool]:
+        return await read_post_statistics(context.sessions, author, urn, metrics, utc_now())
 
-    counts = await with_author(
+    counts, cached = await with_author(
         context.sessions,
         context.secret_box,
         context.settings,
@@ -198,5 +204,5 @@ async def post_statistics(
         "Failed to fetch LinkedIn post statistics",
     )
     if single:
-        return JSONResponse({"success": True, "count": counts[metrics[0]], "cached": False})
-    return JSONResponse({"success": True, "metrics": counts, "cached": False})
+        return JSONResponse({"success": True, "count": counts[metrics[0]], "cached": cached})
+    return JSONResponse({"success": True, "metrics": counts, "cached": cached})
