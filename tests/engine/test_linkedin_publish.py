@@ -39,6 +39,13 @@ def _published(tenant: Tenant, group_id: str) -> dict[str, Any]:
     return dict(post)
 
 
+def _scheduled(tenant: Tenant, text: str, platform_id: str) -> str:
+    body = {"content": text, "platforms": [platform_id], "scheduledTime": iso_in(seconds=1)}
+    created = tenant.client.post("/create-post", json=body)
+    assert created.status_code == 200, created.text
+    return str(created.json()["postGroupId"])
+
+
 def _by_urn(sim: LinkedInControl) -> dict[str, dict[str, Any]]:
     return {p["urn"]: p for p in sim.posts()}
 
@@ -65,14 +72,24 @@ def test_member_and_page_connect_and_four_kinds_of_post_reach_linkedin(
         assert connection["tokenStatus"] == "valid"
         assert connection["tokenExpiresIn"].startswith("59d ")
 
-    # A member post: Publora's mention form and hashtags become little text.
+    # Four groups, scheduled together: a member post with Publora's mention form and a
+    # hashtag, three images with alt texts, a video, and a post by the company page.
     text = "Shipping (at last) with @{urn:li:organization:2414183|Analytical Engines} #launch"
-    created = tenant.client.post(
-        "/create-post",
-        json={"content": text, "platforms": [MEMBER], "scheduledTime": iso_in(seconds=1)},
+    member_group = _scheduled(tenant, text, MEMBER)
+    images = [png((200, 10 * i, 40), (30 + i, 20)) for i in range(3)]
+    alts = ["First", "Second", "Third"]
+    image_group = schedule_with_files(tenant, "Three pictures", [MEMBER], images, alts)
+    draft = tenant.client.post(
+        "/create-post", json={"content": "A short film", "platforms": [MEMBER], "status": "draft"}
+    ).json()
+    attach_file(tenant, draft["postGroupId"], "clip.mp4", MP4, "video/mp4")
+    scheduled = tenant.client.put(
+        f"/update-post/{draft['postGroupId']}", json={"scheduledTime": iso_in(seconds=1)}
     )
-    assert created.status_code == 200, created.text
-    member_post = _published(tenant, created.json()["postGroupId"])
+    assert scheduled.status_code == 200, scheduled.text
+    page_group = _scheduled(tenant, "News from the works", PAGE)
+
+    member_post = _published(tenant, member_group)
     urn = member_post["postedId"]
     assert urn.startswith("urn:li:share:")
     assert member_post["permalink"] == FEED + urn
@@ -83,11 +100,7 @@ def test_member_and_page_connect_and_four_kinds_of_post_reach_linkedin(
         "{hashtag|\\#|launch}"
     )
 
-    # Three images with their alt texts, one multiImage post.
-    images = [png((200, 10 * i, 40), (30 + i, 20)) for i in range(3)]
-    alts = ["First", "Second", "Third"]
-    group = schedule_with_files(tenant, "Three pictures", [MEMBER], images, alts)
-    image_post = _published(tenant, group)
+    image_post = _published(tenant, image_group)
     content = _by_urn(linkedin_sim)[image_post["postedId"]]["body"]["content"]
     assert [i["altText"] for i in content["multiImage"]["images"]] == alts
     assets = {a["urn"]: a for a in linkedin_sim.assets()}
@@ -95,30 +108,14 @@ def test_member_and_page_connect_and_four_kinds_of_post_reach_linkedin(
         len(i) for i in images
     ]
 
-    # A video, uploaded in parts with their ETags, finalized, then posted.
-    draft = tenant.client.post(
-        "/create-post", json={"content": "A short film", "platforms": [MEMBER], "status": "draft"}
-    ).json()
-    attach_file(tenant, draft["postGroupId"], "clip.mp4", MP4, "video/mp4")
-    scheduled = tenant.client.put(
-        f"/update-post/{draft['postGroupId']}", json={"scheduledTime": iso_in(seconds=1)}
-    )
-    assert scheduled.status_code == 200, scheduled.text
+    # The video went up in parts with their ETags, was finalized, then posted.
     video_post = _published(tenant, draft["postGroupId"])
     video_urn = _by_urn(linkedin_sim)[video_post["postedId"]]["body"]["content"]["media"]["id"]
     video = {a["urn"]: a for a in linkedin_sim.assets()}[video_urn]
     assert (video["kind"], video["size"], video["parts"]) == ("video", len(MP4), 3)
 
     # The company page posts as the organization, with the member's token.
-    created = tenant.client.post(
-        "/create-post",
-        json={
-            "content": "News from the works",
-            "platforms": [PAGE],
-            "scheduledTime": iso_in(seconds=1),
-        },
-    )
-    page_post = _published(tenant, created.json()["postGroupId"])
+    page_post = _published(tenant, page_group)
     assert _by_urn(linkedin_sim)[page_post["postedId"]]["author"] == ENGINES.urn
     assert page_post["permalink"] == FEED + page_post["postedId"]
 
