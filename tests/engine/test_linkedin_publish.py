@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from herald.engine.dispatcher import Engine
 from linkedin_support import (
     ADA,
@@ -19,7 +21,7 @@ from linkedin_support import (
     linkedin_sim,
     linkedin_sim_url,
 )
-from support import LiveServer, Tenant, attach_file, iso_in, png, post_when, schedule_with_files
+from support import LiveServer, Tenant, iso_in, png, post_when
 
 __all__ = [
     "linkedin_control",
@@ -44,6 +46,28 @@ def _scheduled(tenant: Tenant, text: str, platform_id: str) -> str:
     created = tenant.client.post("/create-post", json=body)
     assert created.status_code == 200, created.text
     return str(created.json()["postGroupId"])
+
+
+def _with_files(
+    tenant: Tenant, text: str, alt_texts: list[str], files: list[tuple[bytes, str]]
+) -> str:
+    """A draft with `files` uploaded as a client does (get-upload-url, then PUT, over one
+    client: a new HTTP client per file costs more than the upload), then scheduled."""
+    body = {"content": text, "platforms": [MEMBER], "status": "draft", "altTexts": alt_texts}
+    group_id = str(tenant.client.post("/create-post", json=body).json()["postGroupId"])
+    with httpx.Client(timeout=30) as uploads:
+        for index, (data, kind) in enumerate(files):
+            issued = tenant.client.post(
+                "/get-upload-url",
+                json={"postGroupId": group_id, "fileName": f"f{index}", "contentType": kind},
+            ).json()
+            put = uploads.put(issued["uploadUrl"], content=data, headers={"Content-Type": kind})
+            assert put.status_code == 200, put.text
+    answer = tenant.client.put(
+        f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1)}
+    )
+    assert answer.status_code == 200, answer.text
+    return group_id
 
 
 def _by_urn(sim: LinkedInControl) -> dict[str, dict[str, Any]]:
@@ -78,15 +102,8 @@ def test_member_and_page_connect_and_four_kinds_of_post_reach_linkedin(
     member_group = _scheduled(tenant, text, MEMBER)
     images = [png((200, 10 * i, 40), (30 + i, 20)) for i in range(3)]
     alts = ["First", "Second", "Third"]
-    image_group = schedule_with_files(tenant, "Three pictures", [MEMBER], images, alts)
-    draft = tenant.client.post(
-        "/create-post", json={"content": "A short film", "platforms": [MEMBER], "status": "draft"}
-    ).json()
-    attach_file(tenant, draft["postGroupId"], "clip.mp4", MP4, "video/mp4")
-    scheduled = tenant.client.put(
-        f"/update-post/{draft['postGroupId']}", json={"scheduledTime": iso_in(seconds=1)}
-    )
-    assert scheduled.status_code == 200, scheduled.text
+    image_group = _with_files(tenant, "Three pictures", alts, [(i, "image/png") for i in images])
+    video_group = _with_files(tenant, "A short film", [], [(MP4, "video/mp4")])
     page_group = _scheduled(tenant, "News from the works", PAGE)
 
     member_post = _published(tenant, member_group)
@@ -109,7 +126,7 @@ def test_member_and_page_connect_and_four_kinds_of_post_reach_linkedin(
     ]
 
     # The video went up in parts with their ETags, was finalized, then posted.
-    video_post = _published(tenant, draft["postGroupId"])
+    video_post = _published(tenant, video_group)
     video_urn = _by_urn(linkedin_sim)[video_post["postedId"]]["body"]["content"]["media"]["id"]
     video = {a["urn"]: a for a in linkedin_sim.assets()}[video_urn]
     assert (video["kind"], video["size"], video["parts"]) == ("video", len(MP4), 3)
