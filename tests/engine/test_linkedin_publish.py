@@ -206,6 +206,35 @@ def _linkedin_endpoints_answer_for(
     assert connections.json()["error"] == (
         "LinkedIn organization reposts cannot use CONNECTIONS visibility; choose PUBLIC"
     )
+    count = client.post("/linkedin-followers", json={"platformId": MEMBER}).json()
+    assert count == {"success": True, "followersCount": ADA.followers, "cached": False}
+    page = client.post("/linkedin-followers", json={"platformId": PAGE}).json()
+    assert page["followersCount"] == ENGINES.followers
+    span = {
+        "start": {"year": 2026, "month": 11, "day": 1},
+        "end": {"year": 2026, "month": 11, "day": 8},
+    }
+    daily = client.post(
+        "/linkedin-followers", json={"platformId": MEMBER, "period": "daily", "dateRange": span}
+    ).json()
+    assert [d["date"] for d in daily["data"]] == [f"2026-11-0{d}" for d in range(1, 8)]
+    assert daily["totalGrowth"] == sum(d["count"] for d in daily["data"])
+    no_range = client.post("/linkedin-followers", json={"platformId": MEMBER, "period": "daily"})
+    assert no_range.json()["error"] == "dateRange is required for daily period"
+    like = {"postedId": urn, "reactionType": "LIKE", "platformId": MEMBER}
+    assert client.post("/linkedin-reactions", json=like).status_code == 201
+    account = client.post(
+        "/linkedin-account-statistics",
+        json={"platformId": MEMBER, "queryTypes": ["REACTION", "COMMENT"]},
+    ).json()
+    # The member's posts together: one reaction now, and the one comment was deleted.
+    assert account == {
+        "success": True,
+        "metrics": {"REACTION": 1, "COMMENT": 0},
+        "aggregation": "TOTAL",
+        "cached": False,
+    }
+
     # Another tenant cannot act through these connections.
     foreign = other.client.post("/linkedin-reactions", json=react)
     assert (foreign.status_code, foreign.json()["error"]) == (404, "LinkedIn connection not found")

@@ -159,3 +159,64 @@ def statistics_request(body: Mapping[str, Any]) -> tuple[str, str, tuple[str, ..
     if one not in METRICS:
         raise invalid
     return urn, str(body["platformId"]), (str(one),), True
+
+
+Day = tuple[int, int, int]
+
+
+def _day(value: object) -> Day | None:
+    if not isinstance(value, dict):
+        return None
+    parts = [value.get(k) for k in ("year", "month", "day")]
+    if not all(isinstance(p, int) and not isinstance(p, bool) for p in parts):
+        return None
+    year, month, day = (int(p) for p in parts)  # type: ignore[arg-type]
+    if not (1 <= month <= 12 and 1 <= day <= 31 and 2000 <= year <= 2100):
+        return None
+    return year, month, day
+
+
+def date_range(body: Mapping[str, Any]) -> tuple[Day, Day] | None:
+    """The optional dateRange {start, end}; 400 "dateRange must be an object" otherwise."""
+    given = body.get("dateRange")
+    if given is None:
+        return None
+    start = _day(given.get("start")) if isinstance(given, dict) else None
+    end = _day(given.get("end")) if isinstance(given, dict) else None
+    if start is None or end is None or not start < end:
+        raise _bad("dateRange must be an object", "INVALID_DATE_RANGE")
+    return start, end
+
+
+def followers_request(body: Mapping[str, Any]) -> tuple[str, str, tuple[Day, Day] | None]:
+    """(platformId, period, dateRange)."""
+    if body.get("platformId") in (None, ""):
+        raise _bad("platformId is required", "MISSING_FIELD")
+    platform_string(body)
+    period = body.get("period", "lifetime")
+    if period not in ("lifetime", "daily"):
+        raise _bad("Invalid period", "INVALID_PERIOD")
+    span = date_range(body)
+    if period == "daily" and span is None:
+        raise _bad("dateRange is required for daily period", "MISSING_FIELD")
+    return str(body["platformId"]), str(period), span
+
+
+def account_request(body: Mapping[str, Any]) -> tuple[str, tuple[str, ...], str]:
+    """(platformId, metrics, aggregation)."""
+    if body.get("platformId") in (None, ""):
+        raise _bad("platformId is required", "MISSING_FIELD")
+    platform_string(body)
+    aggregation = body.get("aggregation", "TOTAL")
+    if aggregation != "TOTAL":  # DAILY: see the README's compatibility notes
+        raise _bad("Invalid aggregation", "INVALID_AGGREGATION")
+    many, one = body.get("queryTypes"), body.get("queryType")
+    if many == "ALL":
+        metrics: tuple[str, ...] = METRICS
+    elif isinstance(many, list) and many and all(m in METRICS for m in many):
+        metrics = tuple(dict.fromkeys(str(m) for m in many))
+    elif many is None and (one is None or one in METRICS):
+        metrics = (str(one or "IMPRESSION"),)
+    else:
+        raise _bad("Invalid queryType", "INVALID_QUERY")
+    return str(body["platformId"]), metrics, str(aggregation)

@@ -1,5 +1,6 @@
-"""Publora's LinkedIn endpoints: linkedin-comments, linkedin-reactions, linkedin-reshare and
-linkedin-post-statistics, through the caller's LinkedIn connection."""
+"""Publora's LinkedIn endpoints: linkedin-comments, linkedin-reactions, linkedin-reshare,
+linkedin-post-statistics, linkedin-followers and linkedin-account-statistics, through the
+caller's LinkedIn connection."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from herald.api.deps import Context, CurrentPrincipal, JsonBody
 from herald.api.routes._docs import errors
 from herald.api.schemas.base import request_body_doc
 from herald.api.schemas.linkedin import (
+    AccountStatisticsBody,
     CommentBody,
     CommentDeletion,
+    FollowersBody,
     ReactionBody,
     ReactionRemoval,
     ReshareBody,
@@ -206,3 +209,61 @@ async def post_statistics(
     if single:
         return JSONResponse({"success": True, "count": counts[metrics[0]], "cached": cached})
     return JSONResponse({"success": True, "metrics": counts, "cached": cached})
+
+
+@router.post(
+    "/linkedin-followers",
+    responses=errors(*_FAILED),
+    openapi_extra=request_body_doc(FollowersBody),
+)
+async def followers(body: JsonBody, context: Context, principal: CurrentPrincipal) -> JSONResponse:
+    platform_id, period, span = parse.followers_request(body)
+
+    async def call(author: Author) -> dict[str, Any]:
+        if period == "lifetime":
+            return {"followersCount": await actions.followers(author.api, author.urn)}
+        if author.is_page or span is None:
+            raise ValidationError(
+                "Daily follower growth is available for member connections only",
+                code="UNSUPPORTED_PERIOD",
+            )
+        days = await actions.daily_followers(author.api, span[0], span[1])
+        return {"data": days, "totalGrowth": sum(d["count"] for d in days)}
+
+    answer = await with_author(
+        context.sessions,
+        context.secret_box,
+        context.settings,
+        principal.account_id,
+        platform_id,
+        call,
+        "Failed to fetch LinkedIn followers statistics",
+    )
+    return JSONResponse({"success": True, **answer, "cached": False})
+
+
+@router.post(
+    "/linkedin-account-statistics",
+    responses=errors(*_FAILED),
+    openapi_extra=request_body_doc(AccountStatisticsBody),
+)
+async def account_statistics(
+    body: JsonBody, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    platform_id, metrics, aggregation = parse.account_request(body)
+
+    async def call(author: Author) -> dict[str, int]:
+        return await actions.account_metrics(author.api, metrics)
+
+    counts = await with_author(
+        context.sessions,
+        context.secret_box,
+        context.settings,
+        principal.account_id,
+        platform_id,
+        call,
+        "Failed to fetch LinkedIn account statistics",
+    )
+    return JSONResponse(
+        {"success": True, "metrics": counts, "aggregation": aggregation, "cached": False}
+    )

@@ -44,3 +44,17 @@ class StatisticsBody(WireModel):
     platform_id: str
     query_type: str | None = None
     query_types: list[str] | str | None = None
+
+
+class FollowersBody(WireModel):
+    platform_id: str
+    period: Literal["lifetime", "daily"] | None = None
+    date_range: dict[str, dict[str, int]] | None = None
+
+
+class AccountStatisticsBody(WireModel):
+    platform_id: str
+    query_type: str | None = None
+    query_types: list[str] | str | None = None
+    aggregation: Literal["TOTAL"] | None = None
+    date_range: dict[str, dict[str, int]] | None = None

@@ -123,3 +123,66 @@ async def post_metrics(api: LinkedInApi, post_urn: str, metrics: tuple[str, ...]
         count = first.get("count") if isinstance(first, dict) else None
         counts[metric] = count if isinstance(count, int) and not isinstance(count, bool) else 0
     return counts
+
+
+def _first_int(response: HttpResponse, field: str) -> int:
+    elements = _body(response).get("elements")
+    first = elements[0] if isinstance(elements, list) and elements else {}
+    value = first.get(field) if isinstance(first, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+async def account_metrics(api: LinkedInApi, metrics: tuple[str, ...]) -> dict[str, int]:
+    """GET /rest/memberCreatorPostAnalytics?q=me per metric: the member's posts together."""
+    counts: dict[str, int] = {}
+    for metric in metrics:
+        params = {"q": "me", "queryType": metric, "aggregation": "TOTAL"}
+        response = await api.send("GET", "/rest/memberCreatorPostAnalytics", params=params)
+        if response.status_code != 200:
+            raise error_for(response, api.token, "the account's statistics", may_exist=False)
+        counts[metric] = _first_int(response, "count")
+    return counts
+
+
+async def followers(api: LinkedInApi, author: str) -> int:
+    """A member's (memberFollowersCount q=me) or a page's (networkSizes) follower count."""
+    if author.startswith("urn:li:organization:"):
+        response = await api.send(
+            "GET",
+            f"/rest/networkSizes/{_enc(author)}",
+            params={"edgeType": "COMPANY_FOLLOWED_BY_MEMBER"},
+        )
+        if response.status_code != 200:
+            raise error_for(response, api.token, "the followers", may_exist=False)
+        size = _body(response).get("firstDegreeSize")
+        return size if isinstance(size, int) and not isinstance(size, bool) else 0
+    response = await api.send("GET", "/rest/memberFollowersCount", params={"q": "me"})
+    if response.status_code != 200:
+        raise error_for(response, api.token, "the followers", may_exist=False)
+    return _first_int(response, "memberFollowersCount")
+
+
+async def daily_followers(
+    api: LinkedInApi, start: tuple[int, int, int], end: tuple[int, int, int]
+) -> list[dict[str, Any]]:
+    """A member's new followers per day in [start, end): [{"date", "count"}]."""
+    span = (
+        f"(start:(year:{start[0]},month:{start[1]},day:{start[2]}),"
+        f"end:(year:{end[0]},month:{end[1]},day:{end[2]}))"
+    )
+    response = await api.send(
+        "GET", "/rest/memberFollowersCount", params={"q": "dateRange", "dateRange": span}
+    )
+    if response.status_code != 200:
+        raise error_for(response, api.token, "the followers", may_exist=False)
+    days = []
+    elements = _body(response).get("elements")
+    for element in elements if isinstance(elements, list) else ():
+        try:
+            first = element["dateRange"]["start"]
+            day = f"{int(first['year']):04d}-{int(first['month']):02d}-{int(first['day']):02d}"
+            count = int(element["memberFollowersCount"])
+        except (LookupError, TypeError, ValueError):
+            continue
+        days.append({"date": day, "count": count})
+    return days

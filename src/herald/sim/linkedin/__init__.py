@@ -60,7 +60,13 @@ Versioned REST (`/rest/...`): every call needs the bearer token (401 INVALID_ACC
     GET  B/rest/memberCreatorPostAnalytics?q=entity&entity=(share:{urn})&queryType=
          IMPRESSION|MEMBERS_REACHED|RESHARE|REACTION|COMMENT&aggregation=TOTAL
          -> {"elements": [{"count", "metricType", "targetEntity"}]}; reactions, comments and
-         reshares as stored, impressions and reach a steady figure per post [chosen]
+         reshares as stored, impressions and reach a steady figure per post [chosen];
+         q=me: the metric summed over the caller's posts
+    GET  B/rest/memberFollowersCount?q=me -> {"elements": [{"memberFollowersCount"}]};
+         q=dateRange&dateRange=(start:(year:Y,month:M,day:D),end:(...)) -> one element per day
+         with that day's gain (a steady 0-6 per member and day [chosen])
+    GET  B/rest/networkSizes/{urn:li:organization:N}?edgeType=COMPANY_FOLLOWED_BY_MEMBER
+         -> {"firstDegreeSize"}: the page's followers
 
 Faults (post creation only, after the checks; see herald.sim.faults): rate_limit (429, not a
 daily limit, with Retry-After `retry_after_s` [chosen]), unavailable (503), rejected (422),
@@ -80,6 +86,7 @@ from starlette.routing import Route
 
 from herald.sim.control import serve
 from herald.sim.linkedin.assets import asset_status, assets_action, upload
+from herald.sim.linkedin.audience import member_followers, network_size
 from herald.sim.linkedin.config import (
     DEFAULT_APP,
     DEFAULT_MEMBER,
@@ -148,6 +155,8 @@ def create_linkedin_app(config: LinkedInConfig | None = None) -> Starlette:
             Route("/rest/reactions", create_reaction, methods=["POST"]),
             Route("/rest/reactions/{key}", delete_reaction, methods=["DELETE"]),
             Route("/rest/memberCreatorPostAnalytics", post_analytics, methods=["GET"]),
+            Route("/rest/memberFollowersCount", member_followers, methods=["GET"]),
+            Route("/rest/networkSizes/{urn}", network_size, methods=["GET"]),
             Route("/rest/socialMetadata/{urn}", social_metadata, methods=["GET"]),
             *(
                 Route(f"/rest/{kind}/{{urn}}", asset_status, methods=["GET"])

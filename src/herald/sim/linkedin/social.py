@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from herald.sim.linkedin.http import LinkedInError, created, enter, read_json, sim_of
 from herald.sim.linkedin.posts import post_of
+from herald.sim.linkedin.state import LinkedInSim, Post
 
 REACTIONS = ("LIKE", "PRAISE", "EMPATHY", "INTEREST", "APPRECIATION", "ENTERTAINMENT")
 
@@ -124,6 +125,8 @@ async def post_analytics(request: Request) -> Response:
     await enter(request)
     sim = sim_of(request)
     query = request.query_params
+    if query.get("q") == "me":
+        return await member_analytics(request)
     found = _ENTITY.fullmatch(query.get("entity", ""))
     metric = query.get("queryType", "")
     if query.get("q") != "entity" or found is None or metric not in METRICS:
@@ -131,21 +134,43 @@ async def post_analytics(request: Request) -> Response:
     post = sim.posts.get(unquote(found.group("urn")))
     if post is None:
         raise LinkedInError(404, f"Post {found.group('urn')} not found", "NOT_FOUND")
-    seed = int.from_bytes(hashlib.sha256(post.urn.encode()).digest()[:4], "big")
-    counts = {
-        "IMPRESSION": 300 + seed % 4700,
-        "MEMBERS_REACHED": (300 + seed % 4700) * 3 // 5,
-        "RESHARE": sum(
-            1
-            for other in sim.posts.values()
-            if (other.body.get("reshareContext") or {}).get("parent") == post.urn
-        ),
-        "REACTION": len(post.reactions),
-        "COMMENT": len(post.comments),
-    }
     element = {
-        "count": counts[metric],
+        "count": metric_count(sim, post, metric),
         "metricType": {_METRIC_TYPE: metric},
         "targetEntity": {"share" if post.urn.startswith("urn:li:share:") else "ugcPost": post.urn},
     }
     return JSONResponse({"paging": {"start": 0, "count": 10, "links": []}, "elements": [element]})
+
+
+def metric_count(sim: LinkedInSim, post: Post, metric: str) -> int:
+    """Reactions, comments and reshares as stored; views and reach a steady figure per post
+    [chosen]: a few hundred to a few thousand, reach three fifths of views."""
+    if metric == "REACTION":
+        return len(post.reactions)
+    if metric == "COMMENT":
+        return len(post.comments)
+    if metric == "RESHARE":
+        return sum(
+            1
+            for other in sim.posts.values()
+            if (other.body.get("reshareContext") or {}).get("parent") == post.urn
+        )
+    seed = int.from_bytes(hashlib.sha256(post.urn.encode()).digest()[:4], "big")
+    views = 300 + seed % 4700
+    return views if metric == "IMPRESSION" else views * 3 // 5
+
+
+async def member_analytics(request: Request) -> Response:
+    """GET /rest/memberCreatorPostAnalytics?q=me&queryType=&aggregation=TOTAL: the metric
+    summed over the caller's own posts."""
+    grant = await enter(request)
+    sim = sim_of(request)
+    metric = request.query_params.get("queryType", "")
+    if metric not in METRICS:
+        raise LinkedInError(400, "Invalid query parameters passed to request", "ILLEGAL_ARGUMENT")
+    total = sum(
+        metric_count(sim, post, metric)
+        for post in sim.posts.values()
+        if post.author == grant.member.urn
+    )
+    return JSONResponse({"elements": [{"count": total, "metricType": {_METRIC_TYPE: metric}}]})
