@@ -35,7 +35,7 @@ FEED = "https://www.linkedin.com/feed/update/"
 
 
 def _published(tenant: Tenant, group_id: str) -> dict[str, Any]:
-    body = post_when(tenant, group_id, "published", "failed", "partially_published", timeout=30)
+    body = post_when(tenant, group_id, "published", "failed", "partially_published", timeout=60)
     [post] = body["posts"]
     assert post["status"] == "published", post
     return dict(post)
