@@ -2,7 +2,9 @@
 
 With `--platform x` the X connector publishes to the X simulator: X takes no idempotency key, so
 every in-doubt tweet is settled by looking it up in the account's timeline, and the report counts
-how many lookups settled one."""
+how many lookups settled one. With `--platform linkedin` the LinkedIn connector publishes to the
+LinkedIn simulator: an in-doubt post is sent again, and LinkedIn's 422 DUPLICATE_POST naming the
+first post's URN settles it; the report counts those re-sends."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from _harness import (
@@ -117,11 +119,11 @@ def parse_options() -> Options:
     parser.add_argument("--drain-timeout", type=float, default=600.0, help="after the last kill")
     parser.add_argument(
         "--platform",
-        choices=("sandbox", "mastodon", "x"),
+        choices=("sandbox", "mastodon", "x", "linkedin"),
         default="sandbox",
         help="publish through this connector to its simulator (mastodon: Idempotency-Key "
-        "and timeline lookup; x: no key, timeline lookup only; one simulated account per "
-        "connection)",
+        "and timeline lookup; x: no key, timeline lookup only; linkedin: re-sends settled by "
+        "DUPLICATE_POST; one simulated account per connection)",
     )
     a = parser.parse_args()
     return Options(
@@ -275,6 +277,14 @@ async def platform_posts(sim: Simulator, options: Options) -> dict[str, list[dat
     """Every post the simulator holds, grouped by what names one target (its ref, or its text)."""
     if options.platform == "sandbox":
         return await sim.created_at_by_ref()
+    if options.platform == "linkedin":
+        posts = (await sim.call("GET", "/_sim/posts"))["posts"]
+        found: defaultdict[str, list[datetime]] = defaultdict(list)
+        for post in posts:
+            found[post["body"]["commentary"]].append(
+                datetime.fromtimestamp(post["createdAt"] / 1000, UTC)
+            )
+        return dict(found)
     if options.platform == "x":
         tweets = (await sim.call("GET", "/_sim/tweets"))["tweets"]
         return statuses_by_text([t for t in tweets if not t.get("deleted")])
@@ -312,6 +322,33 @@ async def seed_x(options: Options, db: BenchDb, sim: Simulator, secret: str) -> 
     return Tenant(account.id, made)
 
 
+async def seed_linkedin(options: Options, db: BenchDb, sim: Simulator, secret: str) -> Tenant:
+    """One LinkedIn member per connection, each with a 60-day token minted by the simulator,
+    stored as the OAuth callback stores a member's connection."""
+    box = SecretBox(secret)
+    async with session_for(db.url) as session:
+        account = await create_account(session, "Bench", workspace=True)
+        made = []
+        for n in range(options.connections):
+            member = await sim.call("POST", "/_sim/members", {"sub": f"bench{n}"})
+            minted = await sim.call("POST", "/_sim/tokens", {"sub": member["sub"]})
+            request = ConnectionInput(
+                Platform.LINKEDIN,
+                credentials={
+                    "accessToken": minted["access_token"],
+                    "refreshToken": None,
+                    "expiresAt": None,
+                    "scope": minted.get("scope", ""),
+                },
+                options={"apiUrl": sim.url, "author": member["urn"]},
+            )
+            profile = Profile(member["sub"], member["name"], member["name"])
+            made.append(await save_connection(session, box, account.id, request, profile))
+    # The members' daily quota (150 posts) would only add day-long holds.
+    await sim.call("POST", "/_sim/config", {"daily_posts_per_member": None})
+    return Tenant(account.id, made)
+
+
 def lookup_verdicts(children: Children) -> Counter[str]:
     """The reconciler's lookups by verdict (yes: found, no: not there, error: could not
     tell), from every worker's log, the killed ones' included."""
@@ -329,6 +366,8 @@ async def seed(options: Options, db: BenchDb, sim: Simulator, secret: str) -> Te
         return await seed_tenant(db.url, secret, sim.url, options.connections)
     if options.platform == "x":
         return await seed_x(options, db, sim, secret)
+    if options.platform == "linkedin":
+        return await seed_linkedin(options, db, sim, secret)
     accounts = mastodon_accounts(options.connections)
     for account in accounts:
         body = {"id": account.id, "username": account.username, "token": account.token}
@@ -413,6 +452,11 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
             ((n, k) for k, n in errors.items() if k.startswith("in_doubt")), reverse=True
         )
         print(f"in-doubt attempts by error (top 5): {doubts[:5]}")
+    if options.platform == "linkedin":
+        print(
+            f"re-sends LinkedIn refused as DUPLICATE_POST, settled as published with the first "
+            f"post's URN: {stats.get('duplicates')}"
+        )
     print(f"publish_attempt by outcome: {dict(sorted(outcomes.items()))}")
     print(doubt_accounting(options, run, outcomes, stats))
     # Mastodon's simulator also lists the last 1,000 keys it received: too long to print.

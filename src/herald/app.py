@@ -24,6 +24,7 @@ from herald.api.routes import (
     connection_check,
     connections,
     connections_page,
+    linkedin,
     media,
     media_files,
     operations,
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         artwork.router,
         media_files.router,
         analytics.router,
+        linkedin.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)

@@ -138,6 +138,34 @@ class Settings(BaseSettings):
         default="https://x.com/i/oauth2/authorize",
         description="X's consent page, where the browser is sent to approve the app.",
     )
+    # LinkedIn (herald.oauth, herald.platforms.linkedin): an app from developer.linkedin.com with
+    # the products "Sign In with LinkedIn using OpenID Connect" and "Share on LinkedIn" (plus
+    # "Community Management API" for company pages).
+    linkedin_client_id: str | None = Field(
+        default=None, description="LinkedIn app client id, from the app's Auth tab."
+    )
+    linkedin_client_secret: SecretStr | None = Field(
+        default=None, description="LinkedIn app primary client secret."
+    )
+    linkedin_api_url: str = Field(
+        default="https://api.linkedin.com",
+        description="LinkedIn API base: userinfo, posts and media (a simulator's in tests).",
+    )
+    linkedin_auth_url: str = Field(
+        default="https://www.linkedin.com",
+        description="LinkedIn's OAuth host: /oauth/v2/authorization and /oauth/v2/accessToken.",
+    )
+    linkedin_company_pages: bool = Field(
+        default=False,
+        description="Also ask for w_organization_social (Community Management API, granted "
+        "after LinkedIn's review): each company page the member administers is connected too.",
+    )
+    linkedin_version: str = Field(
+        default="202610",
+        pattern=r"^20[0-9]{2}(0[1-9]|1[0-2])$",
+        description="LinkedIn-Version header (YYYYMM). LinkedIn sunsets a version after about a "
+        "year: raise it when LinkedIn answers that the version is no longer supported.",
+    )
     oauth_state_seconds: float = Field(
         default=600.0, gt=0, description="How long a started connection may take to come back."
     )

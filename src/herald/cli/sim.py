@@ -17,6 +17,7 @@ class SimPlatform(StrEnum):
     TELEGRAM = "telegram"
     X = "x"
     TWITTER = "twitter"  # the wire name of the platform; `x` is its alias
+    LINKEDIN = "linkedin"
 
 
 # "module:function" of each simulator's server, imported only for the one that starts: the
@@ -28,6 +29,7 @@ SERVERS: dict[SimPlatform, str] = {
     SimPlatform.TELEGRAM: "herald.sim.telegram:serve_telegram",
     SimPlatform.X: "herald.sim.x:serve_x",
     SimPlatform.TWITTER: "herald.sim.x:serve_x",
+    SimPlatform.LINKEDIN: "herald.sim.linkedin:serve_linkedin",
 }
 
 

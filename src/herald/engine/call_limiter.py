@@ -27,6 +27,7 @@ _ENDPOINTS: dict[str, tuple[str, str]] = {
     "bluesky": ("pdsUrl", "https://bsky.social"),
     "telegram": ("apiUrl", "https://api.telegram.org"),
     "sandbox": ("baseUrl", ""),
+    "linkedin": ("apiUrl", "https://api.linkedin.com"),
 }
 logger = logging.getLogger("herald.engine")
 MAX_IDLE_HOSTS = 10_000  # forget idle hosts past this many; tenants name their own instances

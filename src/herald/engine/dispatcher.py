@@ -110,6 +110,7 @@ class Engine:
             self._limiter,
             self.tokens,
             CommentPoster(self._client, self._writer),
+            linkedin_version=settings.linkedin_version,
         )
         self._webhooks = WebhookDeliverer(settings, sessions, secret_box)
         self._reconciler = Reconciler(

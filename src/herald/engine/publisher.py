@@ -61,6 +61,9 @@ class Publisher:
     limiter: CallLimiter
     tokens: TokenKeeper | None = None  # renews OAuth tokens; None: sent as stored
     comments: CommentPoster | None = None  # first comments, after the post (engine.first_comment)
+    # HERALD_LINKEDIN_VERSION, handed to the LinkedIn connector with each call, so changing the
+    # setting moves every connection at once (LinkedIn sunsets a version after about a year).
+    linkedin_version: str | None = None
 
     async def publish(self, job: TargetJob) -> None:
         claim = job.claim
@@ -256,6 +259,8 @@ class Publisher:
         options = dict(job.connection.options)
         if claim.platform == Platform.SANDBOX.value:
             options.setdefault("baseUrl", self.sandbox_url)
+        if claim.platform == Platform.LINKEDIN.value and self.linkedin_version:
+            options["linkedinVersion"] = self.linkedin_version
         sealed = job.connection.sealed_credentials
         if credentials is None:
             credentials = self.secret_box.open(sealed) if sealed else {}

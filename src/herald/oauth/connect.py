@@ -36,7 +36,7 @@ from herald.oauth.pkce import new_verifier, s256_challenge
 from herald.oauth.providers import OAuthApp, oauth_app, redirect_uri
 from herald.oauth.token_endpoint import OAuthError, TokenSet, exchange_code
 from herald.platforms.base import Profile, PublishError
-from herald.platforms.registry import connector_for
+from herald.platforms.registry import connector_for, page_lister_for
 from herald.services.secret_box import SecretBox
 from herald.store.account import AccountStore
 from herald.store.oauth_state import OAuthStateStore
@@ -150,7 +150,7 @@ def authorize_url(app: OAuthApp, redirect: str, state: str, verifier: str | None
         "response_type": "code",
         app.provider.client_id_param: app.client_id,
         "redirect_uri": redirect,
-        "scope": app.provider.scope_separator.join(app.provider.scopes),
+        "scope": app.provider.scope_separator.join(app.scopes),
         "state": state,
         **app.provider.extra_authorize_params,
     }
@@ -185,11 +185,16 @@ async def finish(
     if not code:
         raise ConnectError("refused", app.platform, "the platform sent no authorization code")
     verifier = box.open(pending.sealed_verifier)["verifier"] if pending.sealed_verifier else None
-    tokens, profile = await _exchange_and_read(settings, app, code, verifier)
+    tokens, profiles = await _exchange_and_read(settings, app, code, verifier)
     async with unit_of_work(sessions) as session:
-        saved = await save_oauth_connection(session, box, pending.account_id, app, tokens, profile)
-        public_id = platform_id(app.platform, saved.external_id)
-        return Connected(pending.account_id, public_id, saved.username, saved)
+        # The member first, then each company page they administer (LinkedIn): one
+        # connection each, sharing the member's token; the member's is the one shown.
+        saved = [
+            await save_oauth_connection(session, box, pending.account_id, app, tokens, profile)
+            for profile in profiles
+        ]
+        public_id = platform_id(app.platform, saved[0].external_id)
+        return Connected(pending.account_id, public_id, saved[0].username, saved[0])
 
 
 async def _take_state(
@@ -212,7 +217,7 @@ async def _take_state(
 
 async def _exchange_and_read(
     settings: Settings, app: OAuthApp, code: str, verifier: str | None
-) -> tuple[TokenSet, Profile]:
+) -> tuple[TokenSet, list[Profile]]:
     """Both calls outside any transaction: a slow platform must not hold the database."""
     connector = connector_for(app.platform)
     if connector is None:
@@ -224,10 +229,21 @@ async def _exchange_and_read(
         except OAuthError as exc:
             raise ConnectError("exchange", app.platform, _oauth_detail(exc)) from None
         try:
-            profile = await connector.verify(client, tokens.credentials(), {"apiUrl": app.api_url})
+            options = {"apiUrl": app.api_url}
+            profiles = [await connector.verify(client, tokens.credentials(), options)]
+            lister = page_lister_for(app.platform)
+            if lister is not None and app.asks_for_pages and _granted_pages(app, tokens):
+                profiles += await lister.administered_pages(client, tokens.credentials(), options)
         except PublishError as exc:
             raise ConnectError("profile", app.platform, _shown(exc.message)) from None
-    return tokens, profile
+    return tokens, profiles
+
+
+def _granted_pages(app: OAuthApp, tokens: TokenSet) -> bool:
+    """The member may untick a scope on the consent page: pages only when all were granted
+    (LinkedIn lists scopes with commas, RFC 6749 with spaces)."""
+    granted = set(tokens.scope.replace(",", " ").split())
+    return set(app.provider.page_scopes) <= granted
 
 
 def _oauth_detail(exc: OAuthError) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 from herald.config import Settings
@@ -40,6 +41,15 @@ class Provider:
     scope_separator: str = " "
     client_id_param: str = "client_id"
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
+    # "api": the token endpoint is on the API host (X); "authorize": on the consent page's
+    # host (LinkedIn's www.linkedin.com/oauth/v2/accessToken).
+    exchange_host: Literal["api", "authorize"] = "api"
+    # How long before an unrenewable credential runs out its owner hears `token.expiring`;
+    # None: the common week (herald.oauth.warnings.WARN_AHEAD).
+    warn_ahead: timedelta | None = None
+    # Scopes asked for when the app may post for company pages too; granted, each page the
+    # member administers becomes a connection of its own.
+    page_scopes: tuple[str, ...] = ()
 
 
 X = Provider(
@@ -57,7 +67,24 @@ X = Provider(
     grant_gone=frozenset({"invalid_grant", "invalid_request"}),
 )
 
-PROVIDERS: dict[Platform, Provider] = {X.platform: X}
+# LinkedIn: 60-day access tokens and, for most apps, no refresh token (programmatic refresh is
+# for approved partners): the owner reconnects, warned ten days ahead.
+# https://learn.microsoft.com/linkedin/shared/authentication/authorization-code-flow
+LINKEDIN = Provider(
+    platform=Platform.LINKEDIN,
+    title="LinkedIn",
+    scopes=("openid", "profile", "w_member_social"),
+    pkce=False,  # LinkedIn's web flow takes a client secret, not PKCE
+    client_auth="body",
+    refresh_token_lasts=False,
+    authorize_path="/oauth/v2/authorization",
+    token_path="/oauth/v2/accessToken",  # noqa: S106 - a path, not a secret
+    exchange_host="authorize",
+    warn_ahead=timedelta(days=10),
+    page_scopes=("w_organization_social", "r_organization_admin"),
+)
+
+PROVIDERS: dict[Platform, Provider] = {X.platform: X, LINKEDIN.platform: LINKEDIN}
 # Names the command line and the settings accept for a platform, besides its wire name.
 ALIASES = {"x": Platform.TWITTER}
 
@@ -73,6 +100,13 @@ class OAuthApp:
     token_url: str
     revoke_url: str | None
     api_url: str  # the platform's API base, stored with each connection's options
+    scopes: tuple[str, ...] = ()  # what the consent page asks for
+
+    @property
+    def asks_for_pages(self) -> bool:
+        return bool(self.provider.page_scopes) and set(self.provider.page_scopes) <= set(
+            self.scopes
+        )
 
     @property
     def platform(self) -> Platform:
@@ -84,11 +118,24 @@ def _x_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
     return settings.x_client_id, secret, settings.x_authorize_url, settings.x_api_url
 
 
+def _linkedin_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
+    secret = settings.linkedin_client_secret
+    return (
+        settings.linkedin_client_id,
+        secret.get_secret_value() if secret else None,
+        settings.linkedin_auth_url.rstrip("/"),
+        settings.linkedin_api_url,
+    )
+
+
 # Per platform: (client id, client secret, authorize URL, API base) from the settings, and the
 # prefix of its settings, for the message that says what to set.
 _APP_SETTINGS: dict[
     Platform, tuple[Callable[[Settings], tuple[str | None, str | None, str, str]], str]
-] = {Platform.TWITTER: (_x_app, "HERALD_X")}
+] = {
+    Platform.TWITTER: (_x_app, "HERALD_X"),
+    Platform.LINKEDIN: (_linkedin_app, "HERALD_LINKEDIN"),
+}
 
 
 def oauth_platform(name: str) -> Platform | None:
@@ -127,15 +174,23 @@ def oauth_app(name: str, settings: Settings) -> OAuthApp:
             "callback URL (see the README)"
         )
     api = api.rstrip("/")
+    token_base = authorize if provider.exchange_host == "authorize" else api
     return OAuthApp(
         provider=provider,
         client_id=client_id,
         client_secret=secret or None,
         authorize_url=authorize + provider.authorize_path,
-        token_url=api + provider.token_path,
+        token_url=token_base + provider.token_path,
         revoke_url=api + provider.revoke_path if provider.revoke_path else None,
         api_url=api,
+        scopes=provider.scopes + _page_scopes(provider, settings),
     )
+
+
+def _page_scopes(provider: Provider, settings: Settings) -> tuple[str, ...]:
+    if provider.platform is Platform.LINKEDIN and settings.linkedin_company_pages:
+        return provider.page_scopes
+    return ()
 
 
 def redirect_uri(settings: Settings, platform: Platform) -> str:

@@ -168,6 +168,16 @@ class Connector(Protocol):
         """Find a post an earlier, in-doubt attempt may have created; None if there is none."""
 
 
+class PageLister(Protocol):
+    """Connectors whose one grant also publishes for pages the account administers (LinkedIn
+    company pages): each page becomes a connection of its own, sharing the token."""
+
+    async def administered_pages(
+        self, client: HttpClient, credentials: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> list[Profile]:
+        """The pages, as profiles whose options say whom a post is by; errors as verify's."""
+
+
 @dataclass(frozen=True)
 class PostMetrics:
     """Engagement of one post as the platform counts it; None where it reports nothing."""

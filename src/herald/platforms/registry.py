@@ -10,6 +10,7 @@ from herald.net.http_client import HttpClient
 from herald.platforms._http import refused_by_policy
 from herald.platforms.base import (
     Connector,
+    PageLister,
     PostMetrics,
     Profile,
     ProfileMetrics,
@@ -18,6 +19,7 @@ from herald.platforms.base import (
     StatisticsReader,
 )
 from herald.platforms.bluesky.connector import BlueskyConnector
+from herald.platforms.linkedin.connector import LinkedInConnector
 from herald.platforms.mastodon.connector import MastodonConnector
 from herald.platforms.sandbox.connector import SandboxConnector
 from herald.platforms.telegram.connector import TelegramConnector
@@ -84,6 +86,7 @@ class PolicyRefusingReader:
 # One instance per platform and process: connectors keep per-account state worth sharing, such
 # as Bluesky sessions (createSession is limited to 30 per 5 minutes).
 _BLUESKY, _MASTODON = BlueskyConnector(), MastodonConnector()
+_LINKEDIN = LinkedInConnector()
 CONNECTORS: dict[Platform, Connector] = {
     connector.platform: PolicyRefusals(connector)
     for connector in (
@@ -92,6 +95,7 @@ CONNECTORS: dict[Platform, Connector] = {
         _MASTODON,
         TelegramConnector(),
         XConnector(),
+        _LINKEDIN,
     )
 }
 # The platforms whose statistics Herald reads back (Publora's post- and profile-statistics),
@@ -104,6 +108,27 @@ STATISTICS_READERS: dict[Platform, StatisticsReader] = {
 
 def connector_for(platform: Platform) -> Connector | None:
     return CONNECTORS.get(platform)
+
+
+class PolicyRefusingPages:
+    """A page lister whose calls answer the egress policy's refusal as RejectedError."""
+
+    def __init__(self, lister: PageLister) -> None:
+        self._lister = lister
+
+    async def administered_pages(
+        self, client: HttpClient, credentials: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> list[Profile]:
+        with refused_by_policy():
+            return await self._lister.administered_pages(client, credentials, options)
+
+
+# Platforms where one grant also connects the pages its account administers.
+PAGE_LISTERS: dict[Platform, PageLister] = {Platform.LINKEDIN: PolicyRefusingPages(_LINKEDIN)}
+
+
+def page_lister_for(platform: Platform) -> PageLister | None:
+    return PAGE_LISTERS.get(platform)
 
 
 def statistics_reader_for(platform: Platform) -> StatisticsReader | None:

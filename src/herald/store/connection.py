@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.models import Account, Connection, ConnectionGate
@@ -96,15 +96,26 @@ class ConnectionStore:
         )
         return list((await self._session.scalars(query)).all())
 
-    async def expiring_unwarned(self, before: datetime, limit: int) -> Sequence[Connection]:
-        """Connections whose effective expiry comes before `before` and whose owner has not
-        been warned about this credential yet."""
+    async def expiring_unwarned(
+        self, before: datetime, limit: int, later: Mapping[str, datetime] | None = None
+    ) -> Sequence[Connection]:
+        """Connections whose effective expiry comes before `before` (or, for a platform named
+        in `later`, before its own time) and whose owner has not been warned about this
+        credential yet."""
+        windows = dict(later or {})
+        due = [
+            and_(Connection.platform == name, Connection.access_token_expires_at <= until)
+            for name, until in windows.items()
+        ]
+        due.append(
+            and_(
+                Connection.platform.not_in(list(windows)),
+                Connection.access_token_expires_at <= before,
+            )
+        )
         query = (
             select(Connection)
-            .where(
-                Connection.access_token_expires_at <= before,
-                Connection.expiry_warned_at.is_(None),
-            )
+            .where(or_(*due), Connection.expiry_warned_at.is_(None))
             .order_by(Connection.access_token_expires_at)
             .limit(limit)
         )
