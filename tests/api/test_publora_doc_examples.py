@@ -185,6 +185,13 @@ EXAMPLES = [
         200,
         lambda _w: request_example("/post-statistics", "POST"),  # not the tenant's: issues
     ),
+    Example(
+        "getPlatformProfileStatistics §2.5",
+        "POST",
+        "/profile-statistics",
+        400,  # the example leaves out `platform`, which the document requires
+        lambda _w: request_example("/profile-statistics", "POST"),
+    ),
     Example("getPlatformConnections §2.17", "GET", "/platform-connections", 200),
     Example("getPlatformLimits §2.4", "GET", "/platform-limits", 200),
     Example(
@@ -231,6 +238,13 @@ EXAMPLES = [
         lambda _w: request_example("/workspace/users", "POST"),
     ),
     Example("getManagedUsers §2.19", "GET", "/workspace/users", 200),
+    Example(
+        "attachManagedUser §2.19",
+        "POST",
+        "/workspace/users/attach",
+        404,  # the example's address names no user of this installation
+        lambda _w: request_example("/workspace/users/attach", "POST"),
+    ),
     Example(
         "getConnectionUrl §2.19",
         "POST",
