@@ -118,6 +118,11 @@ def _attach_media(world: World) -> dict[str, Any]:
     return body | {"file": body["file"] | {"download_url": world.files.url("/red.png")}}
 
 
+def _attach_user(world: World) -> Any:
+    world.managed_user()  # whatever ran before: the example's user is in the workspace
+    return request_example("/workspace/users/attach", "POST")
+
+
 def _update_post(world: World) -> dict[str, Any]:
     return property_examples("/update-post/{postGroupId}", "PUT", "platforms") | {
         "platforms": [world.platform_id]
@@ -242,8 +247,8 @@ EXAMPLES = [
         "attachManagedUser §2.19",
         "POST",
         "/workspace/users/attach",
-        404,  # the example's address names no user of this installation
-        lambda _w: request_example("/workspace/users/attach", "POST"),
+        200,  # the documented user is already in the workspace: alreadyInWorkspace
+        _attach_user,
     ),
     Example(
         "getConnectionUrl §2.19",
