@@ -3,6 +3,7 @@ tokens minted without a browser, and the consent page driven by plain HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import re
@@ -14,9 +15,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
+from herald.domain.platform import Platform, platform_id
+from herald.platforms.base import Profile
+from herald.services.connection import save_connection, verify_account
+from herald.services.connection_inputs import ConnectionInput
 from herald.sim.faults import SandboxConfig
 from herald.sim.x import XApp, XConfig, XUser, create_x_app
-from sim_support import HANG_S, SimControl, reset_for_test, serve_in_thread
+from sim_support import HANG_S, SimControl, platform_client, reset_for_test, serve_in_thread
+from support import LiveServer, Tenant
 
 CLIENT_ID = "herald-test-client"
 CLIENT_SECRET = "x-test-secret-7f3a91"
@@ -102,6 +108,9 @@ class XControl(SimControl):
     def script_upload(self, *faults: str) -> None:
         self._ok(self.http.post("/_sim/script", json={"upload": list(faults)}))
 
+    def script_timeline(self, *faults: str) -> None:
+        self._ok(self.http.post("/_sim/script", json={"timeline": list(faults)}))
+
     def script_media(self, *outcomes: str) -> None:
         self._ok(self.http.post("/_sim/script", json={"media": list(outcomes)}))
 
@@ -185,3 +194,33 @@ def x_sim_url() -> Iterator[str]:
 @pytest.fixture
 def x_sim(x_sim_url: str) -> Iterator[XControl]:
     yield from reset_for_test(XControl(x_sim_url))
+
+
+def connect_x(server: LiveServer, tenant: Tenant, x_sim: XControl) -> str:
+    """The connection the OAuth callback would store, made with a token the simulator minted:
+    verified with X, then saved by the connection service."""
+    minted = x_sim.mint(ADA)
+    request = ConnectionInput(
+        Platform.TWITTER,
+        credentials={
+            "accessToken": minted["access_token"],
+            "refreshToken": minted.get("refresh_token"),
+            "expiresAt": None,
+            "scope": minted["scope"],
+        },
+        options={"apiUrl": x_sim.base_url},
+    )
+
+    async def verify() -> Profile:
+        async with platform_client() as http:
+            return await verify_account(request, http, server.settings)
+
+    profile = asyncio.run(verify())
+
+    async def save(session: Any) -> str:
+        connection = await save_connection(
+            session, server.context.secret_box, tenant.account_id, request, profile
+        )
+        return platform_id(Platform.TWITTER, connection.external_id)
+
+    return server.transaction(save)

@@ -3,12 +3,15 @@ draft, Idempotency-Key exactly as on create-post and update-post."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from herald.models import WebhookDelivery
 from media_url_support import FileServer, file_server
 from support import LiveServer, Tenant, create_post, error_body, force_target_states, iso_in
 
@@ -55,6 +58,37 @@ def test_attach_media_leaves_a_scheduled_post_in_draft_with_its_time(
     assert got["status"] == "draft"
     assert [(m["sourceFileName"], m["status"]) for m in got["media"]] == [
         ("My_photo_1.png", "ready")
+    ]
+
+
+def _demotions(server: LiveServer) -> list[dict[str, Any]]:
+    async def read(session: Any) -> list[dict[str, Any]]:
+        query = select(WebhookDelivery).where(WebhookDelivery.event == "post.demoted")
+        return [json.loads(row.body)["data"] for row in await session.scalars(query)]
+
+    return server.transaction(read)
+
+
+def test_attaching_to_a_scheduled_post_sends_post_demoted_and_to_a_draft_does_not(
+    server: LiveServer, tenant: Tenant, files: FileServer
+) -> None:
+    """OAS webhooks: post.demoted fires when a scheduled group returns to draft, reason
+    media_changed with changeType attach; attach-media always leaves the post a draft."""
+    hook = {"name": "Demotions", "url": "https://example.com/hook", "events": ["post.demoted"]}
+    assert tenant.client.post("/webhooks", json=hook).status_code in (200, 201)
+    scheduled = create_post(tenant, scheduledTime=iso_in(days=2))
+    draft = create_post(tenant, status="draft")
+    for group_id in (scheduled, draft):
+        response = _attach(tenant, group_id, _file(files.url("/red.png")))
+        assert response.status_code == 200, response.text
+    [media] = tenant.client.get(f"/get-post/{scheduled}").json()["media"]
+    assert _demotions(server) == [
+        {
+            "postGroupId": scheduled,
+            "reason": "media_changed",
+            "changeType": "attach",
+            "mediaFileId": media["mediaId"],
+        }
     ]
 
 

@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import requests
-import schemathesis
-import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
@@ -35,15 +34,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import ignored_auth, response_schema_conformance
 
+from publora_spec_support import publora_schema
 from support import LiveServer, Tenant, add_raw_connection, add_sandbox_connection, create_post
 
-SPEC = Path(__file__).parent.parent / "data" / "publora-openapi-latest.yaml"
-# Where Publora's own pages contradict its OpenAPI, Herald follows the pages (DESIGN §3, README
-# "Compatibility"); the document is read with these corrections, each (JSON pointer, patch).
-CONTRADICTIONS: list[tuple[str, dict[str, Any]]] = [
-    # EP/platform-connections: "displayName/profileImageUrl may be null"; the OpenAPI: a URI.
-    ("/components/schemas/PlatformConnection/properties/profileImageUrl", {"nullable": True}),
-]
 EXAMPLES = int(os.environ.get("PUBLORA_FUZZ_EXAMPLES", "30"))  # per operation and kind of request
 CHECKS = [not_a_server_error, response_schema_conformance, ignored_auth]
 # Cases per database; over both, at least 5,000 (the issue's floor).
@@ -54,16 +47,11 @@ AS_OWNER = ""  # an empty x-publora-user-id means the key's own account
 # attach-media fetches the URL it is given: generated URLs would have Herald look up arbitrary
 # host names, which no test may do. tests/api/test_media_urls.py covers it over loopback.
 FETCHES_GIVEN_URLS = frozenset({"POST /attach-media/{postGroupId}"})
-
-
-def publora_schema() -> Any:
-    raw = yaml.safe_load(SPEC.read_text())
-    for pointer, patch in CONTRADICTIONS:
-        node = raw
-        for part in pointer.strip("/").split("/"):
-            node = node[part]
-        node.update(patch)
-    return schemathesis.openapi.from_dict(raw)
+# create-post and update-post fetch their `mediaUrls` too: every generated one is replaced by
+# an address on loopback where nothing listens (refused at once, looked up nowhere), and the
+# run fails if anything in this process asks a resolver about any other name.
+NOWHERE = "http://127.0.0.1:9/fuzz-{}.png"
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def linkedin_only(label: str) -> bool:
@@ -154,7 +142,22 @@ def aimed_at(known: Known) -> Callable[[Case], Case]:
     return aim
 
 
+def fetches_nowhere(case: Case) -> Case:
+    """Every string of a generated `mediaUrls` list made a loopback address nothing serves."""
+    if isinstance(case.body, dict) and isinstance(case.body.get("mediaUrls"), list):
+        urls = case.body["mediaUrls"]
+        case.body["mediaUrls"] = [
+            NOWHERE.format(n) if isinstance(url, str) else url for n, url in enumerate(urls)
+        ]
+    return case
+
+
 def strategies(operation: Any, known: Known) -> Iterator[tuple[str, Any]]:
+    for kind, strategy in _strategies(operation, known):
+        yield kind, strategy.map(fetches_nowhere)
+
+
+def _strategies(operation: Any, known: Known) -> Iterator[tuple[str, Any]]:
     key = {"x-publora-key": known.key}
     yield "generated", operation.as_strategy(GenerationMode.POSITIVE, headers=key)
     if len(operation.body) or len(operation.query):
@@ -213,8 +216,54 @@ def run(
     return count, (found[0] if found else None)
 
 
+@pytest.fixture
+def names_looked_up(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every host name this process asks the system resolver about, other than loopback's;
+    such a lookup is refused here, before any query leaves the machine."""
+    asked: list[str] = []
+    resolve = socket.getaddrinfo
+
+    def loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name.lower().strip("[]") not in LOOPBACK_NAMES:
+            asked.append(name)
+            raise socket.gaierror(socket.EAI_NONAME, "tests resolve loopback names only")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
+    return asked
+
+
+def test_every_generated_media_url_is_made_a_loopback_one() -> None:
+    """What the fuzz's strategies map every case through (strategies() above)."""
+    bodies = [
+        {"content": "x", "mediaUrls": ["https://cdn.example.com/a.png", "http://[::1]/b", 7]},
+        {"mediaUrls": "https://not-a-list.example"},  # refused as a body, never fetched
+        None,
+    ]
+    cases = [fetches_nowhere(cast(Case, SimpleNamespace(body=body))) for body in bodies]
+    assert cases[0].body["mediaUrls"] == [NOWHERE.format(0), NOWHERE.format(1), 7]
+    assert cases[1].body == {"mediaUrls": "https://not-a-list.example"}
+    assert cases[2].body is None
+
+
+def test_the_tripwire_refuses_herald_looking_up_a_named_host(
+    tenant: Tenant, names_looked_up: list[str]
+) -> None:
+    """The fuzz's tripwire sees the server's own lookups (it runs in this process) and refuses
+    them before any query leaves: a mediaUrls host is named, not resolved, and not fetched."""
+    body = {
+        "content": "x",
+        "platforms": [tenant.platform_id],
+        "mediaUrls": ["https://media.example.invalid/a.png"],
+    }
+    response = tenant.client.post("/create-post", json=body)
+    assert response.status_code == 400, response.text
+    assert names_looked_up == ["media.example.invalid"]
+
+
 def test_herald_keeps_to_publoras_openapi_document(
-    server: LiveServer, known: Known, session: requests.Session
+    server: LiveServer, known: Known, session: requests.Session, names_looked_up: list[str]
 ) -> None:
     schema = publora_schema()
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -233,6 +282,7 @@ def test_herald_keeps_to_publoras_openapi_document(
                 failures.append(f"{operation.label} ({kind}):\n{report}")
     assert not failures, "\n\n".join(failures)
     assert total >= MIN_CASES, total
+    assert names_looked_up == []
 
 
 def test_no_operation_answers_without_a_key(server: LiveServer, session: requests.Session) -> None:

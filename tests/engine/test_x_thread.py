@@ -3,18 +3,11 @@ over loopback; get-post then shows each part's tweet id and URL."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from typing import Any
 
-from herald.domain.platform import Platform, platform_id
 from herald.engine.dispatcher import Engine
-from herald.platforms.base import Profile
-from herald.services.connection import save_connection, verify_account
-from herald.services.connection_inputs import ConnectionInput
-from sim_support import platform_client
 from support import LiveServer, Tenant, png, post_when, schedule_with_files
-from x_support import ADA, XControl, x_sim, x_sim_url
+from x_support import ADA, XControl, connect_x, x_sim, x_sim_url
 
 __all__ = ["x_sim", "x_sim_url"]  # fixtures, found by pytest through the module's names
 
@@ -26,36 +19,6 @@ PARTS = [
 CONTENT = "\n---\n".join(PARTS)
 IMAGES = [png((10, 120, 200), (40, 40)), png((240, 140, 20), (60, 30))]
 ALT_TEXTS = ["A blue square", "An orange rectangle"]
-
-
-def connect_x(server: LiveServer, tenant: Tenant, x_sim: XControl) -> str:
-    """The connection the OAuth callback would store, made with a token the simulator minted:
-    verified with X, then saved by the connection service."""
-    minted = x_sim.mint(ADA)
-    request = ConnectionInput(
-        Platform.TWITTER,
-        credentials={
-            "accessToken": minted["access_token"],
-            "refreshToken": minted.get("refresh_token"),
-            "expiresAt": None,
-            "scope": minted["scope"],
-        },
-        options={"apiUrl": x_sim.base_url},
-    )
-
-    async def verify() -> Profile:
-        async with platform_client() as http:
-            return await verify_account(request, http, server.settings)
-
-    profile = asyncio.run(verify())
-
-    async def save(session: Any) -> str:
-        connection = await save_connection(
-            session, server.context.secret_box, tenant.account_id, request, profile
-        )
-        return platform_id(Platform.TWITTER, connection.external_id)
-
-    return server.transaction(save)
 
 
 def test_a_thread_with_two_images_goes_out_and_get_post_shows_every_part(

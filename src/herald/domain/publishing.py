@@ -60,3 +60,20 @@ def bounded_delay(seconds: float | None) -> float | None:
         return None
     # min() compares an int with a float exactly, so a huge int never goes through float().
     return float(min(seconds, MAX_PLATFORM_DELAY.total_seconds()))
+
+
+# A lookup that failed (platform down, timed out, unreadable) is tried again after an
+# exponential wait: a reconciler that asks again at every round turns one platform hiccup into
+# a flood of reads that keeps the doubt alive (and trips the read limit). Bounded well inside
+# the reconciler's 24 h give-up, so a target still gets dozens of lookups before it settles.
+LOOKUP_BACKOFF_BASE = timedelta(seconds=30)
+LOOKUP_BACKOFF_CAP = timedelta(minutes=30)
+
+
+def lookup_backoff(failures: int, rng: random.Random | None = None) -> timedelta:
+    """The wait after a target's `failures`-th failed lookup (from 1): equal jitter over
+    min(cap, base * 2^(failures - 1)), half of it fixed so a failing platform is always given
+    a pause, half random so the targets that failed together do not come back together."""
+    ceiling = min(LOOKUP_BACKOFF_CAP, LOOKUP_BACKOFF_BASE * (1 << min(max(failures - 1, 0), 30)))
+    fraction: float = (rng or random).random()  # spreading, not a secret
+    return ceiling / 2 + ceiling / 2 * fraction

@@ -174,6 +174,29 @@ class Recorder:
             error=error,
         )
 
+    async def lookup_failed(
+        self,
+        claim: ClaimedTarget,
+        state: str,
+        part: int,
+        error: PublishError,
+        look_again: datetime,
+        rate_limited_until: datetime | None,
+    ) -> bool:
+        """A failed lookup: in doubt again, not looked up before `look_again`. A rate limit
+        also gates the connection, so its other targets' lookups and sends wait for the reset
+        too, in every worker."""
+        connection_id = claim.connection_id
+
+        async def back_in_doubt(store: PublishResultStore) -> bool:
+            if rate_limited_until is not None and connection_id is not None:
+                await store.gate_connection(connection_id, rate_limited_until, "rate_limited")
+            return await store.lookup_failed(
+                claim.id, claim.claim_token, state, utc_now(), look_again
+            )
+
+        return await self._write(claim, "in_doubt", part, back_in_doubt, error=error)
+
     async def retry_later(
         self,
         claim: ClaimedTarget,

@@ -3,27 +3,38 @@
 In order (engine-research §7.4): evidence a fenced worker logged; a re-send with the same
 idempotency key while the platform still honours it; a lookup on the platform; otherwise the
 target fails visibly as `outcome_unknown` for the user to check. A target whose claims crashed
-more than MAX_CRASHES times is parked as `outcome_unknown` with ENGINE_ERROR without trying."""
+more than MAX_CRASHES times is parked as `outcome_unknown` with ENGINE_ERROR without trying.
+
+A lookup that fails leaves the target in doubt with its next lookup pushed back (exponential,
+jittered, counted in the row so a restart keeps it); a rate limit holds the whole connection
+until the platform's reset. Failures never settle a target by themselves, and never stop it
+settling: after GIVE_UP_AFTER the next failure makes it `outcome_unknown`."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.platform import Platform
-from herald.domain.publishing import MAX_CRASHES, part_key
+from herald.domain.publishing import MAX_CRASHES, lookup_backoff, part_key
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import WriteBatcher
-from herald.engine.outcome import Recorder
+from herald.engine.outcome import RATE_LIMIT_WAIT, Recorder
 from herald.engine.publisher import Publisher, TargetJob, settle
-from herald.platforms.base import Connector, OutcomeUnknownError, Published, PublishError
+from herald.platforms.base import (
+    Connector,
+    OutcomeUnknownError,
+    Published,
+    PublishError,
+    RetryableError,
+)
 from herald.platforms.registry import connector_for
-from herald.store.publish_queue import PublishQueueStore
+from herald.store.publish_queue import ClaimedTarget, PublishQueueStore
 from herald.store.publish_result import PublishResultStore
 
 logger = logging.getLogger("herald.engine")
@@ -132,7 +143,10 @@ class Reconciler:
                     claim, STATE, part, UNKNOWN, "PUBLISH_OUTCOME_UNKNOWN", outcome_unknown=True
                 )
             else:
-                await self.recorder.in_doubt(claim, STATE, part, error)
+                look_again, limited_until = self._next_lookup(claim, error)
+                await self.recorder.lookup_failed(
+                    claim, STATE, part, error, look_again, limited_until
+                )
             return
         except BaseException:
             permit.release()
@@ -145,6 +159,24 @@ class Reconciler:
             await self.recorder.resend(claim, STATE, part)  # definitely not there: send it
         else:
             await self._found(job, connector, part, found)
+
+    def _next_lookup(
+        self, claim: ClaimedTarget, error: PublishError
+    ) -> tuple[datetime, datetime | None]:
+        """When to look this target up again, and until when its connection is rate limited.
+
+        A rate limit is waited out as the platform says (RATE_LIMIT_WAIT when it says nothing),
+        plus up to a second so the connection's targets do not all come back at the reset.
+        Any other failure waits lookup_backoff of the failures so far, or longer if the
+        platform asked for it (Retry-After)."""
+        now, rng = utc_now(), self.recorder.rng
+        retry_after = error.retry_after if isinstance(error, RetryableError) else None
+        wait = None if retry_after is None else timedelta(seconds=retry_after)
+        if isinstance(error, RetryableError) and error.rate_limited:
+            until = now + (wait or RATE_LIMIT_WAIT)
+            return until + timedelta(seconds=rng.uniform(0, 1)), until
+        backoff = lookup_backoff(claim.lookup_failures + 1, rng)
+        return now + max(backoff, wait or backoff), None
 
     async def _found(
         self, job: TargetJob, connector: Connector, part: int, found: Published

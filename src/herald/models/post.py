@@ -130,6 +130,13 @@ class PublishTarget(Base):
     # taken back when it records an outcome, finds itself fenced (its worker came back) or is
     # rescued before any platform call began; past MAX_CRASHES it is parked as ENGINE_ERROR.
     crashes: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # The reconciler's failed lookups of this doubt and when it may look again
+    # (domain.publishing.lookup_backoff, or the platform's rate-limit reset): in the row, so a
+    # restarted worker keeps the pause. Cleared when the target leaves doubt for a re-send.
+    lookup_failures: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    lookup_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
     # Recovery points of multi-step publishes, e.g. the ids of thread parts already posted.
     progress: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)

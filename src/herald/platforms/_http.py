@@ -50,6 +50,14 @@ def redact(text: str, *secrets: str | None) -> str:
     return text
 
 
+def requested_wait(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from `Retry-After` alone, for an answer that is not a rate limit. X and
+    Mastodon put their window's reset on every answer: on a 503 that is when the window
+    starts afresh, not a wait they ask for, and taken as one it held a lookup 15 minutes."""
+    value = headers.get("retry-after")
+    return None if value is None else retry_after_seconds({"retry-after": value}, now)
+
+
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds to wait, from `Retry-After` (RFC 9110: delta-seconds or an HTTP-date) or, failing
     that, a rate-limit reset header (epoch seconds, or an ISO 8601 time as Mastodon sends).

@@ -35,7 +35,7 @@ from herald.services.post import (
     set_due,
 )
 from herald.store.media import MediaRecordStore
-from herald.store.webhook_events import post_scheduled
+from herald.store.webhook_events import post_demoted, post_scheduled
 
 _BEING_SENT = frozenset({PostStatus.PENDING, PostStatus.PROCESSING})
 
@@ -56,6 +56,9 @@ class PostChange:
     first_comment_sent: bool = False  # `firstComment` was in the body (null clears it)
     first_comment: FirstComment | None = None
     media_urls: Sequence[str] = ()  # appended to the media, fetched before the write
+    # attach-media's change: a scheduled post it returns to draft is announced as post.demoted
+    # (reason media_changed, changeType attach), as the OAS's webhook events describe it.
+    announce_demotion: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,12 +164,27 @@ async def update_post(
         group.platform_settings = _merged(group.platform_settings, change.platform_settings)
     _apply(group, state, scheduled_at, now)
     await session.flush()
-    if current_status(group) == PostStatus.SCHEDULED and was != (
-        PostStatus.SCHEDULED,
-        group.scheduled_at,
-    ):
-        await post_scheduled(session, group, now)
+    await _announce(session, group, change, was, media if fetched else [], now)
     return UpdateOutcome(group, notices)
+
+
+async def _announce(
+    session: AsyncSession,
+    group: PostGroup,
+    change: PostChange,
+    was: tuple[PostStatus, datetime | None],
+    attached_now: Sequence[Media],
+    now: datetime,
+) -> None:
+    """The webhook event the update causes, in its transaction: post.scheduled for a newly
+    scheduled post or a new time; post.demoted when attach-media returned a scheduled post to
+    draft (its file is the last attached)."""
+    status = current_status(group)
+    demoted = was[0] == PostStatus.SCHEDULED and status == PostStatus.DRAFT
+    if status == PostStatus.SCHEDULED and was != (PostStatus.SCHEDULED, group.scheduled_at):
+        await post_scheduled(session, group, now)
+    elif change.announce_demotion and attached_now and demoted:
+        await post_demoted(session, group, attached_now[-1].id, "attach", now)
 
 
 def _schedule(

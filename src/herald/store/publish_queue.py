@@ -52,6 +52,7 @@ class ClaimedTarget:
     attempt: int
     first_sent_at: datetime | None
     crashes: int  # counting this claim, until it is known not to be a crash
+    lookup_failures: int = 0  # the reconciler's failed lookups of this doubt so far
 
 
 _CLAIM_COLUMNS = (
@@ -70,6 +71,7 @@ _CLAIM_COLUMNS = (
     T.attempt,
     T.first_sent_at,
     T.crashes,
+    T.lookup_failures,
 )
 
 
@@ -120,6 +122,16 @@ def _sent_or_reconciling() -> Any:
 def _not_gated(now: datetime) -> Any:
     return ~exists().where(
         ConnectionGate.connection_id == T.connection_id, ConnectionGate.blocked_until > now
+    )
+
+
+def _not_rate_limited(now: datetime) -> Any:
+    """Lookups heed a platform's rate limit like sends, but not a needs-reauth gate: that one
+    lasts until the connection is replaced, and a doubt must still settle (outcome unknown)."""
+    return ~exists().where(
+        ConnectionGate.connection_id == T.connection_id,
+        ConnectionGate.blocked_until > now,
+        ConnectionGate.reason == "rate_limited",
     )
 
 
@@ -275,6 +287,8 @@ class PublishQueueStore:
                 T.state == "in_doubt",
                 T.in_doubt_since <= settled_before,
                 or_(T.crashes == 0, T.due_at <= now),  # a rescued claim waits out its backoff
+                or_(T.lookup_after.is_(None), T.lookup_after <= now),  # a failed lookup's too
+                _not_rate_limited(now),
                 *(skipped(limits) if limits else []),
             )
             .order_by(T.in_doubt_since, T.id)

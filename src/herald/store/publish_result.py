@@ -172,6 +172,9 @@ class PublishResultStore:
             "lease_owner": None,
             "lease_until": None,
             "last_error": error,
+            # Out of doubt: a later doubt starts its lookups afresh.
+            "lookup_failures": 0,
+            "lookup_after": None,
         }
         if count_attempt:
             values["attempt"] = T.attempt + 1
@@ -215,6 +218,21 @@ class PublishResultStore:
             "in_doubt_since": func.coalesce(T.in_doubt_since, now),
             "lease_owner": None,
             "lease_until": None,
+        }
+        return await self._fenced(target_id, token, from_state, values)
+
+    async def lookup_failed(
+        self, target_id: str, token: int, from_state: str, now: datetime, look_again: datetime
+    ) -> bool:
+        """Back in doubt after a failed lookup, not to be looked up again before `look_again`;
+        the failure is counted in the row, so the next wait grows even after a restart."""
+        values = {
+            "state": "in_doubt",
+            "in_doubt_since": func.coalesce(T.in_doubt_since, now),
+            "lease_owner": None,
+            "lease_until": None,
+            "lookup_failures": T.lookup_failures + 1,
+            "lookup_after": look_again,
         }
         return await self._fenced(target_id, token, from_state, values)
 

@@ -85,7 +85,7 @@ async def attach_media(
                 session,
                 account_id,
                 post_group_id,
-                PostChange(status="draft", scheduled_at=None),
+                PostChange(status="draft", scheduled_at=None, announce_demotion=True),
                 utc_now(),
                 fetched=files,
                 store=context.media_store,

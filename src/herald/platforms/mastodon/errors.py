@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from herald.net.http_client import (
     HttpResponse,
 )
-from herald.platforms._http import bounded, redact, retry_after_seconds
+from herald.platforms._http import bounded, redact, requested_wait, retry_after_seconds
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -53,7 +53,7 @@ def error_for(response: HttpResponse, token: str, subject: str, *, may_exist: bo
         )
     return RetryableError(
         f"Mastodon answered HTTP {status}: {detail}",
-        retry_after=retry_after_seconds(response.headers),
+        retry_after=requested_wait(response.headers),
         http_status=status,
     )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from herald.net.http_client import HttpResponse
-from herald.platforms._http import bounded, redact, retry_after_seconds
+from herald.platforms._http import bounded, redact, requested_wait, retry_after_seconds
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -139,7 +139,7 @@ def error_for(response: HttpResponse, token: str, subject: str, *, may_exist: bo
         )
     return RetryableError(
         f"X answered HTTP {status}: {problem.message}",
-        retry_after=retry_after_seconds(response.headers),
+        retry_after=requested_wait(response.headers),
         http_status=status,
     )
 

@@ -137,6 +137,10 @@ Media upload faults are scripted apart too, one entry per upload call (STATUS po
 (429, the window full until `retry_after_s`) do nothing; error_after_create (500) and
 lost_response (held answer) do the call's work first (a segment stored, an upload finalized).
 
+Timeline faults are scripted apart as well, one entry per GET /2/users/:id/tweets,
+{"timeline": ["ok" | "unavailable" | "rate_limit", ...]}: 503, or 429 with the caller's
+timeline window full until `retry_after_s` from now (x-rate-limit-reset then); nothing read.
+
 Control API (no latency, no token; errors `{"error": code, "message": text}`):
 
     GET|POST B/_sim/config   read | merge {"latency_ms", "latency_jitter_ms", "retry_after_s",
@@ -147,7 +151,7 @@ Control API (no latency, no token; errors `{"error": code, "message": text}`):
                              "reads_per_window", "media_per_window", "app_tweets_per_day",
                              "user_tweets_per_day"}
     POST B/_sim/script       {"faults"?: [...], "token"?: [...], "upload"?: [...],
-                             "media"?: ["ok" | "fail"]}
+                             "timeline"?: [...], "media"?: ["ok" | "fail"]}
                              ("media" decides how the next finalized videos and GIFs end)
     GET  B/_sim/stats        {"creates", "tweets", "duplicates", "deletes", "timelines", "me",
                              "uploads", "status_polls", "rate_limited", "consents",

@@ -21,6 +21,7 @@ MEDIA_OUTCOMES = frozenset({"ok", "fail"})
 UPLOAD_FAULTS = frozenset(
     {"ok", "unavailable", "timeout", "rate_limit", "lost_response", "error_after_create"}
 )
+TIMELINE_FAULTS = frozenset({"ok", "unavailable", "rate_limit"})
 # What a minted token may do unless the caller says otherwise: everything Herald needs.
 DEFAULT_SCOPE = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
 
@@ -45,29 +46,35 @@ def _list_of(body: dict[str, Any], name: str, allowed: frozenset[str]) -> list[s
 async def sim_script(request: Request) -> Response:
     """Appends `{"faults": [...]}` (tweet creates), `{"token": ["ok" | "unavailable" |
     "timeout" | "rate_limit" | "lost_response", ...]}` (token requests) and `{"media": ["ok" |
-    "fail", ...]}` (finalized video and GIF processing) and `{"upload": [...]}` (media upload
-    calls, one entry each), validated whole before any is applied."""
+    "fail", ...]}` (finalized video and GIF processing), `{"upload": [...]}` (media upload
+    calls, one entry each) and `{"timeline": ["ok" | "unavailable" | "rate_limit", ...]}` (a
+    user's tweets, one entry a call), validated whole before any is applied."""
     sim = sim_of(request)
     try:
         body = await _body(request)
-        if not {"faults", "token", "media", "upload"} & body.keys():
-            raise ConfigError('script must hold "faults", "token", "media" and/or "upload"')
+        if not {"faults", "token", "media", "upload", "timeline"} & body.keys():
+            raise ConfigError(
+                'script must hold "faults", "token", "media", "upload" and/or "timeline"'
+            )
         faults = script_entries({"faults": body["faults"]}) if "faults" in body else []
         tokens = _list_of(body, "token", TOKEN_FAULTS)
         media = _list_of(body, "media", MEDIA_OUTCOMES)
         uploads = _list_of(body, "upload", UPLOAD_FAULTS)
+        timeline = _list_of(body, "timeline", TIMELINE_FAULTS)
     except ValueError as exc:  # bad JSON, or a ConfigError
         return error_response(422, "invalid_script", str(exc))
     sim.injector.extend(faults)
     sim.token_script.extend(tokens)
     sim.media_script.extend(media)
     sim.upload_script.extend(uploads)
+    sim.timeline_script.extend(timeline)
     return JSONResponse(
         {
             "faults": list(sim.injector.script),
             "token": list(sim.token_script),
             "media": list(sim.media_script),
             "upload": list(sim.upload_script),
+            "timeline": list(sim.timeline_script),
         }
     )
 

@@ -94,6 +94,7 @@ class XSim:
         self.media: dict[str, SimMedia] = {}
         self.media_script: deque[str] = deque()
         self.upload_script: deque[str] = deque()
+        self.timeline_script: deque[str] = deque()  # GET /2/users/:id/tweets, one entry a call
         self.windows = RateWindows()
         self.stats = Stats()
         # The JSON bodies clients sent to create tweets and start uploads, newest last, so a

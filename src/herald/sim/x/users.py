@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from herald.sim.x.entities import TWEET_FIELDS, USER_FIELDS, tweet_entity, user_entity
-from herald.sim.x.http import enter, invalid_request, respond, sim_of
+from herald.sim.x.http import blank_problem, enter, invalid_request, respond, sim_of, too_many
 from herald.sim.x.state import SimTweet
 
 READ_SCOPES = ("tweet.read", "users.read")  # X's OpenAPI `security` for both reads
@@ -49,10 +49,17 @@ async def me(request: Request) -> Response:
 async def user_tweets(request: Request) -> Response:
     """Newest first; `max_results` (5-100, default 10), `pagination_token`, `since_id`,
     `until_id`, `start_time`, `end_time`, `exclude` (replies, retweets), `tweet.fields`.
-    An unknown user is a 200 whose `errors` names it, as X answers lookups."""
+    An unknown user is a 200 whose `errors` names it, as X answers lookups. A scripted
+    timeline fault answers first: 503, or 429 with the caller's window full `retry_after_s`."""
     sim = sim_of(request)
-    await enter(request, "users:tweets", READ_SCOPES, sim.config.reads_per_window)
+    token = await enter(request, "users:tweets", READ_SCOPES, sim.config.reads_per_window)
     sim.stats.timelines += 1
+    fault = sim.timeline_script.popleft() if sim.timeline_script else "ok"
+    if fault == "rate_limit":
+        key, limit = (token.grant.user.id, "users:tweets"), sim.config.reads_per_window or 900
+        raise too_many(request, sim.windows.exhaust(key, limit, sim.config.common.retry_after_s))
+    if fault == "unavailable":
+        raise blank_problem(503, "Service Unavailable")
     query, user_id = request.query_params, request.path_params["id"]
     _known_parameters(query, TIMELINE_PARAMETERS)
     matching = _Filter.of(query)
