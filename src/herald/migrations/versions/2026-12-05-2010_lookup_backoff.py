@@ -1,7 +1,7 @@
 """Engine: each in-doubt target's failed lookups and the time it may be looked up again.
 
 Revision ID: parity01lookup
-Revises: reads19c0ver
+Revises: reads20tally
 Create Date: 2026-12-05 20:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import herald.db.types
 
 revision: str = "parity01lookup"
-down_revision: str | None = "reads19c0ver"
+down_revision: str | None = "reads20tally"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
