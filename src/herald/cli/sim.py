@@ -9,6 +9,7 @@ import typer
 
 from herald.sim.bluesky import serve_bluesky
 from herald.sim.mastodon import serve_mastodon
+from herald.sim.meta import serve_meta
 from herald.sim.sandbox import serve_sandbox
 from herald.sim.telegram import serve_telegram
 from herald.sim.x import serve_x
@@ -21,6 +22,7 @@ class SimPlatform(StrEnum):
     TELEGRAM = "telegram"
     X = "x"
     TWITTER = "twitter"  # the wire name of the platform; `x` is its alias
+    META = "meta"  # Facebook Pages, Instagram and Threads on one port
 
 
 SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
@@ -30,6 +32,7 @@ SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
     SimPlatform.TELEGRAM: serve_telegram,
     SimPlatform.X: serve_x,
     SimPlatform.TWITTER: serve_x,
+    SimPlatform.META: serve_meta,
 }
 
 
