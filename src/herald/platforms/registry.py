@@ -18,9 +18,12 @@ from herald.platforms.base import (
     StatisticsReader,
 )
 from herald.platforms.bluesky.connector import BlueskyConnector
+from herald.platforms.facebook.connector import FacebookConnector
+from herald.platforms.instagram.connector import InstagramConnector
 from herald.platforms.mastodon.connector import MastodonConnector
 from herald.platforms.sandbox.connector import SandboxConnector
 from herald.platforms.telegram.connector import TelegramConnector
+from herald.platforms.threads.connector import ThreadsConnector
 from herald.platforms.x.connector import XConnector
 
 
@@ -92,6 +95,9 @@ CONNECTORS: dict[Platform, Connector] = {
         _MASTODON,
         TelegramConnector(),
         XConnector(),
+        FacebookConnector(),
+        InstagramConnector(),
+        ThreadsConnector(),
     )
 }
 # The platforms whose statistics Herald reads back (Publora's post- and profile-statistics),
