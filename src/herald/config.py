@@ -105,6 +105,14 @@ class Settings(BaseSettings):
         "default http://HOST:PORT.",
     )
     media_backend: Literal["local", "s3"] = "local"
+    # Meta (Facebook, Instagram, Threads) fetches media from their URL: a URL on a private
+    # address fails with MEDIA_NOT_PUBLIC unless the operator says Meta's side reaches it.
+    media_reachable_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field(
+        default=(),
+        description="Networks beyond the public internet from which platforms that fetch media "
+        "by URL (Facebook, Instagram, Threads) reach Herald's media URLs, as comma-separated "
+        "CIDRs; only for dry runs against a simulator on this network (127.0.0.0/8).",
+    )
     s3_bucket: str = "herald-media"
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
@@ -150,7 +158,7 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How often the engine looks for tokens to refresh."
     )
 
-    @field_validator("egress_allow", mode="before")
+    @field_validator("egress_allow", "media_reachable_networks", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
