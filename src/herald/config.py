@@ -146,6 +146,32 @@ class Settings(BaseSettings):
         default="https://x.com/i/oauth2/authorize",
         description="X's consent page, where the browser is sent to approve the app.",
     )
+    # Meta: one app (Facebook Login for Business) connects Facebook Pages and the Instagram
+    # professional accounts linked to them; Threads has an app id and secret of its own.
+    meta_client_id: str | None = Field(
+        default=None, description="Meta app id (App settings > Basic), for Facebook and Instagram."
+    )
+    meta_client_secret: SecretStr | None = Field(default=None, description="Meta app secret.")
+    meta_api_url: str = Field(
+        default="https://graph.facebook.com",
+        description="Graph API base for Facebook and Instagram (a simulator's in tests).",
+    )
+    meta_authorize_url: str = Field(
+        default="https://www.facebook.com",
+        description="Where Facebook Login's dialog lives (/<version>/dialog/oauth is added).",
+    )
+    threads_client_id: str | None = Field(
+        default=None, description="Threads app id (Use cases > Access the Threads API > Settings)."
+    )
+    threads_client_secret: SecretStr | None = Field(default=None, description="Threads app secret.")
+    threads_api_url: str = Field(
+        default="https://graph.threads.net",
+        description="Threads API base (a simulator's in tests).",
+    )
+    threads_authorize_url: str = Field(
+        default="https://threads.net",
+        description="Where the Threads consent page lives (/oauth/authorize is added).",
+    )
     oauth_state_seconds: float = Field(
         default=600.0, gt=0, description="How long a started connection may take to come back."
     )

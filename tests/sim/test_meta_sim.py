@@ -207,7 +207,7 @@ def test_a_threads_token_is_exchanged_and_refreshed_after_a_day(meta_sim: MetaCo
     params = {"grant_type": "th_refresh_token", "access_token": long["access_token"]}
     too_new = meta_sim.http.get("/refresh_access_token", params=params)
     assert too_new.status_code == 400
-    assert too_new.json()["error"]["code"] == 190
+    assert too_new.json()["error"]["code"] == 100
     aged = meta_sim.token("threads", age_s=2 * 86400)
     renewed = _ok(
         meta_sim.http.get(

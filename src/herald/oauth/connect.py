@@ -185,11 +185,16 @@ async def finish(
     if not code:
         raise ConnectError("refused", app.platform, "the platform sent no authorization code")
     verifier = box.open(pending.sealed_verifier)["verifier"] if pending.sealed_verifier else None
-    tokens, profile = await _exchange_and_read(settings, app, code, verifier)
+    found = await _exchange_and_read(settings, app, code, verifier)
     async with unit_of_work(sessions) as session:
-        saved = await save_oauth_connection(session, box, pending.account_id, app, tokens, profile)
-        public_id = platform_id(app.platform, saved.external_id)
-        return Connected(pending.account_id, public_id, saved.username, saved)
+        # One login may bring several connections (Meta: each Page, each linked account).
+        saved = [
+            await save_oauth_connection(session, box, pending.account_id, app, tokens, profile)
+            for tokens, profile in found
+        ]
+        first = saved[0]
+        public_id = platform_id(app.platform, first.external_id)
+        return Connected(pending.account_id, public_id, first.username, first)
 
 
 async def _take_state(
@@ -212,22 +217,39 @@ async def _take_state(
 
 async def _exchange_and_read(
     settings: Settings, app: OAuthApp, code: str, verifier: str | None
-) -> tuple[TokenSet, Profile]:
-    """Both calls outside any transaction: a slow platform must not hold the database."""
+) -> list[tuple[TokenSet, Profile]]:
+    """The calls outside any transaction: a slow platform must not hold the database."""
     connector = connector_for(app.platform)
     if connector is None:
         raise ConnectError("unavailable", app.platform)
     redirect = redirect_uri(settings, app.platform)
+    provider = app.provider
     async with one_off_client(EgressPolicy.from_settings(settings), EXCHANGE_TIMEOUT_S) as client:
         try:
-            tokens = await exchange_code(client, app, code, redirect, verifier)
+            if provider.exchange is not None:
+                tokens = await provider.exchange(client, app, code, redirect)
+            else:
+                tokens = await exchange_code(client, app, code, redirect, verifier)
+            accounts = (
+                await provider.accounts(client, app, tokens)
+                if provider.accounts is not None
+                else [(tokens, {})]
+            )
         except OAuthError as exc:
             raise ConnectError("exchange", app.platform, _oauth_detail(exc)) from None
-        try:
-            profile = await connector.verify(client, tokens.credentials(), {"apiUrl": app.api_url})
-        except PublishError as exc:
-            raise ConnectError("profile", app.platform, _shown(exc.message)) from None
-    return tokens, profile
+        if not accounts:
+            detail = f"the login gave no {provider.title} account Herald can publish to"
+            raise ConnectError("profile", app.platform, detail)
+        found = []
+        for account_tokens, options in accounts:
+            try:
+                profile = await connector.verify(
+                    client, account_tokens.credentials(), {"apiUrl": app.api_url, **options}
+                )
+            except PublishError as exc:
+                raise ConnectError("profile", app.platform, _shown(exc.message)) from None
+            found.append((account_tokens, profile))
+    return found
 
 
 def _oauth_detail(exc: OAuthError) -> str:

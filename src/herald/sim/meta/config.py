@@ -72,12 +72,17 @@ _COUNTS = ("instagram_quota", "threads_quota", "short_token_ttl_s", "long_token_
 def merge_meta_config(config: MetaConfig, changes: object) -> MetaConfig:
     if not isinstance(changes, dict):
         raise ConfigError("config must be a JSON object")
-    own = {k: changes[k] for k in (*_NUMBERS, *_COUNTS, "fetch_networks") if k in changes}
+    lists = ("fetch_networks", "redirect_uris")
+    own = {k: changes[k] for k in (*_NUMBERS, *_COUNTS, *lists) if k in changes}
     common = merge_config(config.common, {k: v for k, v in changes.items() if k not in own})
     updates: dict[str, Any] = {}
     for name, value in own.items():
         if name == "fetch_networks":
             updates[name] = _networks(value)
+        elif name == "redirect_uris":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError("redirect_uris must be a list of URLs")
+            updates[name] = tuple(value)
         elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ConfigError(f"{name} must be a non-negative number")
         else:

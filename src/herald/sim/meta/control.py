@@ -41,6 +41,22 @@ async def sim_tokens(request: Request) -> Response:
     return JSONResponse(answer)
 
 
+async def sim_age_tokens(request: Request) -> Response:
+    """{"seconds"}: every token was issued that much earlier (its expiry stays), so a Threads
+    token can be renewed without waiting a day."""
+    sim = sim_of(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    seconds = body.get("seconds") if isinstance(body, dict) else None
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        return error_response(422, "invalid_body", "seconds must be a non-negative number")
+    for token in sim.tokens.values():
+        token.issued_at -= seconds
+    return JSONResponse({"aged": len(sim.tokens)})
+
+
 async def sim_published(request: Request) -> Response:
     """Everything published, oldest first, with what its container asked for."""
     sim = sim_of(request)
@@ -87,6 +103,7 @@ async def sim_containers(request: Request) -> Response:
 CONTROL_ROUTES = [
     *control_routes(sim_of, meta_config_wire),
     Route("/_sim/tokens", sim_tokens, methods=["POST"]),
+    Route("/_sim/age-tokens", sim_age_tokens, methods=["POST"]),
     Route("/_sim/published", sim_published, methods=["GET"]),
     Route("/_sim/containers", sim_containers, methods=["GET"]),
 ]

@@ -149,6 +149,7 @@ async def threads_refresh(request: Request) -> Response:
     if not old.long_lived:
         raise GraphError(400, 190, "Error validating access token: not a long-lived token")
     if time.time() - old.issued_at < REFRESH_AFTER_S:
-        raise GraphError(400, 190, "Error validating access token: token is too new to refresh")
+        # Not a dead token: it works on, and may be renewed once it is a day old [chosen].
+        raise GraphError(400, 100, "(#100) The access token is too new to be refreshed")
     sim.stats.refreshes += 1
     return _token_answer(sim, sim.mint("threads", old.user, long_lived=True))
