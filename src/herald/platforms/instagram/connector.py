@@ -1,8 +1,9 @@
 """InstagramConnector: publishes to an Instagram professional account linked to a Facebook
 Page, through the Graph API's container model (herald.sim.meta simulates it).
 
-Stored shapes: credentials `{"accessToken"}` (sealed: the long-lived user token of Facebook
-Login for Business, with instagram_basic and instagram_content_publish), options `{"apiUrl":
+Stored shapes: credentials `{"accessToken"}` (sealed: the token of the Page the account is
+linked to, from Facebook Login for Business with instagram_basic and instagram_content_publish;
+it does not expire), options `{"apiUrl":
 "https://graph.facebook.com", "graphVersion": "v24.0", "username"}`. The connection's
 external id is the Instagram account id.
 

@@ -75,8 +75,8 @@ lost_response (published, the answer held `hang_s`).
 
 Control API (see control.py): /_sim/config (+ processing_s, fetch_timeout_s, fetch_networks,
 instagram_quota, threads_quota, short_token_ttl_s, long_token_ttl_s), /_sim/script,
-/_sim/stats, /_sim/reset, POST /_sim/tokens, POST /_sim/age-tokens, GET /_sim/published[?host=],
-GET /_sim/containers; config also takes redirect_uris.
+/_sim/stats, /_sim/reset, POST /_sim/tokens, POST /_sim/age-tokens, POST /_sim/pages,
+GET /_sim/published[?host=], GET /_sim/containers; config also takes redirect_uris.
 """
 
 from __future__ import annotations

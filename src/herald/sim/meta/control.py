@@ -3,6 +3,7 @@ what was created (containers and published media), and the shared config/script/
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -11,7 +12,7 @@ from starlette.routing import Route
 
 from herald.sim.control import control_routes
 from herald.sim.faults import error_response
-from herald.sim.meta.config import meta_config_wire
+from herald.sim.meta.config import MetaPage, meta_config_wire
 from herald.sim.meta.http import sim_of
 
 
@@ -55,6 +56,34 @@ async def sim_age_tokens(request: Request) -> Response:
     for token in sim.tokens.values():
         token.issued_at -= seconds
     return JSONResponse({"aged": len(sim.tokens)})
+
+
+async def sim_pages(request: Request) -> Response:
+    """{"count"}: that many more Pages for the first user, each with a linked Instagram
+    account (`bench<n>`), until reset; answers them."""
+    sim = sim_of(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    count = body.get("count") if isinstance(body, dict) else None
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 < count <= 10_000:
+        return error_response(422, "invalid_body", "count must be 1 to 10000")
+    user = sim.config.users[0]
+    added = []
+    for _ in range(count):
+        page_id, ig_id = sim.new_id(), sim.new_id()
+        added.append(MetaPage(page_id, f"Page {page_id}", ig_id, f"bench{ig_id}"))
+    users = (replace(user, pages=(*user.pages, *added)), *sim.config.users[1:])
+    sim.config = replace(sim.config, users=users)
+    return JSONResponse(
+        {
+            "pages": [
+                {"id": p.id, "instagram_id": p.instagram_id, "username": p.instagram_username}
+                for p in added
+            ]
+        }
+    )
 
 
 async def sim_published(request: Request) -> Response:
@@ -104,6 +133,7 @@ CONTROL_ROUTES = [
     *control_routes(sim_of, meta_config_wire),
     Route("/_sim/tokens", sim_tokens, methods=["POST"]),
     Route("/_sim/age-tokens", sim_age_tokens, methods=["POST"]),
+    Route("/_sim/pages", sim_pages, methods=["POST"]),
     Route("/_sim/published", sim_published, methods=["GET"]),
     Route("/_sim/containers", sim_containers, methods=["GET"]),
 ]
