@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -68,7 +70,7 @@ def create_container(sim: MetaSim, host: str, owner_id: str, params: dict[str, s
 
 
 def _children(sim: MetaSim, host: str, owner_id: str, params: dict[str, str]) -> list[str]:
-    children = [c for c in params.get("children", "").split(",") if c]
+    children = _id_list(params.get("children", ""))
     if not 2 <= len(children) <= MAX_CHILDREN[host]:
         raise bad_parameter(f"A carousel takes 2 to {MAX_CHILDREN[host]} children")
     for child in children:
@@ -76,6 +78,18 @@ def _children(sim: MetaSim, host: str, owner_id: str, params: dict[str, str]) ->
         if found is None or found.owner_id != owner_id or not found.is_carousel_item:
             raise bad_parameter(f"Invalid children: {child}")
     return children
+
+
+def _id_list(raw: str) -> list[str]:
+    """Children as Meta takes them: "a,b" or a JSON array (what SDKs send for a list)."""
+    if raw.startswith("["):
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            raise bad_parameter("Invalid children") from None
+        if isinstance(parsed, list):
+            return [str(item) for item in parsed if str(item)]
+    return [c.strip() for c in raw.split(",") if c.strip()]
 
 
 def _urls(media_type: str, params: dict[str, str]) -> list[str]:
