@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import httpx
+
 from herald.domain.platform import Platform
 from herald.engine.dispatcher import Engine
 from meta_support import IG_ID, PAGE, THREADS_ID, MetaControl, connect, meta_sim, meta_sim_url
@@ -36,35 +38,6 @@ def _fetched(meta_sim: MetaControl, container_id: str) -> list[str]:
     return list(container["fetched"].values())
 
 
-def test_a_page_photo_post(
-    engine: Engine, server: LiveServer, tenant: Tenant, meta_sim: MetaControl
-) -> None:
-    page = connect(server, tenant, Platform.FACEBOOK, meta_sim.page_token(), meta_sim.base_url)
-    assert page == f"facebook-{PAGE.id}"
-    group_id = schedule_with_files(tenant, "Our new sign", [page], IMAGES[:1], ["A blue square"])
-    post = _published(tenant, group_id)
-    [item] = meta_sim.published("facebook")
-    assert (item["media_type"], item["text"]) == ("PHOTO", "Our new sign")
-    assert item["params"]["sha256"] == _sha(IMAGES[0])
-    assert item["permalink"].startswith(f"https://www.facebook.com/{PAGE.id}/posts/")
-    assert (post["postedId"], post["permalink"]) == (item["id"], item["permalink"])
-
-
-def test_an_instagram_carousel_of_three(
-    engine: Engine, server: LiveServer, tenant: Tenant, meta_sim: MetaControl
-) -> None:
-    account = connect(server, tenant, Platform.INSTAGRAM, meta_sim.token(), meta_sim.base_url)
-    assert account == f"instagram-{IG_ID}"
-    group_id = schedule_with_files(tenant, "Three colours", [account], IMAGES, [])
-    post = _published(tenant, group_id)
-    [item] = meta_sim.published("instagram")
-    assert (item["media_type"], item["text"]) == ("CAROUSEL", "Three colours")
-    fetched = [_fetched(meta_sim, child) for child in item["children"]]
-    assert fetched == [[_sha(image)] for image in IMAGES]
-    assert meta_sim.stats()["quota_reads"] == 1
-    assert (post["postedId"], post["permalink"]) == (item["id"], item["permalink"])
-
-
 def _draft_with(tenant: Tenant, account: str, settings: dict[str, Any]) -> str:
     created = tenant.client.post(
         "/create-post",
@@ -87,10 +60,65 @@ def _schedule(tenant: Tenant, group_id: str) -> None:
     assert scheduled.status_code == 200, scheduled.text
 
 
-def test_a_reel_with_its_cover_and_a_story(
+def _schedule_threads_chain(tenant: Tenant, profile: str, parts: list[str]) -> str:
+    created = tenant.client.post(
+        "/create-post",
+        json={
+            "content": "\n---\n".join(parts),
+            "platforms": [profile],
+            "scheduledTime": iso_in(seconds=1),
+            "platformSettings": {"threads": {"replyControl": "accounts_you_follow"}},
+        },
+    )
+    assert created.status_code == 200, created.text
+    group_id: str = created.json()["postGroupId"]
+    return group_id
+
+
+def test_a_page_photo_post_and_a_three_part_threads_chain(
+    engine: Engine, server: LiveServer, tenant: Tenant, meta_sim: MetaControl
+) -> None:
+    page = connect(server, tenant, Platform.FACEBOOK, meta_sim.page_token(), meta_sim.base_url)
+    assert page == f"facebook-{PAGE.id}"
+    profile = connect(
+        server, tenant, Platform.THREADS, meta_sim.token("threads"), meta_sim.base_url
+    )
+    assert profile == f"threads-{THREADS_ID}"
+    photo_id = schedule_with_files(tenant, "Our new sign", [page], IMAGES[:1], ["A blue square"])
+    parts = ["Herald posts to Threads now.", "Each part replies to the one before.", "The end."]
+    chain_id = _schedule_threads_chain(tenant, profile, parts)
+
+    photo = _published(tenant, photo_id)
+    [item] = meta_sim.published("facebook")
+    assert (item["media_type"], item["text"]) == ("PHOTO", "Our new sign")
+    assert item["params"]["sha256"] == _sha(IMAGES[0])
+    assert item["permalink"].startswith(f"https://www.facebook.com/{PAGE.id}/posts/")
+    assert (photo["postedId"], photo["permalink"]) == (item["id"], item["permalink"])
+
+    chain = _published(tenant, chain_id)
+    items = meta_sim.published("threads")
+    assert [i["text"] for i in items] == parts
+    ids = [i["id"] for i in items]
+    assert [i["reply_to_id"] for i in items] == [None, ids[0], ids[1]]
+    assert {i["params"]["reply_control"] for i in items} == {"accounts_you_follow"}
+    assert all(
+        i["permalink"].startswith("https://www.threads.com/@herald_sim/post/") for i in items
+    )
+    assert (chain["postedId"], chain["permalink"], chain["isThread"]) == (
+        ids[0],
+        items[0]["permalink"],
+        True,
+    )
+    assert [(p["publishedId"], p["publishedUrl"]) for p in chain["threadParts"]] == [
+        (i["id"], i["permalink"]) for i in items
+    ]
+
+
+def test_an_instagram_carousel_of_three_a_reel_with_its_cover_and_a_story(
     engine: Engine, server: LiveServer, tenant: Tenant, meta_sim: MetaControl
 ) -> None:
     account = connect(server, tenant, Platform.INSTAGRAM, meta_sim.token(), meta_sim.base_url)
+    assert account == f"instagram-{IG_ID}"
     reel_id = _draft_with(tenant, account, {})
     attach_file(tenant, reel_id, "reel.mp4", MP4, "video/mp4")
     uploaded = tenant.client.post(
@@ -107,61 +135,35 @@ def test_a_reel_with_its_cover_and_a_story(
     assert changed.status_code == 200, changed.text
     story_id = _draft_with(tenant, account, {"videoType": "STORIES"})
     attach_file(tenant, story_id, "story.png", IMAGES[1])
+    carousel_id = schedule_with_files(tenant, "Three colours", [account], IMAGES, [])
     _schedule(tenant, reel_id)
     _schedule(tenant, story_id)
 
-    reel, story = _published(tenant, reel_id), _published(tenant, story_id)
+    posts = {
+        kind: _published(tenant, group)
+        for kind, group in (("CAROUSEL", carousel_id), ("REELS", reel_id), ("STORIES", story_id))
+    }
     items = {item["media_type"]: item for item in meta_sim.published("instagram")}
-    assert set(items) == {"REELS", "STORIES"}
-    assert items["REELS"]["params"]["cover_url"] == cover_url
-    assert items["REELS"]["params"]["share_to_feed"] == "false"
-    assert items["REELS"]["permalink"].startswith("https://www.instagram.com/reel/")
-    reel_fetched = _fetched(meta_sim, items["REELS"]["container_id"])
-    assert reel_fetched[0] == _sha(MP4)
-    assert len(reel_fetched) == 2  # the cover too, as a JPEG Herald made of it
-    assert _fetched(meta_sim, items["STORIES"]["container_id"]) == [_sha(IMAGES[1])]
-    assert (reel["postedId"], reel["permalink"]) == (
-        items["REELS"]["id"],
-        items["REELS"]["permalink"],
-    )
-    assert (story["postedId"], story["permalink"]) == (
-        items["STORIES"]["id"],
-        items["STORIES"]["permalink"],
-    )
+    assert set(items) == {"CAROUSEL", "REELS", "STORIES"}
+    for kind, post in posts.items():
+        assert (post["postedId"], post["permalink"]) == (
+            items[kind]["id"],
+            items[kind]["permalink"],
+        )
 
-
-def test_a_three_part_threads_chain(
-    engine: Engine, server: LiveServer, tenant: Tenant, meta_sim: MetaControl
-) -> None:
-    profile = connect(
-        server, tenant, Platform.THREADS, meta_sim.token("threads"), meta_sim.base_url
-    )
-    assert profile == f"threads-{THREADS_ID}"
-    parts = ["Herald posts to Threads now.", "Each part replies to the one before.", "The end."]
-    created = tenant.client.post(
-        "/create-post",
-        json={
-            "content": "\n---\n".join(parts),
-            "platforms": [profile],
-            "scheduledTime": iso_in(seconds=1),
-            "platformSettings": {"threads": {"replyControl": "accounts_you_follow"}},
-        },
-    )
-    assert created.status_code == 200, created.text
-    post = _published(tenant, created.json()["postGroupId"])
-    items = meta_sim.published("threads")
-    assert [item["text"] for item in items] == parts
-    ids = [item["id"] for item in items]
-    assert [item["reply_to_id"] for item in items] == [None, ids[0], ids[1]]
-    assert {item["params"]["reply_control"] for item in items} == {"accounts_you_follow"}
-    assert all(
-        item["permalink"].startswith("https://www.threads.com/@herald_sim/post/") for item in items
-    )
-    assert (post["postedId"], post["permalink"], post["isThread"]) == (
-        ids[0],
-        items[0]["permalink"],
-        True,
-    )
-    assert [(p["publishedId"], p["publishedUrl"]) for p in post["threadParts"]] == [
-        (item["id"], item["permalink"]) for item in items
+    carousel = items["CAROUSEL"]
+    assert carousel["text"] == "Three colours"
+    assert [_fetched(meta_sim, child) for child in carousel["children"]] == [
+        [_sha(image)] for image in IMAGES
     ]
+    assert meta_sim.stats()["quota_reads"] == 3  # read before each publish
+
+    reel = items["REELS"]
+    assert reel["params"]["cover_url"] == cover_url
+    assert reel["params"]["share_to_feed"] == "false"
+    assert reel["permalink"].startswith("https://www.instagram.com/reel/")
+    reel_fetched = _fetched(meta_sim, reel["container_id"])
+    assert reel_fetched[0] == _sha(MP4)
+    # The cover too, as the JPEG Herald made of the upload and serves at its URL.
+    assert reel_fetched[1:] == [_sha(httpx.get(cover_url).content)]
+    assert _fetched(meta_sim, items["STORIES"]["container_id"]) == [_sha(IMAGES[1])]

@@ -32,7 +32,7 @@ class Waits:
     until `budget_s` has passed (then the attempt is retried later with new containers; the
     unpublished ones expire at Meta after a day)."""
 
-    first_s: float = 0.25
+    first_s: float = 0.1
     max_s: float = 15.0
     budget_s: float = 300.0
 

@@ -123,6 +123,7 @@ async def sim_containers(request: Request) -> Response:
             "children": c.children,
             "fetched": c.fetched,
             "published_id": c.published_id,
+            "created": c.created_at,
         }
         for c in sim.containers.values()
     ]
