@@ -111,6 +111,8 @@ class InstagramConnector:
             raise RejectedError("Instagram posts need an image or a video", code="MEDIA_REQUIRED")
         if len(media) > MAX_CAROUSEL:
             raise RejectedError(f"Instagram takes at most {MAX_CAROUSEL} files in a carousel")
+        if _kind(request) == "STORIES" and len(media) > 1:
+            raise RejectedError("An Instagram Story takes one image or video")
         await check_quota(api, f"/{account}/content_publishing_limit")
         container = await self._containers(api, request, media)
         media_id = await publish_once(

@@ -11,7 +11,7 @@ import time
 
 from yarl import URL
 
-from herald.net.egress import EgressPolicy, ip_literal
+from herald.net.egress import EgressDenied, EgressPolicy, ip_literal
 from herald.net.http_client import HttpError, InvalidUrl, one_off_client
 from herald.sim.meta.state import Container, MetaSim
 
@@ -71,9 +71,7 @@ async def fetch_digest(sim: MetaSim, url: str) -> str | None:
                 if size > MAX_BYTES:
                     return None
                 digest.update(chunk)
-    except (TimeoutError, HttpError, InvalidUrl, OSError):
-        return None
-    except Exception:
+    except (TimeoutError, HttpError, InvalidUrl, EgressDenied, OSError):
         return None
     return digest.hexdigest() if size else None
 
