@@ -7,38 +7,42 @@ from __future__ import annotations
 import ipaddress
 
 from herald.services.public_media import is_reachable
-from support import LiveServer, add_raw_connection, make_tenant
+from support import LiveServer, Tenant, add_raw_connection
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
 
 
 def test_a_file_for_meta_on_a_loopback_url_is_refused_when_attached(
-    default_server: LiveServer,
+    server: LiveServer, tenant: Tenant
 ) -> None:
-    tenant = make_tenant(default_server)
-    for platform in ("instagram", "facebook", "threads"):
-        meta = add_raw_connection(default_server, tenant.account_id, platform, "1784140000009")
-        created = tenant.client.post(
-            "/create-post", json={"content": "Hi", "platforms": [meta], "status": "draft"}
+    # The test server's files are on loopback, which its settings declare reachable for the
+    # Meta simulator; a new installation declares nothing.
+    store = server.context.media_store
+    declared, store.reachable_networks = store.reachable_networks, ()
+    try:
+        for platform in ("instagram", "facebook", "threads"):
+            meta = add_raw_connection(server, tenant.account_id, platform, "1784140000009")
+            created = tenant.client.post(
+                "/create-post", json={"content": "Hi", "platforms": [meta], "status": "draft"}
+            )
+            group_id = created.json()["postGroupId"]
+            upload = {"postGroupId": group_id, "fileName": "a.png", "contentType": "image/png"}
+            refused = tenant.client.post("/get-upload-url", json=upload)
+            assert refused.status_code == 400, refused.text
+            body = refused.json()
+            assert body["code"] == "MEDIA_NOT_PUBLIC"
+            assert body["platform"] == platform
+            assert "HERALD_PUBLIC_URL" in body["error"]
+            assert server.settings.resolved_public_url in body["error"]
+        # Other platforms upload the file as they always did: the rule is Meta's.
+        other = tenant.client.post(
+            "/create-post",
+            json={"content": "Hi", "platforms": [tenant.platform_id], "status": "draft"},
         )
-        group_id = created.json()["postGroupId"]
-        upload = {"postGroupId": group_id, "fileName": "a.png", "contentType": "image/png"}
-        refused = tenant.client.post("/get-upload-url", json=upload)
-        assert refused.status_code == 400, refused.text
-        body = refused.json()
-        assert body["code"] == "MEDIA_NOT_PUBLIC"
-        assert body["platform"] == platform
-        assert "HERALD_PUBLIC_URL" in body["error"]
-        assert default_server.settings.resolved_public_url in body["error"]
-
-    # Other platforms upload the file as they always did: the rule is Meta's.
-    other = tenant.client.post(
-        "/create-post",
-        json={"content": "Hi", "platforms": [tenant.platform_id], "status": "draft"},
-    )
-    allowed = {**upload, "postGroupId": other.json()["postGroupId"]}
-    assert tenant.client.post("/get-upload-url", json=allowed).status_code == 200
-    tenant.client.close()
+        allowed = {**upload, "postGroupId": other.json()["postGroupId"]}
+        assert tenant.client.post("/get-upload-url", json=allowed).status_code == 200
+    finally:
+        store.reachable_networks = declared
 
 
 def test_reachability_of_urls() -> None:
