@@ -4,7 +4,10 @@ With `--platform x` the X connector publishes to the X simulator: X takes no ide
 every in-doubt tweet is settled by looking it up in the account's timeline, and the report counts
 how many lookups settled one. With `--platform linkedin` the LinkedIn connector publishes to the
 LinkedIn simulator: an in-doubt post is sent again, and LinkedIn's 422 DUPLICATE_POST naming the
-first post's URN settles it; the report counts those re-sends."""
+first post's URN settles it; the report counts those re-sends. With `--platform instagram` the
+Instagram connector publishes one-image posts to the Meta simulator, which fetches each file from
+Herald (bench/_chaos_meta.py): an in-doubt media_publish is settled by reading the account's
+recent media."""
 
 from __future__ import annotations
 
@@ -18,6 +21,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from _chaos_meta import (
+    WORKER_SETTINGS,
+    create_image_groups,
+    instagram_posts,
+    seed_instagram,
+    serve_files,
+)
 from _harness import (
     STARTED,
     TERMINAL,
@@ -119,11 +129,12 @@ def parse_options() -> Options:
     parser.add_argument("--drain-timeout", type=float, default=600.0, help="after the last kill")
     parser.add_argument(
         "--platform",
-        choices=("sandbox", "mastodon", "x", "linkedin"),
+        choices=("sandbox", "mastodon", "x", "linkedin", "instagram"),
         default="sandbox",
         help="publish through this connector to its simulator (mastodon: Idempotency-Key "
         "and timeline lookup; x: no key, timeline lookup only; linkedin: re-sends settled by "
-        "DUPLICATE_POST; one simulated account per connection)",
+        "DUPLICATE_POST; instagram: one-image posts, recent-media lookup; one simulated "
+        "account per connection)",
     )
     a = parser.parse_args()
     return Options(
@@ -146,6 +157,7 @@ def engine_settings(options: Options) -> dict[str, object]:
         **ENGINE,
         "engine_concurrency": options.concurrency,
         "engine_unsafe_blind_retry": options.unsafe_retry,
+        **(WORKER_SETTINGS if options.platform == "instagram" else {}),
     }
 
 
@@ -285,6 +297,8 @@ async def platform_posts(sim: Simulator, options: Options) -> dict[str, list[dat
                 datetime.fromtimestamp(post["createdAt"] / 1000, UTC)
             )
         return dict(found)
+    if options.platform == "instagram":
+        return await instagram_posts(sim)
     if options.platform == "x":
         tweets = (await sim.call("GET", "/_sim/tweets"))["tweets"]
         return statuses_by_text([t for t in tweets if not t.get("deleted")])
@@ -368,6 +382,8 @@ async def seed(options: Options, db: BenchDb, sim: Simulator, secret: str) -> Te
         return await seed_x(options, db, sim, secret)
     if options.platform == "linkedin":
         return await seed_linkedin(options, db, sim, secret)
+    if options.platform == "instagram":
+        return await seed_instagram(options, db, sim, secret)
     accounts = mastodon_accounts(options.connections)
     for account in accounts:
         body = {"id": account.id, "username": account.username, "token": account.token}
@@ -378,7 +394,7 @@ async def seed(options: Options, db: BenchDb, sim: Simulator, secret: str) -> Te
 
 
 async def run_chaos(options: Options, db: BenchDb, children: Children, secret: str) -> None:
-    sim = Simulator(children, options.platform)
+    sim = Simulator(children, "meta" if options.platform == "instagram" else options.platform)
     await sim.ready()
     config = {
         "latency_ms": options.latency_ms,
@@ -391,7 +407,11 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
     await sim.call("POST", "/_sim/config", config)
     tenant = await seed(options, db, sim, secret)
     started = time.perf_counter()
-    await create_groups(db.url, tenant, options.targets)
+    if options.platform == "instagram":
+        files_url = await serve_files(children, db, children.workdir)
+        await create_image_groups(db, tenant, options.targets, children.workdir, files_url)
+    else:
+        await create_groups(db.url, tenant, options.targets)
     print(f"insertion: {options.targets} groups in {time.perf_counter() - started:.1f} s")
     settings = engine_settings(options)
     first = [
@@ -437,6 +457,13 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
         published = sum(1 for r in rows if r.state == "published")
         print(
             f"published in Herald: {published}; distinct statuses on the platform: {len(created)}"
+        )
+    if options.platform == "instagram":
+        verdicts = lookup_verdicts(children)
+        print(
+            f"lookups: {verdicts['yes']} settled an in-doubt post (found in recent media, no "
+            f"re-publish), {verdicts['no']} found none (sent again with new containers), "
+            f"{verdicts['error']} could not tell (looked again later)"
         )
     if options.platform == "x":
         verdicts = lookup_verdicts(children)

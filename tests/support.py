@@ -36,6 +36,8 @@ T = TypeVar("T")
 # test servers open both. The `default_server` fixture runs one with the defaults instead.
 TEST_SETTINGS: dict[str, Any] = {
     "egress_allow": (ipaddress.ip_network("127.0.0.0/8"),),
+    # The Meta simulator fetches media from the test server's loopback URLs.
+    "media_reachable_networks": (ipaddress.ip_network("127.0.0.0/8"),),
     "sandbox_control": True,
 }
 

@@ -105,6 +105,14 @@ class Settings(BaseSettings):
         "default http://HOST:PORT.",
     )
     media_backend: Literal["local", "s3"] = "local"
+    # Meta (Facebook, Instagram, Threads) fetches media from their URL: a URL on a private
+    # address fails with MEDIA_NOT_PUBLIC unless the operator says Meta's side reaches it.
+    media_reachable_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field(
+        default=(),
+        description="Networks beyond the public internet from which platforms that fetch media "
+        "by URL (Facebook, Instagram, Threads) reach Herald's media URLs, as comma-separated "
+        "CIDRs; only for dry runs against a simulator on this network (127.0.0.0/8).",
+    )
     s3_bucket: str = "herald-media"
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
@@ -166,6 +174,32 @@ class Settings(BaseSettings):
         description="LinkedIn-Version header (YYYYMM). LinkedIn sunsets a version after about a "
         "year: raise it when LinkedIn answers that the version is no longer supported.",
     )
+    # Meta: one app (Facebook Login for Business) connects Facebook Pages and the Instagram
+    # professional accounts linked to them; Threads has an app id and secret of its own.
+    meta_client_id: str | None = Field(
+        default=None, description="Meta app id (App settings > Basic), for Facebook and Instagram."
+    )
+    meta_client_secret: SecretStr | None = Field(default=None, description="Meta app secret.")
+    meta_api_url: str = Field(
+        default="https://graph.facebook.com",
+        description="Graph API base for Facebook and Instagram (a simulator's in tests).",
+    )
+    meta_authorize_url: str = Field(
+        default="https://www.facebook.com",
+        description="Where Facebook Login's dialog lives (/<version>/dialog/oauth is added).",
+    )
+    threads_client_id: str | None = Field(
+        default=None, description="Threads app id (Use cases > Access the Threads API > Settings)."
+    )
+    threads_client_secret: SecretStr | None = Field(default=None, description="Threads app secret.")
+    threads_api_url: str = Field(
+        default="https://graph.threads.net",
+        description="Threads API base (a simulator's in tests).",
+    )
+    threads_authorize_url: str = Field(
+        default="https://threads.net",
+        description="Where the Threads consent page lives (/oauth/authorize is added).",
+    )
     oauth_state_seconds: float = Field(
         default=600.0, gt=0, description="How long a started connection may take to come back."
     )
@@ -178,7 +212,7 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How often the engine looks for tokens to refresh."
     )
 
-    @field_validator("egress_allow", mode="before")
+    @field_validator("egress_allow", "media_reachable_networks", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

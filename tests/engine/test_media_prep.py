@@ -121,3 +121,29 @@ def test_tiktok_video_frame_rate_is_probed(tmp_path: Path, fps: int, refused: bo
         assert isinstance(result, Ready)
         assert [item.kind for item in result.items] == ["video"]
     store.close()
+
+
+def test_a_file_meta_cannot_reach_is_refused_before_publishing(tmp_path: Path) -> None:
+    """Checked when attached, and again here: HERALD_PUBLIC_URL may have changed since."""
+    store = LocalMediaStore(tmp_path, "http://192.168.1.20:8080", secrets.token_bytes(32))
+    key = f"{'g' * 24}/{'m' * 24}/pic.png"
+
+    async def scenario(platform: str) -> object:
+        await store.presign_upload(key, "image/png", datetime.now(UTC) + timedelta(minutes=5))
+
+        async def body() -> object:
+            yield b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+        await store.receive(key, body())  # type: ignore[arg-type]
+        media = [MediaContext("m" * 24, "image", "image/png", key, store.public_url(key), True)]
+        preparer = MediaPreparer(store, writer=None, max_wait=timedelta(0), max_bytes=MIB)  # type: ignore[arg-type]
+        return await preparer.prepare(claim(platform), GroupContext({}, [], media, None))
+
+    refused = asyncio.run(scenario("instagram"))
+    assert isinstance(refused, Refuse)
+    assert refused.code == "MEDIA_NOT_PUBLIC"
+    assert "HERALD_PUBLIC_URL" in refused.message
+    assert "http://192.168.1.20:8080" in refused.message
+    # X uploads the bytes itself: the address does not matter to it.
+    assert isinstance(asyncio.run(scenario("twitter")), Ready)
+    store.close()

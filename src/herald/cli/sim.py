@@ -18,6 +18,7 @@ class SimPlatform(StrEnum):
     X = "x"
     TWITTER = "twitter"  # the wire name of the platform; `x` is its alias
     LINKEDIN = "linkedin"
+    META = "meta"  # Facebook Pages, Instagram and Threads on one port
 
 
 # "module:function" of each simulator's server, imported only for the one that starts: the
@@ -30,6 +31,7 @@ SERVERS: dict[SimPlatform, str] = {
     SimPlatform.X: "herald.sim.x:serve_x",
     SimPlatform.TWITTER: "herald.sim.x:serve_x",
     SimPlatform.LINKEDIN: "herald.sim.linkedin:serve_linkedin",
+    SimPlatform.META: "herald.sim.meta:serve_meta",
 }
 
 

@@ -27,6 +27,8 @@ from herald.media.local import LocalMediaStore
 from herald.media.processing import fit_image, probe_video, webp_to_jpeg
 from herald.platforms.base import MediaItem
 from herald.services.media import delete_files
+from herald.services.public_media import CODE as PUBLIC_MEDIA_CODE
+from herald.services.public_media import first_unreachable, not_public_message
 from herald.store.media import MediaRecordStore
 from herald.store.publish_context import GroupContext, MediaContext
 from herald.store.publish_queue import ClaimedTarget
@@ -93,6 +95,12 @@ class MediaPreparer:
                 check_video(platform, await self._frame_rate(video))
         except MediaRuleError as exc:
             return Refuse(str(exc), "MEDIA_NOT_ACCEPTED")
+        # Checked at attach time too; the settings may have changed since (HERALD_PUBLIC_URL).
+        unreachable = first_unreachable(
+            [platform], [m.public_url for m in media], self.store.reachable_networks
+        )
+        if unreachable is not None:
+            return Refuse(not_public_message(*unreachable), PUBLIC_MEDIA_CODE)
         return Ready(self._items(platform, media, group.alt_texts))
 
     async def _frame_rate(self, video: MediaContext) -> float | None:

@@ -15,6 +15,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from typing import Literal, Protocol
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # Publora's per-file cap (spec §5)
@@ -44,6 +45,10 @@ class StoredFile:
 
 class MediaStore(Protocol):
     """Where uploaded media live; keys are `<postGroupId>/<mediaId>/<safe file name>`."""
+
+    # Networks beyond the public internet from which platforms that fetch media by URL
+    # (Meta's) can reach these files: the operator's word, for dry runs against a simulator.
+    reachable_networks: tuple[IPv4Network | IPv6Network, ...]
 
     async def presign_upload(
         self, key: str, content_type: str, expires_at: datetime

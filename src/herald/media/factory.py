@@ -18,8 +18,13 @@ def create_media_store(settings: Settings) -> MediaStore:
             access_key=settings.s3_access_key_id,
             secret_key=settings.s3_secret_access_key,
             public_base_url=settings.s3_public_url,
+            reachable_networks=settings.media_reachable_networks,
         )
     signing, *older = derived_keys(settings, "herald media upload URLs")
     return LocalMediaStore(
-        settings.data_dir / "media", settings.resolved_public_url, signing, older_keys=older
+        settings.data_dir / "media",
+        settings.resolved_public_url,
+        signing,
+        older_keys=older,
+        reachable_networks=settings.media_reachable_networks,
     )

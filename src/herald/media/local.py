@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any, BinaryIO, TypeVar
@@ -58,6 +59,7 @@ class LocalMediaStore:
         signing_key: bytes,
         *,
         older_keys: Sequence[bytes] = (),
+        reachable_networks: tuple[IPv4Network | IPv6Network, ...] = (),
     ) -> None:
         """URLs are signed with `signing_key`; those signed with `older_keys` (before a key
         rotation) still verify."""
@@ -65,6 +67,7 @@ class LocalMediaStore:
             raise ValueError("signing keys must not be empty")
         self.root = root
         self.public_base_url = public_base_url.rstrip("/")
+        self.reachable_networks = reachable_networks
         self._signing_key = signing_key
         self._verifying_keys = (signing_key, *older_keys)
 

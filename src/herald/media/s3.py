@@ -8,6 +8,7 @@ import math
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -45,8 +46,10 @@ class S3MediaStore:
         access_key: str | None,
         secret_key: str | None,
         public_base_url: str | None,
+        reachable_networks: tuple[IPv4Network | IPv6Network, ...] = (),
     ) -> None:
         self.bucket = bucket
+        self.reachable_networks = reachable_networks
         self.region = region
         self.endpoint_url = endpoint_url.rstrip("/") if endpoint_url else None
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None

@@ -185,16 +185,17 @@ async def finish(
     if not code:
         raise ConnectError("refused", app.platform, "the platform sent no authorization code")
     verifier = box.open(pending.sealed_verifier)["verifier"] if pending.sealed_verifier else None
-    tokens, profiles = await _exchange_and_read(settings, app, code, verifier)
+    found = await _exchange_and_read(settings, app, code, verifier)
     async with unit_of_work(sessions) as session:
-        # The member first, then each company page they administer (LinkedIn): one
-        # connection each, sharing the member's token; the member's is the one shown.
+        # One login may bring several connections (Meta: each Page and linked account;
+        # LinkedIn: the member, then each company page they administer); the first is shown.
         saved = [
             await save_oauth_connection(session, box, pending.account_id, app, tokens, profile)
-            for profile in profiles
+            for tokens, profile in found
         ]
-        public_id = platform_id(app.platform, saved[0].external_id)
-        return Connected(pending.account_id, public_id, saved[0].username, saved[0])
+        first = saved[0]
+        public_id = platform_id(app.platform, first.external_id)
+        return Connected(pending.account_id, public_id, first.username, first)
 
 
 async def _take_state(
@@ -217,26 +218,45 @@ async def _take_state(
 
 async def _exchange_and_read(
     settings: Settings, app: OAuthApp, code: str, verifier: str | None
-) -> tuple[TokenSet, list[Profile]]:
-    """Both calls outside any transaction: a slow platform must not hold the database."""
+) -> list[tuple[TokenSet, Profile]]:
+    """The calls outside any transaction: a slow platform must not hold the database."""
     connector = connector_for(app.platform)
     if connector is None:
         raise ConnectError("unavailable", app.platform)
     redirect = redirect_uri(settings, app.platform)
+    provider = app.provider
     async with one_off_client(EgressPolicy.from_settings(settings), EXCHANGE_TIMEOUT_S) as client:
         try:
-            tokens = await exchange_code(client, app, code, redirect, verifier)
+            if provider.exchange is not None:
+                tokens = await provider.exchange(client, app, code, redirect)
+            else:
+                tokens = await exchange_code(client, app, code, redirect, verifier)
+            accounts = (
+                await provider.accounts(client, app, tokens)
+                if provider.accounts is not None
+                else [(tokens, {})]
+            )
         except OAuthError as exc:
             raise ConnectError("exchange", app.platform, _oauth_detail(exc)) from None
+        if not accounts:
+            detail = f"the login gave no {provider.title} account Herald can publish to"
+            raise ConnectError("profile", app.platform, detail)
+        found = []
         try:
-            options = {"apiUrl": app.api_url}
-            profiles = [await connector.verify(client, tokens.credentials(), options)]
+            for account_tokens, options in accounts:
+                profile = await connector.verify(
+                    client, account_tokens.credentials(), {"apiUrl": app.api_url, **options}
+                )
+                found.append((account_tokens, profile))
             lister = page_lister_for(app.platform)
             if lister is not None and app.asks_for_pages and _granted_pages(app, tokens):
-                profiles += await lister.administered_pages(client, tokens.credentials(), options)
+                pages = await lister.administered_pages(
+                    client, tokens.credentials(), {"apiUrl": app.api_url}
+                )
+                found += [(tokens, page) for page in pages]
         except PublishError as exc:
             raise ConnectError("profile", app.platform, _shown(exc.message)) from None
-    return tokens, profiles
+    return found
 
 
 def _granted_pages(app: OAuthApp, tokens: TokenSet) -> bool:

@@ -23,12 +23,16 @@ from herald.store.connection import ConnectionStore
 REFRESH_AHEAD = timedelta(minutes=10)
 
 
-def refresh_time(tokens: TokenSet, now: datetime) -> datetime | None:
-    """When the engine renews these tokens; None when it cannot (no refresh token) or need
-    not (no expiry)."""
-    if tokens.refresh_token is None or tokens.expires_at is None:
+def refresh_time(
+    tokens: TokenSet, now: datetime, provider: Provider | None = None
+) -> datetime | None:
+    """When the engine renews these tokens; None when it cannot (no refresh token and no
+    other way to renew) or need not (no expiry)."""
+    renews = provider is not None and provider.renew is not None
+    if (tokens.refresh_token is None and not renews) or tokens.expires_at is None:
         return None
-    ahead = min(REFRESH_AHEAD, max(tokens.expires_at - now, timedelta(0)) / 4)
+    early = provider.renew_ahead if provider is not None else REFRESH_AHEAD
+    ahead = min(early, max(tokens.expires_at - now, timedelta(0)) / 4)
     return tokens.expires_at - ahead
 
 
@@ -46,7 +50,7 @@ def store_tokens(
     """New tokens on a connection: sealed, renewal planned, and a fresh warning owed."""
     connection.credentials = box.seal(tokens.credentials())
     connection.access_token_expires_at = effective_expiry(provider, tokens)
-    connection.refresh_at = refresh_time(tokens, now)
+    connection.refresh_at = refresh_time(tokens, now, provider)
     connection.expiry_warned_at = None
 
 

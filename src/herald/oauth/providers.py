@@ -9,7 +9,7 @@ settings. Adding LinkedIn, Meta, Google or TikTok is one `Provider` here, its se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
@@ -17,6 +17,15 @@ from typing import Literal
 from herald.config import Settings
 from herald.domain.platform import Platform
 from herald.errors import NotFoundError, ValidationError
+from herald.net.http_client import HttpClient
+from herald.oauth import meta_tokens
+from herald.oauth.token_endpoint import TokenSet
+from herald.platforms.meta.graph import GRAPH_VERSION
+
+# A platform's own steps where it departs from plain OAuth 2.0 (Meta's; see meta_tokens).
+Exchange = Callable[[HttpClient, "OAuthApp", str, str], Awaitable[TokenSet]]
+Renew = Callable[[HttpClient, "OAuthApp", TokenSet], Awaitable[TokenSet]]
+ListAccounts = Callable[[HttpClient, "OAuthApp", TokenSet], Awaitable[meta_tokens.Accounts]]
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,15 @@ class Provider:
     # Scopes asked for when the app may post for company pages too; granted, each page the
     # member administers becomes a connection of its own.
     page_scopes: tuple[str, ...] = ()
+    # The code exchange, when it is not RFC 6749's POST (Facebook's GET, then long-lived).
+    exchange: Exchange | None = None
+    # Renewal without a refresh token (Threads renews a long-lived token with itself), and
+    # how long before the token's expiry it is done.
+    renew: Renew | None = None
+    renew_ahead: timedelta = timedelta(minutes=10)
+    # The connections one login yields (each Facebook Page, each linked Instagram account):
+    # their tokens and the options their connector verifies with. None: the login's own.
+    accounts: ListAccounts | None = None
 
 
 X = Provider(
@@ -84,7 +102,62 @@ LINKEDIN = Provider(
     page_scopes=("w_organization_social", "r_organization_admin"),
 )
 
-PROVIDERS: dict[Platform, Provider] = {X.platform: X, LINKEDIN.platform: LINKEDIN}
+# Facebook Login for Business: the Pages a user manages, each a connection with a Page token.
+_GRAPH_LOGIN = {
+    "pkce": False,
+    "client_auth": "body",
+    "refresh_token_lasts": True,  # Page tokens from a long-lived user token do not expire
+    "authorize_path": f"/{GRAPH_VERSION}/dialog/oauth",
+    "token_path": f"/{GRAPH_VERSION}/oauth/access_token",
+    "scope_separator": ",",
+    "exchange": meta_tokens.graph_exchange,
+}
+FACEBOOK = Provider(
+    platform=Platform.FACEBOOK,
+    title="Facebook",
+    scopes=(
+        "pages_show_list",
+        "pages_read_engagement",
+        "pages_manage_posts",
+        "business_management",
+    ),
+    accounts=meta_tokens.facebook_pages,
+    **_GRAPH_LOGIN,  # type: ignore[arg-type]
+)
+# Instagram professional accounts linked to those Pages, through the same Facebook Login (the
+# README says why not Instagram Login).
+INSTAGRAM = Provider(
+    platform=Platform.INSTAGRAM,
+    title="Instagram",
+    scopes=(
+        "instagram_basic",
+        "instagram_content_publish",
+        "pages_show_list",
+        "pages_read_engagement",
+        "business_management",
+    ),
+    accounts=meta_tokens.instagram_accounts,
+    **_GRAPH_LOGIN,  # type: ignore[arg-type]
+)
+THREADS = Provider(
+    platform=Platform.THREADS,
+    title="Threads",
+    # threads_manage_replies: a long post becomes a reply chain (Publora's threading rules).
+    scopes=("threads_basic", "threads_content_publish", "threads_manage_replies"),
+    pkce=False,
+    client_auth="body",
+    refresh_token_lasts=False,
+    authorize_path="/oauth/authorize",
+    token_path="/oauth/access_token",  # noqa: S106 - a path, not a secret
+    scope_separator=",",
+    exchange=meta_tokens.threads_exchange,
+    renew=meta_tokens.threads_renew,
+    renew_ahead=timedelta(days=7),
+)
+
+PROVIDERS: dict[Platform, Provider] = {
+    provider.platform: provider for provider in (X, LINKEDIN, FACEBOOK, INSTAGRAM, THREADS)
+}
 # Names the command line and the settings accept for a platform, besides its wire name.
 ALIASES = {"x": Platform.TWITTER}
 
@@ -128,6 +201,26 @@ def _linkedin_app(settings: Settings) -> tuple[str | None, str | None, str, str]
     )
 
 
+def _meta_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
+    secret = settings.meta_client_secret
+    return (
+        settings.meta_client_id,
+        secret.get_secret_value() if secret else None,
+        settings.meta_authorize_url,
+        settings.meta_api_url,
+    )
+
+
+def _threads_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
+    secret = settings.threads_client_secret
+    return (
+        settings.threads_client_id,
+        secret.get_secret_value() if secret else None,
+        settings.threads_authorize_url,
+        settings.threads_api_url,
+    )
+
+
 # Per platform: (client id, client secret, authorize URL, API base) from the settings, and the
 # prefix of its settings, for the message that says what to set.
 _APP_SETTINGS: dict[
@@ -135,6 +228,9 @@ _APP_SETTINGS: dict[
 ] = {
     Platform.TWITTER: (_x_app, "HERALD_X"),
     Platform.LINKEDIN: (_linkedin_app, "HERALD_LINKEDIN"),
+    Platform.FACEBOOK: (_meta_app, "HERALD_META"),
+    Platform.INSTAGRAM: (_meta_app, "HERALD_META"),
+    Platform.THREADS: (_threads_app, "HERALD_THREADS"),
 }
 
 

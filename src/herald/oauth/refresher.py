@@ -136,14 +136,21 @@ class TokenKeeper:
         try:
             app = oauth_app(connection.platform, self._settings)
             title = app.provider.title
-            if tokens.refresh_token is None:
+            renew = app.provider.renew
+            if tokens.refresh_token is None and renew is None:
                 raise OAuthError("invalid_grant", "no refresh token", retryable=False)
             self.renewals += 1
-            renewed = await refresh(self._client, app, tokens.refresh_token)
+            if renew is not None:  # the platform's own renewal (Threads: the token itself)
+                renewed = await renew(self._client, app, tokens)
+            else:
+                assert tokens.refresh_token is not None  # noqa: S101 - checked above
+                renewed = await refresh(self._client, app, tokens.refresh_token)
         except AppError as exc:  # the operator removed the platform's app
             return _Outcome(failure=RefreshError(exc.message, reauth=False))
         except OAuthError as exc:
-            gone = tokens.refresh_token is None or exc.grant_gone(app)
+            gone = exc.grant_gone(app) or (
+                tokens.refresh_token is None and app.provider.renew is None
+            )
             return await self._refused(session, connection, title, exc, gone=gone)
         now = utc_now()
         store_tokens(connection, self._box, app.provider, renewed.keeping(tokens), now)

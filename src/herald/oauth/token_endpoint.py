@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from herald.domain.timestamps import format_timestamp, parse_timestamp, utc_now
 from herald.net.http_client import HttpClient, HttpError, HttpResponse, NotSent
-from herald.oauth.providers import OAuthApp
+
+if TYPE_CHECKING:  # providers build on this module's calls (Meta's token hooks)
+    from herald.oauth.providers import OAuthApp
 
 # An error description from the platform is shown on a page; a longer one is not a message.
 _MAX_DESCRIPTION = 200
@@ -78,12 +80,12 @@ async def exchange_code(
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
     if verifier is not None:
         form["code_verifier"] = verifier
-    return _token_set(await _post(client, app, app.token_url, form))
+    return parse_token_set(await _post(client, app, app.token_url, form))
 
 
 async def refresh(client: HttpClient, app: OAuthApp, refresh_token: str) -> TokenSet:
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    return _token_set(await _post(client, app, app.token_url, form))
+    return parse_token_set(await _post(client, app, app.token_url, form))
 
 
 async def revoke(client: HttpClient, app: OAuthApp, token: str, hint: str) -> None:
@@ -140,7 +142,7 @@ def _raise(error: str, description: str, status: int, retryable: bool) -> dict[s
     )
 
 
-def _token_set(body: dict[str, Any]) -> TokenSet:
+def parse_token_set(body: dict[str, Any]) -> TokenSet:
     access = body.get("access_token")
     if not isinstance(access, str) or not access:
         raise OAuthError("unexpected_answer", "no access_token in the answer", retryable=False)

@@ -20,9 +20,12 @@ from herald.platforms.base import (
 )
 from herald.platforms.bluesky.connector import BlueskyConnector
 from herald.platforms.linkedin.connector import LinkedInConnector
+from herald.platforms.facebook.connector import FacebookConnector
+from herald.platforms.instagram.connector import InstagramConnector
 from herald.platforms.mastodon.connector import MastodonConnector
 from herald.platforms.sandbox.connector import SandboxConnector
 from herald.platforms.telegram.connector import TelegramConnector
+from herald.platforms.threads.connector import ThreadsConnector
 from herald.platforms.x.connector import XConnector
 
 
@@ -96,6 +99,9 @@ CONNECTORS: dict[Platform, Connector] = {
         TelegramConnector(),
         XConnector(),
         _LINKEDIN,
+        FacebookConnector(),
+        InstagramConnector(),
+        ThreadsConnector(),
     )
 }
 # The platforms whose statistics Herald reads back (Publora's post- and profile-statistics),

@@ -21,6 +21,7 @@ from herald.models import Media, PostGroup
 from herald.platforms.base import RejectedError
 from herald.platforms.telegram.sending import CAPTION_LIMIT, check_caption
 from herald.services.post import current_status, find_post
+from herald.services.public_media import check_public_media
 from herald.store.media import MediaRecordStore
 
 logger = logging.getLogger("herald.media")
@@ -70,6 +71,7 @@ async def request_upload(
     media_id = new_id()
     token = secrets.token_hex(FILE_URL_TOKEN_BYTES)
     key = f"{group.id}/{media_id}/{token}/{safe_file_name(request.file_name)}"
+    check_public_media(_platforms(group), [store.public_url(key)], store.reachable_networks)
     ticket = await store.presign_upload(key, request.put_type, now + UPLOAD_URL_LIFETIME)
     media = Media(
         id=media_id,
@@ -85,6 +87,10 @@ async def request_upload(
         created_at=now,
     )
     return await records.add(media), ticket
+
+
+def _platforms(group: PostGroup) -> list[Platform]:
+    return [Platform(t.platform) for t in group.targets]
 
 
 def _check_group_open(status: PostStatus) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.domain.ids import new_id
 from herald.domain.media_magic import sniff
 from herald.domain.media_rules import IMAGE_TYPES, AttachedMedia
+from herald.domain.platform import Platform
 from herald.errors import AppError, RateLimitedError, ValidationError
 from herald.media.base import MediaStore, MediaStoreError, UploadTooLarge
 from herald.models import Media, PostGroup
@@ -28,6 +29,7 @@ from herald.services.media import (
     delete_files,
     safe_file_name,
 )
+from herald.services.public_media import check_public_media
 from herald.store.media import MediaRecordStore
 from herald.store.media_url_window import MediaUrlWindowStore
 
@@ -332,6 +334,9 @@ async def attach_fetched(
     media = list(await records.for_group(group.id))
     added = [AttachedMedia(f.kind, f.content_type) for f in fetched]
     check_rules(group, [*attached(media), *added])
-    for row in media_rows(fetched, store, group.id, len(media), now):
+    rows = media_rows(fetched, store, group.id, len(media), now)
+    platforms = [Platform(t.platform) for t in group.targets]
+    check_public_media(platforms, [row.public_url for row in rows], store.reachable_networks)
+    for row in rows:
         media.append(await records.add(row))
     return media

@@ -34,6 +34,7 @@ from herald.services.post import (
     resolve_connections,
     set_due,
 )
+from herald.services.public_media import check_public_media
 from herald.store.media import MediaRecordStore
 from herald.store.webhook_events import post_demoted, post_scheduled
 
@@ -158,6 +159,9 @@ async def update_post(
         media = list(await MediaRecordStore(session).for_group(group.id))
     if retarget is not None and not fetched:  # new targets take the files already there
         check_rules(group, attached(media))
+        if store is not None:
+            urls = [m.public_url for m in media]
+            check_public_media(platforms, urls, store.reachable_networks)
     if state is TargetState.SCHEDULED:
         check_schedulable(platforms, len(media))
     if change.platform_settings is not None:

@@ -1,0 +1,1 @@
+"""Instagram professional accounts through the Instagram Platform's content publishing API."""

@@ -1,0 +1,1 @@
+"""Threads profiles through the Threads API."""
