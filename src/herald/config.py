@@ -138,6 +138,21 @@ class Settings(BaseSettings):
         default="https://x.com/i/oauth2/authorize",
         description="X's consent page, where the browser is sent to approve the app.",
     )
+    # Google (YouTube): an OAuth client of type "Web application" in the Google Cloud console.
+    youtube_client_id: str | None = Field(
+        default=None, description="Google OAuth client id (YouTube), from the Cloud console."
+    )
+    youtube_client_secret: SecretStr | None = Field(
+        default=None, description="Google OAuth client secret (YouTube)."
+    )
+    youtube_api_url: str = Field(
+        default="https://www.googleapis.com",
+        description="Google API base: token, channel and upload calls (a simulator's in tests).",
+    )
+    youtube_authorize_url: str = Field(
+        default="https://accounts.google.com",
+        description="Google's sign-in host; the consent page is /o/oauth2/v2/auth under it.",
+    )
     oauth_state_seconds: float = Field(
         default=600.0, gt=0, description="How long a started connection may take to come back."
     )

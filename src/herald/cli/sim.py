@@ -12,6 +12,7 @@ from herald.sim.mastodon import serve_mastodon
 from herald.sim.sandbox import serve_sandbox
 from herald.sim.telegram import serve_telegram
 from herald.sim.x import serve_x
+from herald.sim.youtube import serve_youtube
 
 
 class SimPlatform(StrEnum):
@@ -21,6 +22,7 @@ class SimPlatform(StrEnum):
     TELEGRAM = "telegram"
     X = "x"
     TWITTER = "twitter"  # the wire name of the platform; `x` is its alias
+    YOUTUBE = "youtube"
 
 
 SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
@@ -30,6 +32,7 @@ SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
     SimPlatform.TELEGRAM: serve_telegram,
     SimPlatform.X: serve_x,
     SimPlatform.TWITTER: serve_x,
+    SimPlatform.YOUTUBE: serve_youtube,
 }
 
 

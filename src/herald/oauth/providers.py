@@ -57,7 +57,31 @@ X = Provider(
     grant_gone=frozenset({"invalid_grant", "invalid_request"}),
 )
 
-PROVIDERS: dict[Platform, Provider] = {X.platform: X}
+# Google's OAuth 2.0 for web server apps, for YouTube. access_type=offline gives a refresh
+# token and prompt=consent gives one again on a reconnect; Google's refresh tokens do not
+# rotate and live until revoked (7 days while the consent screen is in "Testing").
+YOUTUBE = Provider(
+    platform=Platform.YOUTUBE,
+    title="YouTube",
+    # youtube.upload: videos.insert and thumbnails.set; youtube: playlistItems.insert.
+    scopes=(
+        "https://www.googleapis.com/auth/youtube.upload",
+        "https://www.googleapis.com/auth/youtube",
+    ),
+    pkce=True,
+    client_auth="body",
+    refresh_token_lasts=True,
+    authorize_path="/o/oauth2/v2/auth",
+    # Google's token endpoint under the API host (oauth2.googleapis.com/token answers alike).
+    token_path="/oauth2/v4/token",  # noqa: S106 - a path, not a secret
+    extra_authorize_params={
+        "access_type": "offline",
+        "prompt": "consent",
+        "include_granted_scopes": "true",
+    },
+)
+
+PROVIDERS: dict[Platform, Provider] = {X.platform: X, YOUTUBE.platform: YOUTUBE}
 # Names the command line and the settings accept for a platform, besides its wire name.
 ALIASES = {"x": Platform.TWITTER}
 
@@ -84,11 +108,24 @@ def _x_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
     return settings.x_client_id, secret, settings.x_authorize_url, settings.x_api_url
 
 
+def _youtube_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
+    secret = settings.youtube_client_secret
+    return (
+        settings.youtube_client_id,
+        secret.get_secret_value() if secret else None,
+        settings.youtube_authorize_url,
+        settings.youtube_api_url,
+    )
+
+
 # Per platform: (client id, client secret, authorize URL, API base) from the settings, and the
 # prefix of its settings, for the message that says what to set.
 _APP_SETTINGS: dict[
     Platform, tuple[Callable[[Settings], tuple[str | None, str | None, str, str]], str]
-] = {Platform.TWITTER: (_x_app, "HERALD_X")}
+] = {
+    Platform.TWITTER: (_x_app, "HERALD_X"),
+    Platform.YOUTUBE: (_youtube_app, "HERALD_YOUTUBE"),
+}
 
 
 def oauth_platform(name: str) -> Platform | None:

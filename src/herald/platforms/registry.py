@@ -22,6 +22,7 @@ from herald.platforms.mastodon.connector import MastodonConnector
 from herald.platforms.sandbox.connector import SandboxConnector
 from herald.platforms.telegram.connector import TelegramConnector
 from herald.platforms.x.connector import XConnector
+from herald.platforms.youtube.connector import YouTubeConnector
 
 
 class PolicyRefusals:
@@ -92,6 +93,7 @@ CONNECTORS: dict[Platform, Connector] = {
         _MASTODON,
         TelegramConnector(),
         XConnector(),
+        YouTubeConnector(),
     )
 }
 # The platforms whose statistics Herald reads back (Publora's post- and profile-statistics),
