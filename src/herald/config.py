@@ -153,6 +153,21 @@ class Settings(BaseSettings):
         default="https://accounts.google.com",
         description="Google's sign-in host; the consent page is /o/oauth2/v2/auth under it.",
     )
+    # TikTok: an app in TikTok for Developers with Login Kit and the Content Posting API.
+    tiktok_client_key: str | None = Field(
+        default=None, description="TikTok app client key (Login Kit), from TikTok for Developers."
+    )
+    tiktok_client_secret: SecretStr | None = Field(
+        default=None, description="TikTok app client secret."
+    )
+    tiktok_api_url: str = Field(
+        default="https://open.tiktokapis.com",
+        description="TikTok API base: token, user info and posting calls (a simulator's in tests).",
+    )
+    tiktok_authorize_url: str = Field(
+        default="https://www.tiktok.com",
+        description="TikTok's web host; the consent page is /v2/auth/authorize/ under it.",
+    )
     oauth_state_seconds: float = Field(
         default=600.0, gt=0, description="How long a started connection may take to come back."
     )

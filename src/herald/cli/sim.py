@@ -11,6 +11,7 @@ from herald.sim.bluesky import serve_bluesky
 from herald.sim.mastodon import serve_mastodon
 from herald.sim.sandbox import serve_sandbox
 from herald.sim.telegram import serve_telegram
+from herald.sim.tiktok import serve_tiktok
 from herald.sim.x import serve_x
 from herald.sim.youtube import serve_youtube
 
@@ -23,6 +24,7 @@ class SimPlatform(StrEnum):
     X = "x"
     TWITTER = "twitter"  # the wire name of the platform; `x` is its alias
     YOUTUBE = "youtube"
+    TIKTOK = "tiktok"
 
 
 SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
@@ -33,6 +35,7 @@ SERVERS: dict[SimPlatform, Callable[[str, int], None]] = {
     SimPlatform.X: serve_x,
     SimPlatform.TWITTER: serve_x,
     SimPlatform.YOUTUBE: serve_youtube,
+    SimPlatform.TIKTOK: serve_tiktok,
 }
 
 

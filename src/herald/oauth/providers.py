@@ -81,7 +81,28 @@ YOUTUBE = Provider(
     },
 )
 
-PROVIDERS: dict[Platform, Provider] = {X.platform: X, YOUTUBE.platform: YOUTUBE}
+# TikTok Login Kit for web: client_key instead of client_id, comma-separated scopes, access
+# tokens for 24 h and refresh tokens for 365 days (so a connection does expire).
+TIKTOK = Provider(
+    platform=Platform.TIKTOK,
+    title="TikTok",
+    # user.info.basic: the profile; video.publish: Direct Post; video.upload: drafts.
+    scopes=("user.info.basic", "video.publish", "video.upload"),
+    pkce=False,  # required of desktop and mobile apps, not of web apps [docs]
+    client_auth="body",
+    refresh_token_lasts=False,
+    authorize_path="/v2/auth/authorize/",
+    token_path="/v2/oauth/token/",  # noqa: S106 - a path, not a secret
+    revoke_path="/v2/oauth/revoke/",
+    scope_separator=",",
+    client_id_param="client_key",
+)
+
+PROVIDERS: dict[Platform, Provider] = {
+    X.platform: X,
+    YOUTUBE.platform: YOUTUBE,
+    TIKTOK.platform: TIKTOK,
+}
 # Names the command line and the settings accept for a platform, besides its wire name.
 ALIASES = {"x": Platform.TWITTER}
 
@@ -118,6 +139,16 @@ def _youtube_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
     )
 
 
+def _tiktok_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
+    secret = settings.tiktok_client_secret
+    return (
+        settings.tiktok_client_key,
+        secret.get_secret_value() if secret else None,
+        settings.tiktok_authorize_url,
+        settings.tiktok_api_url,
+    )
+
+
 # Per platform: (client id, client secret, authorize URL, API base) from the settings, and the
 # prefix of its settings, for the message that says what to set.
 _APP_SETTINGS: dict[
@@ -125,6 +156,7 @@ _APP_SETTINGS: dict[
 ] = {
     Platform.TWITTER: (_x_app, "HERALD_X"),
     Platform.YOUTUBE: (_youtube_app, "HERALD_YOUTUBE"),
+    Platform.TIKTOK: (_tiktok_app, "HERALD_TIKTOK"),
 }
 
 

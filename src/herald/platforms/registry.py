@@ -21,6 +21,7 @@ from herald.platforms.bluesky.connector import BlueskyConnector
 from herald.platforms.mastodon.connector import MastodonConnector
 from herald.platforms.sandbox.connector import SandboxConnector
 from herald.platforms.telegram.connector import TelegramConnector
+from herald.platforms.tiktok.connector import TikTokConnector
 from herald.platforms.x.connector import XConnector
 from herald.platforms.youtube.connector import YouTubeConnector
 
@@ -94,6 +95,7 @@ CONNECTORS: dict[Platform, Connector] = {
         TelegramConnector(),
         XConnector(),
         YouTubeConnector(),
+        TikTokConnector(),
     )
 }
 # The platforms whose statistics Herald reads back (Publora's post- and profile-statistics),

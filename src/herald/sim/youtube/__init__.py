@@ -62,7 +62,10 @@ may finish the video), then holds the answer `hang_s` or until the client hangs 
 Control API: /_sim/config, /_sim/script, /_sim/stats, /_sim/reset (herald.sim.control),
 POST /_sim/tokens {"scope"?, "offline"?} (a token answer without the consent page),
 POST /_sim/expire-tokens, GET /_sim/videos, GET /_sim/sessions, GET /_sim/extras (playlist
-items and thumbnails). The simulator keeps each upload's size and SHA-256, not its bytes.
+items and thumbnails). The simulator keeps each upload's size and SHA-256, not its bytes; a
+chunk cut off mid-body joins nothing, but stats count its bytes in `bytes_arrived` (every
+byte that reached the simulator) beside `bytes_received` (bytes of whole chunks). Every
+call, chunk PUTs included, waits `latency_ms` first.
 """
 
 from __future__ import annotations

@@ -65,6 +65,7 @@ def _new_stats() -> dict[str, int]:
         "sessions",
         "chunks",
         "bytes_received",
+        "bytes_arrived",
         "status_queries",
         "videos",
         "codes_exchanged",

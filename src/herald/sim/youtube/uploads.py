@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -110,6 +111,8 @@ async def put_bytes(request: Request) -> Response:
     session = sim.sessions.get(request.query_params.get("upload_id", ""))
     if session is None:
         raise ApiError(404, "notFound", "The upload session was not found or has expired.")
+    if sim.config.latency_ms:
+        await asyncio.sleep(sim.config.latency_ms / 1000)
     header = request.headers.get("content-range")
     first, last, total = _content_range(header, session)
     if first is None:
@@ -120,11 +123,7 @@ async def put_bytes(request: Request) -> Response:
         await _drain(request)
         return _progress(request, session, total)
     fault = sim.next_upload_fault()
-    if fault in ("unavailable", "timeout"):
-        await _drain(request)
-        if fault == "timeout":
-            await hold(request, sim.config.hang_s)
-        raise ApiError(503, "backendError", "Backend Error")
+    await _refuse(request, fault)
     received = await _store(request, session)
     if last is not None and last - first + 1 != received:
         raise ApiError(400, "badRequest", "Content-Range does not match the body's length.")
@@ -142,6 +141,15 @@ async def put_bytes(request: Request) -> Response:
         sim.stats["lost_answers"] += 1
         await hold(request, sim.config.hang_s)
     return answer
+
+
+async def _refuse(request: Request, fault: str | None) -> None:
+    """The faults that store nothing: `unavailable` at once, `timeout` after a hold."""
+    if fault in ("unavailable", "timeout"):
+        await _drain(request)
+        if fault == "timeout":
+            await hold(request, sim_of(request).config.hang_s)
+        raise ApiError(503, "backendError", "Backend Error")
 
 
 def _content_range(
@@ -166,11 +174,15 @@ async def _drain(request: Request) -> None:
 
 
 async def _store(request: Request, session: UploadSession) -> int:
-    """Hash the body into the session as it streams in; the bytes received."""
+    """Hash the body as it streams in; only a chunk that arrived whole joins the session
+    [chosen]. `bytes_arrived` counts every byte, a cut-off chunk's too."""
     sim, received = sim_of(request), 0
+    digest = session.digest.copy()
     async for chunk in request.stream():
-        session.digest.update(chunk)
+        digest.update(chunk)
         received += len(chunk)
+        sim.stats["bytes_arrived"] += len(chunk)
+    session.digest = digest
     session.received += received
     sim.stats["chunks"] += 1
     sim.stats["bytes_received"] += received
