@@ -57,10 +57,19 @@ class Video:
     sha256: str
 
 
-def write_video(path: Path, size: int, seed: int) -> str:
-    """A file of `size` pseudo-random bytes written piece by piece; its SHA-256."""
+def write_video(path: Path, size: int, seed: int, *, sparse: bool = False) -> str:
+    """A file of `size` pseudo-random bytes written piece by piece (or, `sparse`, a hole of
+    zeros that takes no disk); its SHA-256."""
     digest, rng = hashlib.sha256(), random.Random(seed)  # test data, not secrets
     path.parent.mkdir(parents=True, exist_ok=True)
+    if sparse:
+        with path.open("wb") as out:
+            out.truncate(size)
+        zeros, left = bytes(PIECE), size
+        while left:
+            digest.update(zeros[: min(PIECE, left)])
+            left -= min(PIECE, left)
+        return digest.hexdigest()
     with path.open("wb") as out:
         left = size
         while left:
@@ -71,15 +80,25 @@ def write_video(path: Path, size: int, seed: int) -> str:
     return digest.hexdigest()
 
 
-async def seed(url: str, key: str, sim: Simulator, data_dir: Path, sizes: list[int]) -> list[Video]:
+async def seed(
+    url: str,
+    key: str,
+    sim: Simulator,
+    data_dir: Path,
+    sizes: list[int],
+    *,
+    chunk: int = CHUNK,
+    sparse: bool = False,
+    due: bool = True,
+) -> list[Video]:
     """An account, its YouTube connection and one draft per video with the file stored as the
-    local media store keeps it; then every target due now."""
+    local media store keeps it; then (`due`) every target due now."""
     token = await sim.call("POST", "/_sim/tokens", {})
     channel = (await sim.call("GET", "/_sim/config"))["channel_id"]
     request = ConnectionInput(
         Platform.YOUTUBE,
         credentials={"accessToken": token["access_token"], "refreshToken": token["refresh_token"]},
-        options={"apiUrl": sim.url, "chunkBytes": CHUNK},
+        options={"apiUrl": sim.url, "chunkBytes": chunk},
     )
     videos: list[Video] = []
     async with session_for(url) as session:
@@ -96,7 +115,7 @@ async def seed(url: str, key: str, sim: Simulator, data_dir: Path, sizes: list[i
             )
             group = await create_post(session, account.id, new, utc_now())
             storage_key = f"{group.id}/{secrets.token_hex(16)}/video-{number}.mp4"
-            digest = write_video(data_dir / "media" / storage_key, size, number)
+            digest = write_video(data_dir / "media" / storage_key, size, number, sparse=sparse)
             session.add(
                 Media(
                     post_group_id=group.id,
@@ -110,13 +129,20 @@ async def seed(url: str, key: str, sim: Simulator, data_dir: Path, sizes: list[i
                 )
             )
             videos.append(Video(title, storage_key, size, digest))
-        now = utc_now()
+    if due:
+        await make_due(url)
+    return videos
+
+
+async def make_due(url: str) -> None:
+    """Every target scheduled and due now."""
+    now = utc_now()
+    async with session_for(url) as session:
         await session.execute(
             update(PublishTarget).values(
                 state="scheduled", due_at=now, expire_at=now + EXPIRY_AFTER_DUE
             )
         )
-    return videos
 
 
 async def kill_mid_uploads(
