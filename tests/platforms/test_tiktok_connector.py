@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -149,3 +150,36 @@ def test_verify_reads_the_user(tiktok_sim: TikTokControl) -> None:
 
     profile = asyncio.run(run())
     assert (profile.external_id, profile.username) == (OPEN_ID, USERNAME)
+
+
+class MemoryJournal:
+    def __init__(self) -> None:
+        self.saved: list[Any] = []
+
+    async def load(self) -> Any:
+        return self.saved[-1] if self.saved else None
+
+    async def save(self, checkpoint: Any) -> None:
+        self.saved.append(checkpoint)
+
+
+def test_the_saved_publish_id_settles_an_in_doubt_post(tiktok_sim: TikTokControl) -> None:
+    journal, token = MemoryJournal(), tiktok_sim.token()
+    data = bytes(5000)
+    video = MediaItem("video", "video/mp4", "u", open=opener(data), size=len(data))
+    published = publish(replace(request(tiktok_sim.base_url, token, (video,)), uploads=journal))
+    assert journal.saved[0].session == f"video {USERNAME} FILE_UPLOAD -"  # before the init
+    # The reconciler's request carries no media: the journal says what the post was.
+    in_doubt = replace(request(tiktok_sim.base_url, token, ()), uploads=journal)
+
+    async def look() -> Any:
+        async with platform_client() as http:
+            return await TikTokConnector().lookup(http, in_doubt, "k")
+
+    assert asyncio.run(look()) == published
+    assert (
+        asyncio.run(
+            TikTokConnector().lookup(None, replace(in_doubt, uploads=MemoryJournal()), "k")  # type: ignore[arg-type]
+        )
+        is None
+    )  # nothing saved: no init was ever sent

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from herald.domain.platform import Platform
@@ -133,24 +134,30 @@ class TikTokConnector:
             raise RejectedError(refusal, code="TIKTOK_SETTING_NOT_ALLOWED")
         username = str(creator.get("creator_username") or request.account_external_id)
         if videos:
-            publish_id = await self._video(api, request, videos[0], info)
+            publish_id = await self._video(api, request, videos[0], info, username)
         else:
-            publish_id = await self._photos(api, request, images, info)
+            publish_id = await self._photos(api, request, images, info, username)
         post_id = await self._published(api, publish_id)
         kind = "video" if videos else "photo"
         return Published(post_id, f"{_WEB}{username}/{kind}/{post_id}")
 
     async def _video(
-        self, api: TikTokApi, request: PublishRequest, video: MediaItem, info: dict[str, Any]
+        self,
+        api: TikTokApi,
+        request: PublishRequest,
+        video: MediaItem,
+        info: dict[str, Any],
+        username: str,
     ) -> str:
         if request.options.get("pullFromUrl") is True:
+            await _mark(request, Handle("video", username, "PULL_FROM_URL"), 0)
             source: dict[str, Any] = {"source": "PULL_FROM_URL", "video_url": video.url}
             data = await api.call(
                 "/v2/post/publish/video/init/",
                 {"post_info": info, "source_info": source},
                 may_exist=True,
             )
-            return await self._saved(request, data, 0)
+            return await _saved(request, Handle("video", username, "PULL_FROM_URL"), data, 0)
         size = video.size
         if size is None or video.open is None:
             raise RejectedError("The video's size is unknown; upload it again")
@@ -162,10 +169,13 @@ class TikTokConnector:
             "chunk_size": chunk,
             "total_chunk_count": count,
         }
+        handle = Handle("video", username, "FILE_UPLOAD")
+        await _mark(request, handle, size)  # before init: init alone makes no post
         data = await api.call(
             "/v2/post/publish/video/init/", {"post_info": info, "source_info": source}
         )
-        publish_id = await self._saved(request, data, size)
+        publish_id = await _saved(request, handle, data, size)
+        handle = Handle("video", username, "FILE_UPLOAD", publish_id)
         upload_url = data.get("upload_url")
         if not isinstance(upload_url, str) or not upload_url.startswith(("http://", "https://")):
             raise RetryableError("TikTok answered no upload URL")
@@ -176,7 +186,9 @@ class TikTokConnector:
                 length = size - first if index == count - 1 else chunk
                 await self._put(api, upload_url, await reader.read(length), first, size)
                 if request.uploads is not None:
-                    await request.uploads.save(UploadCheckpoint(publish_id, first + length, size))
+                    await request.uploads.save(
+                        UploadCheckpoint(handle.wire(), first + length, size)
+                    )
         finally:
             await reader.aclose()
         return publish_id
@@ -197,7 +209,12 @@ class TikTokConnector:
             )
 
     async def _photos(
-        self, api: TikTokApi, request: PublishRequest, images: list[MediaItem], info: dict[str, Any]
+        self,
+        api: TikTokApi,
+        request: PublishRequest,
+        images: list[MediaItem],
+        info: dict[str, Any],
+        username: str,
     ) -> str:
         source = {
             "source": "PULL_FROM_URL",
@@ -210,16 +227,10 @@ class TikTokConnector:
             "post_info": info,
             "source_info": source,
         }
+        handle = Handle("photo", username, "PULL_FROM_URL")
+        await _mark(request, handle, 0)
         data = await api.call("/v2/post/publish/content/init/", body, may_exist=True)
-        return await self._saved(request, data, 0)
-
-    async def _saved(self, request: PublishRequest, data: Mapping[str, Any], size: int) -> str:
-        publish_id = data.get("publish_id")
-        if not isinstance(publish_id, str) or not publish_id:
-            raise OutcomeUnknownError("TikTok's answer had no publish_id; the post may exist")
-        if request.uploads is not None:
-            await request.uploads.save(UploadCheckpoint(publish_id, 0, size))
-        return publish_id
+        return await _saved(request, handle, data, 0)
 
     async def _published(self, api: TikTokApi, publish_id: str) -> str:
         for delay in (0.0, *self._polls):
@@ -245,24 +256,58 @@ class TikTokConnector:
         del idempotency_key
         checkpoint = await request.uploads.load() if request.uploads else None
         if checkpoint is None:
-            pulled = request.options.get("pullFromUrl") is True
-            uploads = any(m.kind == "video" for m in request.media) and not pulled
-            if uploads:
-                return None  # a file upload that never began: TikTok made no post
-            raise RetryableError("Herald saved no TikTok publish_id for this post")
+            return None  # marked before every init: none was sent
+        handle = Handle.parse(checkpoint.session)
+        if handle.publish_id == "-":  # init went out and its answer was lost
+            if handle.source == "FILE_UPLOAD":
+                return None  # an init without its upload makes no post
+            raise RetryableError("TikTok's answer to the post was lost; it may exist")
         api = api_for(client, request.credentials, request.options)
-        data = await api.call("/v2/post/publish/status/fetch/", {"publish_id": checkpoint.session})
+        data = await api.call("/v2/post/publish/status/fetch/", {"publish_id": handle.publish_id})
         ids = data.get("publicaly_available_post_id")
         if data.get("status") == "PUBLISH_COMPLETE" and isinstance(ids, list) and ids:
-            kind = "video" if any(m.kind == "video" for m in request.media) else "photo"
-            username = request.account_external_id
-            return Published(str(ids[0]), f"{_WEB}{username}/{kind}/{ids[0]}")
+            url = f"{_WEB}{handle.username}/{handle.kind}/{ids[0]}"
+            return Published(str(ids[0]), url)
         uploaded = data.get("uploaded_bytes")
         if (
-            data.get("status") == "PROCESSING_UPLOAD"
-            and checkpoint.total
+            handle.source == "FILE_UPLOAD"
+            and data.get("status") == "PROCESSING_UPLOAD"
             and isinstance(uploaded, int)
             and uploaded < checkpoint.total
         ):
             return None  # the upload never finished: TikTok made no post
         raise RetryableError("TikTok is still processing the post")
+
+
+@dataclass(frozen=True)
+class Handle:
+    """What the journal keeps of a post: its kind, creator, source and publish_id ("-" until
+    TikTok answered the init)."""
+
+    kind: str
+    username: str
+    source: str
+    publish_id: str = "-"
+
+    def wire(self) -> str:
+        return " ".join((self.kind, self.username, self.source, self.publish_id))
+
+    @classmethod
+    def parse(cls, value: str) -> Handle:
+        kind, username, source, publish_id = (value.split(" ") + ["-"] * 4)[:4]
+        return cls(kind, username, source, publish_id)
+
+
+async def _mark(request: PublishRequest, handle: Handle, size: int) -> None:
+    if request.uploads is not None:
+        await request.uploads.save(UploadCheckpoint(handle.wire(), 0, size))
+
+
+async def _saved(
+    request: PublishRequest, handle: Handle, data: Mapping[str, Any], size: int
+) -> str:
+    publish_id = data.get("publish_id")
+    if not isinstance(publish_id, str) or not publish_id or " " in publish_id:
+        raise OutcomeUnknownError("TikTok's answer had no publish_id; the post may exist")
+    await _mark(request, Handle(handle.kind, handle.username, handle.source, publish_id), size)
+    return publish_id
