@@ -19,7 +19,7 @@ def test_killed_workers_resume_uploads_and_never_double_a_video() -> None:
             "--videos",
             "2",
             "--kills",
-            "2",
+            "1",
             "--megabytes",
             "1",
             "--latency-ms",
