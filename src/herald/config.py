@@ -200,6 +200,36 @@ class Settings(BaseSettings):
         default="https://threads.net",
         description="Where the Threads consent page lives (/oauth/authorize is added).",
     )
+    # Google (YouTube): an OAuth client of type "Web application" in the Google Cloud console.
+    youtube_client_id: str | None = Field(
+        default=None, description="Google OAuth client id (YouTube), from the Cloud console."
+    )
+    youtube_client_secret: SecretStr | None = Field(
+        default=None, description="Google OAuth client secret (YouTube)."
+    )
+    youtube_api_url: str = Field(
+        default="https://www.googleapis.com",
+        description="Google API base: token, channel and upload calls (a simulator's in tests).",
+    )
+    youtube_authorize_url: str = Field(
+        default="https://accounts.google.com",
+        description="Google's sign-in host; the consent page is /o/oauth2/v2/auth under it.",
+    )
+    # TikTok: an app in TikTok for Developers with Login Kit and the Content Posting API.
+    tiktok_client_key: str | None = Field(
+        default=None, description="TikTok app client key (Login Kit), from TikTok for Developers."
+    )
+    tiktok_client_secret: SecretStr | None = Field(
+        default=None, description="TikTok app client secret."
+    )
+    tiktok_api_url: str = Field(
+        default="https://open.tiktokapis.com",
+        description="TikTok API base: token, user info and posting calls (a simulator's in tests).",
+    )
+    tiktok_authorize_url: str = Field(
+        default="https://www.tiktok.com",
+        description="TikTok's web host; the consent page is /v2/auth/authorize/ under it.",
+    )
     oauth_state_seconds: float = Field(
         default=600.0, gt=0, description="How long a started connection may take to come back."
     )

@@ -296,10 +296,12 @@ def test_images_and_video_never_mix_where_forbidden(server: LiveServer, tenant: 
 
 
 def test_video_only_platforms_refuse_images(server: LiveServer, tenant: Tenant) -> None:
+    youtube = add_raw_connection(server, tenant.account_id, "youtube", "UC123456789")
+    youtube_group = create_post(tenant, platforms=[youtube], status="draft")
+    image = upload_url(tenant, youtube_group)
+    assert image.json()["error"] == "youtube does not accept images; it needs a video"
     tiktok = add_raw_connection(server, tenant.account_id, "tiktok", "7123456789")
     group_id = create_post(tenant, platforms=[tiktok], status="draft")
-    image = upload_url(tenant, group_id)
-    assert image.json()["error"] == "tiktok does not accept images; it needs a video"
     mov = upload_url(tenant, group_id, contentType="video/quicktime", fileName="v.mov")
     assert mov.json()["error"] == "tiktok accepts video as video/mp4, not video/quicktime"
     assert (

@@ -52,7 +52,12 @@ def test_kind_of(content_type: str, kind: str | None) -> None:
             "twitter does not accept images and a video in the same post",
         ),
         (Platform.MASTODON, [VIDEO, VIDEO], "mastodon accepts at most 1 video per post"),
-        (Platform.TIKTOK, [IMAGE], "tiktok does not accept images; it needs a video"),
+        (Platform.TIKTOK, [IMAGE] * 36, "tiktok accepts at most 35 images per post"),
+        (
+            Platform.TIKTOK,
+            [IMAGE, VIDEO],
+            "tiktok does not accept images and a video in the same post",
+        ),
         (Platform.YOUTUBE, [IMAGE], "youtube does not accept images; it needs a video"),
         (Platform.INSTAGRAM, [IMAGE] * 11, "instagram accepts at most 10 images per post"),
         (Platform.LINKEDIN, [IMAGE] * 21, "linkedin accepts at most 20 images per post"),
@@ -79,6 +84,7 @@ def test_refusals_name_the_platform_and_the_limit(
         (Platform.TELEGRAM, [IMAGE] * 5 + [VIDEO]),  # albums mix
         (Platform.FACEBOOK, [IMAGE] * 10),
         (Platform.TIKTOK, [VIDEO]),
+        (Platform.TIKTOK, [IMAGE] * 35),  # a photo post
     ],
 )
 def test_accepted(platform: Platform, media: list[AttachedMedia]) -> None:
@@ -90,7 +96,7 @@ def test_accepted(platform: Platform, media: list[AttachedMedia]) -> None:
     ("platform", "needs"),
     [
         (Platform.INSTAGRAM, "images and videos"),
-        (Platform.TIKTOK, "a video"),
+        (Platform.TIKTOK, "images or a video"),
         (Platform.YOUTUBE, "a video"),
     ],
 )

@@ -19,6 +19,8 @@ class SimPlatform(StrEnum):
     TWITTER = "twitter"  # the wire name of the platform; `x` is its alias
     LINKEDIN = "linkedin"
     META = "meta"  # Facebook Pages, Instagram and Threads on one port
+    YOUTUBE = "youtube"
+    TIKTOK = "tiktok"
 
 
 # "module:function" of each simulator's server, imported only for the one that starts: the
@@ -32,6 +34,8 @@ SERVERS: dict[SimPlatform, str] = {
     SimPlatform.TWITTER: "herald.sim.x:serve_x",
     SimPlatform.LINKEDIN: "herald.sim.linkedin:serve_linkedin",
     SimPlatform.META: "herald.sim.meta:serve_meta",
+    SimPlatform.YOUTUBE: "herald.sim.youtube:serve_youtube",
+    SimPlatform.TIKTOK: "herald.sim.tiktok:serve_tiktok",
 }
 
 

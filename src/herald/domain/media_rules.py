@@ -37,7 +37,8 @@ _RULES: dict[Platform, MediaRule] = {
     Platform.LINKEDIN: MediaRule(20, 1, 20, False, False, _MP4, False),
     Platform.INSTAGRAM: MediaRule(10, 10, 10, True, True, _MP4_MOV, False),
     Platform.THREADS: MediaRule(10, 10, 10, True, False, _MP4, False),
-    Platform.TIKTOK: MediaRule(0, 1, 1, False, True, _MP4, False),
+    # Photo posts of up to 35 images, or one video (publora-latest §5.6; TikTok takes WebP).
+    Platform.TIKTOK: MediaRule(35, 1, 35, False, True, _MP4, True),
     Platform.YOUTUBE: MediaRule(0, 1, 1, False, True, _MP4_MOV, False),
     Platform.FACEBOOK: MediaRule(10, 1, 10, False, False, _MP4_MOV, False),
     Platform.BLUESKY: MediaRule(4, 1, 4, False, False, _MP4, False),

@@ -161,6 +161,19 @@ class MediaPreparer:
             )
         return items
 
+    def artwork(self, group: GroupContext) -> dict[str, MediaItem]:
+        """The group's thumbnails and covers by id, streamed from the store as they are."""
+        return {
+            art_id: MediaItem(
+                kind="image",
+                content_type=art.content_type,
+                url=art.public_url,
+                open=self._opener(art.storage_key, False, None),
+                size=art.size,
+            )
+            for art_id, art in group.artwork.items()
+        }
+
     def _opener(
         self, key: str, to_jpeg: bool, max_bytes: int | None
     ) -> Callable[[], AsyncIterator[bytes]]:

@@ -16,6 +16,7 @@ from herald.engine.first_comment import CommentPoster
 from herald.engine.media_prep import MediaPreparer, Refuse, Wait
 from herald.engine.metrics import EngineMetrics
 from herald.engine.outcome import Recorder, lateness
+from herald.engine.upload_journal import StoredUploadJournal
 from herald.net.http_client import HttpClient
 from herald.oauth.lifecycle import is_oauth_connection
 from herald.oauth.refresher import RefreshError, TokenKeeper, Why
@@ -278,6 +279,13 @@ class Publisher:
             options=options,
             credentials=credentials,
             scheduled_at=job.group.scheduled_at,
+            uploads=StoredUploadJournal(
+                self.recorder.writer,
+                self.secret_box,
+                claim.id,
+                part_key(claim.idempotency_key, part),
+            ),
+            artwork=self.media.artwork(job.group),
         )
 
 

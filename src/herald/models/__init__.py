@@ -13,6 +13,7 @@ from herald.models.post import PostGroup, PublishAttempt, PublishTarget
 from herald.models.post_artwork import PostArtwork
 from herald.models.post_tally import PostTally
 from herald.models.rate_limit import MediaUrlWindow, RateLimitWindow
+from herald.models.upload_session import UploadSession
 from herald.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "PublishAttempt",
     "PublishTarget",
     "RateLimitWindow",
+    "UploadSession",
     "Webhook",
     "WebhookDelivery",
 ]

@@ -155,8 +155,50 @@ THREADS = Provider(
     renew_ahead=timedelta(days=7),
 )
 
+# Google's OAuth 2.0 for web server apps, for YouTube. access_type=offline gives a refresh
+# token and prompt=consent gives one again on a reconnect; Google's refresh tokens do not
+# rotate and live until revoked (7 days while the consent screen is in "Testing").
+YOUTUBE = Provider(
+    platform=Platform.YOUTUBE,
+    title="YouTube",
+    # youtube.upload: videos.insert and thumbnails.set; youtube: playlistItems.insert.
+    scopes=(
+        "https://www.googleapis.com/auth/youtube.upload",
+        "https://www.googleapis.com/auth/youtube",
+    ),
+    pkce=True,
+    client_auth="body",
+    refresh_token_lasts=True,
+    authorize_path="/o/oauth2/v2/auth",
+    # Google's token endpoint under the API host (oauth2.googleapis.com/token answers alike).
+    token_path="/oauth2/v4/token",  # noqa: S106 - a path, not a secret
+    extra_authorize_params={
+        "access_type": "offline",
+        "prompt": "consent",
+        "include_granted_scopes": "true",
+    },
+)
+
+# TikTok Login Kit for web: client_key instead of client_id, comma-separated scopes, access
+# tokens for 24 h and refresh tokens for 365 days (so a connection does expire).
+TIKTOK = Provider(
+    platform=Platform.TIKTOK,
+    title="TikTok",
+    # user.info.basic: the profile; video.publish: Direct Post; video.upload: drafts.
+    scopes=("user.info.basic", "video.publish", "video.upload"),
+    pkce=False,  # required of desktop and mobile apps, not of web apps [docs]
+    client_auth="body",
+    refresh_token_lasts=False,
+    authorize_path="/v2/auth/authorize/",
+    token_path="/v2/oauth/token/",  # noqa: S106 - a path, not a secret
+    revoke_path="/v2/oauth/revoke/",
+    scope_separator=",",
+    client_id_param="client_key",
+)
+
 PROVIDERS: dict[Platform, Provider] = {
-    provider.platform: provider for provider in (X, LINKEDIN, FACEBOOK, INSTAGRAM, THREADS)
+    provider.platform: provider
+    for provider in (X, LINKEDIN, FACEBOOK, INSTAGRAM, THREADS, YOUTUBE, TIKTOK)
 }
 # Names the command line and the settings accept for a platform, besides its wire name.
 ALIASES = {"x": Platform.TWITTER}
@@ -221,6 +263,26 @@ def _threads_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
     )
 
 
+def _youtube_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
+    secret = settings.youtube_client_secret
+    return (
+        settings.youtube_client_id,
+        secret.get_secret_value() if secret else None,
+        settings.youtube_authorize_url,
+        settings.youtube_api_url,
+    )
+
+
+def _tiktok_app(settings: Settings) -> tuple[str | None, str | None, str, str]:
+    secret = settings.tiktok_client_secret
+    return (
+        settings.tiktok_client_key,
+        secret.get_secret_value() if secret else None,
+        settings.tiktok_authorize_url,
+        settings.tiktok_api_url,
+    )
+
+
 # Per platform: (client id, client secret, authorize URL, API base) from the settings, and the
 # prefix of its settings, for the message that says what to set.
 _APP_SETTINGS: dict[
@@ -231,6 +293,8 @@ _APP_SETTINGS: dict[
     Platform.FACEBOOK: (_meta_app, "HERALD_META"),
     Platform.INSTAGRAM: (_meta_app, "HERALD_META"),
     Platform.THREADS: (_threads_app, "HERALD_THREADS"),
+    Platform.YOUTUBE: (_youtube_app, "HERALD_YOUTUBE"),
+    Platform.TIKTOK: (_tiktok_app, "HERALD_TIKTOK"),
 }
 
 

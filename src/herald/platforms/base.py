@@ -43,6 +43,25 @@ class MediaItem:
 
 
 @dataclass(frozen=True)
+class UploadCheckpoint:
+    """A resumable upload as far as the platform confirmed it: its session handle (YouTube's
+    session URI, a capability: the engine stores it sealed) and the bytes it holds."""
+
+    session: str
+    offset: int
+    total: int
+
+
+class UploadJournal(Protocol):
+    """Where a connector keeps its upload's checkpoint, durably, as the upload proceeds: a
+    worker that dies mid-upload leaves it for the next one to resume from."""
+
+    async def load(self) -> UploadCheckpoint | None: ...
+
+    async def save(self, checkpoint: UploadCheckpoint) -> None: ...
+
+
+@dataclass(frozen=True)
 class PublishRequest:
     """One platform call: part `part_index` of the target's thread plan."""
 
@@ -61,6 +80,10 @@ class PublishRequest:
     # The time the owner asked for; unlike the due time it never moves on retries, so a
     # connector may derive stable values from it (Bluesky's record key).
     scheduled_at: datetime | None = None
+    # The target's upload checkpoint (video platforms); None where nothing keeps one.
+    uploads: UploadJournal | None = None
+    # The group's artwork by id (upload-youtube-thumbnail), which settings name.
+    artwork: Mapping[str, MediaItem] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ from herald.platforms.mastodon.connector import MastodonConnector
 from herald.platforms.sandbox.connector import SandboxConnector
 from herald.platforms.telegram.connector import TelegramConnector
 from herald.platforms.threads.connector import ThreadsConnector
+from herald.platforms.tiktok.connector import TikTokConnector
 from herald.platforms.x.connector import XConnector
+from herald.platforms.youtube.connector import YouTubeConnector
 
 
 class PolicyRefusals:
@@ -102,6 +104,8 @@ CONNECTORS: dict[Platform, Connector] = {
         FacebookConnector(),
         InstagramConnector(),
         ThreadsConnector(),
+        YouTubeConnector(),
+        TikTokConnector(),
     )
 }
 # The platforms whose statistics Herald reads back (Publora's post- and profile-statistics),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.db.engine import unit_of_work
-from herald.models import Connection, OAuthState, Webhook
+from herald.models import Connection, OAuthState, UploadSession, Webhook
 from herald.services.secret_box import SecretBox
 from herald.store.sealed_column import SealedColumn
 
@@ -21,6 +21,7 @@ SOURCES: tuple[Callable[[AsyncSession], SealedColumn], ...] = (
     lambda session: SealedColumn(session, Connection.id, Connection.credentials),
     lambda session: SealedColumn(session, Webhook.id, Webhook.secret),
     lambda session: SealedColumn(session, OAuthState.nonce, OAuthState.sealed_verifier),
+    lambda session: SealedColumn(session, UploadSession.target_id, UploadSession.sealed_session),
 )
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from herald.models import Connection, Media, PostGroup
+from herald.models import Connection, Media, PostArtwork, PostGroup
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ class GroupContext:
     media: list[MediaContext]
     scheduled_at: datetime | None  # the time the user asked for (due_at moves on retries)
     first_comment: dict[str, Any] | None = None  # as stored (publora-latest §5.5)
+    # Thumbnails and covers by id (upload-youtube-thumbnail), which platformSettings name.
+    artwork: dict[str, MediaContext] = field(default_factory=dict)
 
 
 class PublishContextStore:
@@ -70,6 +72,7 @@ class PublishContextStore:
             PostGroup.first_comment,
         ).where(PostGroup.id.in_(wanted))
         media = await self._media(wanted)
+        artwork = await self._artwork(wanted)
         return {
             row.id: GroupContext(
                 row.platform_settings or {},
@@ -77,6 +80,7 @@ class PublishContextStore:
                 media.get(row.id, []),
                 row.scheduled_at,
                 row.first_comment,
+                artwork.get(row.id, {}),
             )
             for row in await self._session.execute(query)
         }
@@ -100,5 +104,20 @@ class PublishContextStore:
                     media.size,
                     media.status == "too_large",
                 )
+            )
+        return found
+
+    async def _artwork(self, group_ids: set[str]) -> dict[str, dict[str, MediaContext]]:
+        query = select(PostArtwork).where(PostArtwork.post_group_id.in_(group_ids))
+        found: dict[str, dict[str, MediaContext]] = {}
+        for art in await self._session.scalars(query):
+            found.setdefault(art.post_group_id, {})[art.id] = MediaContext(
+                art.id,
+                "image",
+                art.content_type,
+                art.storage_key,
+                art.public_url,
+                True,
+                art.size,
             )
         return found
