@@ -1,7 +1,7 @@
 """Upload sessions: a target's resumable upload handle and confirmed offset (YouTube).
 
 Revision ID: video01upload
-Revises: reads19c0ver
+Revises: parity01lookup
 Create Date: 2026-12-05 20:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from herald.db.types import UTCDateTime
 
 revision: str = "video01upload"
-down_revision: str | None = "reads19c0ver"
+down_revision: str | None = "parity01lookup"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
