@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -78,6 +79,11 @@ def test_serve_first_start_prints_the_key_once(tmp_path: Path) -> None:
     platform_id = first.split("platform id:", 1)[1].split()[0]
     assert key.startswith("sk_")
     assert platform_id.startswith("sandbox-")
+    # The dashboard's address and a one-time sign-in link for it (tests/dashboard uses one).
+    dashboard = first.split("dashboard:", 1)[1].split()[0]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", dashboard)
+    link = first.split("sign in:", 1)[1].split()[0]
+    assert re.fullmatch(re.escape(dashboard) + r"sign-in/[\w-]{43}", link)
     key_file = settings.data_dir.parent / "data-keys" / "secret.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert first.split("secret key:", 1)[1].split()[0] == str(key_file)

@@ -7,27 +7,34 @@ resolves no name but loopback, and every request it makes is checked to stay on 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
-import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
 from browser_support import Chromium, chromium_or_skip
-from cli_support import HERALD, herald, herald_json
+from herald.app import SANDBOX_PATH
 from herald.config import Settings
+from herald.db.migrate import migrate
 from herald.domain.platform import Platform
 from herald.domain.text import measure, plan_parts, text_rule
+from herald.domain.timestamps import utc_now
+from herald.services import dashboard_auth
+from herald.services.account import create_account
+from herald.services.bootstrap import Bootstrap, bootstrap_if_empty
 from herald.sim.mastodon import create_mastodon_app
 from herald.sim.mastodon_config import DEFAULT_ACCOUNT
 from sim_support import serve_in_thread
-from support import herald_serve, png
+from support import TEST_SETTINGS, LiveServer, png, run_live_server, running_engine
 
 # Nothing but loopback resolves, so no image or script on a page can reach the internet.
 NO_NAMES = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
@@ -35,54 +42,56 @@ NO_NAMES = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 @dataclass(frozen=True)
 class Site:
-    base: str
+    server: LiveServer
     sign_in: str
     api_key: str
     sandbox_id: str
+    account_id: str
     instance: str
     shots: Path
-    account_id: str
-    settings: Settings
+
+    @property
+    def base(self) -> str:
+        return self.server.base_url
 
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.base + "/api/v1", headers={"x-publora-key": self.api_key})
 
+    def sign_in_link(self, account_id: str) -> str:
+        async def issue(session: Any) -> str:
+            return await dashboard_auth.issue_sign_in_link(session, account_id, utc_now())
 
-def _banner(lines: Iterator[str]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for line in lines:
-        found = re.match(r"\s+([\w ]+):\s+(\S+)", line)
-        if found:
-            fields[found.group(1)] = found.group(2)
-        if "secret key" in fields:
-            return fields
-    raise AssertionError(f"no first-start banner: {fields}")
+        return f"{self.base}/sign-in/{self.server.transaction(issue)}"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A first start, in process: the same bootstrap `herald serve` runs (its banner is checked
+    in tests/cli), an engine publishing to the app's own sandbox, and the Mastodon simulator."""
     shots = Path(os.environ.get("HERALD_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
-    env = {"HERALD_EGRESS_ALLOW": "127.0.0.0/8", "HERALD_SANDBOX_CONTROL": "true"}
-    data_dir = tmp_path_factory.mktemp("dash")
-    with (
-        serve_in_thread(create_mastodon_app()) as instance,
-        herald_serve(data_dir, env=env) as (port, process),
-    ):
-        assert process.stdout is not None
-        fields = _banner(iter(process.stdout.readline, ""))
-        base = f"http://127.0.0.1:{port}"
-        assert fields["dashboard"] == base + "/"
-        yield Site(
-            base,
-            fields["sign in"],
-            fields["API key"],
-            fields["platform id"],
-            instance,
-            shots,
-            fields["account id"],
-            Settings(data_dir=data_dir),
+    settings = Settings(data_dir=tmp_path_factory.mktemp("dash"), **TEST_SETTINGS)
+    asyncio.run(migrate(settings.resolved_database_url))
+    with serve_in_thread(create_mastodon_app()) as instance, run_live_server(settings) as server:
+        engine_settings = server.settings.model_copy(
+            update={"sandbox_url": server.base_url + SANDBOX_PATH}
         )
+
+        async def first_start(session: Any) -> Bootstrap | None:
+            return await bootstrap_if_empty(session, server.context.secret_box)
+
+        created = server.transaction(first_start)
+        assert created is not None
+        with running_engine(server, engine_settings):
+            yield Site(
+                server,
+                f"{server.base_url}/sign-in/{created.sign_in_token}",
+                created.api_key,
+                created.platform_id,
+                created.account_id,
+                instance,
+                shots,
+            )
 
 
 @pytest.fixture(scope="module")
@@ -102,12 +111,14 @@ async def _shot(page: Page, site: Site, name: str) -> None:
 
 async def _until_status(page: Page, status: str) -> None:
     """Reload a post page until its status is `status` (the engine publishes meanwhile)."""
-    for _ in range(150):
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
         if status in (await page.locator("#post-status strong").inner_text()):
             return
         await page.wait_for_timeout(100)
         await page.reload()
-    raise AssertionError(f"post never became {status}")
+    shown = await page.locator("#post-status strong").inner_text()
+    raise AssertionError(f"post never became {status}: {shown}")
 
 
 def _days_ahead(days: int) -> date:
@@ -119,6 +130,7 @@ def test_the_journey(site: Site, browser: Chromium) -> None:
 
     async def journey(page: Page) -> None:
         page.on("request", lambda request: requests.append(request.url))
+        page.set_default_timeout(15_000)
         # 1. The first-start link signs in once and lands on the calendar.
         await page.goto(site.sign_in)
         await expect(page.locator("h1")).to_have_text("Calendar")
@@ -200,10 +212,12 @@ def test_the_journey(site: Site, browser: Chromium) -> None:
             await expect(page.locator("h1")).to_have_text(name.capitalize())
             await _shot(page, site, name)
         await page.goto(site.base + "/docs")
-        await expect(page.locator(".swagger-ui .info .title")).to_contain_text("Herald")
+        # A 1.5 MB script and the first build of the OpenAPI document: give them time.
+        title = page.locator(".swagger-ui .info .title")
+        await expect(title).to_contain_text("Herald", timeout=30_000)
         await _shot(page, site, "docs")
         await page.goto(site.base + "/redoc")
-        await expect(page.locator("redoc h1").first).to_contain_text("Herald")
+        await expect(page.locator("h1").first).to_contain_text("Herald", timeout=30_000)
 
     browser.run(journey)
     elsewhere = [u for u in requests if not u.startswith((site.base, site.instance, "data:"))]
@@ -224,23 +238,13 @@ def _csrf(client: httpx.Client, path: str = "/workspace") -> str:
 
 
 def test_passwords_cookies_csrf_and_the_rate_limit(site: Site) -> None:
-    subprocess.run(  # noqa: S603 (our own CLI)
-        [
-            *HERALD,
-            "--data-dir",
-            str(site.settings.data_dir),
-            "accounts",
-            "set-password",
-            site.account_id,
-            "--email",
-            "Ada@Example.com",
-            "--password-stdin",
-        ],
-        input="correct horse battery\n",
-        text=True,
-        check=True,
-        capture_output=True,
-    )
+    hashed = dashboard_auth.hash_password("correct horse battery")
+
+    async def set_password(session: Any) -> None:
+        await dashboard_auth.set_email(session, site.account_id, "Ada@Example.com")
+        await dashboard_auth.set_password(session, site.account_id, hashed)
+
+    site.server.transaction(set_password)
     with httpx.Client(base_url=site.base) as client:
         assert client.get("/calendar").headers["location"] == "/sign-in"
         wrong = client.post("/sign-in", data={"email": "ada@example.com", "password": "nope" * 3})
@@ -282,9 +286,11 @@ def test_a_link_works_once_and_tenants_see_only_their_own(site: Site) -> None:
         )
         assert created.status_code == 200, created.text
     mine = created.json()["postGroupId"]
-    other = herald_json(site.settings, "accounts", "create", "Other", "--email", "o@example.com")
-    link = herald_json(site.settings, "accounts", "sign-in-link", other["accountId"])["url"]
-    assert link.startswith(site.base + "/sign-in/")
+
+    async def other_account(session: Any) -> str:
+        return (await create_account(session, "Other", workspace=False)).id
+
+    link = site.sign_in_link(site.server.transaction(other_account))
     with _session(site, link) as client:
         assert client.get(link).status_code == 404  # spent
         assert client.get(f"/posts/{mine}").status_code == 404
@@ -297,7 +303,6 @@ def test_a_link_works_once_and_tenants_see_only_their_own(site: Site) -> None:
         signed_out = client.post("/sign-out", data={"csrf": csrf})
         assert signed_out.status_code == 303
         assert client.get("/calendar").headers["location"] == "/sign-in"
-    assert herald(site.settings, "accounts", "sign-in-link", "0" * 24, check=False).returncode == 1
 
 
 def test_preview_post_plans_as_the_engine_does(site: Site) -> None:

@@ -39,14 +39,14 @@ def _wants_json(request: Request) -> bool:
 
 
 def _when(
-    fields: ImmutableMultiDict[str, str], viewer: Viewer
+    fields: ImmutableMultiDict[str, str], viewer: Viewer, now: datetime
 ) -> tuple[str | None, datetime | None]:
     """The status and time the form asks for; `when` is a local time in the account's zone."""
     action = fields.get("action", "schedule")
     if action == "draft":
         return "draft", None
     if action == "now":
-        return "scheduled", utc_now()
+        return "scheduled", now
     try:
         local = datetime.fromisoformat(fields.get("when", ""))
     except ValueError as exc:
@@ -100,7 +100,7 @@ async def compose(request: Request, context: Context, viewer: CurrentViewer) -> 
     fields = await read_form(request, viewer)
     now = utc_now()
     try:
-        status, when = _when(fields, viewer)
+        status, when = _when(fields, viewer, now)
         new = posts.NewPost(
             content=fields.get("content", ""),
             platform_ids=fields.getlist("platform"),
@@ -162,8 +162,9 @@ async def finish(
 ) -> JSONResponse:
     """The last step of a post with files: schedule it (or publish it now) once they are up."""
     fields = await read_form(request, viewer)
+    now = utc_now()
     try:
-        status, when = _when(fields, viewer)
+        status, when = _when(fields, viewer, now)
         if status == "draft":
             return JSONResponse({"postId": post_id})
         async with context.transaction() as session:
@@ -172,7 +173,7 @@ async def finish(
                 viewer.account_id,
                 post_id,
                 PostChange(status=status, scheduled_at=when),
-                utc_now(),
+                now,
             )
     except AppError as exc:
         return JSONResponse({"message": exc.message}, status_code=exc.status_code)

@@ -102,10 +102,11 @@ async def publish_now(
     post_id: str, request: Request, context: Context, viewer: CurrentViewer
 ) -> Response:
     await read_form(request, viewer)
-    change = PostChange(status="scheduled", scheduled_at=utc_now())
+    now = utc_now()  # the same instant as the time and as "now": the time is not in the past
+    change = PostChange(status="scheduled", scheduled_at=now)
     try:
         async with context.transaction() as session:
-            await update_post(session, viewer.account_id, post_id, change, utc_now())
+            await update_post(session, viewer.account_id, post_id, change, now)
     except AppError as exc:
         return await _page(context, viewer, post_id, notice=exc.message, notice_kind="error")
     context.wake_publisher()
