@@ -22,9 +22,6 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-# A loaded machine takes seconds for a page; nothing here waits on a timer of its own.
-expect.set_options(timeout=15_000)
-
 from browser_support import Chromium, chromium_or_skip
 from herald.app import SANDBOX_PATH
 from herald.config import Settings
@@ -100,6 +97,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Chromium]:
+    # A loaded machine takes seconds for a page; expectations wait for states, not timers.
+    expect.set_options(timeout=15_000)
     chromium = Chromium(chromium_or_skip(), NO_NAMES)
     try:
         yield chromium
