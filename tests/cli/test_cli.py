@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import httpx
 
-from cli_support import herald, herald_json
+from cli_support import HERALD, herald, herald_json
 from herald.config import Settings
+from herald.db.engine import create_engine, create_session_factory
+from herald.services.dashboard_auth import password_matches
 from support import LiveServer, herald_serve
 
 
@@ -97,3 +101,31 @@ def _serve_once(settings: Settings) -> str:
         pass
     output, _ = process.communicate(timeout=30)
     return output
+
+
+def test_dashboard_email_password_and_sign_in_link(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    made = herald_json(settings, "accounts", "create", "Ada", "--email", "Ada@Example.com")
+    account_id = made["accountId"]
+    command = [*HERALD, "--data-dir", str(settings.data_dir), "accounts", "set-password"]
+    done = subprocess.run(  # noqa: S603
+        [*command, account_id, "--password-stdin"],
+        input="correct horse battery\n",
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout.strip() == f"password set for account {account_id}"
+    link = herald_json(settings, "accounts", "sign-in-link", account_id)["url"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:8080/sign-in/[\w-]{43}", link)
+
+    async def check(password: str) -> str | None:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                return await password_matches(session, "ada@example.com", password)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(check("correct horse battery")) == account_id  # the email lower-cased
+    assert asyncio.run(check("correct horse batterY")) is None
