@@ -29,6 +29,7 @@ from herald.db.migrate import migrate
 from herald.domain.platform import Platform
 from herald.domain.text import measure, plan_parts, text_rule
 from herald.domain.timestamps import utc_now
+from herald.errors import ValidationError
 from herald.services import dashboard_auth
 from herald.services.account import create_account
 from herald.services.bootstrap import Bootstrap, bootstrap_if_empty
@@ -246,6 +247,8 @@ def _csrf(client: httpx.Client, path: str = "/workspace") -> str:
 
 
 def test_passwords_cookies_csrf_and_the_rate_limit(site: Site) -> None:
+    with pytest.raises(ValidationError, match="10 to 200 characters"):
+        dashboard_auth.hash_password("too short")
     hashed = dashboard_auth.hash_password("correct horse battery")
 
     async def set_password(session: Any) -> None:
@@ -277,6 +280,14 @@ def test_passwords_cookies_csrf_and_the_rate_limit(site: Site) -> None:
             assert refused.status_code == 403
         made = client.post("/workspace/api-keys", data={"csrf": _csrf(client)})
         assert "shown once" in made.text
+        # A drop on the calendar goes through update-post's rules: the seed's refusal comes back.
+        with site.api() as api:
+            body = {"content": "Later", "platforms": [site.sandbox_id], "status": "draft"}
+            draft = api.post("/create-post", json=body).json()["postGroupId"]
+        past = client.post(
+            f"/posts/{draft}/move", data={"csrf": _csrf(client), "day": "2020-01-02"}
+        )
+        assert (past.status_code, past.json()) == (400, {"message": "Invalid scheduled time"})
         # Ten attempts per address and email in five minutes, then 429 whatever the password.
         for _ in range(8):
             client.post("/sign-in", data={"email": "ada@example.com", "password": "x" * 12})
