@@ -3,7 +3,8 @@
 #
 #   interop/setup.sh pds       Node 22 + @atproto/pds + @did-plc/server (from package-lock.json)
 #   interop/setup.sh mastodon  mastodon-mock in its own Python 3.11 venv (pinned constraints)
-#   interop/setup.sh           both
+#   interop/setup.sh axe       axe-core (from axe/package-lock.json), for the dashboard's tests
+#   interop/setup.sh           all three
 #
 # Each part starts from an empty folder and writes its stamp file last, so an interrupted install
 # is redone on the next run. Only the npm registry and PyPI are used.
@@ -46,9 +47,20 @@ install_mastodon() {
     touch "$CACHE/.mastodon-installed"
 }
 
+install_axe() {
+    local dest="$CACHE/axe"
+    rm -rf "$dest" "$CACHE/.axe-installed"
+    mkdir -p "$dest"
+    cp "$HERE/axe/package.json" "$HERE/axe/package-lock.json" "$dest/"
+    (cd "$dest" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    test -s "$dest/node_modules/axe-core/axe.min.js"
+    touch "$CACHE/.axe-installed"
+}
+
 case "${1:-all}" in
     pds) install_pds ;;
     mastodon) install_mastodon ;;
-    all) install_pds && install_mastodon ;;
-    *) echo "usage: $0 [pds|mastodon|all]" >&2; exit 2 ;;
+    axe) install_axe ;;
+    all) install_pds && install_mastodon && install_axe ;;
+    *) echo "usage: $0 [pds|mastodon|axe|all]" >&2; exit 2 ;;
 esac
