@@ -162,7 +162,7 @@ def test_the_journey(site: Site, browser: Chromium) -> None:
             "requestfailed",
             lambda request: (
                 None
-                if "BLOCKED_BY_CSP" in (request.failure or "")
+                if "csp" in (request.failure or "").lower()
                 else requests.append(f"{request.url} {request.failure}")
             ),
         )
