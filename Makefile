@@ -27,6 +27,7 @@ install: $(RUNTIME_STAMP)
 INTEROP := .cache/interop
 PDS_STAMP := $(INTEROP)/.pds-installed
 MASTODON_STAMP := $(INTEROP)/.mastodon-installed
+AXE_STAMP := $(INTEROP)/.axe-installed
 
 $(PDS_STAMP): interop/package.json interop/package-lock.json interop/setup.sh
 	bash interop/setup.sh pds
@@ -34,8 +35,12 @@ $(PDS_STAMP): interop/package.json interop/package-lock.json interop/setup.sh
 $(MASTODON_STAMP): interop/mastodon-mock-constraints.txt interop/setup.sh
 	PYTHON=$(PYTHON) bash interop/setup.sh mastodon
 
-## interop: install the Bluesky PDS (Node 22) and mastodon-mock that the interop tests run.
-interop: $(PDS_STAMP) $(MASTODON_STAMP)
+$(AXE_STAMP): interop/axe/package.json interop/axe/package-lock.json interop/setup.sh
+	bash interop/setup.sh axe
+
+## interop: install the Bluesky PDS (Node 22) and mastodon-mock that the interop tests run,
+## and axe-core for the dashboard's accessibility checks.
+interop: $(PDS_STAMP) $(MASTODON_STAMP) $(AXE_STAMP)
 
 ## serve: set up and start Herald on its embedded default (SQLite, local data dir).
 serve: $(RUNTIME_STAMP)

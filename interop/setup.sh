@@ -3,7 +3,8 @@
 #
 #   interop/setup.sh pds       Node 22 + @atproto/pds + @did-plc/server (from package-lock.json)
 #   interop/setup.sh mastodon  mastodon-mock in its own Python 3.11 venv (pinned constraints)
-#   interop/setup.sh           both
+#   interop/setup.sh axe       axe-core (from axe/package-lock.json), for the dashboard's tests
+#   interop/setup.sh           all three
 #
 # Each part is built once per content: into a folder of the user's build cache named by a hash of
 # the files it is built from (the pins, this script, the machine), which .cache/interop/<part>
@@ -86,6 +87,23 @@ install_mastodon() {
     link_build mastodon-mock mastodon "$venv"
 }
 
+install_axe() {
+    local dest
+    dest=$(build_dir axe "$HERE/axe/package.json" "$HERE/axe/package-lock.json")
+    if [ ! -e "$dest/.built" ]; then
+        rm -rf "$dest"
+        mkdir -p "$dest"
+        cp "$HERE/axe/package.json" "$HERE/axe/package-lock.json" "$dest/"
+        (cd "$dest" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+        touch "$dest/.built"
+    fi
+    if ! test -s "$dest/node_modules/axe-core/axe.min.js"; then
+        rm -f "$dest/.built"
+        exit 1
+    fi
+    link_build axe axe "$dest"
+}
+
 # One build at a time across checkouts: a second waits, then finds the first one's build.
 mkdir -p "$BUILDS"
 exec 9>"$BUILDS/.lock"
@@ -94,6 +112,7 @@ flock 9
 case "${1:-all}" in
     pds) install_pds ;;
     mastodon) install_mastodon ;;
-    all) install_pds && install_mastodon ;;
-    *) echo "usage: $0 [pds|mastodon|all]" >&2; exit 2 ;;
+    axe) install_axe ;;
+    all) install_pds && install_mastodon && install_axe ;;
+    *) echo "usage: $0 [pds|mastodon|axe|all]" >&2; exit 2 ;;
 esac

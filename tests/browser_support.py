@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,14 +35,14 @@ CHROMIUM_ARGS = [
 class Chromium:
     """One browser for a module; each scenario gets a fresh context (no shared cookies)."""
 
-    def __init__(self, executable: Path) -> None:
+    def __init__(self, executable: Path, extra_args: Sequence[str] = ()) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         try:
-            self._call(self._start(executable))
+            self._call(self._start(executable, [*CHROMIUM_ARGS, *extra_args]))
         except BaseException:
             self.close()
             raise
@@ -65,10 +65,10 @@ class Chromium:
 
         return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result(timeout=120)
 
-    async def _start(self, executable: Path) -> None:
+    async def _start(self, executable: Path, args: list[str]) -> None:
         self._playwright = await async_playwright().start()
         self._browser = await self._playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS
+            executable_path=executable, args=args
         )
 
     async def _stop(self) -> None:

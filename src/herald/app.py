@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from herald.api.context import AppContext
+from herald.api.dashboard.install import install_dashboard
 from herald.api.deps import RATE_DECISION_STATE
+from herald.api.docs_pages import install_docs
 from herald.api.error_handlers import install_error_handlers
 from herald.api.middleware import (
     BodySizeLimitMiddleware,
@@ -30,6 +32,7 @@ from herald.api.routes import (
     operations,
     platform_limits,
     post_logs,
+    post_preview,
     posts,
     webhooks,
     workspace,
@@ -87,6 +90,8 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         version="0.1.0",
         summary="Self-hosted social media scheduler with a Publora-compatible API",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, with local assets
+        redoc_url=None,
     )
     install_error_handlers(app)
     for router in (
@@ -103,13 +108,16 @@ def create_app(settings: Settings, *, run_engine: bool = True) -> FastAPI:
         media_files.router,
         analytics.router,
         linkedin.router,
+        post_preview.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
     app.include_router(connect.router)
     app.include_router(media.files_router)
     app.include_router(connections_page.router)
+    install_dashboard(app)
     install_openapi(app)
+    install_docs(app)
     # The embedded default's sandbox connection publishes here (HERALD_SANDBOX_URL overrides).
     # Anyone who reaches Herald reaches it, so its control routes are the operator's choice.
     app.mount(SANDBOX_PATH, create_sandbox_app(control=settings.sandbox_control))

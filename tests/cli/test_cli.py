@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import httpx
 
-from cli_support import herald, herald_json
+from cli_support import HERALD, herald, herald_json
 from herald.config import Settings
+from herald.db.engine import create_engine, create_session_factory
+from herald.services.dashboard_auth import password_matches
 from support import LiveServer, herald_serve
 
 
@@ -78,6 +83,11 @@ def test_serve_first_start_prints_the_key_once(tmp_path: Path) -> None:
     platform_id = first.split("platform id:", 1)[1].split()[0]
     assert key.startswith("sk_")
     assert platform_id.startswith("sandbox-")
+    # The dashboard's address and a one-time sign-in link for it (tests/dashboard uses one).
+    dashboard = first.split("dashboard:", 1)[1].split()[0]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", dashboard)
+    link = first.split("sign in:", 1)[1].split()[0]
+    assert re.fullmatch(re.escape(dashboard) + r"sign-in/[\w-]{43}", link)
     key_file = settings.data_dir.parent / "data-keys" / "secret.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert first.split("secret key:", 1)[1].split()[0] == str(key_file)
@@ -91,3 +101,31 @@ def _serve_once(settings: Settings) -> str:
         pass
     output, _ = process.communicate(timeout=30)
     return output
+
+
+def test_dashboard_email_password_and_sign_in_link(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    made = herald_json(settings, "accounts", "create", "Ada", "--email", "Ada@Example.com")
+    account_id = made["accountId"]
+    command = [*HERALD, "--data-dir", str(settings.data_dir), "accounts", "set-password"]
+    done = subprocess.run(  # noqa: S603
+        [*command, account_id, "--password-stdin"],
+        input="correct horse battery\n",
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout.strip() == f"password set for account {account_id}"
+    link = herald_json(settings, "accounts", "sign-in-link", account_id)["url"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:8080/sign-in/[\w-]{43}", link)
+
+    async def check(password: str) -> str | None:
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                return await password_matches(session, "ada@example.com", password)
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(check("correct horse battery")) == account_id  # the email lower-cased
+    assert asyncio.run(check("correct horse batterY")) is None

@@ -16,7 +16,9 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _drop_validation_answers(build())  # build() caches the document it returns
+            document = build()  # build() caches the document it returns
+            _drop_validation_answers(document)
+            _hoist_body_defs(document)
         schema: dict[str, Any] = app.openapi_schema or {}
         return schema
 
@@ -33,3 +35,29 @@ def _drop_validation_answers(schema: dict[str, Any]) -> None:
     components = schema.get("components", {}).get("schemas", {})
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         components.pop(name, None)
+
+
+def _hoist_body_defs(schema: dict[str, Any]) -> None:
+    """A body documented with `request_body_doc` carries its nested models in its own `$defs`,
+    referenced as `#/$defs/...`, which points nowhere in the whole document (ReDoc refuses
+    it): move them to the components and point the references there."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            for media in content.values():
+                body = media.get("schema", {})
+                components.update(body.pop("$defs", {}))
+    _repoint(schema)
+
+
+def _repoint(value: Any) -> None:
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            value["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+        for item in value.values():
+            _repoint(item)
+    elif isinstance(value, list):
+        for item in value:
+            _repoint(item)

@@ -22,12 +22,15 @@ if TYPE_CHECKING:
 def _announce(created: Bootstrap, settings: Settings) -> None:
     # Printed to the terminal once, never logged: the key is not stored anywhere readable.
     base = f"http://{settings.host}:{settings.port}/api/v1"
+    site = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     key_file = load_key_ring(settings).key_file
     typer.echo(
         "\nHerald created your account on this first start.\n"
         f"  account id:  {created.account_id}\n"
         f"  API key:     {created.api_key}   (shown once; store it now)\n"
         f"  platform id: {created.platform_id}   (a sandbox connection)\n"
+        f"  dashboard:   {site}/\n"
+        f"  sign in:     {site}/sign-in/{created.sign_in_token}   (works once, within an hour)\n"
         f"  API:         {base}\n"
         f"  secret key:  {key_file or 'HERALD_SECRET_KEY'}   (seals credentials; back it up "
         "apart from the data dir)\n"

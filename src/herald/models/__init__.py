@@ -6,6 +6,7 @@ from herald.models.api_key import ApiKey
 from herald.models.connection import Connection
 from herald.models.connection_gate import ConnectionGate
 from herald.models.connections_page import ConnectionsPage
+from herald.models.dashboard_token import DashboardToken
 from herald.models.idempotency import IdempotencyRecord
 from herald.models.media import Media
 from herald.models.oauth_state import OAuthState
@@ -23,6 +24,7 @@ __all__ = [
     "Connection",
     "ConnectionGate",
     "ConnectionsPage",
+    "DashboardToken",
     "IdempotencyRecord",
     "Media",
     "MediaUrlWindow",

@@ -24,3 +24,7 @@ class Account(Base):
         String(ID_LENGTH), ForeignKey("account.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = created_at_column()
+    # The dashboard's sign-in (argon2id, services.dashboard_auth); None: no password sign-in.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # An IANA zone the dashboard shows times in; None is UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(64))

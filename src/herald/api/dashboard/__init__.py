@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered pages under `/` that call the API's own services."""
