@@ -1,7 +1,7 @@
 """Dashboard: an account's password and time zone, and its sign-in links and browser sessions.
 
 Revision ID: dash01signin
-Revises: reads19c0ver
+Revises: video01upload
 Create Date: 2026-12-05 20:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import herald.db.types
 
 revision: str = "dash01signin"
-down_revision: str | None = "reads19c0ver"
+down_revision: str | None = "video01upload"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
