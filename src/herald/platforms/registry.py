@@ -19,9 +19,9 @@ from herald.platforms.base import (
     StatisticsReader,
 )
 from herald.platforms.bluesky.connector import BlueskyConnector
-from herald.platforms.linkedin.connector import LinkedInConnector
 from herald.platforms.facebook.connector import FacebookConnector
 from herald.platforms.instagram.connector import InstagramConnector
+from herald.platforms.linkedin.connector import LinkedInConnector
 from herald.platforms.mastodon.connector import MastodonConnector
 from herald.platforms.sandbox.connector import SandboxConnector
 from herald.platforms.telegram.connector import TelegramConnector
