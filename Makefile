@@ -47,7 +47,9 @@ serve: $(RUNTIME_STAMP)
 	$(BIN)/herald serve
 
 ## test: set up and run ruff, mypy, the import contracts and the whole suite.
-test: lint typecheck unit
+# mypy runs beside the suite: the suite leaves part of the two cores idle while it waits.
+test: lint
+	$(MAKE) --no-print-directory -j2 typecheck unit
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
@@ -57,14 +59,11 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-# Two pytest processes, the API tests beside the rest: most tests wait on servers and child
-# processes, so one process keeps one of the two cores idle. Each has its own databases.
+# The suite over two worker processes, a test file to each at a time (pytest-xdist): most tests
+# wait on servers and child processes, so one process keeps a core idle; whole files keep their
+# module fixtures (servers, simulators) to one worker. Each worker has its own databases.
 unit: $(DEV_STAMP) interop
-	$(BIN)/pytest tests/api & api=$$!; \
-	$(BIN)/pytest --ignore=tests/api; rest=$$?; \
-	wait $$api; api_status=$$?; \
-	echo "pytest: tests/api exit $$api_status, the rest exit $$rest"; \
-	test $$api_status -eq 0 && test $$rest -eq 0
+	$(BIN)/pytest -n 2 --dist loadfile --durations=25
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .hypothesis $(INTEROP)
