@@ -27,6 +27,7 @@ from herald.db.migrate import migrate
 from herald.engine.dispatcher import Engine
 from herald.services.rate_limit import DatabaseRateLimiter, MemoryRateLimiter
 from support import (
+    CLIENT_TIMEOUT_S,
     TEST_SETTINGS,
     LiveServer,
     Tenant,
@@ -172,7 +173,7 @@ def tenant(new_tenant: Callable[..., Tenant]) -> Tenant:
 
 @pytest.fixture
 def anonymous(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url + "/api/v1") as client:
+    with httpx.Client(base_url=server.base_url + "/api/v1", timeout=CLIENT_TIMEOUT_S) as client:
         yield client
 
 

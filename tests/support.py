@@ -30,6 +30,10 @@ from herald.services.account import create_account, issue_api_key
 
 T = TypeVar("T")
 
+# What a test client waits for an answer: well above any answer's time on a quiet machine, and
+# above httpx's 5 s default, which a request queued behind a burst exceeded on a loaded one.
+CLIENT_TIMEOUT_S = 30.0
+
 
 # The simulators and the interop servers listen on loopback, which a new installation's egress
 # policy refuses, and the engine tests script faults through the sandbox's /_sim/ routes: the
@@ -95,7 +99,11 @@ def make_tenant(server: LiveServer, name: str = "Acme", *, workspace: bool = Tru
         return account.id, key, platform_id(Platform.SANDBOX, connection.external_id)
 
     account_id, key, public_id = server.transaction(work)
-    client = httpx.Client(base_url=server.base_url + "/api/v1", headers={"x-publora-key": key})
+    client = httpx.Client(
+        base_url=server.base_url + "/api/v1",
+        headers={"x-publora-key": key},
+        timeout=CLIENT_TIMEOUT_S,
+    )
     return Tenant(account_id, key, public_id, client)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from herald.domain.timestamps import format_timestamp, parse_timestamp
 from support import (
+    CLIENT_TIMEOUT_S,
     LiveServer,
     Tenant,
     add_raw_connection,
@@ -455,7 +456,9 @@ def test_concurrent_creates_all_land(server: LiveServer, tenant: Tenant) -> None
 
     def create(index: int) -> int:
         with httpx.Client(
-            base_url=server.base_url + "/api/v1", headers={"x-publora-key": tenant.api_key}
+            base_url=server.base_url + "/api/v1",
+            headers={"x-publora-key": tenant.api_key},
+            timeout=CLIENT_TIMEOUT_S,
         ) as c:
             body = {"content": f"post {index}", "platforms": [tenant.platform_id]}
             return c.post("/create-post", json=body).status_code
