@@ -44,22 +44,21 @@ MIN_CASES = 2_500
 AS_OWNER = ""  # an empty x-publora-user-id means the key's own account
 
 
-# attach-media fetches the URL it is given: generated URLs would have Herald look up arbitrary
-# host names, which no test may do. tests/api/test_media_urls.py covers it over loopback.
-FETCHES_GIVEN_URLS = frozenset({"POST /attach-media/{postGroupId}"})
-# create-post and update-post fetch their `mediaUrls` too: every generated one is replaced by
-# an address on loopback where nothing listens (refused at once, looked up nowhere), and the
-# run fails if anything in this process asks a resolver about any other name.
+# create-post and update-post fetch their `mediaUrls`, and attach-media its `file.download_url`:
+# every generated one is replaced by an address on loopback where nothing listens (refused at
+# once, looked up nowhere), and the run fails if anything in this process asks a resolver about
+# any other name. tests/api/test_media_urls.py covers real fetches over loopback.
 NOWHERE = "http://127.0.0.1:9/fuzz-{}.png"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-def linkedin_only(label: str) -> bool:
-    return "/linkedin-" in label
+# Publora's operations Herald does not serve yet (README, "Not served yet"); every other one is
+# fuzzed, the LinkedIn ones included (they answer for the tenant's connections, LinkedIn or not).
+NOT_SERVED = frozenset({"POST /linkedin-profile-summary", "GET /linkedin-mentionables"})
 
 
 def excluded(label: str) -> bool:
-    return linkedin_only(label) or label in FETCHES_GIVEN_URLS
+    return label in NOT_SERVED
 
 
 @dataclass(frozen=True)
@@ -143,12 +142,17 @@ def aimed_at(known: Known) -> Callable[[Case], Case]:
 
 
 def fetches_nowhere(case: Case) -> Case:
-    """Every string of a generated `mediaUrls` list made a loopback address nothing serves."""
-    if isinstance(case.body, dict) and isinstance(case.body.get("mediaUrls"), list):
-        urls = case.body["mediaUrls"]
-        case.body["mediaUrls"] = [
-            NOWHERE.format(n) if isinstance(url, str) else url for n, url in enumerate(urls)
+    """Every URL a generated body asks Herald to fetch made a loopback address nothing serves:
+    the strings of `mediaUrls` and attach-media's `file.download_url`."""
+    body = case.body
+    if isinstance(body, dict) and isinstance(body.get("mediaUrls"), list):
+        body["mediaUrls"] = [
+            NOWHERE.format(n) if isinstance(url, str) else url
+            for n, url in enumerate(body["mediaUrls"])
         ]
+    file = body.get("file") if isinstance(body, dict) else None
+    if isinstance(file, dict) and isinstance(file.get("download_url"), str):
+        file["download_url"] = NOWHERE.format("file")
     return case
 
 
@@ -240,11 +244,15 @@ def test_every_generated_media_url_is_made_a_loopback_one() -> None:
         {"content": "x", "mediaUrls": ["https://cdn.example.com/a.png", "http://[::1]/b", 7]},
         {"mediaUrls": "https://not-a-list.example"},  # refused as a body, never fetched
         None,
+        {"file": {"download_url": "https://files.example.com/a?sig=1", "file_id": "f"}},
+        {"file": "https://a-string-is-refused.example"},
     ]
     cases = [fetches_nowhere(cast(Case, SimpleNamespace(body=body))) for body in bodies]
     assert cases[0].body["mediaUrls"] == [NOWHERE.format(0), NOWHERE.format(1), 7]
     assert cases[1].body == {"mediaUrls": "https://not-a-list.example"}
     assert cases[2].body is None
+    assert cases[3].body["file"] == {"download_url": NOWHERE.format("file"), "file_id": "f"}
+    assert cases[4].body == {"file": "https://a-string-is-refused.example"}
 
 
 def test_the_tripwire_refuses_herald_looking_up_a_named_host(
