@@ -36,7 +36,16 @@ from herald.services.bootstrap import Bootstrap, bootstrap_if_empty
 from herald.sim.mastodon import create_mastodon_app
 from herald.sim.mastodon_config import DEFAULT_ACCOUNT
 from sim_support import serve_in_thread
-from support import TEST_SETTINGS, LiveServer, png, run_live_server, running_engine
+from support import (
+    TEST_SETTINGS,
+    LiveServer,
+    iso_in,
+    png,
+    run_live_server,
+    running_engine,
+    wait_until,
+)
+from webhook_support import webhook_receiver
 
 # Nothing but loopback resolves, so no image or script on a page can reach the internet.
 NO_NAMES = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
@@ -221,6 +230,28 @@ def test_the_journey(site: Site, browser: Chromium) -> None:
         with site.api() as api:
             moved = api.get(f"/get-post/{post_id}").json()
         assert moved["scheduledTime"].startswith(f"{later.isoformat()}T10:00")
+        # 4b. Edit it: the composer opens filled in; the save goes through update-post.
+        await page.goto(f"{site.base}/posts/{post_id}")
+        await page.click("#edit-post")
+        await expect(page.locator("h1")).to_have_text("Edit post")
+        await expect(page.locator("#content")).to_have_value(re.compile("^Hello from the dash"))
+        await expect(page.locator(f'input[value="{mastodon_id}"]')).to_be_checked()
+        await expect(page.locator("#when")).to_have_value(f"{later.isoformat()}T10:00")
+        await expect(page.locator(".media")).to_contain_text("red.png")
+        await page.fill("#content", "Edited in the dashboard")
+        await page.fill("#first-comment", "More in the replies")
+        await page.fill("#first-comment-platforms", "mastodon")
+        await _shot(page, site, "edit")
+        await page.click('button[value="schedule"]')
+        await page.wait_for_url(f"{site.base}/posts/{post_id}")
+        await expect(page.locator("#post-content")).to_have_text("Edited in the dashboard")
+        with site.api() as api:
+            edited = api.get(f"/get-post/{post_id}").json()
+        assert edited["content"] == "Edited in the dashboard"
+        assert edited["firstComment"] == {"text": "More in the replies", "platforms": ["mastodon"]}
+        assert edited["scheduledTime"] == moved["scheduledTime"]
+        assert edited["status"] == "scheduled"
+        assert len(edited["posts"]) == 2
         # 5. Publish it now and see it published on both, with links.
         await page.goto(f"{site.base}/posts/{post_id}")
         await page.click("#publish-now")
@@ -321,6 +352,20 @@ def test_passwords_cookies_csrf_and_the_rate_limit(site: Site) -> None:
             f"/posts/{draft}/move", data={"csrf": _csrf(client), "day": "2020-01-02"}
         )
         assert (past.status_code, past.json()) == (400, {"message": "Invalid scheduled time"})
+        # So does a save of the composer's edit form, and the refusal is shown on the form.
+        edit = {"csrf": _csrf(client), "content": "Later still", "platform": site.sandbox_id}
+        refused_edit = client.post(
+            f"/posts/{draft}/edit", data={**edit, "action": "schedule", "when": "2020-01-02T10:00"}
+        )
+        assert refused_edit.status_code == 400
+        assert "Invalid scheduled time" in refused_edit.text
+        saved = client.post(
+            f"/posts/{draft}/edit", data={**edit, "action": "draft", "platformSettings": "[1]"}
+        )
+        assert saved.status_code == 400
+        assert "platformSettings must be an object" in saved.text
+        with site.api() as api:
+            assert api.get(f"/get-post/{draft}").json()["content"] == "Later"
         # Ten attempts per address and email in five minutes, then 429 whatever the password.
         for _ in range(8):
             client.post("/sign-in", data={"email": "ada@example.com", "password": "x" * 12})
@@ -371,3 +416,38 @@ def test_preview_post_plans_as_the_engine_does(site: Site) -> None:
     assert preview["limit"] == text_rule(Platform.SANDBOX).limit
     assert unknown.status_code == 400
     assert unknown.json()["code"] == "INVALID_PLATFORM_ID"
+
+
+def test_a_delivery_is_redelivered_from_the_webhooks_log(site: Site) -> None:
+    with webhook_receiver() as receiver, site.api() as api:
+        body = {"name": "Log", "url": receiver.url, "events": ["post.scheduled"]}
+        hook = api.post("/webhooks", json=body).json()["webhook"]
+        receiver.secret = hook["secret"]
+        post = {
+            "content": "Hooked",
+            "platforms": [site.sandbox_id],
+            "scheduledTime": iso_in(days=3),
+        }
+        assert api.post("/create-post", json=post).status_code == 200
+        wait_until(lambda: len(receiver.accepted) == 1)
+        [original] = api.get(f"/webhooks/{hook['_id']}/deliveries").json()["deliveries"]
+        redeliver = f"/workspace/webhooks/{hook['_id']}/deliveries/{original['_id']}/redeliver"
+        with _session(site, site.sign_in_link(site.account_id)) as client:
+            page = client.get("/workspace").text
+            assert f'action="{redeliver}"' in page
+            again = client.post(redeliver, data={"csrf": _csrf(client)})
+            assert again.status_code == 200
+            assert "Delivery queued again." in again.text
+        wait_until(lambda: len(receiver.accepted) == 2)
+        assert receiver.accepted[0].body == receiver.accepted[1].body
+        log = api.get(f"/webhooks/{hook['_id']}/deliveries").json()["deliveries"]
+        assert len(log) == 2
+
+        async def other_account(session: Any) -> str:
+            return (await create_account(session, "Stranger", workspace=False)).id
+
+        link = site.sign_in_link(site.server.transaction(other_account))
+        with _session(site, link) as stranger:
+            refused = stranger.post(redeliver, data={"csrf": _csrf(stranger)})
+            assert refused.status_code == 404
+        assert len(api.get(f"/webhooks/{hook['_id']}/deliveries").json()["deliveries"]) == 2

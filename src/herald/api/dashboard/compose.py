@@ -1,6 +1,7 @@
 """The composer: text with a live per-platform preview (POST /compose/preview, the engine's
-own planning), a connection picker, files through the pre-signed upload flow, and schedule,
-save as draft or publish now — every step through create-post's and update-post's services.
+own planning), a connection picker, files through the pre-signed upload flow, a first comment
+and platformSettings (compose_fields), and schedule, save as draft or publish now — every step
+through create-post's and update-post's services. Editing a post is edit.py.
 
 Without script the form posts text only. With script, a post that has files is stored as a
 draft first, each file gets an upload URL (get-upload-url's service) and is PUT there with
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import ImmutableMultiDict
 
+from herald.api.dashboard.compose_fields import first_comment, platform_settings
 from herald.api.dashboard.render import render
 from herald.api.dashboard.viewer import CurrentViewer, Viewer, read_form
 from herald.api.deps import Context
@@ -38,7 +40,7 @@ def _wants_json(request: Request) -> bool:
     return request.headers.get("accept", "").startswith("application/json")
 
 
-def _when(
+def requested_time(
     fields: ImmutableMultiDict[str, str], viewer: Viewer, now: datetime
 ) -> tuple[str | None, datetime | None]:
     """The status and time the form asks for; `when` is a local time in the account's zone."""
@@ -56,7 +58,7 @@ def _when(
     return "scheduled", local.replace(tzinfo=viewer.zone)
 
 
-async def _picker(context: Context, viewer: Viewer) -> list[dict[str, str]]:
+async def picker(context: Context, viewer: Viewer) -> list[dict[str, str]]:
     async with context.transaction(write=False) as session:
         found = await list_connections(session, viewer.account_id)
     return [
@@ -72,7 +74,7 @@ async def _picker(context: Context, viewer: Viewer) -> list[dict[str, str]]:
 @router.get("/compose")
 async def compose_page(context: Context, viewer: CurrentViewer) -> HTMLResponse:
     return render(
-        "compose.html", viewer, title="Compose", connections=await _picker(context, viewer)
+        "compose.html", viewer, title="Compose", connections=await picker(context, viewer)
     )
 
 
@@ -100,13 +102,15 @@ async def compose(request: Request, context: Context, viewer: CurrentViewer) -> 
     fields = await read_form(request, viewer)
     now = utc_now()
     try:
-        status, when = _when(fields, viewer, now)
+        status, when = requested_time(fields, viewer, now)
         new = posts.NewPost(
             content=fields.get("content", ""),
             platform_ids=fields.getlist("platform"),
             scheduled_at=when,
             status=status,
             alt_texts=[t for t in fields.getlist("alt") if t],
+            first_comment=first_comment(fields),
+            platform_settings=platform_settings(fields) or {},
         )
         async with context.transaction(write=False) as session:
             checked = await posts.check_post(
@@ -125,9 +129,12 @@ async def compose(request: Request, context: Context, viewer: CurrentViewer) -> 
             status=exc.status_code,
             notice=exc.message,
             notice_kind="error",
-            connections=await _picker(context, viewer),
+            connections=await picker(context, viewer),
             content=fields.get("content", ""),
             chosen=fields.getlist("platform"),
+            first_comment=fields.get("firstComment", ""),
+            first_comment_platforms=fields.get("firstCommentPlatforms", ""),
+            settings=fields.get("platformSettings", ""),
         )
     context.wake_publisher()
     if _wants_json(request):
@@ -164,7 +171,7 @@ async def finish(
     fields = await read_form(request, viewer)
     now = utc_now()
     try:
-        status, when = _when(fields, viewer, now)
+        status, when = requested_time(fields, viewer, now)
         if status == "draft":
             return JSONResponse({"postId": post_id})
         async with context.transaction() as session:

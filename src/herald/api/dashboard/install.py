@@ -11,6 +11,7 @@ from herald.api.dashboard import (
     calendar,
     compose,
     connections,
+    edit,
     post_page,
     sign_in,
     status,
@@ -36,7 +37,7 @@ async def _csrf_refused(_request: Request, _exc: Exception) -> Response:
 
 
 def install_dashboard(app: FastAPI) -> None:
-    for module in (sign_in, calendar, compose, post_page, connections, workspace, status):
+    for module in (sign_in, calendar, compose, edit, post_page, connections, workspace, status):
         app.include_router(module.router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(SignInRequiredError, _sign_in_required)

@@ -84,3 +84,19 @@ async def revoke_key(request: Request, context: Context, viewer: CurrentViewer) 
             )
         await accounts.revoke_api_key(session, fields.get("keyId", ""), utc_now())
     return await _show(context, viewer, notice="API key revoked.")
+
+
+@router.post("/workspace/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver")
+async def redeliver(
+    webhook_id: str, delivery_id: str, request: Request, context: Context, viewer: CurrentViewer
+) -> HTMLResponse:
+    """The API's redeliver service: a new delivery of the same event, queued at once."""
+    await read_form(request, viewer)
+    try:
+        async with context.transaction() as session:
+            await webhook.redeliver(session, viewer.account_id, webhook_id, delivery_id, utc_now())
+    except AppError as exc:  # another account's webhook or delivery is not found, as in the API
+        return await _show(
+            context, viewer, exc.status_code, notice=exc.message, notice_kind="error"
+        )
+    return await _show(context, viewer, notice="Delivery queued again.")

@@ -115,8 +115,10 @@
       timer = setTimeout(refresh, 200);
     });
     form.addEventListener("submit", async function (event) {
-      const files = document.getElementById("files").files;
-      if (!files.length) return; // no files: the plain form post does it all
+      const input = document.getElementById("files");
+      const files = input ? input.files : [];
+      // No files (or an edit, whose files stay as they are): the plain form post does it all.
+      if (!files.length) return;
       event.preventDefault();
       const action = event.submitter ? event.submitter.value : "schedule";
       const created = await postForm("/compose", fields("draft"));
