@@ -366,6 +366,23 @@ def test_passwords_cookies_csrf_and_the_rate_limit(site: Site) -> None:
         assert "platformSettings must be an object" in saved.text
         with site.api() as api:
             assert api.get(f"/get-post/{draft}").json()["content"] == "Later"
+        # The composer's first comment and settings reach create-post's service as the API's do.
+        composed = client.post(
+            "/compose",
+            data={
+                "csrf": _csrf(client),
+                "content": "With a comment",
+                "platform": site.sandbox_id,
+                "action": "draft",
+                "firstComment": "Sources below",
+                "platformSettings": '{"bluesky": {"lang": "en"}}',
+            },
+        )
+        assert composed.status_code == 303, composed.text
+        with site.api() as api:
+            made = api.get(f"/get-post/{composed.headers['location'].rsplit('/', 1)[1]}").json()
+        assert made["firstComment"] == {"text": "Sources below"}
+        assert made["platformSettings"] == {"bluesky": {"lang": "en"}}
         # Ten attempts per address and email in five minutes, then 429 whatever the password.
         for _ in range(8):
             client.post("/sign-in", data={"email": "ada@example.com", "password": "x" * 12})
