@@ -52,9 +52,9 @@ NOWHERE = "http://127.0.0.1:9/fuzz-{}.png"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-# Publora's operations Herald does not serve yet (README, "Not served yet"); every other one is
-# fuzzed, the LinkedIn ones included (they answer for the tenant's connections, LinkedIn or not).
-NOT_SERVED = frozenset({"POST /linkedin-profile-summary", "GET /linkedin-mentionables"})
+# Publora's operations Herald does not serve (none today); every other one is fuzzed, the
+# LinkedIn ones included (they answer for the tenant's connections, LinkedIn or not).
+NOT_SERVED: frozenset[str] = frozenset()
 
 
 def excluded(label: str) -> bool:

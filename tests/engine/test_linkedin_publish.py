@@ -5,6 +5,7 @@ page post, through the API and the engine to the LinkedIn simulator over loopbac
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -238,3 +239,81 @@ def _linkedin_endpoints_answer_for(
     # Another tenant cannot act through these connections.
     foreign = other.client.post("/linkedin-reactions", json=react)
     assert (foreign.status_code, foreign.json()["error"]) == (404, "LinkedIn connection not found")
+    _profile_summary_answers(client, other, daily["totalGrowth"], span)
+    _mentionables_answer(client, other, sim, page_urn)
+
+
+def _profile_summary_answers(
+    client: httpx.Client, other: Tenant, growth: int, span: dict[str, Any]
+) -> None:
+    """linkedin-profile-summary: followers and the member's posts together, as read from
+    LinkedIn; a page has no member post analytics, so its answer is partial."""
+    every = client.post(
+        "/linkedin-account-statistics", json={"platformId": MEMBER, "queryTypes": "ALL"}
+    ).json()["metrics"]
+    summary = client.post(
+        "/linkedin-profile-summary", json={"platformId": MEMBER, "dateRange": span}
+    )
+    assert summary.status_code == 200, summary.text
+    assert summary.json() == {
+        "success": True,
+        "partialData": False,
+        "profile": {
+            "followers": {"total": ADA.followers, "periodGrowth": growth},
+            "posts": {
+                "totalImpressions": every["IMPRESSION"],
+                "totalReactions": every["REACTION"],
+                "totalComments": every["COMMENT"],
+                "totalReshares": every["RESHARE"],
+                "totalMembersReached": every["MEMBERS_REACHED"],
+            },
+        },
+    }
+    assert every["REACTION"] == 1
+    assert every["IMPRESSION"] > 0
+    page = client.post("/linkedin-profile-summary", json={"platformId": PAGE}).json()
+    assert page["partialData"] is True
+    assert page["profile"] == {"followers": {"total": ENGINES.followers}}
+    assert [e["metric"] for e in page["errors"]] == ["posts"]
+    bad_range = client.post(
+        "/linkedin-profile-summary", json={"platformId": MEMBER, "dateRange": "last week"}
+    )
+    assert (bad_range.status_code, bad_range.json()["error"]) == (
+        400,
+        "dateRange must be an object",
+    )
+    missing = client.post("/linkedin-profile-summary", json={})
+    assert missing.json()["error"] == "platformId is required"
+    foreign = other.client.post("/linkedin-profile-summary", json={"platformId": MEMBER})
+    assert (foreign.status_code, foreign.json()["error"]) == (404, "LinkedIn connection not found")
+
+
+def _mentionables_answer(
+    client: httpx.Client, other: Tenant, sim: LinkedInControl, page_urn: str
+) -> None:
+    """linkedin-mentionables: the member who reacted to, then commented on, the company page's
+    post, named by LinkedIn, with a mention token; only for the tenant owning the page."""
+    assert client.get("/linkedin-mentionables").json() == {"success": True, "people": []}
+    react = {"postedId": page_urn, "reactionType": "LIKE", "platformId": MEMBER}
+    assert client.post("/linkedin-reactions", json=react).status_code == 201
+    said = {"postedId": page_urn, "message": "Congratulations", "platformId": MEMBER}
+    assert client.post("/linkedin-comments", json=said).status_code == 201
+    [comment] = _by_urn(sim)[page_urn]["comments"]
+    when = datetime.fromtimestamp(comment["created"]["time"] / 1000, UTC)
+    person = ADA.urn.removeprefix("urn:li:person:")
+    listed = client.get("/linkedin-mentionables", params={"q": "LOVE"})
+    assert listed.status_code == 200, listed.text
+    [entry] = listed.json()["people"]
+    assert entry == {
+        "personId": person,
+        "name": "Ada Lovelace",
+        "profileUrl": "",
+        "profilePicture": "",
+        "source": "comment",
+        "lastSeenAt": entry["lastSeenAt"],
+        "mention": f"@{{urn:li:person:{person}|Ada Lovelace}}",
+    }
+    assert datetime.fromisoformat(entry["lastSeenAt"]) == when
+    unmatched = client.get("/linkedin-mentionables", params={"q": ".*", "limit": "0"}).json()
+    assert unmatched["people"] == []
+    assert other.client.get("/linkedin-mentionables").json()["people"] == []

@@ -147,3 +147,72 @@ def test_upload_actions_and_the_roles_finder(sim: LinkedInControl, restli: Restl
     )
     assert roles.status_code == 200
     assert [e["organization"] for e in roles.elements] == [ENGINES.urn]
+
+
+def test_engagement_reads_back_through_finders_and_gets(
+    sim: LinkedInControl, restli: RestliClient
+) -> None:
+    """The reads behind linkedin-mentionables: a page's posts (finder `author`), a post's
+    comments (get_all), its reactions (finder `entity` on a complex key) and a member's name."""
+    token = sim.token(scope=PAGE_SCOPE)
+    entity = {
+        "author": ENGINES.urn,
+        "commentary": "Page news",
+        "visibility": "PUBLIC",
+        "distribution": {"feedDistribution": "MAIN_FEED"},
+        "lifecycleState": "PUBLISHED",
+    }
+    urn = restli.create(
+        resource_path="/posts", entity=entity, access_token=token, version_string=VERSION
+    ).decoded_entity_id
+    said = {"actor": ADA.urn, "object": urn, "message": {"text": "Well done"}}
+    restli.create(
+        resource_path="/socialActions/{id}/comments",
+        path_keys={"id": urn},
+        entity=said,
+        access_token=token,
+        version_string=VERSION,
+    )
+    liked = restli.create(
+        resource_path="/reactions",
+        entity={"root": urn, "reactionType": "LIKE"},
+        query_params={"actor": ADA.urn},
+        access_token=token,
+        version_string=VERSION,
+    )
+    assert liked.status_code == 201
+    posts = restli.finder(
+        resource_path="/posts",
+        finder_name="author",
+        query_params={"author": ENGINES.urn},
+        access_token=token,
+        version_string=VERSION,
+    )
+    assert [p["id"] for p in posts.elements] == [urn]
+    comments = restli.get_all(
+        resource_path="/socialActions/{id}/comments",
+        path_keys={"id": urn},
+        access_token=token,
+        version_string=VERSION,
+    )
+    assert [c["actor"] for c in comments.elements] == [ADA.urn]
+    reactions = restli.finder(
+        resource_path="/reactions/{id}",
+        finder_name="entity",
+        path_keys={"id": {"entity": urn}},
+        access_token=token,
+        version_string=VERSION,
+    )
+    assert [(r["created"]["actor"], r["reactionType"]) for r in reactions.elements] == [
+        (ADA.urn, "LIKE")
+    ]
+    person = restli.get(
+        resource_path="/people/{id}",
+        path_keys={"id": {"id": ADA.sub}},
+        access_token=token,
+        version_string=VERSION,
+    )
+    assert (person.entity["localizedFirstName"], person.entity["localizedLastName"]) == (
+        ADA.given_name,
+        ADA.family_name,
+    )

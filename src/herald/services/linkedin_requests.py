@@ -220,3 +220,11 @@ def account_request(body: Mapping[str, Any]) -> tuple[str, tuple[str, ...], str]
     else:
         raise _bad("Invalid queryType", "INVALID_QUERY")
     return str(body["platformId"]), metrics, str(aggregation)
+
+
+def summary_request(body: Mapping[str, Any]) -> tuple[str, tuple[Day, Day] | None]:
+    """(platformId, dateRange) of linkedin-profile-summary."""
+    if body.get("platformId") in (None, ""):
+        raise _bad("platformId is required", "MISSING_FIELD")
+    platform_string(body)
+    return str(body["platformId"]), date_range(body)

@@ -1,6 +1,7 @@
 """Publora's LinkedIn endpoints: linkedin-comments, linkedin-reactions, linkedin-reshare,
-linkedin-post-statistics, linkedin-followers and linkedin-account-statistics, through the
-caller's LinkedIn connection."""
+linkedin-post-statistics, linkedin-followers, linkedin-account-statistics and
+linkedin-profile-summary, through the caller's LinkedIn connection; linkedin-mentionables from
+the people met on the caller's company pages."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from herald.api.schemas.linkedin import (
     CommentBody,
     CommentDeletion,
     FollowersBody,
+    ProfileSummaryBody,
     ReactionBody,
     ReactionRemoval,
     ReshareBody,
@@ -27,12 +29,14 @@ from herald.errors import ValidationError
 from herald.platforms.base import RejectedError
 from herald.platforms.linkedin import actions
 from herald.services import linkedin_requests as parse
+from herald.services.linkedin_mentionables import limit_of, mentionables
 from herald.services.linkedin_social import (
     Author,
     ReactionExistsError,
     with_author,
 )
 from herald.services.linkedin_social import post_statistics as read_post_statistics
+from herald.services.linkedin_summary import profile_summary as read_profile_summary
 
 router = APIRouter(tags=["linkedin"])
 _FAILED = (400, 401, 403, 404, 409, 429, 500, 504)
@@ -267,3 +271,44 @@ async def account_statistics(
     return JSONResponse(
         {"success": True, "metrics": counts, "aggregation": aggregation, "cached": False}
     )
+
+
+@router.post(
+    "/linkedin-profile-summary",
+    responses=errors(*_FAILED, 502),
+    openapi_extra=request_body_doc(ProfileSummaryBody),
+)
+async def profile_summary(
+    body: JsonBody, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    platform_id, span = parse.summary_request(body)
+
+    async def call(author: Author) -> dict[str, Any]:
+        return await read_profile_summary(author, span)
+
+    answer = await with_author(
+        context.sessions,
+        context.secret_box,
+        context.settings,
+        principal.account_id,
+        platform_id,
+        call,
+        "Failed to fetch LinkedIn profile data",
+    )
+    return JSONResponse(answer)
+
+
+@router.get("/linkedin-mentionables", responses=errors(401, 403))
+async def list_mentionables(
+    request: Request, context: Context, principal: CurrentPrincipal
+) -> JSONResponse:
+    query = request.query_params
+    people = await mentionables(
+        context.sessions,
+        context.secret_box,
+        context.settings,
+        principal.account_id,
+        query.get("q"),
+        limit_of(query.get("limit")),
+    )
+    return JSONResponse({"success": True, "people": people})

@@ -58,3 +58,8 @@ class AccountStatisticsBody(WireModel):
     query_types: list[str] | str | None = None
     aggregation: Literal["TOTAL"] | None = None
     date_range: dict[str, dict[str, int]] | None = None
+
+
+class ProfileSummaryBody(WireModel):
+    platform_id: str
+    date_range: dict[str, dict[str, int]] | None = None

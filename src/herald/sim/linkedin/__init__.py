@@ -97,6 +97,7 @@ from herald.sim.linkedin.config import (
     Organization,
 )
 from herald.sim.linkedin.control import CONTROL_ROUTES
+from herald.sim.linkedin.engagement import list_comments, list_reactions, person, posts_by_author
 from herald.sim.linkedin.http import LinkedInError, linkedin_error
 from herald.sim.linkedin.oauth import (
     access_token,
@@ -142,6 +143,7 @@ def create_linkedin_app(config: LinkedInConfig | None = None) -> Starlette:
             Route("/rest/organizationAcls", organization_acls, methods=["GET"]),
             Route("/rest/organizations/{id}", organization, methods=["GET"]),
             Route("/rest/posts", create_post, methods=["POST"]),
+            Route("/rest/posts", posts_by_author, methods=["GET"]),
             Route("/rest/posts/{urn}", get_post, methods=["GET"]),
             Route("/rest/posts/{urn}", delete_post, methods=["DELETE"]),
             *(
@@ -149,11 +151,14 @@ def create_linkedin_app(config: LinkedInConfig | None = None) -> Starlette:
                 for kind in ("images", "videos", "documents")
             ),
             Route("/rest/socialActions/{urn}/comments", create_comment, methods=["POST"]),
+            Route("/rest/socialActions/{urn}/comments", list_comments, methods=["GET"]),
             Route(
                 "/rest/socialActions/{urn}/comments/{comment}", delete_comment, methods=["DELETE"]
             ),
             Route("/rest/reactions", create_reaction, methods=["POST"]),
             Route("/rest/reactions/{key}", delete_reaction, methods=["DELETE"]),
+            Route("/rest/reactions/{key}", list_reactions, methods=["GET"]),
+            Route("/rest/people/{key}", person, methods=["GET"]),
             Route("/rest/memberCreatorPostAnalytics", post_analytics, methods=["GET"]),
             Route("/rest/memberFollowersCount", member_followers, methods=["GET"]),
             Route("/rest/networkSizes/{urn}", network_size, methods=["GET"]),

@@ -76,6 +76,7 @@ async def create_reaction(request: Request) -> Response:
     if actor in post.reactions:
         raise LinkedInError(409, "Reaction already exists", "DUPLICATE_REACTION")
     post.reactions[actor] = str(body["reactionType"])
+    post.reacted_ms[actor] = int(time.time() * 1000)
     sim.stats["reactions"] += 1
     return created(f"urn:li:reaction:({actor},{post.urn})")
 

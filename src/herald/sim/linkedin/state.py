@@ -68,6 +68,7 @@ class Post:
     client_id: str
     comments: list[dict[str, Any]] = field(default_factory=list)
     reactions: dict[str, str] = field(default_factory=dict)  # actor urn -> type
+    reacted_ms: dict[str, int] = field(default_factory=dict)  # actor urn -> when
 
 
 class LinkedInSim:
