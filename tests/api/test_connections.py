@@ -42,7 +42,7 @@ def test_connecting_a_sandbox_lists_it_and_deleting_removes_it(tenant: Tenant) -
     [
         ({}, "platform is required", "MISSING_FIELD"),
         ({"platform": "myspace"}, "is unknown", "PLATFORM_NOT_SUPPORTED"),
-        ({"platform": "tiktok"}, "cannot be connected yet", "PLATFORM_NOT_SUPPORTED"),
+        ({"platform": "tiktok"}, "HERALD_TIKTOK_CLIENT_KEY", "PLATFORM_NOT_CONFIGURED"),
         ({"platform": "bluesky", "handle": "a.bsky.social"}, "needs appPassword", "MISSING_FIELD"),
         (
             {"platform": "bluesky", "handle": "a", "appPassword": "p", "pdsUrl": "ftp://x"},

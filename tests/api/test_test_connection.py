@@ -167,22 +167,18 @@ def _at(text: str) -> Any:
     return parse_timestamp(text)
 
 
-def test_a_platform_without_a_connector_is_an_unknown_platform(
+def test_a_connection_without_its_credential_is_an_error_naming_it(
     server: LiveServer, tenant: Tenant
 ) -> None:
     platform_id = add_raw_connection(server, tenant.account_id, "linkedin", "Tz9W5i6ZYG")
     result = tenant.client.post(f"/test-connection/{platform_id}").json()
-    assert result == {
-        "platform": "linkedin",
-        "platformId": platform_id,
-        "username": "unknown",
-        "status": "error",
-        "message": "Unknown platform: linkedin",
-        "permissions": [],
-        "tokenExpiresIn": None,
-        "lastSuccessfulPost": None,
-        "lastError": None,
-    }
+    assert (result["platform"], result["platformId"], result["status"]) == (
+        "linkedin",
+        platform_id,
+        "error",
+    )
+    assert result["message"] == "A LinkedIn connection needs an accessToken credential"
+    assert result["permissions"] == []
 
 
 @pytest.mark.parametrize("platform_id", ["nodash", "Twitter-1", "-x", "twitter-", "twitter-a b"])

@@ -61,7 +61,7 @@ def test_clear_errors(server: LiveServer) -> None:
     unsupported = herald(
         settings, "connections", "add", "tiktok", "--account", account_id, check=False
     )
-    assert "'tiktok' cannot be connected yet" in unsupported.stderr
+    assert "tiktok is connected in a browser" in unsupported.stderr
     unknown = herald(
         settings, "connections", "add", "myspace", "--account", account_id, check=False
     )

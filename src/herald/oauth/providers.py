@@ -327,9 +327,11 @@ def oauth_app(name: str, settings: Settings) -> OAuthApp:
     read, prefix = _APP_SETTINGS[platform]
     client_id, secret, authorize, api = read(settings)
     if not client_id:
+        # The setting is named as the platform names the app's id (TikTok: client key).
+        id_setting = f"{prefix}_{provider.client_id_param.upper()}"
         raise NotConfiguredError(
             f"{provider.title} cannot be connected: this Herald has no {provider.title} app. "
-            f"The operator sets {prefix}_CLIENT_ID (and {prefix}_CLIENT_SECRET) from the app's "
+            f"The operator sets {id_setting} (and {prefix}_CLIENT_SECRET) from the app's "
             f"page in the developer portal, with {redirect_uri(settings, platform)} as its "
             "callback URL (see the README)"
         )
