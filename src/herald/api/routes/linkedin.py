@@ -5,11 +5,13 @@ the people met on the caller's company pages."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from herald.api.context import AppContext
 from herald.api.deps import Context, CurrentPrincipal, JsonBody
 from herald.api.routes._docs import errors
 from herald.api.schemas.base import request_body_doc
@@ -29,6 +31,7 @@ from herald.errors import ValidationError
 from herald.platforms.base import RejectedError
 from herald.platforms.linkedin import actions
 from herald.services import linkedin_requests as parse
+from herald.services.auth import Principal
 from herald.services.linkedin_mentionables import limit_of, mentionables
 from herald.services.linkedin_social import (
     Author,
@@ -40,6 +43,28 @@ from herald.services.linkedin_summary import profile_summary as read_profile_sum
 
 router = APIRouter(tags=["linkedin"])
 _FAILED = (400, 401, 403, 404, 409, 429, 500, 504)
+
+
+T = TypeVar("T")
+
+
+async def as_author(
+    context: AppContext,
+    principal: Principal,
+    platform_id: object,
+    call: Callable[[Author], Awaitable[T]],
+    failed: str,
+) -> T:
+    """`with_author` for the caller of this request, on the app's database, box and settings."""
+    return await with_author(
+        context.sessions,
+        context.secret_box,
+        context.settings,
+        principal.account_id,
+        platform_id,
+        call,
+        failed,
+    )
 
 
 def _query_or_body(request: Request, body: dict[str, Any]) -> dict[str, Any]:
@@ -61,11 +86,9 @@ async def create_comment(
     async def call(author: Author) -> dict[str, Any]:
         return await actions.comment(author.api, author.urn, ask.posted_id, ask.message, ask.parent)
 
-    comment = await with_author(
-        context.sessions,
-        context.secret_box,
-        context.settings,
-        principal.account_id,
+    comment = await as_author(
+        context,
+        principal,
         ask.platform_id,
         call,
         "Failed to create LinkedIn comment",
@@ -86,11 +109,9 @@ async def delete_comment(
     async def call(author: Author) -> None:
         await actions.delete_comment(author.api, author.urn, urn, numeric)
 
-    await with_author(
-        context.sessions,
-        context.secret_box,
-        context.settings,
-        principal.account_id,
+    await as_author(
+        context,
+        principal,
         platform_id,
         call,
         "Failed to delete LinkedIn comment",
@@ -118,11 +139,9 @@ async def add_reaction(
             raise ReactionExistsError(reaction) from None
         return author.urn
 
-    actor = await with_author(
-        context.sessions,
-        context.secret_box,
-        context.settings,
-        principal.account_id,
+    actor = await as_author(
+        context,
+        principal,
         platform_id,
         call,
         "Failed to add LinkedIn reaction",
@@ -145,11 +164,9 @@ async def remove_reaction(
         kind = await actions.unreact(author.api, author.urn, urn)
         return {"reactionType": kind, "actor": author.urn, "object": urn}
 
-    removed = await with_author(
-        context.sessions,
-        context.secret_box,
-        context.settings,
-        principal.account_id,
+    removed = await as_author(
+        context,
+        principal,
         platform_id,
         call,
         "Failed to remove LinkedIn reaction",
@@ -176,11 +193,9 @@ async def reshare(body: JsonBody, context: Context, principal: CurrentPrincipal)
             author.api, author.urn, ask.parent, ask.commentary, ask.visibility
         )
 
-    shared = await with_author(
-        context.sessions,
-        context.secret_box,
-        context.settings,
-        principal.account_id,
+    shared = await as_author(
+        context,
+        principal,
         ask.platform_id,
         call,
         "Failed to create LinkedIn reshare",
@@ -201,11 +216,9 @@ async def post_statistics(
     async def call(author: Author) -> tuple[dict[str, int], bool]:
         return await read_post_statistics(context.sessions, author, urn, metrics, utc_now())
 
-    counts, cached = await with_author(
-        context.sessions,
-        context.secret_box,
-        context.settings,
-        principal.account_id,
+    counts, cached = await as_author(
+        context,
+        principal,
         platform_id,
         call,
         "Failed to fetch LinkedIn post statistics",
@@ -234,11 +247,9 @@ async def followers(body: JsonBody, context: Context, principal: CurrentPrincipa
         days = await actions.daily_followers(author.api, span[0], span[1])
         return {"data": days, "totalGrowth": sum(d["count"] for d in days)}
 
-    answer = await with_author(
-        context.sessions,
-        context.secret_box,
-        context.settings,
-        principal.account_id,
+    answer = await as_author(
+        context,
+        principal,
         platform_id,
         call,
         "Failed to fetch LinkedIn followers statistics",
@@ -259,11 +270,9 @@ async def account_statistics(
     async def call(author: Author) -> dict[str, int]:
         return await actions.account_metrics(author.api, metrics)
 
-    counts = await with_author(
-        context.sessions,
-        context.secret_box,
-        context.settings,
-        principal.account_id,
+    counts = await as_author(
+        context,
+        principal,
         platform_id,
         call,
         "Failed to fetch LinkedIn account statistics",
@@ -286,11 +295,9 @@ async def profile_summary(
     async def call(author: Author) -> dict[str, Any]:
         return await read_profile_summary(author, span)
 
-    answer = await with_author(
-        context.sessions,
-        context.secret_box,
-        context.settings,
-        principal.account_id,
+    answer = await as_author(
+        context,
+        principal,
         platform_id,
         call,
         "Failed to fetch LinkedIn profile data",
