@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import random
 import sqlite3
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Connection
 from herald.db.engine import create_engine
 from herald.db.migrate import MIGRATIONS_DIR
 from herald.domain.ids import new_id
+from herald.domain.platform import platform_bits
 from herald.domain.publishing import publish_key
 
 # The schema the builder writes. Rows go in at this revision and every later migration then runs
@@ -49,6 +51,7 @@ GROUP_COLUMNS = [
     "platform_settings",
     "alt_texts",
     "status",
+    "platform_bits",
     "scheduled_at",
     "created_at",
     "updated_at",
@@ -142,6 +145,7 @@ def _group_rows(shape: Shape, count: int) -> Iterator[tuple[dict[str, Any], list
             "platform_settings": "{}",
             "alt_texts": "[]",
             "status": status,
+            "platform_bits": platform_bits(platforms),
             "scheduled_at": scheduled,
             "created_at": created,
             "updated_at": updated,
@@ -263,4 +267,22 @@ async def insert_history(url: str, shape: Shape, count: int) -> float:
     else:
         dsn = url.replace("postgresql+asyncpg://", "postgresql://")
         await _insert_postgres(dsn, shape, count)
+    await _count_into_tallies(url)
     return time.perf_counter() - started
+
+
+async def _count_into_tallies(url: str) -> None:
+    """The kept tallies that exist at the builder's revision, counted as their migration
+    counted them: the raw inserts above bypass the code that keeps them."""
+    path = next(MIGRATIONS_DIR.glob("versions/*_post_tally.py"))
+    spec = importlib.util.spec_from_file_location("post_tally_migration", path)
+    assert spec is not None
+    assert spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(migration.BACKFILL)
+    finally:
+        await engine.dispose()

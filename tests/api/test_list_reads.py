@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select, update
+
 from herald.domain.ids import new_id
 from herald.domain.platform import platform_bits
-from herald.models import PostGroup, PublishTarget
+from herald.models import PostGroup, PostWeekTally, PublishTarget
 from herald.services.post_list import calendar_range
 from herald.store.post import PostListQuery, PostStore
+from herald.store.post_list import ListFilter, PostListReader
 from support import LiveServer, Tenant, create_post
 
 T0 = datetime(2031, 3, 1, tzinfo=UTC)
@@ -138,6 +141,111 @@ def test_every_filter_sort_and_page_matches_brute_force(server: LiveServer, tena
     # One read per sort and direction: each stays well inside the helper's time limit.
     checked = sum(server.transaction(check(*sort)) for sort in itertools.product(SORTS, (1, 0)))
     assert checked > 800
+
+
+# 1970-01-01 was a Thursday, and weeks are counted from it: 2031-03-06 starts one.
+WEEK = datetime(2031, 3, 6, tzinfo=UTC)
+
+
+def _spread_rows(count: int) -> list[Row]:
+    """Times over nine weeks, many on a week's first instant or a microsecond before it."""
+    rng = random.Random(23)
+    edges = [WEEK + timedelta(weeks=w) for w in range(-4, 5)]
+    times = [*edges, *(e - timedelta(microseconds=1) for e in edges)]
+
+    def when() -> datetime:
+        return (
+            rng.choice(times)
+            if rng.random() < 0.5
+            else WEEK + timedelta(hours=rng.randint(-700, 700))
+        )
+
+    rows = []
+    for _ in range(count):
+        platforms = tuple(sorted(set(rng.choices(PLATFORMS, k=rng.randint(1, 2)))))
+        scheduled = None if rng.random() < 0.15 else when()
+        rows.append(Row(new_id(), rng.choice(STATUSES[:3]), platforms, scheduled, when(), when()))
+    return rows
+
+
+def _read_every_page(
+    server: LiveServer, account_id: str, rows: list[Row], walk_limit: int, limit: int
+) -> int:
+    """Every page of every sort, direction, and a set of filters and date bounds (at a week's
+    turn, inside a week, across weeks, one-sided), read with `walk_limit`, against brute force."""
+    bounds = [
+        (None, None),
+        (WEEK, None),
+        (None, WEEK - timedelta(microseconds=1)),
+        (WEEK - timedelta(weeks=2, hours=5), WEEK + timedelta(weeks=1, hours=3)),
+        (WEEK + timedelta(hours=1), WEEK + timedelta(hours=60)),
+    ]
+    cases = list(itertools.product((None, "published"), (None, "t"), bounds))
+
+    def check(sort_by: str, descending: bool) -> Any:
+        async def work(session: Any) -> int:
+            reader = PostListReader(session, walk_limit=walk_limit)
+            checked = 0
+            for status, platform, (start, end) in cases:
+                base = PostListQuery(
+                    account_id, 1, limit, sort_by, descending, status, platform, start, end
+                )  # type: ignore[arg-type]
+                expected = _expected(rows, base)
+                filters = ListFilter(account_id, status, platform, start, end)
+                for page in range(1, -(-len(expected) // limit) + 2):
+                    groups, total = await reader.page(filters, sort_by, descending, page, limit)
+                    assert total == len(expected), base
+                    want = expected[(page - 1) * limit : page * limit]
+                    assert [g.id for g in groups] == want, (base, page)
+                    checked += 1
+            return checked
+
+        return work
+
+    return sum(server.transaction(check(*sort)) for sort in itertools.product(SORTS, (1, 0)))
+
+
+def test_deep_pages_skip_whole_weeks_and_match_brute_force(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    """With no walk allowed, every page but the first and last of a segment is placed by the
+    week tallies; the pages must be exactly those of the brute-force order."""
+    rows = _spread_rows(120)
+    _stage(server, tenant.account_id, rows)
+    assert _read_every_page(server, tenant.account_id, rows, walk_limit=0, limit=7) > 500
+
+
+def test_deep_pages_read_the_week_tallies(server: LiveServer, tenant: Tenant) -> None:
+    """The week path is the one taken: with the oldest week's tally emptied, the pages it places
+    go wrong, while walking the index still gives the right ones."""
+    rows = _spread_rows(60)
+    _stage(server, tenant.account_id, rows)
+
+    async def corrupt(session: Any) -> None:
+        t = PostWeekTally
+        oldest = await session.scalar(
+            select(func.min(t.week)).where(t.account_id == tenant.account_id, t.axis == "c")
+        )
+        await session.execute(
+            update(t)
+            .where(t.account_id == tenant.account_id, t.axis == "c", t.week == oldest)
+            .values(n=0)
+        )
+
+    server.transaction(corrupt)
+    query = PostListQuery(tenant.account_id, 3, 5, "createdAt", False)
+    expected = _expected(rows, query)[10:15]
+
+    def third_page(walk_limit: int) -> list[str]:
+        async def work(session: Any) -> list[str]:
+            reader = PostListReader(session, walk_limit=walk_limit)
+            groups, _ = await reader.page(ListFilter(tenant.account_id), "createdAt", False, 3, 5)
+            return [g.id for g in groups]
+
+        return server.transaction(work)
+
+    assert third_page(10_000) == expected
+    assert third_page(0) != expected
 
 
 def test_the_platform_filter_finds_what_create_post_stored(

@@ -6,15 +6,19 @@ concurrent writers on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, text, update
 
+from herald.db.migrate import MIGRATIONS_DIR
 from herald.domain.timestamps import utc_now
-from herald.models import PostGroup, PostTally, PublishTarget
+from herald.models import PostGroup, PostTally, PostWeekTally, PublishTarget
 from herald.services.post import refresh_group_status
 from herald.store.post import PostListQuery, PostStore
 from herald.store.publish_result import PublishResultStore
@@ -48,6 +52,36 @@ def _tallies(server: LiveServer) -> tuple[dict[Any, int], dict[Any, int]]:
         )
         as_dict = lambda rows: {(a, s, b, bool(d)): n for a, s, b, d, n in rows if n}  # noqa: E731
         return as_dict(kept), as_dict(counted)
+
+    return server.transaction(read)
+
+
+def _week(moment: datetime) -> int:
+    """Whole weeks since 1970-01-01, UTC (written out here, not taken from the code under test)."""
+    days = (moment.astimezone(UTC).date() - date(1970, 1, 1)).days
+    return max(days, 0) // 7
+
+
+def _week_tallies(server: LiveServer) -> tuple[dict[Any, int], dict[Any, int]]:
+    """(kept week tallies, groups counted by (account, axis, week, status, platform set))."""
+
+    async def read(session: Any) -> tuple[dict[Any, int], dict[Any, int]]:
+        t = PostWeekTally
+        kept = await session.execute(
+            select(t.account_id, t.axis, t.week, t.status, t.platform_bits, t.n)
+        )
+        groups = await session.execute(
+            select(
+                G.account_id, G.status, G.platform_bits, G.scheduled_at, G.created_at, G.updated_at
+            )
+        )
+        counted: Counter[Any] = Counter()
+        for account, status, bits, scheduled, created, updated in groups:
+            counted[(account, "c", _week(created), status, bits)] += 1
+            counted[(account, "u", _week(updated), status, bits)] += 1
+            if scheduled is not None:
+                counted[(account, "s", _week(scheduled), status, bits)] += 1
+        return {key: n for *key, n in kept if n for key in [tuple(key)]}, dict(counted)
 
     return server.transaction(read)
 
@@ -146,6 +180,8 @@ def test_random_changes_keep_every_tally_equal_to_the_count(
         )
         kept, counted = _tallies(server)
         assert kept == counted, f"step {step}"
+        kept_weeks, counted_weeks = _week_tallies(server)
+        assert kept_weeks == counted_weeks, f"step {step}"
     assert {"create", "update", "delete", "demote", "engine", "service"} <= done
     assert len({status for _, status, _, _ in counted}) >= 3
     assert len({bits for _, _, bits, _ in counted}) >= 3
@@ -236,4 +272,60 @@ def test_concurrent_writers_lose_no_update(server: LiveServer, tenant: Tenant) -
         server.run(race())
         kept, counted = _tallies(server)
         assert kept == counted
+        kept_weeks, counted_weeks = _week_tallies(server)
+        assert kept_weeks == counted_weeks
     assert sum(counted.values()) == 8
+
+
+def _migration(name: str) -> Any:
+    path = next(MIGRATIONS_DIR.glob(f"versions/*{name}.py"))
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_week_backfill_puts_each_group_in_the_week_the_code_does(
+    server: LiveServer, tenant: Tenant
+) -> None:
+    """The migration computes weeks in SQL from the stored dates; the writers compute them in
+    Python. Times on both sides of midnight at the turn of a week, and a microsecond before it,
+    must land in the same week either way."""
+    turn = datetime(2031, 3, 6, tzinfo=UTC)  # a Thursday: 1970-01-01 was one, so weeks turn here
+    assert _week(turn) == _week(turn - timedelta(microseconds=1)) + 1
+    moments = [turn + timedelta(microseconds=d) for d in (-1, 0, 1)]
+    moments += [turn + timedelta(days=d, hours=h) for d in (-8, -1, 3, 7) for h in (0, 23)]
+    moments += [datetime(1969, 12, 25, tzinfo=UTC), datetime(1970, 1, 8, tzinfo=UTC)]
+
+    async def stage(session: Any) -> None:
+        for i, moment in enumerate(moments):
+            session.add(
+                PostGroup(
+                    id=f"wk{i:04d}{'0' * 16}"[:20],
+                    account_id=tenant.account_id,
+                    content="text",
+                    status="scheduled",
+                    platform_bits=1,
+                    scheduled_at=moment if i % 3 else None,
+                    created_at=moment,
+                    updated_at=moments[-1 - i],
+                )
+            )
+
+    server.transaction(stage)
+    kept, counted = _week_tallies(server)
+    assert kept == counted
+    assert len({week for _, axis, week, _, _ in counted if axis == "c"}) >= 6
+    migration = _migration("post_week_tally")
+
+    async def rebuild(session: Any) -> None:
+        # Half the tallies lost, the rest doubled: the backfill adds what is missing.
+        await session.execute(delete(PostWeekTally).where(PostWeekTally.axis != "c"))
+        await session.execute(update(PostWeekTally).values(n=PostWeekTally.n * 2))
+        dialect = session.get_bind().dialect.name
+        await session.execute(text(str(migration.backfill(dialect))))
+
+    server.transaction(rebuild)
+    assert _week_tallies(server)[0] == counted

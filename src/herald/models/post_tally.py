@@ -23,3 +23,22 @@ class PostTally(Base):
     platform_bits: Mapped[int] = mapped_column(Integer, primary_key=True)
     dated: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class PostWeekTally(Base):
+    """How many of an account's groups with this stored status and platform set fall in one
+    week of one time axis: `c` created, `u` last updated, `s` scheduled (dated groups only).
+    Weeks are counted from 1970-01-01 in UTC (`store.post_tally.week_of`). A date-bounded
+    `totalItems` sums whole weeks and counts only its two edge weeks from the index; a deep
+    page skips whole weeks the same way (`store.post_list`)."""
+
+    __tablename__ = "post_week_tally"
+
+    account_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    axis: Mapped[str] = mapped_column(String(1), primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    platform_bits: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -5,10 +5,14 @@ count and an offset walk index entries only; the groups of the page are loaded a
 id. Two things keep the walks short and the indexes usable on both databases:
 - a list sorted by a column with NULLs (scheduledTime: undated drafts go last in both
   directions) is read as two segments, dated then undated, each in plain index order;
-- an offset past the middle of a segment is taken from its other end, in reverse order, so no
-  page walks more than half of what matches.
+- a deep page skips whole weeks of its sort's time axis by their kept tallies
+  (`post_week_tally`) and walks the index only inside the week it lands in; a page that the
+  tallies cannot place (the undated drafts, or a date bound on another axis than the sort's)
+  is taken from whichever end of its segment is nearer, so it walks at most half of what
+  matches.
 `totalItems` without date bounds is a sum over the kept tallies (`store.post_tally`), not a walk;
-with date bounds it is counted from the index."""
+with date bounds it sums the weeks between the bounds and counts only the two edge weeks from
+the index."""
 
 from __future__ import annotations
 
@@ -23,7 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.db.types import UTCDateTime
 from herald.domain.platform import prefix_bits
 from herald.models import PostGroup
-from herald.store.post_tally import sum_query
+from herald.store.post_tally import (
+    CREATED,
+    SCHEDULED,
+    UPDATED,
+    sum_query,
+    week_of,
+    week_start,
+    weeks_query,
+)
 
 G = PostGroup
 # SQLite's planner, given a bound on scheduled_at and another sort, ranges over the scheduled
@@ -36,6 +48,11 @@ _SORT_COLUMNS: dict[str, Any] = {
     "updatedAt": G.updated_at,
     "scheduledTime": G.scheduled_at,
 }
+_AXES = {"createdAt": CREATED, "updatedAt": UPDATED, "scheduledTime": SCHEDULED}
+# A page this close to either end of its segment is walked from the index: about what walking
+# into one week costs at a million groups over three years.
+WALK_LIMIT = 5_000
+Weeks = list[tuple[int, int]]  # (week, matching groups), in time order
 
 
 @dataclass(frozen=True)
@@ -76,25 +93,27 @@ class _Segment:
     where: list[ColumnElement[bool]]
     keys: tuple[Any, ...]  # ascending
     dated: bool | None = None  # only groups with a time (True) or without (False)
+    axis: str | None = None  # the week tallies' axis of keys[0], when it is a time
 
     def order(self, descending: bool) -> list[Any]:
         return [key.desc() if descending else key.asc() for key in self.keys]
 
 
 def _segments(where: list[ColumnElement[bool]], sort_by: str, dated_only: bool) -> list[_Segment]:
-    column = _SORT_COLUMNS[sort_by]
+    column, axis = _SORT_COLUMNS[sort_by], _AXES[sort_by]
     if sort_by != "scheduledTime" or dated_only:
-        return [_Segment(where, (column, G.id))]
+        return [_Segment(where, (column, G.id), axis=axis)]
     # NULLs last in both directions; no single index order gives that on both databases.
-    dated = _Segment([*where, column.is_not(None)], (column, G.id), dated=True)
+    dated = _Segment([*where, column.is_not(None)], (column, G.id), dated=True, axis=axis)
     undated = _Segment([*where, column.is_(None)], (G.id,), dated=False)
     return [dated, undated]
 
 
 class PostListReader:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, walk_limit: int = WALK_LIMIT) -> None:
         self._session = session
         self._sqlite = session.get_bind().dialect.name == "sqlite"
+        self._walk_limit = walk_limit
 
     async def page(
         self, filters: ListFilter, sort_by: str, descending: bool, page: int, limit: int
@@ -104,8 +123,10 @@ class PostListReader:
         if where is None:
             return [], 0
         segments = _segments(where, sort_by, filters.dated_only)
-        if filters.dated_only:
-            counts = [await self._count(segment) for segment in segments]
+        # With date bounds: one segment, its weeks on the scheduled axis known exactly.
+        bounded = await self._scheduled_weeks(filters, where) if filters.dated_only else None
+        if bounded is not None:
+            counts = [sum(n for _, n in bounded)]
         else:
             counts = [await self._tallied(filters, segment.dated) for segment in segments]
         if filters.dated_only and sort_by != "scheduledTime" and self._sqlite:
@@ -121,24 +142,101 @@ class PostListReader:
                 skip -= count
                 continue
             take = min(limit - len(ids), count - skip)
-            ids.extend(await self._ids(segment, descending, skip, take, count))
+            if min(skip, count - skip - take) <= self._walk_limit:
+                ids.extend(await self._walked_ids(segment, descending, skip, take, count))
+            elif (weeks := await self._weeks(filters, segment, bounded)) is not None:
+                ids.extend(await self._ids_in_week(segment, weeks, descending, skip, take))
+            else:
+                ids.extend(await self._walked_ids(segment, descending, skip, take, count))
             skip = 0
             if len(ids) == limit:
                 break
         return await self.groups(ids), total
 
-    async def _count(self, segment: _Segment) -> int:
-        query = select(func.count()).select_from(G).where(*segment.where)
+    async def _count(self, where: list[ColumnElement[bool]]) -> int:
+        query = select(func.count()).select_from(G).where(*where)
         return int(await self._session.scalar(query) or 0)
 
     async def _tallied(self, filters: ListFilter, dated: bool | None) -> int:
         """The kept tally (`store.post_tally`): a sum of a few rows, equal to `_count`'s walk
         over the index for every filter without date bounds."""
-        bits = None if filters.platform_prefix is None else prefix_bits(filters.platform_prefix)
-        query = sum_query(filters.account_id, filters.status, bits, dated)
+        query = sum_query(filters.account_id, filters.status, _bits(filters), dated)
         return int(await self._session.scalar(query) or 0)
 
-    async def _ids(
+    async def _tallied_weeks(
+        self, filters: ListFilter, axis: str, first: int | None, last: int | None
+    ) -> Weeks:
+        query = weeks_query(
+            filters.account_id, axis, filters.status, _bits(filters), first, last, False
+        )
+        return [(week, int(n)) for week, n in await self._session.execute(query)]
+
+    async def _scheduled_weeks(
+        self, filters: ListFilter, where: list[ColumnElement[bool]]
+    ) -> Weeks:
+        """The groups between the date bounds by week of their scheduled time: the weeks
+        strictly inside from the tallies, the two edge weeks, which the bounds cut, counted
+        from the index."""
+        low, high = filters.scheduled_from, filters.scheduled_to
+        first = None if low is None else week_of(low)
+        last = None if high is None else week_of(high)
+        if first is not None and first == last:
+            return [(first, await self._count(where))]
+        inner_first = None if first is None else first + 1
+        inner_last = None if last is None else last - 1
+        weeks: Weeks = []
+        if first is not None:
+            edge = await self._count([*where, G.scheduled_at < week_start(first + 1)])
+            weeks.append((first, edge))
+        weeks.extend(await self._tallied_weeks(filters, SCHEDULED, inner_first, inner_last))
+        if last is not None:
+            start = week_start(last)
+            edge = await self._count(where if start is None else [*where, G.scheduled_at >= start])
+            weeks.append((last, edge))
+        return [(week, n) for week, n in weeks if n]
+
+    async def _weeks(
+        self, filters: ListFilter, segment: _Segment, bounded: Weeks | None
+    ) -> Weeks | None:
+        """The segment's matches by week of its sort's time, or None when the tallies cannot
+        tell them: no time to sort by (undated drafts), or date bounds on another axis."""
+        if segment.axis is None:
+            return None
+        if filters.dated_only:
+            return bounded if segment.axis == SCHEDULED else None
+        return await self._tallied_weeks(filters, segment.axis, None, None)
+
+    async def _ids_in_week(
+        self, segment: _Segment, weeks: Weeks, descending: bool, skip: int, take: int
+    ) -> list[str]:
+        """The page that starts `skip` matches into the segment: the weeks before the one it
+        starts in are skipped by their counts, and only that week is walked."""
+        column = segment.keys[0]
+        landing = None
+        for week, n in reversed(weeks) if descending else weeks:
+            if skip < n:
+                landing = week
+                break
+            skip -= n
+        if landing is None:  # the counts and the segment disagree: never with kept tallies
+            return []
+        week = landing
+        if descending:
+            start = week_start(week + 1)
+            bound = [] if start is None else [column < start]
+        else:
+            start = week_start(week)
+            bound = [] if start is None else [column >= start]
+        query = (
+            select(G.id)
+            .where(*segment.where, *bound)
+            .order_by(*segment.order(descending))
+            .offset(skip)
+            .limit(take)
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def _walked_ids(
         self, segment: _Segment, descending: bool, skip: int, take: int, count: int
     ) -> list[str]:
         from_end = count - skip - take
@@ -174,3 +272,7 @@ class PostListReader:
             where.append(tuple_(G.scheduled_at, G.id) > tuple_(*after))
         query = select(G.id).where(*where).order_by(G.scheduled_at, G.id).limit(limit)
         return list((await self._session.scalars(query)).all())
+
+
+def _bits(filters: ListFilter) -> int | None:
+    return None if filters.platform_prefix is None else prefix_bits(filters.platform_prefix)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.post_state import TargetState, group_status, transition, wire_status
 from herald.models import Connection, ConnectionGate, PostGroup, PublishAttempt, PublishTarget
-from herald.store.post_tally import current_keys, note
+from herald.store.post_tally import current_keys, note, stored_key
 from herald.store.publish_queue import SETTLED
 from herald.store.webhook_events import targets_finished
 
@@ -244,12 +244,9 @@ class PublishResultStore:
         session = self._session.sync_session
         for start in range(0, len(ids), ID_CHUNK):
             chunk = ids[start : start + ID_CHUNK]
-            stored = {
-                group_id: (account, status, bits, dated)
-                for group_id, account, status, bits, dated in await self._session.execute(
-                    current_keys(chunk)
-                )
-            }
+            stored = dict(
+                stored_key(row) for row in await self._session.execute(current_keys(chunk))
+            )
             rows = await self._session.execute(
                 select(_target.c.post_group_id, _target.c.state, _target.c.sent_at).where(
                     _target.c.post_group_id.in_(chunk)
@@ -264,10 +261,10 @@ class PublishResultStore:
                 status = group_status(
                     wire_status(TargetState(state), sent=sent) for state, sent in targets
                 ).value
-                if old is None or old[1] == status:
+                if old is None or old.status == status:
                     continue
                 updates.append({"group_id": group_id, "status": status})
-                note(session, old, (old[0], status, old[2], old[3]))
+                note(session, old, old._replace(status=status))
             if updates:
                 await self._session.execute(_SET_GROUP_STATUS, updates)
 
