@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, text, update
 
 from herald.db.migrate import MIGRATIONS_DIR
 from herald.domain.timestamps import utc_now
-from herald.models import PostGroup, PostTally, PostWeekTally, PublishTarget
+from herald.models import PostCrossTally, PostGroup, PostTally, PostWeekTally, PublishTarget
 from herald.services.post import refresh_group_status
 from herald.store.post import PostListQuery, PostStore
 from herald.store.publish_result import PublishResultStore
@@ -63,13 +63,22 @@ def _week(moment: datetime) -> int:
 
 
 def _week_tallies(server: LiveServer) -> tuple[dict[Any, int], dict[Any, int]]:
-    """(kept week tallies, groups counted by (account, axis, week, status, platform set))."""
+    """(kept week and cross tallies, groups counted by their keys): (account, axis, week,
+    status, platform set) and (account, "x" + axis, week, scheduled week, status, platform set)."""
 
     async def read(session: Any) -> tuple[dict[Any, int], dict[Any, int]]:
-        t = PostWeekTally
-        kept = await session.execute(
-            select(t.account_id, t.axis, t.week, t.status, t.platform_bits, t.n)
-        )
+        w, x = PostWeekTally, PostCrossTally
+        kept: dict[Any, int] = {}
+        for account, axis, week, status, bits, n in await session.execute(
+            select(w.account_id, w.axis, w.week, w.status, w.platform_bits, w.n)
+        ):
+            if n:
+                kept[(account, axis, week, status, bits)] = n
+        for account, axis, week, scheduled, status, bits, n in await session.execute(
+            select(x.account_id, x.axis, x.week, x.scheduled_week, x.status, x.platform_bits, x.n)
+        ):
+            if n:
+                kept[(account, "x" + axis, week, scheduled, status, bits)] = n
         groups = await session.execute(
             select(
                 G.account_id, G.status, G.platform_bits, G.scheduled_at, G.created_at, G.updated_at
@@ -81,7 +90,9 @@ def _week_tallies(server: LiveServer) -> tuple[dict[Any, int], dict[Any, int]]:
             counted[(account, "u", _week(updated), status, bits)] += 1
             if scheduled is not None:
                 counted[(account, "s", _week(scheduled), status, bits)] += 1
-        return {key: n for *key, n in kept if n for key in [tuple(key)]}, dict(counted)
+                for axis, moment in (("xc", created), ("xu", updated)):
+                    counted[(account, axis, _week(moment), _week(scheduled), status, bits)] += 1
+        return kept, dict(counted)
 
     return server.transaction(read)
 
@@ -317,15 +328,19 @@ def test_the_week_backfill_puts_each_group_in_the_week_the_code_does(
     server.transaction(stage)
     kept, counted = _week_tallies(server)
     assert kept == counted
-    assert len({week for _, axis, week, _, _ in counted if axis == "c"}) >= 6
+    assert len({key[2] for key in counted if key[1] == "c"}) >= 6
+    assert len({key[3] for key in counted if key[1] == "xu"}) >= 4
     migration = _migration("post_week_tally")
 
     async def rebuild(session: Any) -> None:
-        # Half the tallies lost, the rest doubled: the backfill adds what is missing.
+        # Some tallies lost, the rest doubled: the backfills add what is missing.
         await session.execute(delete(PostWeekTally).where(PostWeekTally.axis != "c"))
         await session.execute(update(PostWeekTally).values(n=PostWeekTally.n * 2))
+        await session.execute(delete(PostCrossTally).where(PostCrossTally.axis == "u"))
+        await session.execute(update(PostCrossTally).values(n=PostCrossTally.n * 2))
         dialect = session.get_bind().dialect.name
-        await session.execute(text(str(migration.backfill(dialect))))
+        await session.execute(text(str(migration.backfill_weeks(dialect))))
+        await session.execute(text(str(migration.backfill_cross(dialect))))
 
     server.transaction(rebuild)
     assert _week_tallies(server)[0] == counted

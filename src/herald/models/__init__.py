@@ -12,7 +12,7 @@ from herald.models.media import Media
 from herald.models.oauth_state import OAuthState
 from herald.models.post import PostGroup, PublishAttempt, PublishTarget
 from herald.models.post_artwork import PostArtwork
-from herald.models.post_tally import PostTally, PostWeekTally
+from herald.models.post_tally import PostCrossTally, PostTally, PostWeekTally
 from herald.models.rate_limit import MediaUrlWindow, RateLimitWindow
 from herald.models.upload_session import UploadSession
 from herald.models.webhook import Webhook, WebhookDelivery
@@ -30,6 +30,7 @@ __all__ = [
     "MediaUrlWindow",
     "OAuthState",
     "PostArtwork",
+    "PostCrossTally",
     "PostGroup",
     "PostTally",
     "PostWeekTally",

@@ -42,3 +42,22 @@ class PostWeekTally(Base):
     status: Mapped[str] = mapped_column(String(32), primary_key=True)
     platform_bits: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class PostCrossTally(Base):
+    """How many of an account's dated groups with this stored status and platform set were
+    created (`c`) or last updated (`u`) in one week and are scheduled in another. A list sorted
+    by creation or update with date bounds on the scheduled time starts its walk at the first
+    week that can hold a match, instead of walking every newer group (`store.post_list`)."""
+
+    __tablename__ = "post_cross_tally"
+
+    account_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    axis: Mapped[str] = mapped_column(String(1), primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scheduled_week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    platform_bits: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)

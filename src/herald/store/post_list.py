@@ -5,6 +5,8 @@ count and an offset walk index entries only; the groups of the page are loaded a
 id. Two things keep the walks short and the indexes usable on both databases:
 - a list sorted by a column with NULLs (scheduledTime: undated drafts go last in both
   directions) is read as two segments, dated then undated, each in plain index order;
+- a list bounded by scheduled time but sorted by another starts and ends its walk at the
+  first and last week of that time that can hold a match (`post_cross_tally`);
 - a deep page skips whole weeks of its sort's time axis by their kept tallies
   (`post_week_tally`) and walks the index only inside the week it lands in; a page that the
   tallies cannot place (the undated drafts, or a date bound on another axis than the sort's)
@@ -31,6 +33,7 @@ from herald.store.post_tally import (
     CREATED,
     SCHEDULED,
     UPDATED,
+    reach_query,
     sum_query,
     week_of,
     week_start,
@@ -129,9 +132,10 @@ class PostListReader:
             counts = [sum(n for _, n in bounded)]
         else:
             counts = [await self._tallied(filters, segment.dated) for segment in segments]
-        if filters.dated_only and sort_by != "scheduledTime" and self._sqlite:
-            walk = filters.conditions(_UNINDEXED_SCHEDULED_AT) or []
-            segments = _segments(walk, sort_by, filters.dated_only)
+        if filters.dated_only and sort_by != "scheduledTime":
+            walk = (filters.conditions(_UNINDEXED_SCHEDULED_AT) or []) if self._sqlite else where
+            reach = await self._reach(filters, sort_by)
+            segments = _segments([*walk, *reach], sort_by, filters.dated_only)
         total = sum(counts)
         # A page past the last starts at the end: the offset then fits a 64-bit integer however
         # large the requested page number is, and the page is empty.
@@ -194,6 +198,27 @@ class PostListReader:
             edge = await self._count(where if start is None else [*where, G.scheduled_at >= start])
             weeks.append((last, edge))
         return [(week, n) for week, n in weeks if n]
+
+    async def _reach(self, filters: ListFilter, sort_by: str) -> list[ColumnElement[bool]]:
+        """Bounds on the sort's time that no match lies outside: the first and last week of it
+        holding a group scheduled in the weeks of the date bounds (`post_cross_tally`). Without
+        them a page sorted by creation but bounded by schedule walks every group created after
+        the newest match (a third of the history for `toDate` a year ago)."""
+        low, high = filters.scheduled_from, filters.scheduled_to
+        query = reach_query(
+            filters.account_id,
+            _AXES[sort_by],
+            filters.status,
+            _bits(filters),
+            None if low is None else week_of(low),
+            None if high is None else week_of(high),
+        )
+        first, last = (await self._session.execute(query)).one()
+        column = _SORT_COLUMNS[sort_by]
+        if first is None or last is None:
+            return []  # nothing matches: the count says so, and no page is read
+        start, end = week_start(first), week_start(last + 1)
+        return [*([] if start is None else [column >= start]), column < end]
 
     async def _weeks(
         self, filters: ListFilter, segment: _Segment, bounded: Weeks | None

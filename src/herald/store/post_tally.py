@@ -6,6 +6,8 @@ times) adjusts them in the same transaction.
   `totalItems` without date bounds.
 - `post_week_tally` counts them by (time axis, week, status, platform set): a date-bounded
   total, and the weeks a deep page can skip without walking them.
+- `post_cross_tally` counts the dated ones by (created or updated week, scheduled week, status,
+  platform set): where a list sorted by one time and bounded by the other can start its walk.
 
 - Changes made through the ORM (create-post, update-post, delete-post, demotion, anything that
   adds, edits or deletes a `PostGroup`) are seen at flush (`_count_flush`). The old values come
@@ -33,11 +35,12 @@ from sqlalchemy import Table, bindparam, event, func, inspect, select, tuple_, u
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
-from herald.models import PostGroup, PostTally, PostWeekTally
+from herald.models import PostCrossTally, PostGroup, PostTally, PostWeekTally
 
 G = PostGroup
 _tally: Table = PostTally.__table__  # type: ignore[assignment]
 _week_tally: Table = PostWeekTally.__table__  # type: ignore[assignment]
+_cross_tally: Table = PostCrossTally.__table__  # type: ignore[assignment]
 _PENDING = "herald.post_tally.pending"
 TALLIED = ("status", "platform_bits", "scheduled_at", "created_at", "updated_at")
 _EPOCH_DAY = date(1970, 1, 1)
@@ -85,12 +88,14 @@ def key_of(
 
 TallyKey = tuple[str, str, int, bool]  # account, status, platform set, dated
 WeekKey = tuple[str, str, int, str, int]  # account, axis, week, status, platform set
+CrossKey = tuple[str, str, int, int, str, int]  # ..., axis, week, scheduled week, ...
 
 
 class _Pending:
     def __init__(self) -> None:
         self.tally: Counter[TallyKey] = Counter()
         self.weeks: Counter[WeekKey] = Counter()
+        self.cross: Counter[CrossKey] = Counter()
 
     def add(self, key: Key, delta: int) -> None:
         account, status, bits, scheduled, created, updated = key
@@ -99,6 +104,8 @@ class _Pending:
         self.weeks[(account, UPDATED, updated, status, bits)] += delta
         if scheduled is not None:
             self.weeks[(account, SCHEDULED, scheduled, status, bits)] += delta
+            self.cross[(account, CREATED, created, scheduled, status, bits)] += delta
+            self.cross[(account, UPDATED, updated, scheduled, status, bits)] += delta
 
 
 def note(session: Session, old: Key | None, new: Key | None) -> None:
@@ -182,6 +189,12 @@ def _apply_at_commit(session: Session) -> None:
             _week_tally,
             ("account_id", "axis", "week", "status", "platform_bits"),
             pending.weeks,
+        )
+        apply(
+            session,
+            _cross_tally,
+            ("account_id", "axis", "week", "scheduled_week", "status", "platform_bits"),
+            pending.cross,
         )
 
 
@@ -273,3 +286,28 @@ def weeks_query(
         query = query.where(c.week <= last)
     order = c.week.desc() if descending else c.week.asc()
     return query.group_by(c.week).having(total != 0).order_by(order)
+
+
+def reach_query(
+    account_id: str,
+    axis: str,
+    status: str | None,
+    bits: int | None,
+    first: int | None,
+    last: int | None,
+) -> Any:
+    """(first, last) week on one axis (created or updated) that holds any of the account's
+    groups with this status and one of these platforms scheduled in weeks `first` to `last`
+    (inclusive; None: unbounded); (None, None) when no week does."""
+    c = _cross_tally.c
+    query = select(c.week).where(c.account_id == account_id, c.axis == axis)
+    if status is not None:
+        query = query.where(c.status == status)
+    if bits is not None:
+        query = query.where(c.platform_bits.op("&")(bits) != 0)
+    if first is not None:
+        query = query.where(c.scheduled_week >= first)
+    if last is not None:
+        query = query.where(c.scheduled_week <= last)
+    weeks = query.group_by(c.week).having(func.sum(c.n) != 0).subquery()
+    return select(func.min(weeks.c.week), func.max(weeks.c.week))
