@@ -64,7 +64,7 @@ def _week(moment: datetime) -> int:
 
 def _week_tallies(server: LiveServer) -> tuple[dict[Any, int], dict[Any, int]]:
     """(kept week and cross tallies, groups counted by their keys): (account, axis, week,
-    status, platform set) and (account, "x" + axis, week, scheduled week, status, platform set)."""
+    status, platform set) and (account, "x" + axis, week, scheduled week)."""
 
     async def read(session: Any) -> tuple[dict[Any, int], dict[Any, int]]:
         w, x = PostWeekTally, PostCrossTally
@@ -74,11 +74,11 @@ def _week_tallies(server: LiveServer) -> tuple[dict[Any, int], dict[Any, int]]:
         ):
             if n:
                 kept[(account, axis, week, status, bits)] = n
-        for account, axis, week, scheduled, status, bits, n in await session.execute(
-            select(x.account_id, x.axis, x.week, x.scheduled_week, x.status, x.platform_bits, x.n)
+        for account, axis, week, scheduled, n in await session.execute(
+            select(x.account_id, x.axis, x.week, x.scheduled_week, x.n)
         ):
             if n:
-                kept[(account, "x" + axis, week, scheduled, status, bits)] = n
+                kept[(account, "x" + axis, week, scheduled)] = n
         groups = await session.execute(
             select(
                 G.account_id, G.status, G.platform_bits, G.scheduled_at, G.created_at, G.updated_at
@@ -91,7 +91,7 @@ def _week_tallies(server: LiveServer) -> tuple[dict[Any, int], dict[Any, int]]:
             if scheduled is not None:
                 counted[(account, "s", _week(scheduled), status, bits)] += 1
                 for axis, moment in (("xc", created), ("xu", updated)):
-                    counted[(account, axis, _week(moment), _week(scheduled), status, bits)] += 1
+                    counted[(account, axis, _week(moment), _week(scheduled))] += 1
         return kept, dict(counted)
 
     return server.transaction(read)

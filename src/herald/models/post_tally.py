@@ -45,10 +45,12 @@ class PostWeekTally(Base):
 
 
 class PostCrossTally(Base):
-    """How many of an account's dated groups with this stored status and platform set were
-    created (`c`) or last updated (`u`) in one week and are scheduled in another. A list sorted
-    by creation or update with date bounds on the scheduled time starts its walk at the first
-    week that can hold a match, instead of walking every newer group (`store.post_list`)."""
+    """How many of an account's dated groups were created (`c`) or last updated (`u`) in one
+    week and are scheduled in another. A list sorted by creation or update with date bounds on
+    the scheduled time starts its walk at the first week that can hold a match, instead of
+    walking every newer group (`store.post_list`). Status and platforms are left out: the bounds
+    it gives need only hold every match, and without them the engine's status changes never
+    touch it and an account has at most a row per pair of weeks."""
 
     __tablename__ = "post_cross_tally"
 
@@ -58,6 +60,4 @@ class PostCrossTally(Base):
     axis: Mapped[str] = mapped_column(String(1), primary_key=True)
     week: Mapped[int] = mapped_column(Integer, primary_key=True)
     scheduled_week: Mapped[int] = mapped_column(Integer, primary_key=True)
-    status: Mapped[str] = mapped_column(String(32), primary_key=True)
-    platform_bits: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -201,15 +201,13 @@ class PostListReader:
 
     async def _reach(self, filters: ListFilter, sort_by: str) -> list[ColumnElement[bool]]:
         """Bounds on the sort's time that no match lies outside: the first and last week of it
-        holding a group scheduled in the weeks of the date bounds (`post_cross_tally`). Without
+        holding any group scheduled in the weeks of the date bounds (`post_cross_tally`). Without
         them a page sorted by creation but bounded by schedule walks every group created after
         the newest match (a third of the history for `toDate` a year ago)."""
         low, high = filters.scheduled_from, filters.scheduled_to
         query = reach_query(
             filters.account_id,
             _AXES[sort_by],
-            filters.status,
-            _bits(filters),
             None if low is None else week_of(low),
             None if high is None else week_of(high),
         )

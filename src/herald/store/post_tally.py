@@ -6,8 +6,8 @@ times) adjusts them in the same transaction.
   `totalItems` without date bounds.
 - `post_week_tally` counts them by (time axis, week, status, platform set): a date-bounded
   total, and the weeks a deep page can skip without walking them.
-- `post_cross_tally` counts the dated ones by (created or updated week, scheduled week, status,
-  platform set): where a list sorted by one time and bounded by the other can start its walk.
+- `post_cross_tally` counts the dated ones by (created or updated week, scheduled week): where
+  a list sorted by one time and bounded by the other can start and end its walk.
 
 - Changes made through the ORM (create-post, update-post, delete-post, demotion, anything that
   adds, edits or deletes a `PostGroup`) are seen at flush (`_count_flush`). The old values come
@@ -88,7 +88,7 @@ def key_of(
 
 TallyKey = tuple[str, str, int, bool]  # account, status, platform set, dated
 WeekKey = tuple[str, str, int, str, int]  # account, axis, week, status, platform set
-CrossKey = tuple[str, str, int, int, str, int]  # ..., axis, week, scheduled week, ...
+CrossKey = tuple[str, str, int, int]  # account, axis, week, scheduled week
 
 
 class _Pending:
@@ -104,8 +104,8 @@ class _Pending:
         self.weeks[(account, UPDATED, updated, status, bits)] += delta
         if scheduled is not None:
             self.weeks[(account, SCHEDULED, scheduled, status, bits)] += delta
-            self.cross[(account, CREATED, created, scheduled, status, bits)] += delta
-            self.cross[(account, UPDATED, updated, scheduled, status, bits)] += delta
+            self.cross[(account, CREATED, created, scheduled)] += delta
+            self.cross[(account, UPDATED, updated, scheduled)] += delta
 
 
 def note(session: Session, old: Key | None, new: Key | None) -> None:
@@ -193,7 +193,7 @@ def _apply_at_commit(session: Session) -> None:
         apply(
             session,
             _cross_tally,
-            ("account_id", "axis", "week", "scheduled_week", "status", "platform_bits"),
+            ("account_id", "axis", "week", "scheduled_week"),
             pending.cross,
         )
 
@@ -288,23 +288,12 @@ def weeks_query(
     return query.group_by(c.week).having(total != 0).order_by(order)
 
 
-def reach_query(
-    account_id: str,
-    axis: str,
-    status: str | None,
-    bits: int | None,
-    first: int | None,
-    last: int | None,
-) -> Any:
+def reach_query(account_id: str, axis: str, first: int | None, last: int | None) -> Any:
     """(first, last) week on one axis (created or updated) that holds any of the account's
-    groups with this status and one of these platforms scheduled in weeks `first` to `last`
-    (inclusive; None: unbounded); (None, None) when no week does."""
+    groups scheduled in weeks `first` to `last` (inclusive; None: unbounded); (None, None) when
+    no week does."""
     c = _cross_tally.c
     query = select(c.week).where(c.account_id == account_id, c.axis == axis)
-    if status is not None:
-        query = query.where(c.status == status)
-    if bits is not None:
-        query = query.where(c.platform_bits.op("&")(bits) != 0)
     if first is not None:
         query = query.where(c.scheduled_week >= first)
     if last is not None:
