@@ -35,6 +35,7 @@ from herald.store.post_tally import (
     UPDATED,
     reach_query,
     sum_query,
+    week_end,
     week_of,
     week_start,
     weeks_query,
@@ -179,25 +180,45 @@ class PostListReader:
         self, filters: ListFilter, where: list[ColumnElement[bool]]
     ) -> Weeks:
         """The groups between the date bounds by week of their scheduled time: the weeks
-        strictly inside from the tallies, the two edge weeks, which the bounds cut, counted
-        from the index."""
+        strictly inside from the tallies; each edge week, which a bound cuts, counted from the
+        index on whichever side of the bound is shorter (the other side is the week's tally
+        less that count)."""
         low, high = filters.scheduled_from, filters.scheduled_to
         first = None if low is None else week_of(low)
         last = None if high is None else week_of(high)
         if first is not None and first == last:
             return [(first, await self._count(where))]
-        inner_first = None if first is None else first + 1
-        inner_last = None if last is None else last - 1
-        weeks: Weeks = []
-        if first is not None:
-            edge = await self._count([*where, G.scheduled_at < week_start(first + 1)])
-            weeks.append((first, edge))
-        weeks.extend(await self._tallied_weeks(filters, SCHEDULED, inner_first, inner_last))
-        if last is not None:
-            start = week_start(last)
-            edge = await self._count(where if start is None else [*where, G.scheduled_at >= start])
-            weeks.append((last, edge))
-        return [(week, n) for week, n in weeks if n]
+        tallied = dict(await self._tallied_weeks(filters, SCHEDULED, first, last))
+        unbounded = ListFilter(filters.account_id, filters.status, filters.platform_prefix)
+        plain = unbounded.conditions() or []
+        if low is not None and first is not None:
+            tallied[first] = await self._edge(plain, tallied.get(first, 0), first, low, True)
+        if high is not None and last is not None:
+            tallied[last] = await self._edge(plain, tallied.get(last, 0), last, high, False)
+        return [(week, n) for week, n in sorted(tallied.items()) if n]
+
+    async def _edge(
+        self,
+        plain: list[ColumnElement[bool]],
+        week_total: int,
+        week: int,
+        bound: datetime,
+        keep_later: bool,
+    ) -> int:
+        """The matches of a week at or after `bound` (`keep_later`), or at or before it:
+        counted, or the week's total less the other side counted, whichever side is shorter in
+        time (so, roughly, in index entries to walk)."""
+        start, end = week_start(week), week_end(week)
+        column = G.scheduled_at
+        in_week = [*([] if start is None else [column >= start]), column < end]
+        inside = column >= bound if keep_later else column <= bound
+        outside = column < bound if keep_later else column > bound
+        if start is not None:
+            later, earlier = end - bound, bound - start
+            inside_span, outside_span = (later, earlier) if keep_later else (earlier, later)
+            if outside_span < inside_span:
+                return week_total - await self._count([*plain, *in_week, outside])
+        return await self._count([*plain, *in_week, inside])
 
     async def _reach(self, filters: ListFilter, sort_by: str) -> list[ColumnElement[bool]]:
         """Bounds on the sort's time that no match lies outside: the first and last week of it
@@ -215,7 +236,7 @@ class PostListReader:
         column = _SORT_COLUMNS[sort_by]
         if first is None or last is None:
             return []  # nothing matches: the count says so, and no page is read
-        start, end = week_start(first), week_start(last + 1)
+        start, end = week_start(first), week_end(last)
         return [*([] if start is None else [column >= start]), column < end]
 
     async def _weeks(
@@ -244,11 +265,10 @@ class PostListReader:
         if landing is None:  # the counts and the segment disagree: never with kept tallies
             return []
         week = landing
+        start = week_start(week)
         if descending:
-            start = week_start(week + 1)
-            bound = [] if start is None else [column < start]
+            bound = [column < week_end(week)]
         else:
-            start = week_start(week)
             bound = [] if start is None else [column >= start]
         query = (
             select(G.id)

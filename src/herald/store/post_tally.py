@@ -72,6 +72,11 @@ def week_start(week: int) -> datetime | None:
     return EPOCH + timedelta(days=7 * week) if week > 0 else None
 
 
+def week_end(week: int) -> datetime:
+    """The first instant after a week."""
+    return EPOCH + timedelta(days=7 * (week + 1))
+
+
 def key_of(
     account_id: str,
     status: str,
