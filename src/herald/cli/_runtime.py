@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -104,6 +105,16 @@ def run_reporting_errors(main: Callable[[], Coroutine[Any, Any, T]], *, as_json:
             sys.stdout.write(json.dumps({"error": exc.message, "code": exc.code}) + "\n")
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from exc
+
+
+def freeze_startup_heap() -> None:
+    """Put every object alive after start-up (modules, classes, the app, the pools) out of the
+    garbage collector's sight. A full collection otherwise walks that whole heap and stalls the
+    event loop: 80–90 ms for the 160,000 objects of `herald serve`, measured on the 2-core VM,
+    which was most of list-posts' slowest answers. What requests and publishing allocate is
+    still collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_service_loop(main: Coroutine[Any, Any, T]) -> T:

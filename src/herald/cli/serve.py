@@ -8,6 +8,7 @@ import typer
 
 from herald.cli._runtime import (
     configure_logging,
+    freeze_startup_heap,
     migrated_transaction,
     run_reporting_errors,
     settings_of,
@@ -68,4 +69,5 @@ def serve(
         log_level=settings.log_level,
         access_log=False,
     )
+    freeze_startup_heap()
     uvicorn.Server(config).run()

@@ -12,7 +12,7 @@ import uvicorn
 
 from herald.api.context import AppContext
 from herald.app import build_context, create_operations_app
-from herald.cli._runtime import prepare_database
+from herald.cli._runtime import freeze_startup_heap, prepare_database
 from herald.config import Settings
 from herald.engine.dispatcher import Engine
 
@@ -32,6 +32,7 @@ async def run_worker(settings: Settings, metrics_port: int | None = None) -> Non
     serving = asyncio.create_task(operations.serve()) if operations else None
     try:
         await engine.start()
+        freeze_startup_heap()
         await stop.wait()
     finally:
         if operations is not None and serving is not None:
