@@ -148,6 +148,13 @@ def list_queries(now: datetime) -> list[tuple[str, dict[str, str]]]:
          {"platform": "telegram", "page": "mid", "limit": "100"}),
         ("sortBy=updatedAt&sortOrder=asc&page=mid&limit=100",
          {"sortBy": "updatedAt", "sortOrder": "asc", "page": "mid", "limit": "100"}),
+        ("sortBy=scheduledTime&sortOrder=asc&page=mid&limit=100",
+         {"sortBy": "scheduledTime", "sortOrder": "asc", "page": "mid", "limit": "100"}),
+        ("fromDate&toDate (60 days)&sortBy=scheduledTime&page=mid&limit=100",
+         {"fromDate": month_ago, "toDate": in_month, "sortBy": "scheduledTime",
+          "page": "mid", "limit": "100"}),
+        ("toDate=year ago&page=mid&limit=100",
+         {"toDate": year_ago, "page": "mid", "limit": "100"}),
     ]  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from herald.domain.timestamps import utc_now
 from herald.models import PostCrossTally, PostGroup, PostTally, PostWeekTally, PublishTarget
 from herald.services.post import refresh_group_status
 from herald.store.post import PostListQuery, PostStore
+from herald.store.post_tally import week_sql
 from herald.store.publish_result import PublishResultStore
 from support import LiveServer, Tenant, add_raw_connection, iso_in
 
@@ -64,7 +65,7 @@ def _week(moment: datetime) -> int:
 
 def _week_tallies(server: LiveServer) -> tuple[dict[Any, int], dict[Any, int]]:
     """(kept week and cross tallies, groups counted by their keys): (account, axis, week,
-    status, platform set) and (account, "x" + axis, week, scheduled week)."""
+    status, platform set) and (account, "x" + axis, week, scheduled week, status)."""
 
     async def read(session: Any) -> tuple[dict[Any, int], dict[Any, int]]:
         w, x = PostWeekTally, PostCrossTally
@@ -74,11 +75,11 @@ def _week_tallies(server: LiveServer) -> tuple[dict[Any, int], dict[Any, int]]:
         ):
             if n:
                 kept[(account, axis, week, status, bits)] = n
-        for account, axis, week, scheduled, n in await session.execute(
-            select(x.account_id, x.axis, x.week, x.scheduled_week, x.n)
+        for account, axis, week, scheduled, status, n in await session.execute(
+            select(x.account_id, x.axis, x.week, x.scheduled_week, x.status, x.n)
         ):
             if n:
-                kept[(account, "x" + axis, week, scheduled)] = n
+                kept[(account, "x" + axis, week, scheduled, status)] = n
         groups = await session.execute(
             select(
                 G.account_id, G.status, G.platform_bits, G.scheduled_at, G.created_at, G.updated_at
@@ -91,7 +92,7 @@ def _week_tallies(server: LiveServer) -> tuple[dict[Any, int], dict[Any, int]]:
             if scheduled is not None:
                 counted[(account, "s", _week(scheduled), status, bits)] += 1
                 for axis, moment in (("xc", created), ("xu", updated)):
-                    counted[(account, axis, _week(moment), _week(scheduled))] += 1
+                    counted[(account, axis, _week(moment), _week(scheduled), status)] += 1
         return kept, dict(counted)
 
     return server.transaction(read)
@@ -344,3 +345,14 @@ def test_the_week_backfill_puts_each_group_in_the_week_the_code_does(
 
     server.transaction(rebuild)
     assert _week_tallies(server)[0] == counted
+
+    async def weeks_by_the_database(session: Any) -> list[tuple[int, int]]:
+        dialect = session.get_bind().dialect.name
+        query = select(G.created_at, week_sql(G.created_at, dialect)).where(
+            G.account_id == tenant.account_id
+        )
+        return [(_week(moment), week) for moment, week in await session.execute(query)]
+
+    pairs = server.transaction(weeks_by_the_database)
+    assert len(pairs) == len(moments)
+    assert all(ours == theirs for ours, theirs in pairs), pairs

@@ -45,12 +45,11 @@ class PostWeekTally(Base):
 
 
 class PostCrossTally(Base):
-    """How many of an account's dated groups were created (`c`) or last updated (`u`) in one
-    week and are scheduled in another. A list sorted by creation or update with date bounds on
-    the scheduled time starts its walk at the first week that can hold a match, instead of
-    walking every newer group (`store.post_list`). Status and platforms are left out: the bounds
-    it gives need only hold every match, and without them the engine's status changes never
-    touch it and an account has at most a row per pair of weeks."""
+    """How many of an account's dated groups with this stored status were created (`c`) or last
+    updated (`u`) in one week and are scheduled in another. A list sorted by creation or update
+    with date bounds on the scheduled time starts its walk at the first week that can hold a
+    match, and a deep page of it skips whole weeks (`store.post_list`). The platform set is left
+    out: it would multiply the rows by the sets in use, for a rare combination of filters."""
 
     __tablename__ = "post_cross_tally"
 
@@ -60,4 +59,5 @@ class PostCrossTally(Base):
     axis: Mapped[str] = mapped_column(String(1), primary_key=True)
     week: Mapped[int] = mapped_column(Integer, primary_key=True)
     scheduled_week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -18,12 +18,22 @@ the index."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select, tuple_, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.db.types import UTCDateTime
@@ -33,10 +43,12 @@ from herald.store.post_tally import (
     CREATED,
     SCHEDULED,
     UPDATED,
+    cross_weeks_query,
     reach_query,
     sum_query,
     week_end,
     week_of,
+    week_sql,
     week_start,
     weeks_query,
 )
@@ -53,6 +65,7 @@ _SORT_COLUMNS: dict[str, Any] = {
     "scheduledTime": G.scheduled_at,
 }
 _AXES = {"createdAt": CREATED, "updatedAt": UPDATED, "scheduledTime": SCHEDULED}
+_SORT_COLUMNS_BY_AXIS = {_AXES[name]: column for name, column in _SORT_COLUMNS.items()}
 # A page this close to either end of its segment is walked from the index: about what walking
 # into one week costs at a million groups over three years.
 WALK_LIMIT = 5_000
@@ -229,6 +242,7 @@ class PostListReader:
         query = reach_query(
             filters.account_id,
             _AXES[sort_by],
+            filters.status,
             None if low is None else week_of(low),
             None if high is None else week_of(high),
         )
@@ -246,9 +260,47 @@ class PostListReader:
         tell them: no time to sort by (undated drafts), or date bounds on another axis."""
         if segment.axis is None:
             return None
-        if filters.dated_only:
-            return bounded if segment.axis == SCHEDULED else None
-        return await self._tallied_weeks(filters, segment.axis, None, None)
+        if not filters.dated_only:
+            return await self._tallied_weeks(filters, segment.axis, None, None)
+        if segment.axis == SCHEDULED:
+            return bounded
+        if filters.platform_prefix is not None:
+            return None  # the cross tallies leave platforms out
+        return await self._cross_weeks(filters, segment.axis)
+
+    async def _cross_weeks(self, filters: ListFilter, axis: str) -> Weeks:
+        """The groups between the date bounds (on the scheduled time) by week of their created
+        or updated time: those scheduled in the weeks strictly inside the bounds from the cross
+        tallies, those in the two edge weeks, which the bounds cut, counted from the index and
+        grouped by week in the database."""
+        low, high = filters.scheduled_from, filters.scheduled_to
+        first = None if low is None else week_of(low)
+        last = None if high is None else week_of(high)
+        inner_first = None if first is None else first + 1
+        inner_last = None if last is None else last - 1
+        weeks: Counter[int] = Counter()
+        if first is None or last is None or first < last:
+            query = cross_weeks_query(
+                filters.account_id, axis, filters.status, inner_first, inner_last
+            )
+            weeks.update({week: int(n) for week, n in await self._session.execute(query)})
+        where = filters.conditions() or []
+        column = G.scheduled_at
+        edges: list[ColumnElement[bool]] = []
+        if first is not None and first == last:
+            edges = [true()]
+        else:
+            if first is not None:
+                edges.append(column < week_end(first))
+            if last is not None:
+                start = week_start(last)
+                edges.append(true() if start is None else column >= start)
+        if edges:
+            dialect = self._session.get_bind().dialect.name
+            week = week_sql(_SORT_COLUMNS_BY_AXIS[axis], dialect).label("week")
+            query = select(week, func.count()).where(*where, or_(*edges)).group_by(week)
+            weeks.update({int(w): int(n) for w, n in await self._session.execute(query)})
+        return [(week, n) for week, n in sorted(weeks.items()) if n]
 
     async def _ids_in_week(
         self, segment: _Segment, weeks: Weeks, descending: bool, skip: int, take: int

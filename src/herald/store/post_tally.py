@@ -6,8 +6,9 @@ times) adjusts them in the same transaction.
   `totalItems` without date bounds.
 - `post_week_tally` counts them by (time axis, week, status, platform set): a date-bounded
   total, and the weeks a deep page can skip without walking them.
-- `post_cross_tally` counts the dated ones by (created or updated week, scheduled week): where
-  a list sorted by one time and bounded by the other can start and end its walk.
+- `post_cross_tally` counts the dated ones by (created or updated week, scheduled week, status):
+  where a list sorted by one time and bounded by the other starts its walk, and how many of its
+  matches each week of the sort's time holds.
 
 - Changes made through the ORM (create-post, update-post, delete-post, demotion, anything that
   adds, edits or deletes a `PostGroup`) are seen at flush (`_count_flush`). The old values come
@@ -31,7 +32,21 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, event, func, inspect, select, tuple_, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    Table,
+    bindparam,
+    cast,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
@@ -93,7 +108,7 @@ def key_of(
 
 TallyKey = tuple[str, str, int, bool]  # account, status, platform set, dated
 WeekKey = tuple[str, str, int, str, int]  # account, axis, week, status, platform set
-CrossKey = tuple[str, str, int, int]  # account, axis, week, scheduled week
+CrossKey = tuple[str, str, int, int, str]  # account, axis, week, scheduled week, status
 
 
 class _Pending:
@@ -109,8 +124,8 @@ class _Pending:
         self.weeks[(account, UPDATED, updated, status, bits)] += delta
         if scheduled is not None:
             self.weeks[(account, SCHEDULED, scheduled, status, bits)] += delta
-            self.cross[(account, CREATED, created, scheduled)] += delta
-            self.cross[(account, UPDATED, updated, scheduled)] += delta
+            self.cross[(account, CREATED, created, scheduled, status)] += delta
+            self.cross[(account, UPDATED, updated, scheduled, status)] += delta
 
 
 def note(session: Session, old: Key | None, new: Key | None) -> None:
@@ -198,7 +213,7 @@ def _apply_at_commit(session: Session) -> None:
         apply(
             session,
             _cross_tally,
-            ("account_id", "axis", "week", "scheduled_week"),
+            ("account_id", "axis", "week", "scheduled_week", "status"),
             pending.cross,
         )
 
@@ -293,15 +308,45 @@ def weeks_query(
     return query.group_by(c.week).having(total != 0).order_by(order)
 
 
-def reach_query(account_id: str, axis: str, first: int | None, last: int | None) -> Any:
-    """(first, last) week on one axis (created or updated) that holds any of the account's
-    groups scheduled in weeks `first` to `last` (inclusive; None: unbounded); (None, None) when
-    no week does."""
+def _cross_weeks(
+    account_id: str, axis: str, status: str | None, first: int | None, last: int | None
+) -> Any:
     c = _cross_tally.c
-    query = select(c.week).where(c.account_id == account_id, c.axis == axis)
+    query = select(c.week, func.sum(c.n).label("n")).where(
+        c.account_id == account_id, c.axis == axis
+    )
+    if status is not None:
+        query = query.where(c.status == status)
     if first is not None:
         query = query.where(c.scheduled_week >= first)
     if last is not None:
         query = query.where(c.scheduled_week <= last)
-    weeks = query.group_by(c.week).having(func.sum(c.n) != 0).subquery()
+    return query.group_by(c.week).having(func.sum(c.n) != 0)
+
+
+def reach_query(
+    account_id: str, axis: str, status: str | None, first: int | None, last: int | None
+) -> Any:
+    """(first, last) week on one axis (created or updated) that holds any of the account's
+    groups with this status scheduled in weeks `first` to `last` (inclusive; None: unbounded);
+    (None, None) when no week does."""
+    weeks = _cross_weeks(account_id, axis, status, first, last).subquery()
     return select(func.min(weeks.c.week), func.max(weeks.c.week))
+
+
+def cross_weeks_query(
+    account_id: str, axis: str, status: str | None, first: int | None, last: int | None
+) -> Any:
+    """(week, groups) on one axis (created or updated) for the account's groups with this
+    status scheduled in weeks `first` to `last` (inclusive; None: unbounded), in week order."""
+    return _cross_weeks(account_id, axis, status, first, last).order_by(_cross_tally.c.week)
+
+
+def week_sql(column: Any, dialect: str) -> Any:
+    """`week_of` computed by the database from a stored time, as the migration that filled the
+    tallies computed it: from the stored date's text on SQLite, the UTC date on PostgreSQL."""
+    if dialect == "postgresql":
+        day = func.timezone("UTC", column).cast(Date) - literal(date(1970, 1, 1), Date)
+        return type_coerce(func.greatest(day, 0), Integer) // 7
+    days = cast(func.julianday(func.substr(column, 1, 10)) - 2440587.5, Integer)
+    return type_coerce(func.max(days, 0), Integer) // 7

@@ -1,6 +1,6 @@
 """Kept tallies of each account's groups by week: by (time axis, week, status, platform set) for
-date-bounded totals and deep pages, and by (created or updated week, scheduled week) for lists
-sorted by one time and bounded by the other.
+date-bounded totals and deep pages, and by (created or updated week, scheduled week, status) for
+lists sorted by one time and bounded by the other.
 
 Each backfill is the one statement `reads20tally` uses: it adds, for each key, (groups counted)
 - (tally already kept) as of its own snapshot, so whatever writers running the new code commit
@@ -25,7 +25,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 WEEK_KEY = "account_id, axis, week, status, platform_bits"
-CROSS_KEY = "account_id, axis, week, scheduled_week"
+CROSS_KEY = "account_id, axis, week, scheduled_week, status"
 
 
 def _week(column: str, dialect: str) -> str:
@@ -63,8 +63,8 @@ def backfill_cross(dialect: str) -> sa.TextClause:
     scheduled = _week("scheduled_at", dialect)
     counts = [
         f"SELECT account_id, '{axis}' AS axis, {_week(column, dialect)} AS week,"  # noqa: S608
-        f" {scheduled} AS scheduled_week, count(*) AS n"
-        " FROM post_group WHERE scheduled_at IS NOT NULL GROUP BY account_id, 3, 4"
+        f" {scheduled} AS scheduled_week, status, count(*) AS n"
+        " FROM post_group WHERE scheduled_at IS NOT NULL GROUP BY account_id, 3, 4, status"
         for axis, column in (("c", "created_at"), ("u", "updated_at"))
     ]
     return _add_counts("post_cross_tally", CROSS_KEY, counts)
@@ -88,9 +88,10 @@ def upgrade() -> None:
         sa.Column("axis", sa.String(length=1), nullable=False),
         sa.Column("week", sa.Integer(), nullable=False),
         sa.Column("scheduled_week", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["account.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("account_id", "axis", "week", "scheduled_week"),
+        sa.PrimaryKeyConstraint("account_id", "axis", "week", "scheduled_week", "status"),
     )
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
