@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -111,6 +111,20 @@ class _Segment:
     keys: tuple[Any, ...]  # ascending
     dated: bool | None = None  # only groups with a time (True) or without (False)
     axis: str | None = None  # the week tallies' axis of keys[0], when it is a time
+    # First and last week of keys[0] that can hold a match, when known (see `_reach`).
+    span: tuple[int | None, int | None] = (None, None)
+
+    def within(self, first: int | None, last: int | None) -> list[ColumnElement[bool]]:
+        """`where`, with keys[0] kept to weeks `first` to `last` and to the span: one lower
+        and one upper bound, so the planner ranges over the sort's index with both."""
+        first = _later(first, self.span[0])
+        last = _earlier(last, self.span[1])
+        column = self.keys[0]
+        start = None if first is None else week_start(first)
+        bounds = [] if start is None else [column >= start]
+        if last is not None:
+            bounds.append(column < week_end(last))
+        return [*self.where, *bounds]
 
     def order(self, descending: bool) -> list[Any]:
         return [key.desc() if descending else key.asc() for key in self.keys]
@@ -148,8 +162,8 @@ class PostListReader:
             counts = [await self._tallied(filters, segment.dated) for segment in segments]
         if filters.dated_only and sort_by != "scheduledTime":
             walk = (filters.conditions(_UNINDEXED_SCHEDULED_AT) or []) if self._sqlite else where
-            reach = await self._reach(filters, sort_by)
-            segments = _segments([*walk, *reach], sort_by, filters.dated_only)
+            span = await self._reach(filters, sort_by)
+            segments = [replace(seg, span=span) for seg in _segments(walk, sort_by, True)]
         total = sum(counts)
         # A page past the last starts at the end: the offset then fits a 64-bit integer however
         # large the requested page number is, and the page is empty.
@@ -233,11 +247,12 @@ class PostListReader:
                 return week_total - await self._count([*plain, *in_week, outside])
         return await self._count([*plain, *in_week, inside])
 
-    async def _reach(self, filters: ListFilter, sort_by: str) -> list[ColumnElement[bool]]:
-        """Bounds on the sort's time that no match lies outside: the first and last week of it
-        holding any group scheduled in the weeks of the date bounds (`post_cross_tally`). Without
-        them a page sorted by creation but bounded by schedule walks every group created after
-        the newest match (a third of the history for `toDate` a year ago)."""
+    async def _reach(self, filters: ListFilter, sort_by: str) -> tuple[int | None, int | None]:
+        """The first and last week of the sort's time holding any group with the filter's
+        status scheduled in the weeks of the date bounds (`post_cross_tally`): no match lies
+        outside them. Without them a page sorted by creation but bounded by schedule walks every
+        group created after the newest match (a third of the history for `toDate` a year
+        ago)."""
         low, high = filters.scheduled_from, filters.scheduled_to
         query = reach_query(
             filters.account_id,
@@ -247,11 +262,7 @@ class PostListReader:
             None if high is None else week_of(high),
         )
         first, last = (await self._session.execute(query)).one()
-        column = _SORT_COLUMNS[sort_by]
-        if first is None or last is None:
-            return []  # nothing matches: the count says so, and no page is read
-        start, end = week_start(first), week_end(last)
-        return [*([] if start is None else [column >= start]), column < end]
+        return (None, None) if first is None or last is None else (int(first), int(last))
 
     async def _weeks(
         self, filters: ListFilter, segment: _Segment, bounded: Weeks | None
@@ -307,7 +318,6 @@ class PostListReader:
     ) -> list[str]:
         """The page that starts `skip` matches into the segment: the weeks before the one it
         starts in are skipped by their counts, and only that week is walked."""
-        column = segment.keys[0]
         landing = None
         for week, n in reversed(weeks) if descending else weeks:
             if skip < n:
@@ -317,17 +327,9 @@ class PostListReader:
         if landing is None:  # the counts and the segment disagree: never with kept tallies
             return []
         week = landing
-        start = week_start(week)
-        if descending:
-            bound = [column < week_end(week)]
-        else:
-            bound = [] if start is None else [column >= start]
+        where = segment.within(None, week) if descending else segment.within(week, None)
         query = (
-            select(G.id)
-            .where(*segment.where, *bound)
-            .order_by(*segment.order(descending))
-            .offset(skip)
-            .limit(take)
+            select(G.id).where(*where).order_by(*segment.order(descending)).offset(skip).limit(take)
         )
         return list((await self._session.scalars(query)).all())
 
@@ -338,7 +340,7 @@ class PostListReader:
         backwards = from_end < skip
         query = (
             select(G.id)
-            .where(*segment.where)
+            .where(*segment.within(None, None))
             .order_by(*segment.order(descending != backwards))
             .offset(from_end if backwards else skip)
             .limit(take)
@@ -371,3 +373,11 @@ class PostListReader:
 
 def _bits(filters: ListFilter) -> int | None:
     return None if filters.platform_prefix is None else prefix_bits(filters.platform_prefix)
+
+
+def _later(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _earlier(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
