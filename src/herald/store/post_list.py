@@ -160,10 +160,10 @@ class PostListReader:
             counts = [sum(n for _, n in bounded)]
         else:
             counts = [await self._tallied(filters, segment.dated) for segment in segments]
-        if filters.dated_only and sort_by != "scheduledTime":
+        cross = filters.dated_only and sort_by != "scheduledTime"
+        if cross:
             walk = (filters.conditions(_UNINDEXED_SCHEDULED_AT) or []) if self._sqlite else where
-            span = await self._reach(filters, sort_by)
-            segments = [replace(seg, span=span) for seg in _segments(walk, sort_by, True)]
+            segments = _segments(walk, sort_by, True)
         total = sum(counts)
         # A page past the last starts at the end: the offset then fits a 64-bit integer however
         # large the requested page number is, and the page is empty.
@@ -174,11 +174,15 @@ class PostListReader:
                 skip -= count
                 continue
             take = min(limit - len(ids), count - skip)
-            if min(skip, count - skip - take) <= self._walk_limit:
-                ids.extend(await self._walked_ids(segment, descending, skip, take, count))
-            elif (weeks := await self._weeks(filters, segment, bounded)) is not None:
+            near_an_end = min(skip, count - skip - take) <= self._walk_limit
+            weeks = None if near_an_end else await self._weeks(filters, segment, bounded)
+            if weeks:
+                # The weeks holding matches are known: they bound the walk as `_reach` would.
+                segment = replace(segment, span=(weeks[0][0], weeks[-1][0]))
                 ids.extend(await self._ids_in_week(segment, weeks, descending, skip, take))
             else:
+                if cross:
+                    segment = replace(segment, span=await self._reach(filters, sort_by))
                 ids.extend(await self._walked_ids(segment, descending, skip, take, count))
             skip = 0
             if len(ids) == limit:
