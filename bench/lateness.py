@@ -50,6 +50,7 @@ class Options:
     concurrency: int
     workers: int
     timeout: float
+    host_initial_limit: int | None  # HERALD_ENGINE_HOST_INITIAL_LIMIT; None: the default
 
 
 def parse_options() -> Options:
@@ -60,21 +61,36 @@ def parse_options() -> Options:
     parser.add_argument("--concurrency", type=int, default=4096, help="C, across all processes")
     parser.add_argument("--workers", type=int, help="K worker processes (postgres; default 4)")
     parser.add_argument("--timeout", type=float, default=900.0, help="drain deadline, seconds")
+    parser.add_argument(
+        "--host-initial-limit",
+        type=int,
+        help="calls each process starts with against the simulator, as an operator who knows "
+        "the platform's capacity would set it (default: the engine's own, which slow-starts)",
+    )
     args = parser.parse_args()
     workers = 1 if args.backend == "sqlite" else (args.workers or 4)
     return Options(
-        args.backend, args.groups, args.latency_ms, args.concurrency, workers, args.timeout
+        args.backend,
+        args.groups,
+        args.latency_ms,
+        args.concurrency,
+        workers,
+        args.timeout,
+        args.host_initial_limit,
     )
 
 
 async def start_engines(children: Children, db: BenchDb, options: Options) -> list[Child]:
     """One embedded `herald serve` (SQLite), or K `herald worker` processes sharing C."""
-    per_process = max(1, options.concurrency // options.workers)
+    settings: dict[str, object] = {
+        "engine_concurrency": max(1, options.concurrency // options.workers)
+    }
+    if options.host_initial_limit is not None:
+        settings["engine_host_initial_limit"] = options.host_initial_limit
     if db.backend == "sqlite":
-        return [await start_embedded(children, db.data_dir, engine_concurrency=per_process)]
+        return [await start_embedded(children, db.data_dir, **settings)]
     workers = [
-        start_worker(children, f"worker{n}", db.url, engine_concurrency=per_process)
-        for n in range(options.workers)
+        start_worker(children, f"worker{n}", db.url, **settings) for n in range(options.workers)
     ]
     for worker in workers:
         await wait_until_up(worker, log_marker=STARTED)
@@ -168,6 +184,7 @@ def main() -> None:
     print(
         f"backend {options.backend}; N {options.groups}; L {options.latency_ms:.0f} ms; "
         f"C {options.concurrency} ({options.workers} x {per}); K {options.workers}; "
+        f"host initial limit {options.host_initial_limit or 'default'}; "
         f"CPUs {os.cpu_count()}; herald sources {source_digest()}"
     )
     with workspace() as workdir:

@@ -123,6 +123,18 @@ def _seal_with_another_key(server: LiveServer, connection_id: str) -> None:
     server.transaction(write)
 
 
+def test_credentials_sealed_anew_are_opened_anew(
+    server: LiveServer, engine: Engine, tenant: Tenant
+) -> None:
+    """The engine keeps opened credentials by their sealed value: once a connection's are sealed
+    anew (here under a key the engine lacks), its next post must not go out with the old ones."""
+    first = create_post(tenant)
+    assert post_when(tenant, first, "published", "failed")["status"] == "published"
+    _seal_with_another_key(server, target_rows(server, first)[0].connection_id)
+    second = create_post(tenant)
+    wait_until(lambda: _attempts(server, second)[:1] == ["engine_error"])
+
+
 def test_a_target_that_keeps_crashing_the_engine_is_parked(
     server: LiveServer, engine: Engine, tenant: Tenant, sandbox: httpx.Client
 ) -> None:

@@ -71,7 +71,9 @@ class MediaPreparer:
         platform, media = Platform(claim.platform), group.media
         too_large = [m for m in media if m.too_large]
         missing: list[MediaContext] = []
-        if not too_large:
+        # Most posts have no files: asking the store about none still cost a pass through the
+        # event loop per post (an empty gather).
+        if media and not too_large:
             too_large, missing = await self._check_files(media)
         if too_large:
             name = too_large[0].storage_key.rsplit("/", 1)[-1]

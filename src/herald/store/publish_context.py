@@ -57,7 +57,7 @@ class PublishContextStore:
         ).where(Connection.id.in_(wanted))
         return {
             row.id: ConnectionContext(row.id, row.options or {}, row.credentials, row.account_id)
-            for row in await self._session.execute(query)
+            for row in await self._columns(query)
         }
 
     async def groups(self, ids: Iterable[str]) -> dict[str, GroupContext]:
@@ -82,8 +82,14 @@ class PublishContextStore:
                 row.first_comment,
                 artwork.get(row.id, {}),
             )
-            for row in await self._session.execute(query)
+            for row in await self._columns(query)
         }
+
+    async def _columns(self, query: Any) -> Any:
+        """Plain columns, read on the session's connection: through the session every row
+        also went through the ORM's result machinery, per claimed target."""
+        connection = await self._session.connection()
+        return await connection.execute(query)
 
     async def _media(self, group_ids: set[str]) -> dict[str, list[MediaContext]]:
         query = (
