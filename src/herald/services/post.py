@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -297,7 +297,21 @@ def set_due(target: PublishTarget, state: TargetState, scheduled_at: datetime | 
         target.expire_at = None
 
 
-def current_status(group: PostGroup) -> PostStatus:
+class TargetLike(Protocol):
+    """A target as the status rules read it: an ORM row, or a plain row of list-posts."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def sent_at(self) -> datetime | None: ...
+
+
+class GroupLike(Protocol):
+    @property
+    def targets(self) -> Sequence[TargetLike]: ...
+
+
+def current_status(group: GroupLike) -> PostStatus:
     """From the targets, always: the stored `status` is only refreshed on edits and when a
     target finishes, so it lags while the engine claims and sends (it is a filter index)."""
     return group_status(target_status(t) for t in group.targets)
@@ -307,7 +321,7 @@ def refresh_group_status(group: PostGroup) -> None:
     group.status = current_status(group).value
 
 
-def target_status(target: PublishTarget) -> PostStatus:
+def target_status(target: TargetLike) -> PostStatus:
     return wire_status(TargetState(target.state), sent=target.sent_at is not None)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.models import PostGroup
 from herald.services.post import PostDetails
 from herald.store.post import PostListQuery, PostStore
-from herald.store.post_list import PostListReader
+from herald.store.post_list import ListedGroup, PostListReader
 
 # A calendar page: a month of a busy account holds tens of thousands of posts, so the calendar
 # reads them in pages of at most this many, by time.
@@ -21,8 +21,14 @@ CALENDAR_LIMIT = 200
 
 
 @dataclass(frozen=True)
+class ListEntry:
+    group: ListedGroup
+    media_urls: Sequence[str]  # the files that are there, in upload order
+
+
+@dataclass(frozen=True)
 class PostPage:
-    posts: Sequence[PostDetails]
+    posts: Sequence[ListEntry]
     page: int
     limit: int
     total: int
@@ -40,8 +46,10 @@ class CalendarPage:
 
 
 async def list_posts(session: AsyncSession, query: PostListQuery) -> PostPage:
-    groups, total = await PostStore(session).list_page(query)
-    posts = await _with_media(session, groups)
+    ids, total = await PostStore(session).list_page_ids(query)
+    groups = await PostListReader(session).listed(ids)
+    urls = await _media_urls(session, ids)
+    posts = [ListEntry(group, urls[group.id]) for group in groups]
     return PostPage(posts=posts, page=query.page, limit=query.limit, total=total)
 
 
@@ -66,7 +74,12 @@ async def calendar_range(
 
 
 async def _with_media(session: AsyncSession, groups: Sequence[PostGroup]) -> list[PostDetails]:
-    urls: dict[str, list[str]] = defaultdict(list)
-    for media in await PostStore(session).media_for([g.id for g in groups]):
-        urls[media.post_group_id].append(media.public_url)
+    urls = await _media_urls(session, [g.id for g in groups])
     return [PostDetails(group, urls[group.id]) for group in groups]
+
+
+async def _media_urls(session: AsyncSession, group_ids: Sequence[str]) -> dict[str, list[str]]:
+    urls: dict[str, list[str]] = defaultdict(list)
+    for media in await PostStore(session).media_for(group_ids):
+        urls[media.post_group_id].append(media.public_url)
+    return urls

@@ -54,6 +54,11 @@ class PostStore:
 
     async def list_page(self, query: PostListQuery) -> tuple[Sequence[PostGroup], int]:
         """One page in a stable order (ties broken by id) and the total across pages."""
+        ids, total = await self.list_page_ids(query)
+        return await PostListReader(self._session).groups(ids), total
+
+    async def list_page_ids(self, query: PostListQuery) -> tuple[list[str], int]:
+        """The ids of `list_page`'s groups, in order, and the total across pages."""
         filters = ListFilter(
             query.account_id,
             query.status,
@@ -62,7 +67,9 @@ class PostStore:
             query.scheduled_to,
         )
         reader = PostListReader(self._session)
-        return await reader.page(filters, query.sort_by, query.descending, query.page, query.limit)
+        return await reader.page_ids(
+            filters, query.sort_by, query.descending, query.page, query.limit
+        )
 
     async def media_for(self, group_ids: Sequence[str]) -> Sequence[Media]:
         if not group_ids:

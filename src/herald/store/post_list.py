@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.db.types import UTCDateTime
 from herald.domain.platform import prefix_bits
-from herald.models import PostGroup
+from herald.models import PostGroup, PublishTarget
 from herald.store.post_tally import (
     CREATED,
     SCHEDULED,
@@ -54,6 +54,7 @@ from herald.store.post_tally import (
 )
 
 G = PostGroup
+T = PublishTarget
 # SQLite's planner, given a bound on scheduled_at and another sort, ranges over the scheduled
 # time index and sorts every match (half a million at a year's bound). A unary `+` keeps the
 # bound off that index, so the page walks the sort's index and stops at the page; the count
@@ -70,6 +71,26 @@ _SORT_COLUMNS_BY_AXIS = {_AXES[name]: column for name, column in _SORT_COLUMNS.i
 # into one week costs at a million groups over three years.
 WALK_LIMIT = 5_000
 Weeks = list[tuple[int, int]]  # (week, matching groups), in time order
+
+
+@dataclass(frozen=True)
+class ListedTarget:
+    platform: str
+    external_account_id: str
+    state: str
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ListedGroup:
+    """A group as list-posts shows it, read as plain rows."""
+
+    id: str
+    content: str
+    scheduled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    targets: tuple[ListedTarget, ...]
 
 
 @dataclass(frozen=True)
@@ -150,6 +171,13 @@ class PostListReader:
         self, filters: ListFilter, sort_by: str, descending: bool, page: int, limit: int
     ) -> tuple[Sequence[PostGroup], int]:
         """One page in a stable order (ties broken by id) and the exact total across pages."""
+        ids, total = await self.page_ids(filters, sort_by, descending, page, limit)
+        return await self.groups(ids), total
+
+    async def page_ids(
+        self, filters: ListFilter, sort_by: str, descending: bool, page: int, limit: int
+    ) -> tuple[list[str], int]:
+        """The ids of `page`'s groups in order, and the exact total across pages."""
         where = filters.conditions()
         if where is None:
             return [], 0
@@ -187,7 +215,7 @@ class PostListReader:
             skip = 0
             if len(ids) == limit:
                 break
-        return await self.groups(ids), total
+        return ids, total
 
     async def _count(self, where: list[ColumnElement[bool]]) -> int:
         query = select(func.count()).select_from(G).where(*where)
@@ -351,6 +379,25 @@ class PostListReader:
         )
         ids = list((await self._session.scalars(query)).all())
         return ids[::-1] if backwards else ids
+
+    async def listed(self, ids: Sequence[str]) -> list[ListedGroup]:
+        """What list-posts shows of these groups, in the order of `ids`: plain rows, two
+        statements, no ORM objects (building those was most of a page of 100's cost)."""
+        if not ids:
+            return []
+        groups = await self._session.execute(
+            select(G.id, G.content, G.scheduled_at, G.created_at, G.updated_at).where(G.id.in_(ids))
+        )
+        targets: dict[str, list[ListedTarget]] = {group_id: [] for group_id in ids}
+        rows = await self._session.execute(
+            select(T.post_group_id, T.platform, T.external_account_id, T.state, T.sent_at)
+            .where(T.post_group_id.in_(ids))
+            .order_by(T.post_group_id, T.position)
+        )
+        for group_id, platform, account, state, sent_at in rows:
+            targets[group_id].append(ListedTarget(platform, account, state, sent_at))
+        found = {row.id: ListedGroup(*row, targets=tuple(targets[row.id])) for row in groups}
+        return [found[group_id] for group_id in ids if group_id in found]
 
     async def groups(self, ids: Sequence[str]) -> list[PostGroup]:
         """The groups (targets loaded) in the order of `ids`."""

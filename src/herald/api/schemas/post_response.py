@@ -17,7 +17,7 @@ from herald.domain.timestamps import format_timestamp
 from herald.models import Media, PostGroup, PublishTarget
 from herald.services.first_comment import comment_state
 from herald.services.post import READY, PostDetails, current_status, target_status
-from herald.services.post_list import PostPage
+from herald.services.post_list import ListEntry, PostPage
 
 
 class CreatedTarget(WireModel):
@@ -335,8 +335,8 @@ def get_post_response(details: PostDetails) -> GetPostResponse:
     )
 
 
-def _listed_post(details: PostDetails) -> ListedPost:
-    group = details.group
+def _listed_post(entry: ListEntry) -> ListedPost:
+    group = entry.group
     return ListedPost(
         post_group_id=group.id,
         content=group.content,
@@ -346,11 +346,13 @@ def _listed_post(details: PostDetails) -> ListedPost:
         updated_at=format_timestamp(group.updated_at),
         platforms=[
             ListedPlatform(
-                platform_id=_connection_id(t), platform=t.platform, status=target_status(t).value
+                platform_id=platform_id(Platform(t.platform), t.external_account_id),
+                platform=t.platform,
+                status=target_status(t).value,
             )
             for t in group.targets
         ],
-        media_urls=list(details.media_urls),
+        media_urls=list(entry.media_urls),
     )
 
 
