@@ -298,8 +298,13 @@ def set_due(target: PublishTarget, state: TargetState, scheduled_at: datetime | 
 
 
 class TargetLike(Protocol):
-    """A target as the status rules read it: an ORM row, or a plain row of list-posts."""
+    """A target as the status rules and answers read it: an ORM row, or a plain row of
+    list-posts."""
 
+    @property
+    def platform(self) -> str: ...
+    @property
+    def external_account_id(self) -> str: ...
     @property
     def state(self) -> str: ...
     @property

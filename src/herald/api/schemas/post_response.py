@@ -16,7 +16,7 @@ from herald.domain.post_state import PostStatus
 from herald.domain.timestamps import format_timestamp
 from herald.models import Media, PostGroup, PublishTarget
 from herald.services.first_comment import comment_state
-from herald.services.post import READY, PostDetails, current_status, target_status
+from herald.services.post import READY, PostDetails, TargetLike, current_status, target_status
 from herald.services.post_list import ListEntry, PostPage
 
 
@@ -196,7 +196,7 @@ class UpdatePostResponse(WireModel):
     media: list[MediaResult] | None = omitted_when_none("Sent only when mediaUrls was")
 
 
-def _connection_id(target: PublishTarget) -> str:
+def _connection_id(target: TargetLike) -> str:
     return platform_id(Platform(target.platform), target.external_account_id)
 
 
@@ -346,9 +346,7 @@ def _listed_post(entry: ListEntry) -> ListedPost:
         updated_at=format_timestamp(group.updated_at),
         platforms=[
             ListedPlatform(
-                platform_id=platform_id(Platform(t.platform), t.external_account_id),
-                platform=t.platform,
-                status=target_status(t).value,
+                platform_id=_connection_id(t), platform=t.platform, status=target_status(t).value
             )
             for t in group.targets
         ],
