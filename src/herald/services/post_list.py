@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from herald.models import PostGroup
 from herald.services.post import PostDetails
 from herald.store.post import PostListQuery, PostStore
-from herald.store.post_list import ListedGroup, PostListReader
+from herald.store.post_list import PostListReader
+from herald.store.post_rows import ListedGroup, listed_groups
 
 # A calendar page: a month of a busy account holds tens of thousands of posts, so the calendar
 # reads them in pages of at most this many, by time.
@@ -47,7 +48,7 @@ class CalendarPage:
 
 async def list_posts(session: AsyncSession, query: PostListQuery) -> PostPage:
     ids, total = await PostStore(session).list_page_ids(query)
-    groups = await PostListReader(session).listed(ids)
+    groups = await listed_groups(session, ids)
     urls = await _media_urls(session, ids)
     posts = [ListEntry(group, urls[group.id]) for group in groups]
     return PostPage(posts=posts, page=query.page, limit=query.limit, total=total)

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.db.types import UTCDateTime
 from herald.domain.platform import prefix_bits
-from herald.models import PostGroup, PublishTarget
+from herald.models import PostGroup
 from herald.store.post_tally import (
     CREATED,
     SCHEDULED,
@@ -54,7 +54,6 @@ from herald.store.post_tally import (
 )
 
 G = PostGroup
-T = PublishTarget
 # SQLite's planner, given a bound on scheduled_at and another sort, ranges over the scheduled
 # time index and sorts every match (half a million at a year's bound). A unary `+` keeps the
 # bound off that index, so the page walks the sort's index and stops at the page; the count
@@ -71,26 +70,6 @@ _SORT_COLUMNS_BY_AXIS = {_AXES[name]: column for name, column in _SORT_COLUMNS.i
 # into one week costs at a million groups over three years.
 WALK_LIMIT = 5_000
 Weeks = list[tuple[int, int]]  # (week, matching groups), in time order
-
-
-@dataclass(frozen=True)
-class ListedTarget:
-    platform: str
-    external_account_id: str
-    state: str
-    sent_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ListedGroup:
-    """A group as list-posts shows it, read as plain rows."""
-
-    id: str
-    content: str
-    scheduled_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    targets: tuple[ListedTarget, ...]
 
 
 @dataclass(frozen=True)
@@ -350,15 +329,13 @@ class PostListReader:
     ) -> list[str]:
         """The page that starts `skip` matches into the segment: the weeks before the one it
         starts in are skipped by their counts, and only that week is walked."""
-        landing = None
-        for week, n in reversed(weeks) if descending else weeks:
+        ordered = reversed(weeks) if descending else weeks
+        for week, n in ordered:  # noqa: B007 (the week the loop stops at is the page's)
             if skip < n:
-                landing = week
                 break
             skip -= n
-        if landing is None:  # the counts and the segment disagree: never with kept tallies
+        else:  # the counts and the segment disagree: never with kept tallies
             return []
-        week = landing
         where = segment.within(None, week) if descending else segment.within(week, None)
         query = (
             select(G.id).where(*where).order_by(*segment.order(descending)).offset(skip).limit(take)
@@ -379,25 +356,6 @@ class PostListReader:
         )
         ids = list((await self._session.scalars(query)).all())
         return ids[::-1] if backwards else ids
-
-    async def listed(self, ids: Sequence[str]) -> list[ListedGroup]:
-        """What list-posts shows of these groups, in the order of `ids`: plain rows, two
-        statements, no ORM objects (building those was most of a page of 100's cost)."""
-        if not ids:
-            return []
-        groups = await self._session.execute(
-            select(G.id, G.content, G.scheduled_at, G.created_at, G.updated_at).where(G.id.in_(ids))
-        )
-        targets: dict[str, list[ListedTarget]] = {group_id: [] for group_id in ids}
-        rows = await self._session.execute(
-            select(T.post_group_id, T.platform, T.external_account_id, T.state, T.sent_at)
-            .where(T.post_group_id.in_(ids))
-            .order_by(T.post_group_id, T.position)
-        )
-        for group_id, platform, account, state, sent_at in rows:
-            targets[group_id].append(ListedTarget(platform, account, state, sent_at))
-        found = {row.id: ListedGroup(*row, targets=tuple(targets[row.id])) for row in groups}
-        return [found[group_id] for group_id in ids if group_id in found]
 
     async def groups(self, ids: Sequence[str]) -> list[PostGroup]:
         """The groups (targets loaded) in the order of `ids`."""
