@@ -18,7 +18,7 @@ from starlette.datastructures import ImmutableMultiDict
 
 from herald.api.dashboard.compose import picker, requested_time
 from herald.api.dashboard.compose_fields import comment_body, platform_settings
-from herald.api.dashboard.render import local_time, render
+from herald.api.dashboard.render import local_time, post_not_found_page, render
 from herald.api.dashboard.viewer import CurrentViewer, Viewer, read_form
 from herald.api.deps import Context
 from herald.api.schemas.post_request import parse_update_post
@@ -86,14 +86,7 @@ async def edit_page(post_id: str, context: Context, viewer: CurrentViewer) -> HT
     try:
         return await _form(context, viewer, post_id)
     except AppError as exc:
-        return render(
-            "message.html",
-            viewer,
-            title="Post not found",
-            status=exc.status_code,
-            notice=exc.message,
-            notice_kind="error",
-        )
+        return post_not_found_page(viewer, exc)
 
 
 @router.post("/posts/{post_id}/edit")
@@ -135,13 +128,6 @@ async def save_edit(
                 when=fields.get("when", ""),
             )
         except AppError as missing:  # another tenant's post, or gone meanwhile
-            return render(
-                "message.html",
-                viewer,
-                title="Post not found",
-                status=missing.status_code,
-                notice=missing.message,
-                notice_kind="error",
-            )
+            return post_not_found_page(viewer, missing)
     context.wake_publisher()
     return RedirectResponse(f"/posts/{post_id}", status_code=303)

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from herald.api.dashboard.render import render
+from herald.api.dashboard.render import post_not_found_page, render
 from herald.api.dashboard.viewer import CurrentViewer, Viewer, read_form
 from herald.api.deps import Context
 from herald.domain.platform import Platform, platform_id
@@ -82,14 +82,7 @@ async def _page(context: Context, viewer: Viewer, post_id: str, **notice: Any) -
     try:
         return await _show(context, viewer, post_id, **notice)
     except AppError as exc:
-        return render(
-            "message.html",
-            viewer,
-            title="Post not found",
-            status=exc.status_code,
-            notice=exc.message,
-            notice_kind="error",
-        )
+        return post_not_found_page(viewer, exc)
 
 
 @router.get("/posts/{post_id}")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from herald.api.dashboard.viewer import Viewer
+from herald.errors import AppError
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Scripts and styles only from Herald's own /static: no inline script, nothing from elsewhere.
@@ -48,3 +49,15 @@ def render(
 ) -> HTMLResponse:
     html = _ENV.get_template(template).render(viewer=viewer, **values)
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def post_not_found_page(viewer: Viewer, refusal: AppError) -> HTMLResponse:
+    """The API's refusal of a post (unknown, gone, or another tenant's) as a page."""
+    return render(
+        "message.html",
+        viewer,
+        title="Post not found",
+        status=refusal.status_code,
+        notice=refusal.message,
+        notice_kind="error",
+    )
