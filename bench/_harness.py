@@ -465,6 +465,10 @@ class CpuMeter:
     def start(self) -> None:
         self._start, self._machine, self._at = self._sample(), machine_cpu(), time.monotonic()
 
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds each process used since `start` (names as in `report`)."""
+        return {n: v - self._start.get(n, 0.0) for n, v in self._sample().items()}
+
     def report(self, per: int = 0, unit: str = "post") -> list[str]:
         """One line per process; with `per`, also its CPU milliseconds per `unit` (a figure
         that travels between machines better than wall-clock rates)."""

@@ -52,6 +52,7 @@ class Options:
     concurrency: int
     clients: int
     raw_client: bool
+    summary: Path | None  # where to write the figures as JSON (bench/floor_ratios.py reads it)
 
 
 def parse_options() -> Options:
@@ -66,6 +67,7 @@ def parse_options() -> Options:
         help="no HTTP library: the connector's requests serialized before T0 and written to "
         "sockets (bench/_raw_http.py), for the floor the simulator alone allows",
     )
+    parser.add_argument("--summary", type=Path, help="also write the figures here, as JSON")
     # Internal: one client process (started by the parent run).
     parser.add_argument("--client", nargs=4, metavar=("URL", "FIRST", "COUNT", "T0"))
     args = parser.parse_args()
@@ -82,6 +84,7 @@ def parse_options() -> Options:
         args.concurrency,
         args.clients,
         args.raw_client,
+        args.summary,
     )
 
 
@@ -221,6 +224,16 @@ async def run(options: Options, workdir: Path) -> None:
     print(f"client CPU: {client_cpu / len(ends) * 1e6:.0f} us per request, in all client processes")
     # The clients are not the harness's children: their CPU shows under "other processes".
     print("\n".join(cpu_lines))
+    if options.summary is not None:
+        summary = {
+            "start_p50_s": percentile(starts, 50),
+            "start_p99_s": percentile(starts, 99),
+            "finish_p99_s": percentile(ends, 99),
+            "throughput_per_s": throughput,
+            "client_cpu_ms_per_request": 1000 * client_cpu / len(ends),
+            "answered": len(ends),
+        }
+        options.summary.write_text(json.dumps(summary))
 
 
 def main() -> None:

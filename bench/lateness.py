@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import time
 from collections import Counter
@@ -51,6 +52,7 @@ class Options:
     workers: int
     timeout: float
     host_initial_limit: int | None  # HERALD_ENGINE_HOST_INITIAL_LIMIT; None: the default
+    summary: Path | None  # where to write the figures as JSON (bench/floor_ratios.py reads it)
 
 
 def parse_options() -> Options:
@@ -67,6 +69,7 @@ def parse_options() -> Options:
         help="calls each process starts with against the simulator, as an operator who knows "
         "the platform's capacity would set it (default: the engine's own, which slow-starts)",
     )
+    parser.add_argument("--summary", type=Path, help="also write the figures here, as JSON")
     args = parser.parse_args()
     workers = 1 if args.backend == "sqlite" else (args.workers or 4)
     return Options(
@@ -77,6 +80,7 @@ def parse_options() -> Options:
         workers,
         args.timeout,
         args.host_initial_limit,
+        args.summary,
     )
 
 
@@ -116,18 +120,22 @@ def seconds_after(moments: list[datetime | None], t0: datetime) -> list[float]:
     return [(m - t0).total_seconds() for m in moments if m is not None]
 
 
-def report(options: Options, rows: list[TargetRow], created: dict[str, list[datetime]]) -> None:
+def report(
+    options: Options, rows: list[TargetRow], created: dict[str, list[datetime]]
+) -> dict[str, float]:
+    """Print the lateness figures; return them for the summary (empty if nothing published)."""
     # Lateness counts from the time the user asked for (T0), not from `due_at`, which a retry
     # moves: a target that failed to connect and was sent 40 s later is 40 s late.
     t0 = min((r.scheduled_at for r in rows if r.scheduled_at), default=None)
     published = [r for r in rows if r.state == "published"]
     if t0 is None or not published:
         print("nothing was published")
-        return
+        return {}
     start = seconds_after([r.sent_at for r in published], t0)
     publish = seconds_after([r.published_at for r in published], t0)
+    receipt = receipt_lateness(rows, created)
     print(f"start lateness (sent_at - T0):             {spread(start)}")
-    print(f"platform receipt lateness (createdAt - T0): {spread(receipt_lateness(rows, created))}")
+    print(f"platform receipt lateness (createdAt - T0): {spread(receipt)}")
     print("  (createdAt includes L: the simulator waits L, then creates the post)")
     print(f"publish lateness (published_at - T0):      {spread(publish)}")
     drain = max(seconds_after([r.published_at or r.updated_at for r in rows], t0))
@@ -138,6 +146,17 @@ def report(options: Options, rows: list[TargetRow], created: dict[str, list[date
         f"throughput: {throughput:,.0f} targets/s (T0 to last published_at); "
         f"C/L = {ideal:,.0f}/s; fraction {throughput / ideal:.4f}"
     )
+    return {
+        "start_p50_s": percentile(start, 50),
+        "start_p99_s": percentile(start, 99),
+        "receipt_p99_s": percentile(receipt, 99),
+        "throughput_per_s": throughput,
+    }
+
+
+def engine_cpu(used: dict[str, float]) -> float:
+    """CPU seconds of the Herald processes (`serve[pid]`, `worker<n>[pid]`)."""
+    return sum(v for name, v in used.items() if name.startswith(("serve[", "worker")))
 
 
 async def run(options: Options, workdir: Path) -> None:
@@ -164,17 +183,29 @@ async def run(options: Options, workdir: Path) -> None:
             meter.start()
             left = await wait_drain(db.url, options.timeout)
             rows = await read_targets(db.url)
+            used = meter.seconds()
             cpu = meter.report(per=sum(r.state == "published" for r in rows))
             attempts = await attempt_outcomes(db.url, with_errors=True)
             created = await sim.created_at_by_ref()
             stats = await sim.call("GET", "/_sim/stats")
-    report(options, rows, created)
+    figures = report(options, rows, created)
     print(f"final states: {dict(Counter(r.state for r in rows))}")
     print(f"attempts (publish_attempt by outcome / error): {attempts}")
     if left:
         print(f"NOT terminal after {options.timeout:.0f} s: {left}")
     print(f"simulator: posts {stats['posts']}, duplicates {stats['duplicates']}")
     print("\n".join(cpu))
+    if options.summary is not None:
+        published = sum(r.state == "published" for r in rows)
+        summary = {
+            **figures,
+            "published": published,
+            "targets": len(rows),
+            "duplicates": stats["duplicates"],
+            "engine_cpu_ms_per_post": 1000 * engine_cpu(used) / max(published, 1),
+            "postgres_cpu_ms_per_post": 1000 * used.get("postgres (all)", 0.0) / max(published, 1),
+        }
+        options.summary.write_text(json.dumps(summary))
 
 
 def main() -> None:
