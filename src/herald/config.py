@@ -47,7 +47,9 @@ class Settings(BaseSettings):
 
     # Publishing engine (DESIGN §4). Throughput is about concurrency / platform latency.
     engine_concurrency: int = Field(default=500, ge=1)
-    engine_claim_batch: int = Field(default=500, ge=1)
+    # Most targets one claim takes: a burst claimed in fewer, larger statements starts sooner
+    # (2,000 posts due at once: p99 start 1.33 s at 500, 0.36 s at 2,000; bench/README.md).
+    engine_claim_batch: int = Field(default=2000, ge=1)
     engine_lease_seconds: float = Field(default=60.0, gt=0)
     engine_http_timeout_seconds: float = Field(default=30.0, gt=0)
     engine_host_initial_limit: int = Field(
