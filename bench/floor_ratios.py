@@ -12,9 +12,11 @@ moves both. Printed per round: the engine's figure, the floor, their ratio, and 
   (`--raw-client`, no HTTP library at all), the ceiling the issue's 0.9 is measured from.
 - p99 start lateness of 2,000 posts due at once: against the p99 of the client's call starts.
   The engine runs here with C = 8,192 so that one connection's fair share (a quarter of the
-  slots) holds all 2,000, as the floor's single client does.
+  slots) holds all 2,000, as the floor's single client does. The engine's start is its send
+  gate (`sent_at`), which comes before its call's first byte, so the p99 of platform receipt
+  (the simulator's createdAt) is printed beside the client's p99 of answers read, both after L.
 
-Usage: python bench/floor_ratios.py [--rounds 1] [--no-postgres]
+Usage: python bench/floor_ratios.py [--rounds 1] [--workers 1 4] [--no-postgres]
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def row(name: str, herald: float, floor: float, unit: str, target: str) -> str:
     )
 
 
-def one_round(workdir: Path, postgres: bool, workers: int) -> list[str]:
+def one_round(workdir: Path, postgres: bool, worker_counts: list[int]) -> list[str]:
     client = measure(ceiling("client-10k", N, 1), workdir)
     raw = measure(ceiling("raw-10k", N, 1, "--raw-client"), workdir)
     serve = measure(
@@ -116,6 +118,13 @@ def one_round(workdir: Path, postgres: bool, workers: int) -> list[str]:
             "≤ 0.5 s",
         ),
         row(
+            "2,000 posts, p99 platform receipt (floor: answer read), initial limit 4,096",
+            serve_2k["receipt_p99_s"],
+            client_2k["finish_p99_s"],
+            "s",
+            "",
+        ),
+        row(
             "2,000 posts, p99 start, default limit",
             serve_2k_default["start_p99_s"],
             client_2k["start_p99_s"],
@@ -123,11 +132,11 @@ def one_round(workdir: Path, postgres: bool, workers: int) -> list[str]:
             "≤ 0.5 s",
         ),
     ]
-    if postgres:
+    for workers in worker_counts if postgres else []:
         client_k = measure(ceiling(f"client-10k-x{workers}", N, workers), workdir)
         pg = measure(
             burst(
-                "pg-10k",
+                f"pg-10k-x{workers}",
                 "postgres",
                 N,
                 "--concurrency",
@@ -143,7 +152,8 @@ def one_round(workdir: Path, postgres: bool, workers: int) -> list[str]:
             raise SystemExit(f"not every post published exactly once: {pg}")
         lines.append(
             row(
-                f"CPU per post, {workers} workers together (PostgreSQL)",
+                f"CPU per post, {workers} worker(s) together (PostgreSQL; floor: {workers} "
+                "client process(es))",
                 pg["engine_cpu_ms_per_post"],
                 client_k["client_cpu_ms_per_request"],
                 "ms",
@@ -165,13 +175,15 @@ def one_round(workdir: Path, postgres: bool, workers: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=4, help="K PostgreSQL workers")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 4], help="K PostgreSQL workers, each K run"
+    )
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     print(f"herald sources {source_digest()}; N {N}; burst {BURST}; L {LATENCY_MS} ms; C {C}")
     with tempfile.TemporaryDirectory(prefix="herald-floors-") as directory:
         for number in range(1, args.rounds + 1):
-            lines = one_round(Path(directory), not args.no_postgres, args.workers)
+            lines = one_round(Path(directory), not args.no_postgres, list(args.workers))
             print(f"\nround {number}\n" + "\n".join(lines), flush=True)
 
 
