@@ -9,17 +9,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from herald.db.engine import unit_of_work
 from herald.domain.timestamps import utc_now
+from herald.store import group_status_due
 from herald.store.publish_queue import PublishQueueStore
 from herald.store.publish_result import PublishResultStore, Success
 
 T = TypeVar("T")
+# A group noted this long ago and not yet refreshed lost its worker (its refresh normally comes
+# within the batcher's 20 ms plus a transaction).
+LEFT_OVER_AFTER = timedelta(seconds=10)
+LEFT_OVER_BATCH = 1000
 Item = TypeVar("Item")
 logger = logging.getLogger("herald.engine")
 
@@ -178,9 +183,26 @@ class GroupStatusBatcher(_Collector[str, None]):
         self._sessions = sessions
 
     async def _flush(self, items: Sequence[str]) -> Sequence[None]:
-        async with unit_of_work(self._sessions) as session:
-            await PublishResultStore(session).refresh_group_statuses(items)
+        await self._refresh(items)
         return [None] * len(items)
+
+    async def refresh_left_over(self, now: datetime) -> int:
+        """Refresh the groups whose notes outlived their workers (store.group_status_due);
+        returns how many. A live worker clears its own within moments of the outcome."""
+        async with unit_of_work(self._sessions, write=False) as session:
+            left = await group_status_due.left_over(session, now - LEFT_OVER_AFTER, LEFT_OVER_BATCH)
+        await self._refresh(left)
+        return len(left)
+
+    async def _refresh(self, group_ids: Sequence[str]) -> None:
+        if not group_ids:
+            return
+        async with unit_of_work(self._sessions) as session:
+            await PublishResultStore(session).refresh_group_statuses(group_ids)
+        # Cleared only once the refresh is committed: a worker that dies in between leaves
+        # the notes for the next sweep, which refreshes again (a refresh is idempotent).
+        async with unit_of_work(self._sessions) as session:
+            await group_status_due.clear(session, group_ids)
 
 
 class SuccessBatcher(_OneTransaction[Success, bool]):

@@ -299,6 +299,8 @@ class Engine:
         if rescued or groups:
             logger.info("engine.rescued leases=%d expired_groups=%d", rescued, len(groups))
             self._wake.set()
+        if left := await self._groups.refresh_left_over(now):
+            logger.info("engine.group_statuses.left_over groups=%d", left)
         await self._media.sweep(self.sessions, now)
         async with unit_of_work(self.sessions) as session:
             await idempotency.prune(session, now)

@@ -16,6 +16,7 @@ from herald.engine.batching import GroupStatusBatcher, SuccessBatcher, WriteBatc
 from herald.engine.metrics import EngineMetrics
 from herald.models import PublishAttempt
 from herald.platforms.base import OutcomeUnknownError, PublishError, RejectedError, RetryableError
+from herald.store import group_status_due
 from herald.store.publish_queue import ClaimedTarget, PublishQueueStore
 from herald.store.publish_result import PublishResultStore, Success
 
@@ -55,6 +56,8 @@ class Recorder:
         async def write(session: AsyncSession) -> bool:
             store = PublishResultStore(session)
             applied = bool(await change(store))
+            if applied and refresh_group:
+                await group_status_due.note(session, [claim.post_group_id], utc_now())
             logged = outcome if applied or outcome != "published" else "late_success"
             await store.log_attempt(
                 PublishAttempt(
@@ -129,6 +132,7 @@ class Recorder:
             part_external_id=progress["partIds"][part],
             progress=progress,
             now=now,
+            group_id=claim.post_group_id,
         )
         applied = await self.successes.submit(success)
         await self._written(claim, "published", part, applied, None, refresh_group=True)

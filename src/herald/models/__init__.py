@@ -7,6 +7,7 @@ from herald.models.connection import Connection
 from herald.models.connection_gate import ConnectionGate
 from herald.models.connections_page import ConnectionsPage
 from herald.models.dashboard_token import DashboardToken
+from herald.models.group_status_due import GroupStatusDue
 from herald.models.idempotency import IdempotencyRecord
 from herald.models.media import Media
 from herald.models.oauth_state import OAuthState
@@ -25,6 +26,7 @@ __all__ = [
     "ConnectionGate",
     "ConnectionsPage",
     "DashboardToken",
+    "GroupStatusDue",
     "IdempotencyRecord",
     "Media",
     "MediaUrlWindow",

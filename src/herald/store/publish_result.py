@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.post_state import TargetState, group_status, transition, wire_status
 from herald.models import Connection, ConnectionGate, PostGroup, PublishAttempt, PublishTarget
+from herald.store import group_status_due
 from herald.store.post_tally import current_keys, note, stored_key
 from herald.store.publish_queue import SETTLED
 from herald.store.webhook_events import targets_finished
@@ -79,6 +80,7 @@ class Success:
     part_external_id: str  # the part just published, for the attempt log
     progress: dict[str, Any]
     now: datetime
+    group_id: str = ""  # the target's group, noted for its status refresh (store.group_status_due)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -154,6 +156,8 @@ class PublishResultStore:
         published = [s.target_id for s, ok in zip(successes, applied, strict=True) if ok]
         if published:
             await targets_finished(self._session, "post.published", published, successes[0].now)
+        finished = [s.group_id for s, ok in zip(successes, applied, strict=True) if ok]
+        await group_status_due.note(self._session, filter(None, finished), successes[0].now)
         return applied
 
     async def reschedule(
