@@ -31,6 +31,7 @@ import herald
 from herald.db.engine import create_engine, create_session_factory, unit_of_work
 from herald.db.migrate import migrate
 from herald.domain.platform import Platform, platform_id
+from herald.domain.post_state import TargetState, group_status, wire_status
 from herald.domain.timestamps import parse_timestamp, utc_now
 from herald.models import Connection, PostGroup, PublishAttempt, PublishTarget
 from herald.platforms.base import Profile
@@ -401,6 +402,22 @@ async def read_targets(url: str) -> list[TargetRow]:
     query = select(*columns, t.last_error_code).join(g, g.id == t.post_group_id)
     async with session_for(url, write=False) as session:
         return [TargetRow(*row) for row in await session.execute(query)]
+
+
+async def groups_behind(url: str) -> int:
+    """Groups whose stored status (what list filters and tallies read) is not the status their
+    targets give: a refresh that was lost, and that maintenance has not made good yet."""
+    targets = select(PublishTarget.post_group_id, PublishTarget.state, PublishTarget.sent_at)
+    async with session_for(url, write=False) as session:
+        stored = dict((await session.execute(select(PostGroup.id, PostGroup.status))).all())
+        found: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+        for group_id, state, sent_at in await session.execute(targets):
+            found[group_id].append((state, sent_at is not None))
+    derived = {
+        group_id: group_status(wire_status(TargetState(s), sent=sent) for s, sent in states).value
+        for group_id, states in found.items()
+    }
+    return sum(stored.get(group_id) != status for group_id, status in derived.items())
 
 
 async def attempt_outcomes(url: str, *, with_errors: bool = False) -> dict[str, int]:

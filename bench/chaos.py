@@ -41,6 +41,7 @@ from _harness import (
     bench_database,
     child_env,
     create_groups,
+    groups_behind,
     mastodon_accounts,
     new_secret_key,
     raise_on_sigterm,
@@ -61,6 +62,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from herald.db.engine import create_engine, create_session_factory, unit_of_work
 from herald.domain.platform import Platform
 from herald.domain.timestamps import parse_timestamp, utc_now
+from herald.engine.batching import LEFT_OVER_AFTER
 from herald.models import PublishTarget
 from herald.platforms.base import Profile
 from herald.services.account import create_account
@@ -211,6 +213,19 @@ async def chaos_loop(
         workers.append(start_worker(children, name, db.url, **settings))
         run.replacements_started += 1
     return run
+
+
+async def wait_groups_caught_up(url: str) -> tuple[int, int, float]:
+    """Stale group statuses when the drain ends, and after the workers' maintenance has had
+    time to refresh what killed workers left (store.group_status_due), with how long that
+    took."""
+    first = latest = await groups_behind(url)
+    began = time.monotonic()
+    deadline = began + LEFT_OVER_AFTER.total_seconds() + 15
+    while latest and time.monotonic() < deadline:
+        await asyncio.sleep(1)
+        latest = await groups_behind(url)
+    return first, latest, time.monotonic() - began
 
 
 def duplicates(created: dict[str, list[datetime]]) -> tuple[int, int]:
@@ -428,6 +443,7 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
         run = await chaos_loop(options, children, db, create_session_factory(database), t0)
         left = await wait_drain(db.url, options.drain_timeout)
         elapsed = time.monotonic() - t0
+        behind = await wait_groups_caught_up(db.url)
     finally:
         await database.dispose()
     cpu = meter.report()
@@ -490,6 +506,11 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
     shown = {name: value for name, value in stats.items() if name != "idempotency_keys"}
     print(f"simulator: {shown}")
     print(f"elapsed: {elapsed:.1f} s from T0 until every target was terminal (or the deadline)")
+    print(
+        f"group statuses behind their targets: {behind[0]} when the targets were terminal, "
+        f"{behind[1]} {behind[2]:.0f} s later (lost refreshes are made good after "
+        f"{LEFT_OVER_AFTER.total_seconds():.0f} s)"
+    )
     print(f"workers' exit codes after SIGTERM: {codes}; died on their own: {died or 'none'}")
     print("\n".join(cpu))
 
