@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql import Executable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -121,6 +122,15 @@ async def _queued_writer(engine: Engine) -> AsyncIterator[None]:
         yield
     finally:
         lock.release()
+
+
+async def execute_plain(session: AsyncSession, statement: Executable) -> CursorResult[Any]:
+    """Run `statement` on the session's connection and transaction, past the ORM: rows come
+    back as plain columns. For the engine's hot statements (claim, send gate, publish
+    context), where the ORM's result and bulk-update machinery cost a tenth of the
+    dispatcher's CPU in a 10,000-post burst and bought nothing."""
+    connection = await session.connection()
+    return await connection.execute(statement)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.db.engine import execute_plain
 from herald.models import Connection, Media, PostArtwork, PostGroup
 
 
@@ -57,7 +58,7 @@ class PublishContextStore:
         ).where(Connection.id.in_(wanted))
         return {
             row.id: ConnectionContext(row.id, row.options or {}, row.credentials, row.account_id)
-            for row in await self._columns(query)
+            for row in await execute_plain(self._session, query)
         }
 
     async def groups(self, ids: Iterable[str]) -> dict[str, GroupContext]:
@@ -82,14 +83,8 @@ class PublishContextStore:
                 row.first_comment,
                 artwork.get(row.id, {}),
             )
-            for row in await self._columns(query)
+            for row in await execute_plain(self._session, query)
         }
-
-    async def _columns(self, query: Any) -> Any:
-        """Plain columns, read on the session's connection: through the session every row
-        also went through the ORM's result machinery, per claimed target."""
-        connection = await self._session.connection()
-        return await connection.execute(query)
 
     async def _media(self, group_ids: set[str]) -> dict[str, list[MediaContext]]:
         query = (

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from herald.db.engine import execute_plain
 from herald.domain.publishing import crash_backoff
 from herald.models import ConnectionGate, PublishTarget
 from herald.store.claim_limits import ClaimLimits, fair_candidates, skipped
@@ -140,14 +141,6 @@ class PublishQueueStore:
         self._session = session
         self._postgres = session.get_bind().dialect.name == "postgresql"
 
-    async def _core(self, statement: Any) -> Any:
-        """Run `statement` on the session's connection, past the ORM: the claim and the send
-        gate select and return plain columns, and through the session their rows went through
-        the ORM's bulk-update and result machinery (a tenth of the dispatcher's CPU in a
-        10,000-post burst) for nothing. Same connection, same transaction."""
-        connection = await self._session.connection()
-        return await connection.execute(statement)
-
     async def state_counts(self) -> dict[str, int]:
         rows = await self._session.execute(select(T.state, func.count()).group_by(T.state))
         return {state: int(count) for state, count in rows}
@@ -198,7 +191,7 @@ class PublishQueueStore:
             .values(sent_at=now, first_sent_at=func.coalesce(T.first_sent_at, now))
             .returning(T.id)
         )
-        return set((await self._core(statement)).scalars())
+        return set((await execute_plain(self._session, statement)).scalars())
 
     async def heartbeat(self, claims: Sequence[tuple[str, int]], lease_until: datetime) -> None:
         if not claims:
@@ -319,7 +312,7 @@ class PublishQueueStore:
             statement = update(T).where(T.id == taken.c.id).values(values)
         else:
             statement = update(T).where(T.id.in_(candidates.scalar_subquery())).values(values)
-        rows = await self._core(statement.returning(*_CLAIM_COLUMNS))
+        rows = await execute_plain(self._session, statement.returning(*_CLAIM_COLUMNS))
         return [_claimed(row) for row in rows]
 
     async def fail_expired(self, now: datetime, message: str) -> set[str]:
