@@ -132,7 +132,6 @@ class Recorder:
             part_external_id=progress["partIds"][part],
             progress=progress,
             now=now,
-            group_id=claim.post_group_id,
         )
         applied = await self.successes.submit(success)
         await self._written(claim, "published", part, applied, None, refresh_group=True)

@@ -80,7 +80,6 @@ class Success:
     part_external_id: str  # the part just published, for the attempt log
     progress: dict[str, Any]
     now: datetime
-    group_id: str = ""  # the target's group, noted for its status refresh (store.group_status_due)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -130,17 +129,19 @@ class PublishResultStore:
         ordered = sorted(successes, key=lambda success: success.target_id)  # lock order
         await self._session.execute(_SUCCEED, [success.params() for success in ordered])
         # Only the holder of a claim token moves its row out of the claimed state, so a row
-        # now published under our token was published by this write.
-        ours: set[tuple[str, int]] = set()
+        # now published under our token was published by this write. Its group comes along,
+        # for the note that its status is to be refreshed.
+        group_of: dict[tuple[str, int], str] = {}
         for start in range(0, len(ordered), ID_CHUNK):
             chunk = [success.target_id for success in ordered[start : start + ID_CHUNK]]
             rows = await self._session.execute(
-                select(_target.c.id, _target.c.claim_token).where(
+                select(_target.c.id, _target.c.claim_token, _target.c.post_group_id).where(
                     _target.c.id.in_(chunk), _target.c.state == "published"
                 )
             )
-            ours.update((target_id, token) for target_id, token in rows)
-        applied = [(success.target_id, success.token) in ours for success in successes]
+            group_of.update(((target_id, token), group) for target_id, token, group in rows)
+        claims = [(success.target_id, success.token) for success in successes]
+        applied = [claim in group_of for claim in claims]
         attempts = [
             {
                 "target_id": success.target_id,
@@ -156,8 +157,8 @@ class PublishResultStore:
         published = [s.target_id for s, ok in zip(successes, applied, strict=True) if ok]
         if published:
             await targets_finished(self._session, "post.published", published, successes[0].now)
-        finished = [s.group_id for s, ok in zip(successes, applied, strict=True) if ok]
-        await group_status_due.note(self._session, filter(None, finished), successes[0].now)
+        finished = [group_of[claim] for claim in claims if claim in group_of]
+        await group_status_due.note(self._session, finished, successes[0].now)
         return applied
 
     async def reschedule(
