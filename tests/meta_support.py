@@ -21,7 +21,14 @@ from herald.services.connection import save_connection, verify_account
 from herald.services.connection_inputs import ConnectionInput
 from herald.sim.faults import SandboxConfig
 from herald.sim.meta import DEFAULT_USER, MetaConfig, create_meta_app
-from sim_support import HANG_S, SimControl, platform_client, reset_for_test, serve_in_thread
+from sim_support import (
+    HANG_S,
+    UNHELD_CALL_TIMEOUT_S,
+    SimControl,
+    platform_client,
+    reset_for_test,
+    serve_in_thread,
+)
 
 USER = DEFAULT_USER
 PAGE = DEFAULT_USER.pages[0]
@@ -108,7 +115,7 @@ def connect(server: Any, tenant: Any, platform: Platform, token: str, base_url: 
     request = ConnectionInput(platform, credentials={"accessToken": token}, options=options)
 
     async def verify() -> Profile:
-        async with platform_client() as http:
+        async with platform_client(UNHELD_CALL_TIMEOUT_S) as http:
             return await verify_account(request, http, server.settings)
 
     profile = asyncio.run(verify())

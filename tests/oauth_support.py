@@ -171,7 +171,7 @@ def connect_minted(
     from herald.oauth.lifecycle import save_oauth_connection
     from herald.oauth.providers import oauth_app
     from herald.platforms.registry import connector_for
-    from sim_support import platform_client
+    from sim_support import UNHELD_CALL_TIMEOUT_S, platform_client
 
     minted = sim.mint(user, client_id=OAUTH_CLIENT_ID, **mint)
     tokens = TokenSet(
@@ -185,7 +185,7 @@ def connect_minted(
     assert connector is not None
 
     async def verify() -> Profile:
-        async with platform_client() as http:
+        async with platform_client(UNHELD_CALL_TIMEOUT_S) as http:
             return await connector.verify(http, tokens.credentials(), {"apiUrl": app.api_url})
 
     profile = asyncio.run(verify())

@@ -23,6 +23,10 @@ from herald.platforms.base import Connector, MediaItem, Published, PublishReques
 # by a wide margin, long enough that no test waits for it: the sim stops holding on hang-up.
 HANG_S = 3.0
 CLIENT_TIMEOUT_S = 1.0
+# For platform calls nothing holds on purpose (verifying the account a test then connects): the
+# only way they outlast CLIENT_TIMEOUT_S is a loaded machine, where a second is not enough (CI
+# saw such a connect check time out under the full parallel suite).
+UNHELD_CALL_TIMEOUT_S = 10.0
 ControlT = TypeVar("ControlT", bound="SimControl")
 # The simulators listen on loopback, which the default policy refuses.
 LOOPBACK_OPEN = EgressPolicy(allow=(ipaddress.ip_network("127.0.0.0/8"),))

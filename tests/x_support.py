@@ -21,7 +21,14 @@ from herald.services.connection import save_connection, verify_account
 from herald.services.connection_inputs import ConnectionInput
 from herald.sim.faults import SandboxConfig
 from herald.sim.x import XApp, XConfig, XUser, create_x_app
-from sim_support import HANG_S, SimControl, platform_client, reset_for_test, serve_in_thread
+from sim_support import (
+    HANG_S,
+    UNHELD_CALL_TIMEOUT_S,
+    SimControl,
+    platform_client,
+    reset_for_test,
+    serve_in_thread,
+)
 from support import LiveServer, Tenant
 
 CLIENT_ID = "herald-test-client"
@@ -212,7 +219,7 @@ def connect_x(server: LiveServer, tenant: Tenant, x_sim: XControl) -> str:
     )
 
     async def verify() -> Profile:
-        async with platform_client() as http:
+        async with platform_client(UNHELD_CALL_TIMEOUT_S) as http:
             return await verify_account(request, http, server.settings)
 
     profile = asyncio.run(verify())

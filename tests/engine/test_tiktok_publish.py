@@ -15,7 +15,7 @@ from herald.platforms.base import Profile
 from herald.services.connection import save_connection, verify_account
 from herald.services.connection_inputs import ConnectionInput
 from media_support import box, mp4, video_trak
-from sim_support import platform_client
+from sim_support import UNHELD_CALL_TIMEOUT_S, platform_client
 from support import LiveServer, Tenant, iso_in, png, post_when
 from tiktok_support import OPEN_ID, USERNAME, TikTokControl, tiktok_sim, tiktok_sim_url
 
@@ -37,7 +37,7 @@ def connect_tiktok(server: LiveServer, tenant: Tenant, tiktok_sim: TikTokControl
     )
 
     async def verify() -> Profile:
-        async with platform_client() as http:
+        async with platform_client(UNHELD_CALL_TIMEOUT_S) as http:
             return await verify_account(request, http, server.settings)
 
     profile = asyncio.run(verify())

@@ -17,7 +17,7 @@ from herald.platforms.base import Profile
 from herald.services.connection import save_connection, verify_account
 from herald.services.connection_inputs import ConnectionInput
 from media_support import box, mp4, video_trak
-from sim_support import platform_client
+from sim_support import UNHELD_CALL_TIMEOUT_S, platform_client
 from support import LiveServer, Tenant, attach_file, iso_in, post_when
 from youtube_support import CHANNEL_ID, PLAYLIST_ID, YouTubeControl, youtube_sim, youtube_sim_url
 
@@ -42,7 +42,7 @@ def connect_youtube(server: LiveServer, tenant: Tenant, youtube_sim: YouTubeCont
     )
 
     async def verify() -> Profile:
-        async with platform_client() as http:
+        async with platform_client(UNHELD_CALL_TIMEOUT_S) as http:
             return await verify_account(request, http, server.settings)
 
     profile = asyncio.run(verify())
