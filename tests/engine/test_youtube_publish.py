@@ -7,18 +7,32 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+from datetime import timedelta
 from typing import Any
 
 from PIL import Image
+from sqlalchemy import select
 
 from herald.domain.platform import Platform, platform_id
+from herald.domain.timestamps import utc_now
 from herald.engine.dispatcher import Engine
+from herald.models import PublishTarget, UploadSession
 from herald.platforms.base import Profile
 from herald.services.connection import save_connection, verify_account
 from herald.services.connection_inputs import ConnectionInput
 from media_support import box, mp4, video_trak
 from sim_support import UNHELD_CALL_TIMEOUT_S, platform_client
-from support import LiveServer, Tenant, attach_file, iso_in, post_when
+from support import (
+    LiveServer,
+    Tenant,
+    attach_file,
+    iso_in,
+    post_when,
+    running_engine,
+    target_rows,
+    update_target,
+    wait_until,
+)
 from youtube_support import CHANNEL_ID, PLAYLIST_ID, YouTubeControl, youtube_sim, youtube_sim_url
 
 __all__ = ["youtube_sim", "youtube_sim_url"]  # fixtures, found by pytest through the module's names
@@ -128,3 +142,61 @@ def test_a_video_with_title_playlist_and_thumbnail_reaches_youtube(
     ]
     assert extras["thumbnails"][uploaded["id"]]["content_type"] == "image/jpeg"
     assert youtube_sim.stats()["bytes_received"] == len(video)
+
+
+def _checkpoint(server: LiveServer, group_id: str) -> Any:
+    """The group's one target's upload checkpoint row, if one was saved."""
+
+    async def read(session: Any) -> Any:
+        query = (
+            select(UploadSession)
+            .join(PublishTarget, PublishTarget.id == UploadSession.target_id)
+            .where(PublishTarget.post_group_id == group_id)
+        )
+        return await session.scalar(query)
+
+    return server.transaction(read)
+
+
+def test_a_worker_that_lost_its_claim_mid_upload_stops_and_writes_nothing(
+    server: LiveServer, tenant: Tenant, youtube_sim: YouTubeControl
+) -> None:
+    # The second chunk is held 5 s, then refused: the window in which the claim changes hands.
+    youtube_sim.configure(hang_s=5.0)
+    youtube_sim.script_upload("ok", "timeout")
+    connection = connect_youtube(server, tenant, youtube_sim)
+    created = tenant.client.post(
+        "/create-post", json={"content": CONTENT, "platforms": [connection], "status": "draft"}
+    )
+    assert created.status_code == 200, created.text
+    group_id = created.json()["postGroupId"]
+    attach_file(tenant, group_id, "vlog.mp4", a_video(4 * CHUNK), "video/mp4")
+    settings = server.settings.model_copy(
+        update={"engine_http_timeout_seconds": 10.0, "engine_lease_seconds": 30.0}
+    )
+    with running_engine(server, settings) as engine:
+        scheduled = tenant.client.put(
+            f"/update-post/{group_id}", json={"scheduledTime": iso_in(seconds=1)}
+        )
+        assert scheduled.status_code == 200, scheduled.text
+        wait_until(lambda: (row := _checkpoint(server, group_id)) and row.confirmed_bytes == CHUNK)
+        # Its lease ran out behind a partition; another worker holds the target now.
+        [claimed] = target_rows(server, group_id)
+        taken = {
+            "claim_token": claimed.claim_token + 1,
+            "lease_owner": "another-worker",
+            "lease_until": utc_now() + timedelta(hours=1),
+        }
+        update_target(server, group_id, **taken)
+        wait_until(lambda: engine.metrics.fenced.values.get("upload"), timeout=30)
+    [target] = target_rows(server, group_id)
+    assert (target.state, target.claim_token, target.lease_owner) == (
+        "publishing",
+        taken["claim_token"],
+        "another-worker",
+    )
+    assert target.published_at is None
+    # The checkpoint is where the stale worker last held the claim; its next chunk never left.
+    assert _checkpoint(server, group_id).confirmed_bytes == CHUNK
+    assert youtube_sim.stats()["bytes_received"] == CHUNK
+    assert youtube_sim.videos() == []

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from herald.domain.platform import Platform
-from herald.platforms.base import AuthExpiredError, MediaItem, PublishRequest, RejectedError
+from herald.platforms.base import (
+    AuthExpiredError,
+    ClaimLostError,
+    MediaItem,
+    PublishRequest,
+    RejectedError,
+)
 from herald.platforms.tiktok import TikTokConnector
 from sim_support import platform_client
 from tiktok_support import OPEN_ID, USERNAME, TikTokControl, tiktok_sim, tiktok_sim_url
@@ -161,6 +167,23 @@ class MemoryJournal:
 
     async def save(self, checkpoint: Any) -> None:
         self.saved.append(checkpoint)
+
+
+class LostClaimJournal(MemoryJournal):
+    """The engine's journal once the worker's claim was rescued: every save is refused."""
+
+    async def save(self, checkpoint: Any) -> None:
+        raise ClaimLostError("claimed again")
+
+
+def test_a_worker_whose_claim_was_lost_sends_no_init(tiktok_sim: TikTokControl) -> None:
+    data = bytes(5000)
+    video = MediaItem("video", "video/mp4", "u", open=opener(data), size=len(data))
+    stale = request(tiktok_sim.base_url, tiktok_sim.token(), (video,))
+    with pytest.raises(ClaimLostError):
+        publish(replace(stale, uploads=LostClaimJournal()))
+    # The mark before the init was refused: TikTok saw no init, so it holds no post.
+    assert tiktok_sim.stats()["inits"] == 0
 
 
 def test_the_saved_publish_id_settles_an_in_doubt_post(tiktok_sim: TikTokControl) -> None:

@@ -13,6 +13,7 @@ import pytest
 from herald.domain.platform import Platform
 from herald.platforms.base import (
     AuthExpiredError,
+    ClaimLostError,
     MediaItem,
     PublishRequest,
     RetryableError,
@@ -46,6 +47,20 @@ class MemoryJournal:
 
     async def save(self, checkpoint: UploadCheckpoint) -> None:
         self.saved.append(checkpoint)
+
+
+class LosingJournal(MemoryJournal):
+    """Keeps `kept` checkpoints, then refuses the next, as the engine's journal does once the
+    worker's claim was rescued."""
+
+    def __init__(self, kept: int) -> None:
+        super().__init__()
+        self.kept = kept
+
+    async def save(self, checkpoint: UploadCheckpoint) -> None:
+        if len(self.saved) == self.kept:
+            raise ClaimLostError("claimed again")
+        await super().save(checkpoint)
 
 
 def opener(data: bytes, piece: int = 100_000) -> Callable[[], AsyncIterator[bytes]]:
@@ -153,6 +168,19 @@ def test_a_new_worker_resumes_a_dead_workers_session_without_a_second_video(
     assert video["sha256"] == hashlib.sha256(data).hexdigest()
     found = lookup(video_request(youtube_sim.base_url, token, data, journal))
     assert found.external_id == video["id"]
+
+
+def test_a_worker_whose_claim_was_lost_stops_at_its_next_checkpoint(
+    youtube_sim: YouTubeControl,
+) -> None:
+    data, journal = video_bytes(4 * CHUNK, seed=6), LosingJournal(kept=3)
+    with pytest.raises(ClaimLostError):
+        publish(video_request(youtube_sim.base_url, youtube_sim.token(), data, journal))
+    # Session opened (0), two chunks confirmed; the third chunk's checkpoint was refused, so
+    # the fourth chunk, the one that would make the video, never left.
+    assert [c.offset for c in journal.saved] == [0, CHUNK, 2 * CHUNK]
+    assert youtube_sim.stats()["bytes_received"] == 3 * CHUNK
+    assert youtube_sim.videos() == []
 
 
 def test_a_lost_answer_to_the_last_chunk_is_settled_by_the_status_query(

@@ -116,7 +116,7 @@ class EngineMetrics:
         self.fenced = Counter(
             "herald_fenced_writes_total",
             "Writes refused because the claim was lost (rescued, edited or claimed again): "
-            "a stale worker's, by where (gate, lookup, result, release).",
+            "a stale worker's, by where (gate, lookup, result, release, upload).",
         )
         # Set by the engine: its per-host call limits (engine/call_limiter.py).
         self.hosts: Callable[[], Mapping[str, HostGauges]] = dict

@@ -22,6 +22,7 @@ from herald.oauth.lifecycle import is_oauth_connection
 from herald.oauth.refresher import RefreshError, TokenKeeper, Why
 from herald.platforms.base import (
     AuthExpiredError,
+    ClaimLostError,
     Connector,
     MediaItem,
     OutcomeUnknownError,
@@ -153,6 +154,13 @@ class Publisher:
             except PublishError as error:
                 settle(permit, error)  # frees the host's place before the outcome write
                 await self.record_failure(job, state, part, error)
+                return
+            except ClaimLostError:  # the upload stopped at its checkpoint: the claim is not ours
+                permit.release()
+                self.metrics.fenced.inc("upload")
+                logger.info(
+                    "publish.fenced target=%s claim=%d at=upload", claim.id, claim.claim_token
+                )
                 return
             except BaseException:
                 permit.release()
@@ -298,6 +306,7 @@ class Publisher:
                 self.secret_box,
                 claim.id,
                 part_key(claim.idempotency_key, part),
+                claim.claim_token,
             ),
             artwork=self.media.artwork(job.group),
         )

@@ -52,13 +52,21 @@ class UploadCheckpoint:
     total: int
 
 
+class ClaimLostError(Exception):
+    """This worker no longer holds the target (rescued, released or claimed again): raised by
+    an UploadJournal's save, so the upload stops where it is. Deliberately not a PublishError:
+    connectors let it through, and the engine records nothing, since the claim is someone
+    else's now."""
+
+
 class UploadJournal(Protocol):
     """Where a connector keeps its upload's checkpoint, durably, as the upload proceeds: a
     worker that dies mid-upload leaves it for the next one to resume from."""
 
     async def load(self) -> UploadCheckpoint | None: ...
 
-    async def save(self, checkpoint: UploadCheckpoint) -> None: ...
+    async def save(self, checkpoint: UploadCheckpoint) -> None:
+        """Raises ClaimLostError, and writes nothing, once the claim is lost."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.timestamps import utc_now
-from herald.models import UploadSession
+from herald.models import PublishTarget, UploadSession
+
+# The states in which a claim sends (a post, or a reconciler's re-send with the same key).
+_SENDING = ("publishing", "reconciling")
 
 
 class UploadSessionStore:
@@ -22,9 +25,29 @@ class UploadSessionStore:
         return found
 
     async def save(
-        self, target_id: str, upload_key: str, sealed: bytes, confirmed: int, total: int
-    ) -> None:
-        """Insert or replace the target's session (one per target)."""
+        self,
+        target_id: str,
+        claim_token: int,
+        upload_key: str,
+        sealed: bytes,
+        confirmed: int,
+        total: int,
+    ) -> bool:
+        """Insert or replace the target's session (one per target), only while `claim_token`
+        still holds the target; False, writing nothing, once it does not."""
+        # Locks the target row until commit: the rescuer's token bump waits behind this write
+        # (PostgreSQL), and SQLite's write transactions take their lock up front anyway.
+        held = await self._session.scalar(
+            select(PublishTarget.id)
+            .where(
+                PublishTarget.id == target_id,
+                PublishTarget.claim_token == claim_token,
+                PublishTarget.state.in_(_SENDING),
+            )
+            .with_for_update()
+        )
+        if held is None:
+            return False
         row = await self._session.get(UploadSession, target_id)
         if row is None:
             row = UploadSession(target_id=target_id)
@@ -35,3 +58,4 @@ class UploadSessionStore:
         row.total_bytes = total
         row.updated_at = utc_now()
         await self._session.flush()
+        return True
