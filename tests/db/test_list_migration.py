@@ -4,26 +4,18 @@ platform set from its targets, the covering indexes replace the old ones, on bot
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from herald.config import Settings
 from herald.db.engine import create_engine
-from herald.db.migrate import MIGRATIONS_DIR
 from herald.domain.platform import platform_bits
 from herald.models.post import LIST_INDEXES
+from migration_support import empty_database, upgrade
 
 BEFORE = "dea9c5527336"  # the head this migration follows
-ADMIN = os.environ.get("HERALD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Group number -> its targets' platforms (a group with none keeps an empty set).
 GROUPS = {
     0: ["sandbox"],
@@ -32,39 +24,6 @@ GROUPS = {
     3: [],
     4: ["twitter", "threads", "tiktok", "youtube", "facebook", "linkedin", "instagram"],
 }
-
-
-async def _upgrade(url: str, revision: str) -> None:
-    engine = create_engine(url)
-
-    def run(sync: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = sync
-        command.upgrade(config, revision)
-
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(run)
-            await connection.commit()
-    finally:
-        await engine.dispose()
-
-
-@asynccontextmanager
-async def _empty_database(settings: Settings, tmp_path: Path) -> AsyncIterator[str]:
-    if settings.is_sqlite:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        return
-    name = f"herald_test_migration_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(ADMIN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        base = ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-        yield f"{base}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def _populate(url: str) -> None:
@@ -127,10 +86,10 @@ def test_upgrade_fills_the_platform_set_of_existing_posts(
     database: Settings, tmp_path: Path
 ) -> None:
     async def scenario() -> tuple[dict[int, int], set[str]]:
-        async with _empty_database(database, tmp_path) as url:
-            await _upgrade(url, BEFORE)
+        async with empty_database(database, tmp_path) as url:
+            await upgrade(url, BEFORE)
             await _populate(url)
-            await _upgrade(url, "head")
+            await upgrade(url, "head")
             return await _read(url)
 
     bits, indexes = asyncio.run(scenario())
