@@ -1,5 +1,5 @@
-"""HTTP helpers shared by connectors: egress refusals, failure names, redaction, bounded platform
-messages, Retry-After parsing."""
+"""HTTP helpers shared by connectors: the safety split of transport failures, egress refusals,
+failure names, redaction, bounded platform messages, Retry-After parsing."""
 
 from __future__ import annotations
 
@@ -11,12 +11,34 @@ from email.utils import parsedate_to_datetime
 
 from herald.domain.publishing import bounded_delay
 from herald.net.egress import EgressDenied
-from herald.net.http_client import HttpError
-from herald.platforms.base import RejectedError
+from herald.net.http_client import HttpError, InvalidUrl, NotSent
+from herald.platforms.base import OutcomeUnknownError, RejectedError, RetryableError
 
 # A platform's message goes into the post's `error` for its owner to read; an error page or a
 # body some other service sent is not a message, so only this much of it is kept.
 MAX_PLATFORM_MESSAGE = 300
+
+
+@contextmanager
+def transport_failures(
+    platform: str, creates: str, bad_url: str, *, may_exist: bool, unreachable: str | None = None
+) -> Iterator[None]:
+    """The safety split for one platform call, in one place. A failure before the request's
+    first byte was written (NotSent: connect error, connect or pool timeout) is retryable. Any
+    later failure of a call that could create `creates` leaves it in doubt; of one that could
+    not, it is retryable. An unusable URL is refused (`bad_url` tells the owner what to fix).
+    Messages name the failure's kind, never the URL, which may carry a credential."""
+    try:
+        yield
+    except NotSent as exc:
+        raise RetryableError(f"Could not reach {unreachable or platform} ({exc.kind})") from None
+    except InvalidUrl:
+        raise RejectedError(bad_url) from None
+    except HttpError as exc:
+        if may_exist:
+            message = f"No answer from {platform} ({exc.kind}); the {creates} may exist"
+            raise OutcomeUnknownError(message) from None
+        raise RetryableError(f"No answer from {platform} ({exc.kind})") from None
 
 
 @contextmanager

@@ -9,12 +9,11 @@ from typing import Any
 
 from yarl import URL
 
-from herald.net.http_client import Body, HttpClient, HttpError, HttpResponse, InvalidUrl, NotSent
+from herald.net.http_client import Body, HttpClient, HttpResponse
+from herald.platforms._http import transport_failures
 from herald.platforms.base import (
     AuthExpiredError,
-    OutcomeUnknownError,
     RejectedError,
-    RetryableError,
 )
 
 DEFAULT_API_URL = "https://api.linkedin.com"
@@ -70,19 +69,10 @@ class LinkedInApi:
         content: Body | None,
         headers: Mapping[str, str],
     ) -> HttpResponse:
-        try:
+        with transport_failures("LinkedIn", "post", _BAD_URL, may_exist=may_exist):
             return await self.client.request(
                 method, url, params=params, json=json, content=content, headers=headers
             )
-        except NotSent as exc:
-            raise RetryableError(f"Could not reach LinkedIn ({exc.kind})") from None
-        except InvalidUrl:
-            raise RejectedError(_BAD_URL) from None
-        except HttpError as exc:
-            if may_exist:
-                message = f"No answer from LinkedIn ({exc.kind}); the post may exist"
-                raise OutcomeUnknownError(message) from None
-            raise RetryableError(f"No answer from LinkedIn ({exc.kind})") from None
 
 
 def api_url(options: Mapping[str, Any]) -> str:

@@ -11,12 +11,10 @@ from yarl import URL
 
 from herald.net.http_client import (
     HttpClient,
-    HttpError,
     HttpResponse,
-    InvalidUrl,
-    NotSent,
 )
-from herald.platforms.base import OutcomeUnknownError, Published, RejectedError, RetryableError
+from herald.platforms._http import transport_failures
+from herald.platforms.base import Published, RejectedError
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,10 @@ class MastodonApi:
         """The instance's answer, whatever its status. `may_exist`: the request could create a
         status, so losing the answer after sending leaves the outcome unknown."""
         all_headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
-        try:
+        instance = f"the Mastodon instance at {self.host}"
+        with transport_failures(
+            "Mastodon", "status", _BAD_URL, may_exist=may_exist, unreachable=instance
+        ):
             return await self.client.request(
                 method,
                 f"{self.base_url}{path}",
@@ -53,17 +54,6 @@ class MastodonApi:
                 content=content,
                 headers=all_headers,
             )
-        except NotSent as exc:
-            message = f"Could not reach the Mastodon instance at {self.host} ({exc.kind})"
-            raise RetryableError(message) from None
-        except InvalidUrl:
-            raise RejectedError(_BAD_URL) from None
-        except HttpError as exc:
-            # The request may have reached the instance before the failure.
-            if may_exist:
-                message = f"No answer from Mastodon ({exc.kind}); the status may exist"
-                raise OutcomeUnknownError(message) from None
-            raise RetryableError(f"No answer from Mastodon ({exc.kind})") from None
 
 
 _BAD_URL = (

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 from yarl import URL
 
-from herald.net.http_client import HttpClient, HttpError, HttpResponse, InvalidUrl, NotSent
+from herald.net.http_client import HttpClient, HttpResponse
+from herald.platforms._http import transport_failures
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -46,22 +47,13 @@ class GraphApi:
         in a form body; the token in the Authorization header, never in a URL."""
         headers = {"Authorization": f"Bearer {self.token}"}
         url = f"{self.base_url}{path}"
-        try:
+        with transport_failures(self.title, "post", bad_url(self.title), may_exist=may_exist):
             if method == "GET":
                 return await self.client.request("GET", url, params=params, headers=headers)
             body = urlencode(dict(params or {})).encode()
             return await self.client.request(
                 method, url, content=body, headers={**headers, **_FORM}
             )
-        except NotSent as exc:
-            raise RetryableError(f"Could not reach {self.title} ({exc.kind})") from None
-        except InvalidUrl:
-            raise RejectedError(bad_url(self.title)) from None
-        except HttpError as exc:
-            if may_exist:
-                message = f"No answer from {self.title} ({exc.kind}); the post may exist"
-                raise OutcomeUnknownError(message) from None
-            raise RetryableError(f"No answer from {self.title} ({exc.kind})") from None
 
     async def call(
         self,

@@ -12,12 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 from herald.domain.platform import Platform
-from herald.net.http_client import HttpClient, HttpError, HttpResponse, InvalidUrl, NotSent
+from herald.net.http_client import HttpClient, HttpError, HttpResponse, InvalidUrl
 from herald.platforms._http import (
     bounded,
     cause,
     redact,
     retry_after_seconds,
+    transport_failures,
 )
 from herald.platforms.base import (
     AuthExpiredError,
@@ -33,6 +34,7 @@ from herald.platforms.base import (
 
 _REJECTED = frozenset({400, 404, 409, 422})
 _AUTH = frozenset({401, 403})
+_BAD_URL = "The sandbox connection's baseUrl is not a valid URL"
 
 
 class SandboxConnector:
@@ -75,16 +77,8 @@ class SandboxConnector:
     ) -> Published:
         url = f"{_base_url(request)}/v1/posts"
         headers = {**_auth_headers(request), "Idempotency-Key": idempotency_key}
-        try:
+        with transport_failures("the sandbox", "post", _BAD_URL, may_exist=True):
             response = await client.post(url, json=_body(request), headers=headers)
-        except NotSent as exc:
-            raise RetryableError(f"Could not reach the sandbox ({exc.kind})") from None
-        except InvalidUrl:
-            raise RejectedError("The sandbox connection's baseUrl is not a valid URL") from None
-        except HttpError as exc:
-            # The request may have reached the sandbox before the failure: it may exist.
-            message = f"No answer from the sandbox ({exc.kind}); the post may exist"
-            raise OutcomeUnknownError(message) from None
         return _published_or_raise(response, _token(request))
 
     async def lookup(

@@ -9,8 +9,8 @@ from typing import Any
 
 from yarl import URL
 
-from herald.net.http_client import Body, HttpClient, HttpError, HttpResponse, InvalidUrl, NotSent
-from herald.platforms._http import bounded, redact, retry_after_seconds
+from herald.net.http_client import Body, HttpClient, HttpResponse
+from herald.platforms._http import bounded, redact, retry_after_seconds, transport_failures
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -51,20 +51,10 @@ class TikTokApi:
         with_token: bool = True,
     ) -> HttpResponse:
         auth = {"Authorization": f"Bearer {self.token}"} if with_token else {}
-        try:
+        with transport_failures("TikTok", "post", _BAD_URL, may_exist=may_exist):
             return await self.client.request(
                 method, url, json=json, content=content, headers={**auth, **(headers or {})}
             )
-        except NotSent as exc:
-            raise RetryableError(f"Could not reach TikTok ({exc.kind})") from None
-        except InvalidUrl:
-            raise RejectedError(_BAD_URL) from None
-        except HttpError as exc:
-            if may_exist:
-                raise OutcomeUnknownError(
-                    f"No answer from TikTok ({exc.kind}); the post may exist"
-                ) from None
-            raise RetryableError(f"No answer from TikTok ({exc.kind})") from None
 
     def error(
         self, status: int, code: str, message: str, answer: HttpResponse, *, may_exist: bool

@@ -12,16 +12,12 @@ from yarl import URL
 from herald.net.http_client import (
     Body,
     HttpClient,
-    HttpError,
     HttpResponse,
-    InvalidUrl,
-    NotSent,
 )
+from herald.platforms._http import transport_failures
 from herald.platforms.base import (
     AuthExpiredError,
-    OutcomeUnknownError,
     RejectedError,
-    RetryableError,
 )
 
 DEFAULT_API_URL = "https://api.x.com"
@@ -50,7 +46,7 @@ class XApi:
         """X's answer, whatever its status. `may_exist`: the request could create a tweet, so
         losing the answer after sending leaves the outcome unknown."""
         all_headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
-        try:
+        with transport_failures("X", "tweet", _BAD_URL, may_exist=may_exist):
             return await self.client.request(
                 method,
                 f"{self.base_url}{path}",
@@ -59,15 +55,6 @@ class XApi:
                 content=content,
                 headers=all_headers,
             )
-        except NotSent as exc:
-            raise RetryableError(f"Could not reach X ({exc.kind})") from None
-        except InvalidUrl:
-            raise RejectedError(_BAD_URL) from None
-        except HttpError as exc:
-            if may_exist:
-                message = f"No answer from X ({exc.kind}); the tweet may exist"
-                raise OutcomeUnknownError(message) from None
-            raise RetryableError(f"No answer from X ({exc.kind})") from None
 
 
 _BAD_URL = "The X connection's apiUrl is not a valid http:// or https:// URL; reconnect the account"

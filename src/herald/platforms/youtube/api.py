@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from yarl import URL
 
-from herald.net.http_client import Body, HttpClient, HttpError, HttpResponse, InvalidUrl, NotSent
-from herald.platforms._http import bounded, redact
+from herald.net.http_client import Body, HttpClient, HttpResponse
+from herald.platforms._http import bounded, redact, transport_failures
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -60,7 +60,7 @@ class YouTubeApi:
         """Google's answer, whatever its status; transport failures as the taxonomy says."""
         url = path_or_url if "://" in path_or_url else f"{self.base_url}{path_or_url}"
         auth = {"Authorization": f"Bearer {self.token}"} if with_token else {}
-        try:
+        with transport_failures("YouTube", "video", _BAD_URL, may_exist=may_exist):
             return await self.client.request(
                 method,
                 url,
@@ -69,16 +69,6 @@ class YouTubeApi:
                 content=content,
                 headers={**auth, **(headers or {})},
             )
-        except NotSent as exc:
-            raise RetryableError(f"Could not reach YouTube ({exc.kind})") from None
-        except InvalidUrl:
-            raise RejectedError(_BAD_URL) from None
-        except HttpError as exc:
-            if may_exist:
-                raise OutcomeUnknownError(
-                    f"No answer from YouTube ({exc.kind}); the video may exist"
-                ) from None
-            raise RetryableError(f"No answer from YouTube ({exc.kind})") from None
 
     def error(self, answer: HttpResponse, *, may_exist: bool = False) -> PublishError:
         """The taxonomy's error for a refusal in Google's shape."""
