@@ -1,5 +1,6 @@
-"""HTTP helpers shared by connectors: the safety split of transport failures, egress refusals,
-failure names, redaction, bounded platform messages, Retry-After parsing."""
+"""HTTP helpers shared by connectors: the safety split of transport failures, connection fields
+(a base URL option, a token for a header), egress refusals, failure names, redaction, bounded
+platform messages, Retry-After parsing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
+
+from yarl import URL
 
 from herald.domain.publishing import bounded_delay
 from herald.net.egress import EgressDenied
@@ -39,6 +43,36 @@ def transport_failures(
             message = f"No answer from {platform} ({exc.kind}); the {creates} may exist"
             raise OutcomeUnknownError(message) from None
         raise RetryableError(f"No answer from {platform} ({exc.kind})") from None
+
+
+def url_option(
+    options: Mapping[str, Any], field: str, bad_url: str, default: str | None = None
+) -> str:
+    """The connection's `field`: an http:// or https:// URL with a host and no query or
+    fragment, without its trailing slash; `default` when the option is absent or empty (None:
+    the option is required). Anything else is RejectedError(`bad_url`): no retry fixes it."""
+    url = options.get(field)
+    if (url is None or url == "") and default is not None:
+        return default
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise RejectedError(bad_url)
+    try:
+        parsed = URL(url)
+    except (ValueError, TypeError):
+        raise RejectedError(bad_url) from None
+    if not parsed.host or parsed.query or parsed.fragment:
+        raise RejectedError(bad_url)
+    return url.rstrip("/")
+
+
+def header_token(credentials: Mapping[str, Any], field: str = "accessToken") -> str | None:
+    """The credential `field` stripped, or None if it has none that could go in a header
+    (printable ASCII, not blank): a stored value that is not one means the connection needs
+    connecting again."""
+    token = credentials.get(field)
+    if not isinstance(token, str) or not token.isascii() or not token.isprintable():
+        return None
+    return token.strip() or None
 
 
 @contextmanager

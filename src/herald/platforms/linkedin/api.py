@@ -7,13 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from yarl import URL
-
 from herald.net.http_client import Body, HttpClient, HttpResponse
-from herald.platforms._http import transport_failures
+from herald.platforms._http import header_token, transport_failures, url_option
 from herald.platforms.base import (
     AuthExpiredError,
-    RejectedError,
 )
 
 DEFAULT_API_URL = "https://api.linkedin.com"
@@ -76,25 +73,11 @@ class LinkedInApi:
 
 
 def api_url(options: Mapping[str, Any]) -> str:
-    url = options.get("apiUrl")
-    if url is None or url == "":
-        return DEFAULT_API_URL
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise RejectedError(_BAD_URL)
-    try:
-        parsed = URL(url)
-    except (ValueError, TypeError):
-        raise RejectedError(_BAD_URL) from None
-    if not parsed.host or parsed.query or parsed.fragment:
-        raise RejectedError(_BAD_URL)
-    return url.rstrip("/")
+    return url_option(options, "apiUrl", _BAD_URL, DEFAULT_API_URL)
 
 
 def access_token(credentials: Mapping[str, Any]) -> str | None:
-    token = credentials.get("accessToken")
-    if not isinstance(token, str) or not token.isascii() or not token.isprintable():
-        return None
-    return token.strip() or None
+    return header_token(credentials)
 
 
 def version_of(options: Mapping[str, Any]) -> str:

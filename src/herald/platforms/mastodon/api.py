@@ -13,8 +13,8 @@ from herald.net.http_client import (
     HttpClient,
     HttpResponse,
 )
-from herald.platforms._http import transport_failures
-from herald.platforms.base import Published, RejectedError
+from herald.platforms._http import header_token, transport_failures, url_option
+from herald.platforms.base import Published
 
 
 @dataclass(frozen=True)
@@ -64,24 +64,12 @@ _BAD_URL = (
 
 def instance_url(options: Mapping[str, Any]) -> str:
     """The connection's `instanceUrl` without a trailing slash; RejectedError if unusable."""
-    url = options.get("instanceUrl")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise RejectedError(_BAD_URL)
-    try:
-        parsed = URL(url)
-    except (ValueError, TypeError):
-        raise RejectedError(_BAD_URL) from None
-    if not parsed.host or parsed.query or parsed.fragment:
-        raise RejectedError(_BAD_URL)
-    return url.rstrip("/")
+    return url_option(options, "instanceUrl", _BAD_URL)
 
 
 def access_token(credentials: Mapping[str, Any]) -> str | None:
     """The connection's `accessToken`, or None if it has none that could go in a header."""
-    token = credentials.get("accessToken")
-    if not isinstance(token, str) or not token.isascii() or not token.isprintable():
-        return None
-    return token.strip() or None
+    return header_token(credentials)
 
 
 def published(status: Any) -> Published:

@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from yarl import URL
-
 from herald.net.http_client import HttpClient, HttpResponse
-from herald.platforms._http import transport_failures
+from herald.platforms._http import header_token, transport_failures, url_option
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -86,28 +84,18 @@ def bad_url(title: str) -> str:
 
 def base_url(options: Mapping[str, Any], default_url: str, default_version: str, title: str) -> str:
     """The connection's `apiUrl` (Meta's own by default) and `graphVersion`, joined."""
-    url = options.get("apiUrl") or default_url
+    url = url_option(options, "apiUrl", bad_url(title), default_url)
     version = options.get("graphVersion") or default_version
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise RejectedError(bad_url(title))
-    try:
-        parsed = URL(url)
-    except (ValueError, TypeError):
-        raise RejectedError(bad_url(title)) from None
-    if not parsed.host or parsed.query or parsed.fragment:
-        raise RejectedError(bad_url(title))
     if not isinstance(version, str) or not version.replace(".", "").replace("v", "").isdigit():
         raise RejectedError(f"The {title} connection's graphVersion is not like v24.0")
-    return f"{url.rstrip('/')}/{version}"
+    return f"{url}/{version}"
 
 
 def access_token(credentials: Mapping[str, Any], title: str) -> str:
-    token = credentials.get("accessToken")
-    if not isinstance(token, str) or not token.isascii() or not token.isprintable():
-        token = ""
-    if not token.strip():
+    token = header_token(credentials)
+    if token is None:
         raise AuthExpiredError(f"The {title} connection has no access token; reconnect it")
-    return token.strip()
+    return token
 
 
 def text(value: Any) -> str:

@@ -7,10 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from yarl import URL
-
 from herald.net.http_client import Body, HttpClient, HttpResponse
-from herald.platforms._http import bounded, redact, retry_after_seconds, transport_failures
+from herald.platforms._http import (
+    bounded,
+    header_token,
+    redact,
+    retry_after_seconds,
+    transport_failures,
+    url_option,
+)
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -95,21 +100,7 @@ def _envelope(answer: HttpResponse) -> tuple[dict[str, Any], str, str]:
 def api_for(
     client: HttpClient, credentials: Mapping[str, Any], options: Mapping[str, Any]
 ) -> TikTokApi:
-    token = credentials.get("accessToken")
-    if (
-        not isinstance(token, str)
-        or not token.isascii()
-        or not token.isprintable()
-        or not token.strip()
-    ):
+    token = header_token(credentials)
+    if token is None:
         raise AuthExpiredError("The TikTok connection has no access token; reconnect it")
-    url = options.get("apiUrl") or DEFAULT_API_URL
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise RejectedError(_BAD_URL)
-    try:
-        parsed = URL(url)
-    except (ValueError, TypeError):
-        raise RejectedError(_BAD_URL) from None
-    if not parsed.host or parsed.query or parsed.fragment:
-        raise RejectedError(_BAD_URL)
-    return TikTokApi(client, url.rstrip("/"), token.strip())
+    return TikTokApi(client, url_option(options, "apiUrl", _BAD_URL, DEFAULT_API_URL), token)

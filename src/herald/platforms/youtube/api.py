@@ -10,10 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from yarl import URL
-
 from herald.net.http_client import Body, HttpClient, HttpResponse
-from herald.platforms._http import bounded, redact, transport_failures
+from herald.platforms._http import bounded, header_token, redact, transport_failures, url_option
 from herald.platforms.base import (
     AuthExpiredError,
     OutcomeUnknownError,
@@ -116,29 +114,13 @@ def _snake(reason: str) -> str:
 
 
 def api_url(options: Mapping[str, Any]) -> str:
-    url = options.get("apiUrl")
-    if url is None or url == "":
-        return DEFAULT_API_URL
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise RejectedError(_BAD_URL)
-    try:
-        parsed = URL(url)
-    except (ValueError, TypeError):
-        raise RejectedError(_BAD_URL) from None
-    if not parsed.host or parsed.query or parsed.fragment:
-        raise RejectedError(_BAD_URL)
-    return url.rstrip("/")
+    return url_option(options, "apiUrl", _BAD_URL, DEFAULT_API_URL)
 
 
 def api_for(
     client: HttpClient, credentials: Mapping[str, Any], options: Mapping[str, Any]
 ) -> YouTubeApi:
-    token = credentials.get("accessToken")
-    if (
-        not isinstance(token, str)
-        or not token.isascii()
-        or not token.isprintable()
-        or not token.strip()
-    ):
+    token = header_token(credentials)
+    if token is None:
         raise AuthExpiredError("The YouTube connection has no access token; reconnect it")
-    return YouTubeApi(client, api_url(options), token.strip())
+    return YouTubeApi(client, api_url(options), token)
