@@ -76,7 +76,14 @@ def test_an_outcome_whose_worker_died_before_the_group_refresh_is_refreshed_by_m
             asyncio.create_task(recorder.published(claims[0], "publishing", 0, progress)),
             asyncio.create_task(recorder.failed(claims[1], "publishing", 0, error, "REFUSED")),
         ]
-        await asyncio.wait(waiting, timeout=1.0)
+        # Until both outcomes (and so their notes, written in the same transactions) are
+        # committed, however loaded the machine: stopping sooner would drop the writes themselves.
+        for _ in range(1500):
+            async with sessions() as session:
+                noted = await session.scalar(select(func.count()).select_from(GroupStatusDue))
+            if noted == len(claims):
+                break
+            await asyncio.sleep(0.02)
         for batcher in (writer, successes, groups):
             await batcher.stop()  # the worker dies: what still waits fails
         await asyncio.gather(*waiting, return_exceptions=True)
