@@ -101,6 +101,7 @@ class Options:
     latency_ms: float
     drain_timeout: float
     platform: str
+    doubt_faults: bool  # False: only faults whose outcome is known (--no-doubt-faults)
 
 
 @dataclass
@@ -138,6 +139,12 @@ def parse_options() -> Options:
         "DUPLICATE_POST; instagram: one-image posts, recent-media lookup; one simulated "
         "account per connection)",
     )
+    parser.add_argument(
+        "--no-doubt-faults",
+        action="store_true",
+        help="inject only the faults whose outcome is known (rate limits, 503s, rejections): "
+        "what is left in doubt is the kills' and the engine's own",
+    )
     a = parser.parse_args()
     return Options(
         a.targets,
@@ -151,7 +158,14 @@ def parse_options() -> Options:
         a.latency_ms,
         a.drain_timeout,
         a.platform,
+        not a.no_doubt_faults,
     )
+
+
+def faults_for(options: Options) -> dict[str, float]:
+    if options.doubt_faults:
+        return FAULTS
+    return {name: rate for name, rate in FAULTS.items() if name not in DOUBT_BY_DESIGN}
 
 
 def engine_settings(options: Options) -> dict[str, object]:
@@ -417,7 +431,7 @@ async def run_chaos(options: Options, db: BenchDb, children: Children, secret: s
         "hang_s": 2,  # longer than the HTTP timeout: held requests end in doubt
         "retry_after_s": 1,
         "seed": options.seed,
-        "faults": FAULTS,
+        "faults": faults_for(options),
     }
     await sim.call("POST", "/_sim/config", config)
     tenant = await seed(options, db, sim, secret)
@@ -531,8 +545,8 @@ def main() -> None:
         f"workers {options.workers} x {options.concurrency}, "
         f"kills {options.kills} every {options.kill_every} s, unsafe retry "
         f"{options.unsafe_retry}, seed {options.seed}, connections {options.connections}, "
-        f"latency {options.latency_ms:.0f} ms, faults {FAULTS}; CPUs {os.cpu_count()}; "
-        f"herald sources {source_digest()}"
+        f"latency {options.latency_ms:.0f} ms, faults {faults_for(options)}; "
+        f"CPUs {os.cpu_count()}; herald sources {source_digest()}"
     )
     asyncio.run(main_async(options))
 
