@@ -15,12 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from alembic import command
-from alembic.config import Config
-from sqlalchemy.engine import Connection
 
 from herald.db.engine import create_engine
-from herald.db.migrate import MIGRATIONS_DIR
+from herald.db.migrate import MIGRATIONS_DIR, migrate
 from herald.domain.ids import new_id
 from herald.domain.platform import platform_bits
 from herald.domain.publishing import publish_key
@@ -90,30 +87,10 @@ class Shape:
     seed: int = 19
 
 
-def _migrate_to(url: str, revision: str) -> Any:
-    engine = create_engine(url)
-
-    def upgrade(sync: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = sync
-        command.upgrade(config, revision)
-
-    async def run() -> None:
-        try:
-            async with engine.connect() as connection:
-                await connection.run_sync(upgrade)
-                await connection.commit()
-        finally:
-            await engine.dispose()
-
-    return run()
-
-
 async def migrate_to(url: str, revision: str) -> float:
     """Upgrade to `revision`; the seconds it took."""
     started = time.perf_counter()
-    await _migrate_to(url, revision)
+    await migrate(url, revision)
     return time.perf_counter() - started
 
 

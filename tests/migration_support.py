@@ -1,5 +1,5 @@
-"""Migrations run on a database that already holds rows: an empty database of either backend,
-and an upgrade to any revision, for tests that populate the schema as older code left it."""
+"""An empty database of either backend, for tests that migrate it to an older revision
+(`herald.db.migrate.migrate`), populate it as older code left it, and upgrade."""
 
 from __future__ import annotations
 
@@ -10,32 +10,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
-from alembic import command
-from alembic.config import Config
-from sqlalchemy.engine import Connection
 
 from herald.config import Settings
-from herald.db.engine import create_engine
-from herald.db.migrate import MIGRATIONS_DIR
 
 ADMIN = os.environ.get("HERALD_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-async def upgrade(url: str, revision: str) -> None:
-    engine = create_engine(url)
-
-    def run(sync: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = sync
-        command.upgrade(config, revision)
-
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(run)
-            await connection.commit()
-    finally:
-        await engine.dispose()
 
 
 @asynccontextmanager

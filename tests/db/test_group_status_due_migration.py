@@ -12,9 +12,10 @@ from sqlalchemy import text
 
 from herald.config import Settings
 from herald.db.engine import create_engine, create_session_factory
+from herald.db.migrate import migrate
 from herald.domain.timestamps import utc_now
 from herald.engine.batching import LEFT_OVER_AFTER, GroupStatusBatcher
-from migration_support import empty_database, upgrade
+from migration_support import empty_database
 
 BEFORE = "reads21weeks"  # the head this migration follows
 ACCOUNT = "a" * 24
@@ -98,9 +99,9 @@ def test_upgrade_notes_the_groups_a_dead_worker_left_behind(
 ) -> None:
     async def scenario() -> tuple[set[str], int, dict[str, str]]:
         async with empty_database(database, tmp_path) as url:
-            await upgrade(url, BEFORE)
+            await migrate(url, BEFORE)
             await _populate(url)
-            await upgrade(url, "head")
+            await migrate(url, "head")
             return await _noted_then_repaired(url)
 
     noted, repaired, statuses = asyncio.run(scenario())

@@ -11,9 +11,10 @@ from sqlalchemy.engine import Connection
 
 from herald.config import Settings
 from herald.db.engine import create_engine
+from herald.db.migrate import migrate
 from herald.domain.platform import platform_bits
 from herald.models.post import LIST_INDEXES
-from migration_support import empty_database, upgrade
+from migration_support import empty_database
 
 BEFORE = "dea9c5527336"  # the head this migration follows
 # Group number -> its targets' platforms (a group with none keeps an empty set).
@@ -87,9 +88,9 @@ def test_upgrade_fills_the_platform_set_of_existing_posts(
 ) -> None:
     async def scenario() -> tuple[dict[int, int], set[str]]:
         async with empty_database(database, tmp_path) as url:
-            await upgrade(url, BEFORE)
+            await migrate(url, BEFORE)
             await _populate(url)
-            await upgrade(url, "head")
+            await migrate(url, "head")
             return await _read(url)
 
     bits, indexes = asyncio.run(scenario())

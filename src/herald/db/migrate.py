@@ -20,12 +20,13 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-async def migrate(database_url: str) -> None:
-    """Bring the schema to the newest revision; a no-op when it is already there."""
+async def migrate(database_url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the newest by default); a no-op when it is already there.
+    Tests and benches name an older one to hold data as older code left it."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
-            await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "head"))
+            await connection.run_sync(lambda sync: command.upgrade(_alembic_config(sync), revision))
             await connection.commit()
     finally:
         await engine.dispose()
