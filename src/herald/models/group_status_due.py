@@ -17,7 +17,8 @@ class GroupStatusDue(Base):
     """A group one of whose targets finished: its stored status (list filters, tallies) is to be
     refreshed. The engine refreshes it moments later in a transaction of its own
     (`engine.batching.GroupStatusBatcher`); a row still here after a while belongs to a worker
-    that died in between, and any worker's maintenance refreshes it (`engine.group_status`).
+    that died in between, and any worker's maintenance refreshes it
+    (`GroupStatusBatcher.refresh_left_over`).
 
     No foreign key to `post_group`: checking one would take a share lock on the group row in the
     outcome's transaction, which holds target rows, and an edit locks the group before its

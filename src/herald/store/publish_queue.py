@@ -102,6 +102,8 @@ _RELEASED_UNSENT = {
 # (publish_result), a release on shutdown, a rescue before any call began. Never below 0, for
 # rows staged by hand.
 _CRASH_COUNTED = {"crashes": T.crashes + 1}
+# The states of a target a worker holds: sending it, or settling its doubt (a re-send included).
+CLAIMED_STATES = ("publishing", "reconciling")
 SETTLED = {"crashes": case((T.crashes > 0, T.crashes - 1), else_=0)}
 
 
@@ -201,7 +203,7 @@ class PublishQueueStore:
             .where(
                 _unlocked(
                     tuple_(T.id, T.claim_token).in_(claims),
-                    T.state.in_(("publishing", "reconciling")),
+                    T.state.in_(CLAIMED_STATES),
                 )
             )
             .values(lease_until=lease_until),
@@ -220,7 +222,7 @@ class PublishQueueStore:
         again. Rows another transaction holds are skipped till next round."""
         expired = await self._session.execute(
             select(T.id, T.crashes, _sent_or_reconciling(), T.sent_at.is_not(None))
-            .where(T.state.in_(("publishing", "reconciling")), T.lease_until < now)
+            .where(T.state.in_(CLAIMED_STATES), T.lease_until < now)
             .with_for_update(skip_locked=True)
         )
         released: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
@@ -346,7 +348,7 @@ class PublishQueueStore:
         )
         sent = await self._session.execute(
             update(T)
-            .where(T.lease_owner == worker, T.state.in_(("publishing", "reconciling")))
+            .where(T.lease_owner == worker, T.state.in_(CLAIMED_STATES))
             .values({**_released_sent(now), **SETTLED}),
             execution_options={"synchronize_session": False},
         )

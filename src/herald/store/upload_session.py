@@ -7,9 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from herald.domain.timestamps import utc_now
 from herald.models import PublishTarget, UploadSession
-
-# The states in which a claim sends (a post, or a reconciler's re-send with the same key).
-_SENDING = ("publishing", "reconciling")
+from herald.store.publish_queue import CLAIMED_STATES
 
 
 class UploadSessionStore:
@@ -42,7 +40,7 @@ class UploadSessionStore:
             .where(
                 PublishTarget.id == target_id,
                 PublishTarget.claim_token == claim_token,
-                PublishTarget.state.in_(_SENDING),
+                PublishTarget.state.in_(CLAIMED_STATES),
             )
             .with_for_update()
         )
