@@ -76,10 +76,6 @@ def api_url(options: Mapping[str, Any]) -> str:
     return url_option(options, "apiUrl", _BAD_URL, DEFAULT_API_URL)
 
 
-def access_token(credentials: Mapping[str, Any]) -> str | None:
-    return header_token(credentials)
-
-
 def version_of(options: Mapping[str, Any]) -> str:
     version = options.get("linkedinVersion")
     return version if isinstance(version, str) and version.isdigit() else DEFAULT_VERSION
@@ -88,7 +84,7 @@ def version_of(options: Mapping[str, Any]) -> str:
 def api_for(
     client: HttpClient, credentials: Mapping[str, Any], options: Mapping[str, Any]
 ) -> LinkedInApi:
-    token = access_token(credentials)
+    token = header_token(credentials)
     if token is None:
         raise AuthExpiredError("The LinkedIn connection has no access token; reconnect it")
     return LinkedInApi(client, api_url(options), token, version_of(options))

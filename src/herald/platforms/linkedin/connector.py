@@ -51,6 +51,7 @@ from urllib.parse import quote
 
 from herald.domain.platform import Platform
 from herald.net.http_client import HttpClient, HttpResponse
+from herald.platforms._http import header_token
 from herald.platforms.base import (
     Capabilities,
     OutcomeUnknownError,
@@ -61,7 +62,6 @@ from herald.platforms.base import (
 )
 from herald.platforms.linkedin.api import (
     LinkedInApi,
-    access_token,
     api_for,
     api_url,
     post_url,
@@ -117,7 +117,7 @@ class LinkedInConnector:
     def _api(
         self, client: HttpClient, credentials: Mapping[str, Any], options: Mapping[str, Any]
     ) -> LinkedInApi:
-        token = access_token(credentials)
+        token = header_token(credentials)
         if token is None:
             raise RejectedError("A LinkedIn connection needs an accessToken credential")
         return LinkedInApi(client, api_url(options), token, version_of(options))

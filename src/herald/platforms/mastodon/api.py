@@ -13,7 +13,7 @@ from herald.net.http_client import (
     HttpClient,
     HttpResponse,
 )
-from herald.platforms._http import header_token, transport_failures, url_option
+from herald.platforms._http import transport_failures, url_option
 from herald.platforms.base import Published
 
 
@@ -65,11 +65,6 @@ _BAD_URL = (
 def instance_url(options: Mapping[str, Any]) -> str:
     """The connection's `instanceUrl` without a trailing slash; RejectedError if unusable."""
     return url_option(options, "instanceUrl", _BAD_URL)
-
-
-def access_token(credentials: Mapping[str, Any]) -> str | None:
-    """The connection's `accessToken`, or None if it has none that could go in a header."""
-    return header_token(credentials)
 
 
 def published(status: Any) -> Published:

@@ -56,7 +56,7 @@ from herald.domain.platform import Platform
 from herald.net.http_client import (
     HttpClient,
 )
-from herald.platforms._http import cause
+from herald.platforms._http import cause, header_token
 from herald.platforms.base import (
     AuthExpiredError,
     Capabilities,
@@ -70,7 +70,7 @@ from herald.platforms.base import (
     RejectedError,
     RetryableError,
 )
-from herald.platforms.mastodon.api import MastodonApi, access_token, instance_url, published
+from herald.platforms.mastodon.api import MastodonApi, instance_url, published
 from herald.platforms.mastodon.errors import error_for
 from herald.platforms.mastodon.lookup import find_status
 from herald.platforms.mastodon.media import ProcessingWait, upload_media
@@ -93,7 +93,7 @@ class MastodonConnector:
         credentials: Mapping[str, Any],
         options: Mapping[str, Any],
     ) -> Profile:
-        token = access_token(credentials)
+        token = header_token(credentials)
         if token is None:
             raise RejectedError("A Mastodon connection needs an accessToken credential")
         return await read_profile(MastodonApi(client, instance_url(options), token))
@@ -164,7 +164,7 @@ def _api(client: HttpClient, request: PublishRequest) -> MastodonApi:
 def _read_api(
     client: HttpClient, credentials: Mapping[str, Any], options: Mapping[str, Any]
 ) -> MastodonApi:
-    token = access_token(credentials)
+    token = header_token(credentials)
     if token is None:
         raise AuthExpiredError("The Mastodon connection has no access token; reconnect it")
     return MastodonApi(client, instance_url(options), token)

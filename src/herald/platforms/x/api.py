@@ -62,13 +62,8 @@ def api_url(options: Mapping[str, Any]) -> str:
     return url_option(options, "apiUrl", _BAD_URL, DEFAULT_API_URL)
 
 
-def access_token(credentials: Mapping[str, Any]) -> str | None:
-    """The connection's `accessToken`, or None if it has none that could go in a header."""
-    return header_token(credentials)
-
-
 def api_for(client: HttpClient, credentials: Mapping[str, Any], options: Mapping[str, Any]) -> XApi:
-    token = access_token(credentials)
+    token = header_token(credentials)
     if token is None:
         raise AuthExpiredError("The X connection has no access token; reconnect the account")
     return XApi(client, api_url(options), token)

@@ -58,7 +58,7 @@ from typing import Any
 
 from herald.domain.platform import Platform
 from herald.net.http_client import HttpClient, HttpResponse
-from herald.platforms._http import cause
+from herald.platforms._http import cause, header_token
 from herald.platforms.base import (
     Capabilities,
     OutcomeUnknownError,
@@ -69,7 +69,7 @@ from herald.platforms.base import (
     RejectedError,
     RetryableError,
 )
-from herald.platforms.x.api import XApi, access_token, api_for, api_url, tweet_url
+from herald.platforms.x.api import XApi, api_for, api_url, tweet_url
 from herald.platforms.x.errors import DUPLICATE_CONTENT, error_for
 from herald.platforms.x.lookup import find_tweet
 from herald.platforms.x.media import UploadRules, check_media, upload_media
@@ -96,7 +96,7 @@ class XConnector:
         credentials: Mapping[str, Any],
         options: Mapping[str, Any],
     ) -> Profile:
-        token = access_token(credentials)
+        token = header_token(credentials)
         if token is None:
             raise RejectedError("An X connection needs an accessToken credential")
         return await read_profile(XApi(client, api_url(options), token))
